@@ -1,0 +1,51 @@
+package dev.armor.relay;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * The daemon's data plane. Contract only; the implementation is built by {@code Relay.start(...)} (see the
+ * relay module's README section in docs/ARCHITECTURE.md).
+ *
+ * <p>Client side (APP_COMM_CLIENT): the daemon opens one loopback listener per remote service a local app
+ * connects to ({@link #openServiceListener}); the shim reroutes the app's connect there. Each accepted
+ * connection is carried over a link of its own to the server's daemon ({@link #serviceLocated} says where).
+ *
+ * <p>Server side (APP_COMM_SERVER): links from client daemons arrive at {@link #dataAddress()}; the relay
+ * connects each to the app listener registered with {@link #exposeLocalService}.
+ */
+public interface Relay extends AutoCloseable {
+
+  /** Where other daemons open links to this one. */
+  InetSocketAddress dataAddress();
+
+  /** Opens (or returns the existing) loopback listener for {@code service}: returns its port on 127.0.0.1. */
+  int openServiceListener(ServiceAddress service);
+
+  /** The service is now served at the daemon whose data address is {@code serverDaemon}: attach and re-attach. */
+  void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon);
+
+  /** The service is recovering: hold new and lost connections (do not try the old location). */
+  void serviceRecovering(ServiceAddress service);
+
+  /** The service is gone for good (failed, or unregistered): reset its held and new connections with a reason. */
+  void serviceFailed(ServiceAddress service, String reason);
+
+  /** A local app listens on {@code appListener} for {@code service}; links for it are connected there. */
+  void exposeLocalService(ServiceAddress service, InetSocketAddress appListener, LivenessProbe probe);
+
+  /** The local app no longer serves {@code service}: links for it are refused. */
+  void withdrawLocalService(ServiceAddress service);
+
+  /**
+   * For an accepted server-side connection: the local port the relay connected from, mapped to the client's
+   * original address (answers the shim's {@code peerOf}).
+   */
+  java.util.Optional<InetSocketAddress> clientOfLocalPort(int localPort);
+
+  /** All proxied connections this daemon carries, either side. */
+  List<ConnectionInfo> connections();
+
+  @Override
+  void close();
+}
