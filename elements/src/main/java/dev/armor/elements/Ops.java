@@ -1,0 +1,71 @@
+package dev.armor.elements;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import dev.armor.elements.wire.Operation;
+
+/** Operation types, in one place, and helpers to build and read operations. */
+public final class Ops {
+
+  private Ops() {}
+
+  // APP_SERVER_DB (in the FTM)
+  public static final String REGISTER_SERVICE = "app_server_db.register";
+  public static final String UNREGISTER_SERVICE = "app_server_db.unregister";
+  public static final String LOOKUP_SERVICE = "app_server_db.lookup";
+  public static final String CLIENT_INTEREST = "app_server_db.client_interest";
+
+  // The FTM's own operations
+  public static final String REGISTER_DAEMON = "ftm.register_daemon";
+  public static final String LAUNCH = "ftm.launch";
+  public static final String STATUS = "ftm.status";
+  public static final String AGENT_OPTIONS = "ftm.agent_options";
+  public static final String PROCESS_EVENT = "ftm.process_event";
+
+  // APP_COMM_CLIENT (in each daemon): the FTM tells where a service is, or that it is down
+  public static final String SERVICE_LOCATED = "app_comm_client.service_located";
+  public static final String SERVICE_RECOVERING = "app_comm_client.service_recovering";
+  public static final String SERVICE_FAILED = "app_comm_client.service_failed";
+
+  // The daemon's own operations
+  public static final String INSTALL_EXECUTION_ARMOR = "daemon.install_execution_armor";
+  public static final String DAEMON_REPORT = "daemon.report";
+
+  // Execution ARMOR
+  public static final String LAUNCH_PROCESS = "execution.launch";
+  public static final String PROCESS_EXITED = "execution.exited";
+  public static final String RESTART_DUE = "execution.restart_due";
+  public static final String STOP_PROCESS = "execution.stop";
+  public static final String DESCRIBE_PROCESS = "execution.describe";
+
+  public static Operation of(String type, Message argument) {
+    return Operation.newBuilder().setType(type).setArgument(Any.pack(argument)).build();
+  }
+
+  /** Reads an operation's argument as {@code type}; a mismatch is a malformed message, said as such. */
+  public static <T extends Message> T argument(Operation operation, Class<T> type) {
+    try {
+      return operation.getArgument().unpack(type);
+    } catch (InvalidProtocolBufferException e) {
+      throw new MalformedMessageException(
+          "operation " + operation.getType() + " does not carry a " + type.getSimpleName() + ": " + e.getMessage());
+    }
+  }
+
+  /** Reads a payload as {@code type}. */
+  public static <T extends Message> T unpack(Any payload, Class<T> type) {
+    try {
+      return payload.unpack(type);
+    } catch (InvalidProtocolBufferException e) {
+      throw new MalformedMessageException("payload is not a " + type.getSimpleName() + ": " + e.getMessage());
+    }
+  }
+
+  /** A message that does not have the shape its operation type promises. */
+  public static final class MalformedMessageException extends RuntimeException {
+    public MalformedMessageException(String message) {
+      super(message);
+    }
+  }
+}

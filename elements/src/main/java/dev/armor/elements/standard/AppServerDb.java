@@ -1,0 +1,242 @@
+package dev.armor.elements.standard;
+
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Element;
+import dev.armor.elements.ElementContext;
+import dev.armor.elements.Ops;
+import dev.armor.elements.wire.ClientInterest;
+import dev.armor.elements.wire.LookupService;
+import dev.armor.elements.wire.Operation;
+import dev.armor.elements.wire.ProcessEvent;
+import dev.armor.elements.wire.RegisterService;
+import dev.armor.elements.wire.RegisterServiceResult;
+import dev.armor.elements.wire.ServiceEntry;
+import dev.armor.elements.wire.ServiceLocation;
+import dev.armor.elements.wire.ServiceState;
+import dev.armor.elements.wire.UnregisterService;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * APP_SERVER_DB: which ARMOR serves which service address.
+ *
+ * <p>A registration of an address by the ARMOR that held it before is a recovery: the entry's incarnation goes
+ * up and the daemons that carry client connections to the address (they declared a {@link ClientInterest}) are
+ * told where to re-attach them. A process exit puts its entries in RECOVERING (clients are held), a restart
+ * policy giving up puts them in FAILED (clients are reset), a normal stop removes them.
+ *
+ * <p>Every change is written through a {@link Store} so the table survives the FTM moving to another node.
+ */
+public final class AppServerDb implements Element {
+
+  public static final String NAME = "APP_SERVER_DB";
+
+  /** Where the table is replicated. Writes must not block. */
+  public interface Store {
+    void put(ServiceEntry entry);
+
+    void remove(String service);
+  }
+
+  /** Where a node's daemon takes data-plane links. */
+  public interface NodeDirectory {
+    /** host:port of the node's data plane, if the node is known and live. */
+    Optional<java.net.InetSocketAddress> dataAddress(String node);
+  }
+
+  private final Map<String, ServiceEntry> table = new TreeMap<>();
+  private final Store store;
+  private final NodeDirectory nodes;
+
+  public AppServerDb(Collection<ServiceEntry> restored, Store store, NodeDirectory nodes) {
+    for (ServiceEntry entry : restored) {
+      table.put(entry.getService(), entry);
+    }
+    this.store = store;
+    this.nodes = nodes;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Set<String> subscriptions() {
+    return Set.of(Ops.REGISTER_SERVICE, Ops.UNREGISTER_SERVICE, Ops.LOOKUP_SERVICE, Ops.CLIENT_INTEREST, Ops.PROCESS_EVENT);
+  }
+
+  /** A copy of the table, for status. */
+  public List<ServiceEntry> entries() {
+    return new ArrayList<>(table.values());
+  }
+
+  @Override
+  public void handle(Operation operation, ElementContext context) {
+    switch (operation.getType()) {
+      case Ops.REGISTER_SERVICE -> register(Ops.argument(operation, RegisterService.class), context);
+      case Ops.UNREGISTER_SERVICE -> unregister(Ops.argument(operation, UnregisterService.class), context);
+      case Ops.LOOKUP_SERVICE -> context.setPayload(locate(Ops.argument(operation, LookupService.class).getService()));
+      case Ops.CLIENT_INTEREST -> interest(Ops.argument(operation, ClientInterest.class));
+      case Ops.PROCESS_EVENT -> processEvent(Ops.argument(operation, ProcessEvent.class), context);
+      default -> throw new IllegalStateException("unexpected operation " + operation.getType());
+    }
+  }
+
+  private void register(RegisterService request, ElementContext context) {
+    String service = request.getService();
+    validateService(service);
+    ServiceEntry existing = table.get(service);
+    boolean recovery = false;
+    if (existing != null && existing.getState() != ServiceState.FAILED && !existing.getArmorId().equals(request.getArmorId())) {
+      context.fail(
+          "service address " + service + " is already served by ARMOR " + existing.getArmorId() + " (pid "
+              + existing.getPid() + ") on node " + existing.getNode() + ", " + describe(existing.getState()));
+      return;
+    }
+    ServiceEntry.Builder entry;
+    if (existing == null) {
+      entry = ServiceEntry.newBuilder().setService(service).setIncarnation(1);
+    } else {
+      recovery = true;
+      entry = existing.toBuilder().setIncarnation(existing.getIncarnation() + 1);
+    }
+    ServiceEntry updated =
+        entry
+            .setArmorId(request.getArmorId())
+            .setNode(request.getNode())
+            .setPid(request.getPid())
+            .setState(ServiceState.UP)
+            .setChangedAtMillis(context.currentTimeMillis())
+            .setReason(recovery ? "recovered: pid " + request.getPid() + " bound it again" : "registered by pid " + request.getPid())
+            .build();
+    put(updated);
+    if (recovery) {
+      context.log().info(
+          "APP_SERVER_DB: recovery of {} recognised (ARMOR {}, pid {}, incarnation {}); telling {} client node(s) to re-attach: {}",
+          service, updated.getArmorId(), updated.getPid(), updated.getIncarnation(), updated.getClientNodesCount(),
+          updated.getClientNodesList());
+      tellClients(updated, Ops.SERVICE_LOCATED, locate(service), context);
+    } else {
+      context.log().info("APP_SERVER_DB: {} registered, served by ARMOR {} (pid {}) on node {}",
+          service, updated.getArmorId(), updated.getPid(), updated.getNode());
+    }
+    context.setPayload(
+        RegisterServiceResult.newBuilder()
+            .setRecovery(recovery)
+            .setIncarnation(updated.getIncarnation())
+            .addAllClientNodes(updated.getClientNodesList())
+            .build());
+  }
+
+  private void unregister(UnregisterService request, ElementContext context) {
+    ServiceEntry existing = table.get(request.getService());
+    if (existing == null) {
+      context.fail("service address " + request.getService() + " is not registered");
+      return;
+    }
+    if (!existing.getArmorId().equals(request.getArmorId())) {
+      context.fail("service address " + request.getService() + " is served by ARMOR " + existing.getArmorId()
+          + ", not by " + request.getArmorId());
+      return;
+    }
+    remove(existing, request.getReason(), context);
+  }
+
+  private void remove(ServiceEntry existing, String reason, ElementContext context) {
+    table.remove(existing.getService());
+    store.remove(existing.getService());
+    context.log().info("APP_SERVER_DB: {} unregistered: {}", existing.getService(), reason);
+    ServiceEntry gone = existing.toBuilder().setState(ServiceState.FAILED).setReason(reason).build();
+    tellClients(gone, Ops.SERVICE_FAILED, ServiceLocation.newBuilder().setFound(false).setEntry(gone).build(), context);
+  }
+
+  /** The location reply for {@code service}; {@code found} is false when nobody serves it. */
+  public ServiceLocation locate(String service) {
+    ServiceEntry entry = table.get(service);
+    if (entry == null) {
+      return ServiceLocation.newBuilder().setFound(false).build();
+    }
+    ServiceLocation.Builder location = ServiceLocation.newBuilder().setFound(true).setEntry(entry);
+    nodes.dataAddress(entry.getNode()).ifPresent(address ->
+        location.setDataHost(address.getAddress().getHostAddress()).setDataPort(address.getPort()));
+    return location.build();
+  }
+
+  private void interest(ClientInterest interest) {
+    ServiceEntry entry = table.get(interest.getService());
+    if (entry == null || entry.getClientNodesList().contains(interest.getNode())) {
+      return;
+    }
+    put(entry.toBuilder().addClientNodes(interest.getNode()).build());
+  }
+
+  private void processEvent(ProcessEvent event, ElementContext context) {
+    for (ServiceEntry entry : List.copyOf(table.values())) {
+      if (!entry.getArmorId().equals(event.getArmorId())) {
+        continue;
+      }
+      switch (event.getKind()) {
+        case EXITED -> {
+          if (entry.getState() == ServiceState.UP && (entry.getPid() == event.getPid() || event.getPid() == 0)) {
+            ServiceEntry recovering = setState(entry, ServiceState.RECOVERING, event.getDetail(), context);
+            tellClients(recovering, Ops.SERVICE_RECOVERING, locate(entry.getService()), context);
+          }
+        }
+        case GAVE_UP -> {
+          ServiceEntry failed = setState(entry, ServiceState.FAILED, event.getDetail(), context);
+          tellClients(failed, Ops.SERVICE_FAILED, locate(entry.getService()), context);
+        }
+        case STOPPED -> remove(entry, event.getDetail(), context);
+        default -> { }
+      }
+    }
+  }
+
+  private ServiceEntry setState(ServiceEntry entry, ServiceState state, String reason, ElementContext context) {
+    ServiceEntry updated =
+        entry.toBuilder().setState(state).setReason(reason).setChangedAtMillis(context.currentTimeMillis()).build();
+    put(updated);
+    context.log().info("APP_SERVER_DB: {} is {}: {}", entry.getService(), state, reason);
+    return updated;
+  }
+
+  private void tellClients(ServiceEntry entry, String type, ServiceLocation location, ElementContext context) {
+    for (String node : entry.getClientNodesList()) {
+      context.send(ArmorIds.daemon(node), type, location);
+    }
+  }
+
+  private void put(ServiceEntry entry) {
+    table.put(entry.getService(), entry);
+    store.put(entry);
+  }
+
+  private static void validateService(String service) {
+    int colon = service.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new Ops.MalformedMessageException("service address must be IP:PORT, but was '" + service + "'");
+    }
+    try {
+      int port = Integer.parseInt(service.substring(colon + 1));
+      if (port < 1 || port > 65535) {
+        throw new Ops.MalformedMessageException("service port must be in 1..65535, but was " + port);
+      }
+    } catch (NumberFormatException e) {
+      throw new Ops.MalformedMessageException("service address port is not a number: '" + service + "'");
+    }
+  }
+
+  private static String describe(ServiceState state) {
+    return switch (state) {
+      case UP -> "and it is up";
+      case RECOVERING -> "which is restarting it";
+      default -> "(" + state + ")";
+    };
+  }
+}
