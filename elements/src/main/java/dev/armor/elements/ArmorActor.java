@@ -292,6 +292,20 @@ public final class ArmorActor extends AbstractBehavior<ArmorActor.Command> {
     }
 
     @Override
+    public void forward(String toArmorId, String type, Message argument) {
+      replyTaken = true;
+      ArmorMessage forwarded =
+          message.toBuilder()
+              .setTo(toArmorId)
+              .clearBundles()
+              .addBundles(Bundle.newBuilder().addOperations(Ops.of(type, argument)))
+              .build();
+      if (!router.route(forwarded, replyTo)) {
+        replyError(message, replyTo, "no route from " + armorId + " to ARMOR " + toArmorId);
+      }
+    }
+
+    @Override
     public CompletionStage<ArmorMessage> ask(String toArmorId, String type, Message argument, Duration timeout) {
       CompletableFuture<ArmorMessage> result = new CompletableFuture<>();
       ActorRef<ArmorMessage> collector =

@@ -25,8 +25,8 @@ public final class ArmorIds {
     return armorId.substring(DAEMON_PREFIX.length());
   }
 
-  /** Execution ARMOR ids: {@code exec-<node>-<n>}, unique in the cluster because the FTM hands out n. */
-  public static String execution(String node, long n) {
-    return "exec-" + node + "-" + n;
+  /** Execution ARMOR ids: {@code exec-<node>-<suffix>}; the FTM picks a suffix unique in the cluster. */
+  public static String execution(String node, String suffix) {
+    return "exec-" + node + "-" + suffix;
   }
 }

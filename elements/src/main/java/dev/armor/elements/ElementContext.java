@@ -44,6 +44,12 @@ public interface ElementContext {
    */
   void forward(String toArmorId);
 
+  /**
+   * Forwards the current request as a new one-operation message to another ARMOR: its reply goes straight to the
+   * original requester, and this ARMOR does not reply.
+   */
+  void forward(String toArmorId, String type, Message argument);
+
   /** Sends a request to another ARMOR; the stage completes with the reply (or fails with its error). */
   CompletionStage<ArmorMessage> ask(String toArmorId, String type, Message argument, Duration timeout);
 

@@ -1,0 +1,331 @@
+package dev.armor.execution;
+
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Element;
+import dev.armor.elements.ElementContext;
+import dev.armor.elements.Ops;
+import dev.armor.elements.wire.LaunchProcess;
+import dev.armor.elements.wire.Operation;
+import dev.armor.elements.wire.ProcessEvent;
+import dev.armor.elements.wire.ProcessEventKind;
+import dev.armor.elements.wire.ProcessInfo;
+import dev.armor.elements.wire.ProcessLaunched;
+import dev.armor.elements.wire.RestartPolicy;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The Execution ARMOR's element: one protected process, its restarts, and its events.
+ *
+ * <p>Design note. The process's exit comes back to the ARMOR as a {@code execution.exited} operation (piped from
+ * {@link ProcessLauncher.Launched#exit()}), so a crash is seen the moment the JDK reaps the process, with no
+ * polling. Each state change goes through {@link #transitionTo}, which checks it is legal and logs it. Every
+ * event is sent to the FTM, whose APP_SERVER_DB holds the clients while the process is down.
+ */
+public final class ExecutionElement implements Element {
+
+  public static final String NAME = "EXECUTION";
+
+  /** The protected process's lifecycle. */
+  public enum State {
+    /** Installed, not launched yet. */
+    NEW,
+    /** The process runs. */
+    RUNNING,
+    /** The process died; the restart waits out its backoff. */
+    RESTARTING,
+    /** The operator asked it to stop; waiting for the exit. */
+    STOPPING,
+    /** The restart policy gave up, or the command cannot start: the service is reported failed. */
+    GAVE_UP,
+    /** It exited normally or was stopped: no restart. */
+    STOPPED;
+
+    boolean canBecome(State next) {
+      return switch (this) {
+        case NEW -> next == RUNNING || next == GAVE_UP;
+        case RUNNING -> next == RESTARTING || next == GAVE_UP || next == STOPPED || next == STOPPING;
+        case RESTARTING -> next == RUNNING || next == GAVE_UP || next == STOPPED || next == RESTARTING;
+        case STOPPING -> next == STOPPED;
+        case GAVE_UP, STOPPED -> false;
+      };
+    }
+  }
+
+  public static final RestartPolicy DEFAULT_POLICY =
+      RestartPolicy.newBuilder()
+          .setMaxRestarts(10)
+          .setWindowMillis(60_000)
+          .setInitialBackoffMillis(250)
+          .setMaxBackoffMillis(5_000)
+          .build();
+
+  private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
+  private final String node;
+  private final ProcessLauncher launcher;
+  private final Path logDirectory;
+  private final Function<String, String> agentOptions;
+
+  private State state = State.NEW;
+  private LaunchProcess spec;
+  private RestartBudget budget;
+  private ProcessLauncher.Launched process;
+  private long startedAtNanos;
+  private long exitedAtNanos;
+  private int restarts;
+
+  /**
+   * @param agentOptions given the ARMOR id, the JVM options that load the shim wired to this node's daemon
+   */
+  public ExecutionElement(String node, ProcessLauncher launcher, Path logDirectory, Function<String, String> agentOptions) {
+    this.node = node;
+    this.launcher = launcher;
+    this.logDirectory = logDirectory;
+    this.agentOptions = agentOptions;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Set<String> subscriptions() {
+    return Set.of(Ops.LAUNCH_PROCESS, Ops.PROCESS_EXITED, Ops.RESTART_DUE, Ops.STOP_PROCESS, Ops.DESCRIBE_PROCESS);
+  }
+
+  public State state() {
+    return state;
+  }
+
+  @Override
+  public void handle(Operation operation, ElementContext context) {
+    switch (operation.getType()) {
+      case Ops.LAUNCH_PROCESS -> onLaunch(Ops.argument(operation, LaunchProcess.class), context);
+      case Ops.PROCESS_EXITED -> onExited(Ops.argument(operation, ProcessEvent.class), context);
+      case Ops.RESTART_DUE -> onRestartDue(context);
+      case Ops.STOP_PROCESS -> onStop(context);
+      case Ops.DESCRIBE_PROCESS -> context.setPayload(describe(context));
+      default -> throw new IllegalStateException("unexpected operation " + operation.getType());
+    }
+  }
+
+  @Override
+  public void stopped() {
+    // The ARMOR is going away (its daemon stops): its process must not live on as an orphan.
+    if (process != null && process.isAlive()) {
+      process.stop(STOP_GRACE);
+    }
+  }
+
+  private void onLaunch(LaunchProcess launch, ElementContext context) {
+    if (state != State.NEW) {
+      context.fail("ARMOR " + context.armorId() + " already launched its process (state " + state + ")");
+      return;
+    }
+    if (launch.getCommandCount() == 0) {
+      context.fail("the command to launch is empty");
+      return;
+    }
+    RestartPolicy policy = launch.hasPolicy() ? launch.getPolicy() : DEFAULT_POLICY;
+    try {
+      budget =
+          new RestartBudget(
+              policy.getMaxRestarts(),
+              Duration.ofMillis(policy.getWindowMillis()),
+              Duration.ofMillis(policy.getInitialBackoffMillis()),
+              Duration.ofMillis(policy.getMaxBackoffMillis()));
+    } catch (IllegalArgumentException e) {
+      context.fail(e.getMessage());
+      return;
+    }
+    spec = launch;
+    try {
+      start(context);
+    } catch (IOException e) {
+      transitionTo(State.GAVE_UP, context, "the command cannot start: " + e.getMessage());
+      report(context, ProcessEventKind.GAVE_UP, 0, 0, "the command cannot start: " + e.getMessage());
+      context.fail("cannot start " + String.join(" ", launch.getCommandList()) + ": " + e.getMessage());
+      return;
+    }
+    context.setPayload(
+        ProcessLaunched.newBuilder()
+            .setArmorId(context.armorId())
+            .setNode(node)
+            .setPid(process.pid())
+            .setLogFile(logFile(context).toString())
+            .build());
+  }
+
+  private void start(ElementContext context) throws IOException {
+    Map<String, String> environment = new HashMap<>(spec.getEnvironmentMap());
+    String inherited = environment.getOrDefault("JAVA_TOOL_OPTIONS", "");
+    String shim = agentOptions.apply(context.armorId());
+    environment.put("JAVA_TOOL_OPTIONS", inherited.isBlank() ? shim : shim + " " + inherited);
+    environment.put("ARMOR_ARMOR_ID", context.armorId());
+    Path workingDirectory = spec.getWorkingDirectory().isEmpty() ? null : Path.of(spec.getWorkingDirectory());
+    process = launcher.launch(spec.getCommandList(), environment, workingDirectory, logFile(context));
+    startedAtNanos = context.nanoTime();
+    long pid = process.pid();
+    context.pipeToSelf(
+        process.exit(),
+        (status, failure) ->
+            Ops.of(
+                Ops.PROCESS_EXITED,
+                ProcessEvent.newBuilder().setPid(pid).setExitCode(status == null ? -1 : status).build()));
+    String detail = restarts == 0 ? "started" : "restarted (restart " + restarts + ")";
+    transitionTo(State.RUNNING, context, detail + ", pid " + pid);
+    report(context, ProcessEventKind.STARTED, pid, 0, detail + ": " + String.join(" ", spec.getCommandList()));
+  }
+
+  private void onExited(ProcessEvent exit, ElementContext context) {
+    if (process == null || exit.getPid() != process.pid()) {
+      return; // an earlier incarnation's exit, already handled
+    }
+    exitedAtNanos = context.nanoTime();
+    long ranMillis = (exitedAtNanos - startedAtNanos) / 1_000_000;
+    String how = describeExit(exit.getExitCode());
+    if (state == State.STOPPING || exit.getExitCode() == 0) {
+      String detail = (state == State.STOPPING ? "stopped by the operator" : "exited normally") + " after " + ranMillis + " ms";
+      transitionTo(State.STOPPED, context, "pid " + exit.getPid() + " " + detail);
+      report(context, ProcessEventKind.STOPPED, exit.getPid(), exit.getExitCode(), detail);
+      return;
+    }
+    String crash = "pid " + exit.getPid() + " " + how + " after " + ranMillis + " ms";
+    report(context, ProcessEventKind.EXITED, exit.getPid(), exit.getExitCode(), crash);
+    RestartBudget.Decision decision = budget.onExit(exitedAtNanos);
+    if (decision instanceof RestartBudget.Decision.RestartAfter restart) {
+      transitionTo(State.RESTARTING, context, crash + "; restart " + restart.restartsInWindow() + " in "
+          + restart.delay().toMillis() + " ms");
+      report(context, ProcessEventKind.RESTARTING, exit.getPid(), exit.getExitCode(),
+          "restart in " + restart.delay().toMillis() + " ms");
+      if (restart.delay().isZero()) {
+        context.push(Ops.RESTART_DUE, ProcessEvent.getDefaultInstance());
+      } else {
+        context.scheduleToSelf("restart", restart.delay(), Ops.RESTART_DUE, ProcessEvent.getDefaultInstance());
+      }
+    } else {
+      String why = crash + "; gave up after " + ((RestartBudget.Decision.GiveUp) decision).restartsInWindow()
+          + " restarts within " + budgetWindowMillis() + " ms";
+      transitionTo(State.GAVE_UP, context, why);
+      report(context, ProcessEventKind.GAVE_UP, exit.getPid(), exit.getExitCode(), why);
+    }
+  }
+
+  private void onRestartDue(ElementContext context) {
+    if (state != State.RESTARTING) {
+      return;
+    }
+    restarts++;
+    try {
+      start(context);
+      context.log().info("{}: restarted {} ms after the crash was detected", context.armorId(),
+          (context.nanoTime() - exitedAtNanos) / 1_000_000);
+    } catch (IOException e) {
+      String why = "restart " + restarts + " failed: the command cannot start: " + e.getMessage();
+      // A start failure counts against the budget like a crash.
+      if (budget.onExit(context.nanoTime()) instanceof RestartBudget.Decision.RestartAfter again) {
+        transitionTo(State.RESTARTING, context, why);
+        context.scheduleToSelf("restart", again.delay().isZero() ? Duration.ofMillis(100) : again.delay(),
+            Ops.RESTART_DUE, ProcessEvent.getDefaultInstance());
+      } else {
+        transitionTo(State.GAVE_UP, context, why);
+        report(context, ProcessEventKind.GAVE_UP, 0, 0, why);
+      }
+    }
+  }
+
+  private void onStop(ElementContext context) {
+    switch (state) {
+      case RUNNING -> {
+        transitionTo(State.STOPPING, context, "stop requested");
+        process.stop(STOP_GRACE);
+      }
+      case RESTARTING -> {
+        context.cancelTimer("restart");
+        transitionTo(State.STOPPED, context, "stop requested while restarting");
+        report(context, ProcessEventKind.STOPPED, 0, 0, "stopped by the operator");
+      }
+      default -> { }
+    }
+  }
+
+  private ProcessInfo describe(ElementContext context) {
+    ProcessInfo.Builder info =
+        ProcessInfo.newBuilder()
+            .setArmorId(context.armorId())
+            .setNode(node)
+            .setState(state.name())
+            .setRestarts(restarts)
+            .setLogFile(logFile(context).toString());
+    if (spec != null) {
+      info.addAllCommand(spec.getCommandList());
+    }
+    if (process != null) {
+      info.setPid(process.pid()).setAlive(process.isAlive());
+    }
+    return info.build();
+  }
+
+  private void transitionTo(State next, ElementContext context, String reason) {
+    if (!state.canBecome(next)) {
+      throw new IllegalStateException(
+          "Execution ARMOR " + context.armorId() + " cannot go from " + state + " to " + next + " (" + reason + ")");
+    }
+    context.log().info("Execution ARMOR {}: {} -> {}: {}", context.armorId(), state, next, reason);
+    state = next;
+  }
+
+  private void report(ElementContext context, ProcessEventKind kind, long pid, int exitCode, String detail) {
+    context.send(
+        ArmorIds.FTM,
+        Ops.PROCESS_EVENT,
+        ProcessEvent.newBuilder()
+            .setArmorId(context.armorId())
+            .setNode(node)
+            .setKind(kind)
+            .setPid(pid)
+            .setExitCode(exitCode)
+            .setAtMillis(context.currentTimeMillis())
+            .setRestarts(restarts)
+            .setDetail(detail)
+            .build());
+  }
+
+  private long budgetWindowMillis() {
+    return spec.hasPolicy() ? spec.getPolicy().getWindowMillis() : DEFAULT_POLICY.getWindowMillis();
+  }
+
+  private Path logFile(ElementContext context) {
+    return logDirectory.resolve(context.armorId() + ".log");
+  }
+
+  /** An exit status in an operator's words. */
+  static String describeExit(int status) {
+    if (status > 128 && status < 160) {
+      int signal = status - 128;
+      String name = switch (signal) {
+        case 9 -> "SIGKILL";
+        case 15 -> "SIGTERM";
+        case 6 -> "SIGABRT";
+        case 11 -> "SIGSEGV";
+        case 2 -> "SIGINT";
+        default -> "signal " + signal;
+      };
+      return "was killed by " + name + " (exit status " + status + ")";
+    }
+    return "exited with status " + status;
+  }
+
+  /** The commands, for tests. */
+  List<String> command() {
+    return spec == null ? List.of() : spec.getCommandList();
+  }
+}
