@@ -1,0 +1,94 @@
+package dev.armor.ftm;
+
+import com.google.protobuf.Message;
+import dev.armor.elements.ArmorActor;
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.ArmorRequestException;
+import dev.armor.elements.Armors;
+import dev.armor.elements.Ops;
+import dev.armor.elements.control.AgentOptionsReply;
+import dev.armor.elements.control.AgentOptionsRequest;
+import dev.armor.elements.control.ArmorControlGrpc;
+import dev.armor.elements.control.ClusterInfo;
+import dev.armor.elements.control.GetClusterRequest;
+import dev.armor.elements.control.LaunchRequest;
+import dev.armor.elements.control.StatusRequest;
+import dev.armor.elements.wire.ClusterStatus;
+import dev.armor.elements.wire.ProcessLaunched;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+
+/**
+ * The FTM's gRPC control API. Each call becomes one operation sent to the FTM singleton (wherever it runs);
+ * failures become a gRPC {@link Status} whose description says what the FTM found.
+ */
+final class ControlService extends ArmorControlGrpc.ArmorControlImplBase {
+
+  private static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+  private final ActorRef<ArmorActor.Command> ftm;
+  private final Scheduler scheduler;
+  private final List<String> seedNodes;
+  private final String caller;
+
+  ControlService(ActorRef<ArmorActor.Command> ftm, Scheduler scheduler, List<String> seedNodes, String caller) {
+    this.ftm = ftm;
+    this.scheduler = scheduler;
+    this.seedNodes = seedNodes;
+    this.caller = caller;
+  }
+
+  @Override
+  public void getCluster(GetClusterRequest request, StreamObserver<ClusterInfo> response) {
+    response.onNext(ClusterInfo.newBuilder().setSystemName(ClusterNodeConfig.SYSTEM_NAME).addAllSeedNodes(seedNodes).build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void launch(LaunchRequest request, StreamObserver<ProcessLaunched> response) {
+    call(Ops.LAUNCH, request, ProcessLaunched.class, LAUNCH_TIMEOUT, response);
+  }
+
+  @Override
+  public void status(StatusRequest request, StreamObserver<ClusterStatus> response) {
+    call(Ops.STATUS, request, ClusterStatus.class, REQUEST_TIMEOUT, response);
+  }
+
+  @Override
+  public void agentOptions(AgentOptionsRequest request, StreamObserver<AgentOptionsReply> response) {
+    call(Ops.AGENT_OPTIONS, request, AgentOptionsReply.class, REQUEST_TIMEOUT, response);
+  }
+
+  private <T extends Message> void call(
+      String type, Message argument, Class<T> replyType, Duration timeout, StreamObserver<T> response) {
+    Armors.request(ftm, Armors.message(caller, ArmorIds.FTM, type, argument), timeout, scheduler)
+        .whenComplete(
+            (reply, failure) -> {
+              if (failure == null) {
+                try {
+                  response.onNext(Ops.unpack(reply.getPayload(), replyType));
+                  response.onCompleted();
+                } catch (RuntimeException e) {
+                  response.onError(Status.INTERNAL.withDescription(e.getMessage()).asRuntimeException());
+                }
+                return;
+              }
+              Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+              Status status =
+                  cause instanceof ArmorRequestException
+                      ? Status.FAILED_PRECONDITION.withDescription(cause.getMessage())
+                      : cause instanceof TimeoutException
+                          ? Status.UNAVAILABLE.withDescription(
+                              "the FTM did not answer " + type + " within " + timeout.toMillis() + " ms (is an FTM node up?)")
+                          : Status.INTERNAL.withDescription(String.valueOf(cause));
+              response.onError(status.asRuntimeException());
+            });
+  }
+}

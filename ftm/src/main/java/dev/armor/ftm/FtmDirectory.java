@@ -1,0 +1,71 @@
+package dev.armor.ftm;
+
+import dev.armor.elements.ArmorActor;
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.ArmorRouter;
+import dev.armor.elements.standard.AppServerDb;
+import dev.armor.elements.wire.ArmorMessage;
+import dev.armor.elements.wire.DaemonRegistration;
+import java.net.InetSocketAddress;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+
+/**
+ * What the FTM knows of where things are: each node's daemon (registration and gateway) and the node each
+ * ARMOR id lives on. It routes the FTM's messages: to a daemon by its ARMOR id, to an Execution ARMOR through
+ * the daemon of its node. Used only on the FTM actor's thread.
+ */
+final class FtmDirectory implements ArmorRouter, AppServerDb.NodeDirectory {
+
+  private final ActorRefResolver resolver;
+  private final Map<String, DaemonRegistration> daemons = new TreeMap<>();
+  private final Map<String, ActorRef<ArmorActor.Command>> gateways = new HashMap<>();
+  private final Map<String, String> armorNodes = new HashMap<>();
+
+  FtmDirectory(ActorRefResolver resolver) {
+    this.resolver = resolver;
+  }
+
+  void addDaemon(DaemonRegistration daemon) {
+    daemons.put(daemon.getNode(), daemon);
+    gateways.put(daemon.getNode(), resolver.resolveActorRef(daemon.getGatewayRef()));
+  }
+
+  Optional<DaemonRegistration> daemon(String node) {
+    return Optional.ofNullable(daemons.get(node));
+  }
+
+  Map<String, DaemonRegistration> daemons() {
+    return daemons;
+  }
+
+  void placeArmor(String armorId, String node) {
+    armorNodes.put(armorId, node);
+  }
+
+  boolean knowsArmor(String armorId) {
+    return armorNodes.containsKey(armorId);
+  }
+
+  @Override
+  public Optional<InetSocketAddress> dataAddress(String node) {
+    return daemon(node).map(d -> InetSocketAddress.createUnresolved(d.getDataHost(), d.getDataPort()))
+        .map(a -> new InetSocketAddress(a.getHostString(), a.getPort()));
+  }
+
+  @Override
+  public boolean route(ArmorMessage message, ActorRef<ArmorMessage> replyTo) {
+    String to = message.getTo();
+    String node = ArmorIds.isDaemon(to) ? ArmorIds.nodeOfDaemon(to) : armorNodes.get(to);
+    ActorRef<ArmorActor.Command> gateway = node == null ? null : gateways.get(node);
+    if (gateway == null) {
+      return false;
+    }
+    gateway.tell(new ArmorActor.Deliver(message, replyTo));
+    return true;
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The FTM (fault tolerance manager): a cluster singleton ARMOR ({@link dev.armor.ftm.Ftm}) hosting APP_SERVER_DB
+ * and the {@link dev.armor.ftm.FtmElement} (daemon registry, launches, status). Its tables are replicated with
+ * Pekko Distributed Data ({@link dev.armor.ftm.ReplicatedTables}) so another FTM-capable node can take over.
+ * {@link dev.armor.ftm.FtmNode} starts an FTM process; {@link dev.armor.ftm.ControlService} is its gRPC API for
+ * the CLI; {@link dev.armor.ftm.ClusterNodeConfig} builds the Pekko configuration every Armor node uses.
+ */
+package dev.armor.ftm;
