@@ -28,6 +28,14 @@ public final class Ops {
   public static final String SERVICE_RECOVERING = "app_comm_client.service_recovering";
   public static final String SERVICE_FAILED = "app_comm_client.service_failed";
 
+  // APP_COMM_CLIENT, inside its daemon
+  public static final String LOCATION_NEEDED = "app_comm_client.location_needed";
+
+  // APP_COMM_SERVER, inside its daemon: requests from the shim endpoint on behalf of local apps
+  public static final String APP_LISTENING = "app_comm_server.listening";
+  public static final String APP_REGISTERED = "app_comm_server.registered";
+  public static final String SESSION_CLOSED = "app_comm_server.session_closed";
+
   // The daemon's own operations
   public static final String INSTALL_EXECUTION_ARMOR = "daemon.install_execution_armor";
   public static final String DAEMON_REPORT = "daemon.report";
