@@ -1,0 +1,133 @@
+package dev.armor.shim.control;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+
+/**
+ * Every frame of the shim control protocol, as a value. {@link ShimWire} turns them into bytes and back; the
+ * class comment there gives the byte layout and the conversation.
+ *
+ * <p>Messages without fields are empty records rather than enum singletons, like {@link
+ * ShimRequestHandler.Route.Direct}: the codec and the tests compare them with {@code equals} either way.
+ */
+public sealed interface ShimMessage {
+
+  /** What a shim connection is for; the first frame on it, {@link Hello}, says which. */
+  enum ConnectionKind {
+    /** Opened once at premain and held for the process lifetime; its end of stream is the app's death. */
+    SESSION,
+    /** Carries one query at a time from app threads; any number per process, tied to the session by pid. */
+    REQUEST
+  }
+
+  // ---- shim to daemon ----
+
+  /** First frame of every connection. */
+  record Hello(ConnectionKind kind, long pid, String armorId, String node) implements ShimMessage {
+    public Hello {
+      Objects.requireNonNull(kind, "kind");
+      Objects.requireNonNull(armorId, "armorId");
+      Objects.requireNonNull(node, "node");
+    }
+  }
+
+  /** Answer to {@link Ping}, on the session connection. */
+  record Pong(long id) implements ShimMessage {}
+
+  /** The app connects to {@code destination}: answered by {@link Direct}, {@link Via} or {@link Fail}. */
+  record RouteQuery(InetSocketAddress destination) implements ShimMessage {
+    public RouteQuery {
+      requireResolved(destination, "destination");
+    }
+  }
+
+  /** The app binds a listener to {@code requested}: answered by {@link Ok} or {@link Fail}. */
+  record BindQuery(InetSocketAddress requested) implements ShimMessage {
+    public BindQuery {
+      requireResolved(requested, "requested");
+    }
+  }
+
+  /** The rerouted listener for {@code requested} is up on 127.0.0.1:{@code actualPort}: {@link Ok} or {@link Fail}. */
+  record Listening(InetSocketAddress requested, int actualPort) implements ShimMessage {
+    public Listening {
+      requireResolved(requested, "requested");
+      requirePort(actualPort, "actualPort");
+    }
+  }
+
+  /** The app closed its listener for {@code requested}: answered by {@link Ack}. */
+  record Unlistened(InetSocketAddress requested) implements ShimMessage {
+    public Unlistened {
+      requireResolved(requested, "requested");
+    }
+  }
+
+  /** The app accepted a connection from 127.0.0.1:{@code daemonPort}: {@link Peer} or {@link NoPeer}. */
+  record PeerQuery(int daemonPort) implements ShimMessage {
+    public PeerQuery {
+      requirePort(daemonPort, "daemonPort");
+    }
+  }
+
+  // ---- daemon to shim ----
+
+  /** The daemon accepted the {@link Hello}. */
+  record Welcome() implements ShimMessage {}
+
+  /** Liveness probe on the session connection; the shim answers {@link Pong} with the same id. */
+  record Ping(long id) implements ShimMessage {}
+
+  /** Route answer: connect directly. */
+  record Direct() implements ShimMessage {}
+
+  /** Route answer: connect to 127.0.0.1:{@code port} instead. */
+  record Via(int port) implements ShimMessage {
+    public Via {
+      requirePort(port, "port");
+    }
+  }
+
+  /** Route, bind or listening answer: fail the app's call with {@code message}. */
+  record Fail(String message) implements ShimMessage {
+    public Fail {
+      Objects.requireNonNull(message, "message");
+    }
+  }
+
+  /** Bind or listening answer: go on. */
+  record Ok() implements ShimMessage {}
+
+  /** Peer answer: the accepted connection really comes from {@code address}. */
+  record Peer(InetSocketAddress address) implements ShimMessage {
+    public Peer {
+      requireResolved(address, "address");
+    }
+  }
+
+  /** Peer answer: not a connection the daemon knows; leave the accepted socket as it is. */
+  record NoPeer() implements ShimMessage {}
+
+  /** Answer to {@link Unlistened}. */
+  record Ack() implements ShimMessage {}
+
+  /** The daemon could not answer (hello refused, handler failed); the shim fails the app's call with it. */
+  record DaemonError(String message) implements ShimMessage {
+    public DaemonError {
+      Objects.requireNonNull(message, "message");
+    }
+  }
+
+  private static void requireResolved(InetSocketAddress address, String name) {
+    Objects.requireNonNull(address, name);
+    if (address.isUnresolved()) {
+      throw new IllegalArgumentException(name + " must be a resolved address, but was " + address);
+    }
+  }
+
+  private static void requirePort(int port, String name) {
+    if (port < 0 || port > 0xFFFF) {
+      throw new IllegalArgumentException(name + " must be a port in [0, 65535], but was " + port);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.armor.shim.control;
+
+import dev.armor.shim.control.ShimMessage.Ping;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A session as the daemon holds it: the app's identity and its session connection, through which pings go out.
+ * Pongs and the end of stream are read by that connection's thread, which calls {@link #pong} and {@link
+ * #markClosed}; pings are written by any thread, one frame at a time.
+ */
+final class ShimSessionImpl implements ShimSession {
+  private final long pid;
+  private final String armorId;
+  private final String node;
+  private final ShimConnection connection;
+  private final AtomicLong nextPingId = new AtomicLong();
+  private final Map<Long, CompletableFuture<Boolean>> pendingPings = new ConcurrentHashMap<>();
+  private volatile boolean open = true;
+
+  ShimSessionImpl(long pid, String armorId, String node, ShimConnection connection) {
+    this.pid = pid;
+    this.armorId = armorId;
+    this.node = node;
+    this.connection = connection;
+  }
+
+  @Override
+  public long pid() {
+    return pid;
+  }
+
+  @Override
+  public String armorId() {
+    return armorId;
+  }
+
+  @Override
+  public String node() {
+    return node;
+  }
+
+  @Override
+  public boolean isOpen() {
+    return open;
+  }
+
+  @Override
+  public CompletableFuture<Boolean> ping(Duration timeout) {
+    if (!open) {
+      return CompletableFuture.completedFuture(false);
+    }
+    long id = nextPingId.incrementAndGet();
+    CompletableFuture<Boolean> answered = new CompletableFuture<>();
+    pendingPings.put(id, answered);
+    answered.whenComplete((ok, failure) -> pendingPings.remove(id));
+    answered.completeOnTimeout(false, Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+    try {
+      connection.send(new Ping(id));
+    } catch (IOException e) {
+      answered.complete(false);
+    }
+    if (!open) {
+      answered.complete(false); // closed while sending: markClosed may have missed this future
+    }
+    return answered;
+  }
+
+  void pong(long id) {
+    CompletableFuture<Boolean> answered = pendingPings.get(id);
+    if (answered != null) {
+      answered.complete(true);
+    }
+  }
+
+  void markClosed() {
+    open = false;
+    for (CompletableFuture<Boolean> answered : pendingPings.values()) {
+      answered.complete(false);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ShimSession[pid=" + pid + ", armorId=" + armorId + ", node=" + node + (open ? "" : ", closed") + "]";
+  }
+}
