@@ -1,0 +1,98 @@
+package dev.armor.daemon;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Element;
+import dev.armor.elements.ElementContext;
+import dev.armor.elements.Ops;
+import dev.armor.elements.wire.LookupService;
+import dev.armor.elements.wire.Operation;
+import dev.armor.elements.wire.ServiceLocation;
+import dev.armor.elements.wire.ServiceState;
+import dev.armor.relay.Relay;
+import dev.armor.relay.ServiceAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Set;
+
+/**
+ * APP_COMM_CLIENT: the client side of the proxy. It keeps the daemon's cache of service locations true (the
+ * FTM tells it when a service recovers, moves or fails) and tells the relay where to attach, re-attach, hold or
+ * reset the connections of local clients.
+ */
+final class AppCommClient implements Element {
+
+  static final String NAME = "APP_COMM_CLIENT";
+
+  private final String node;
+  private final Relay relay;
+  private final Cache<String, ServiceLocation> locations;
+  private final Duration requestTimeout;
+
+  AppCommClient(String node, Relay relay, Cache<String, ServiceLocation> locations, Duration requestTimeout) {
+    this.node = node;
+    this.relay = relay;
+    this.locations = locations;
+    this.requestTimeout = requestTimeout;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Set<String> subscriptions() {
+    return Set.of(Ops.SERVICE_LOCATED, Ops.SERVICE_RECOVERING, Ops.SERVICE_FAILED, Ops.LOCATION_NEEDED);
+  }
+
+  @Override
+  public void handle(Operation operation, ElementContext context) {
+    switch (operation.getType()) {
+      case Ops.SERVICE_LOCATED, Ops.SERVICE_RECOVERING, Ops.SERVICE_FAILED ->
+          apply(Ops.argument(operation, ServiceLocation.class), context);
+      case Ops.LOCATION_NEEDED -> lookup(Ops.argument(operation, LookupService.class).getService(), context);
+      default -> throw new IllegalStateException("unexpected operation " + operation.getType());
+    }
+  }
+
+  /** The relay has a client for a service whose location it does not know: ask the FTM. */
+  private void lookup(String service, ElementContext context) {
+    context.pipeToSelf(
+        context.ask(ArmorIds.FTM, Ops.LOOKUP_SERVICE, LookupService.newBuilder().setService(service).build(), requestTimeout),
+        (reply, failure) -> {
+          if (failure != null) {
+            context.log().warn("daemon {}: could not look up {}: {}; its clients stay held", node, service, failure.getMessage());
+            return Ops.of(Ops.SERVICE_RECOVERING, ServiceLocation.newBuilder().setFound(true)
+                .setEntry(dev.armor.elements.wire.ServiceEntry.newBuilder().setService(service)
+                    .setState(ServiceState.RECOVERING).setReason("FTM not reachable")).build());
+          }
+          ServiceLocation location = Ops.unpack(reply.getPayload(), ServiceLocation.class);
+          return Ops.of(Ops.SERVICE_LOCATED, location.getFound() ? location
+              : location.toBuilder().setEntry(location.getEntry().toBuilder().setService(service)).build());
+        });
+  }
+
+  /** Brings the cache and the relay in line with what the FTM says of a service. */
+  void apply(ServiceLocation location, ElementContext context) {
+    String service = location.getEntry().getService();
+    ServiceAddress address = ServiceAddress.parse(service);
+    if (!location.getFound() || location.getEntry().getState() == ServiceState.FAILED) {
+      locations.invalidate(service);
+      String reason = location.getFound() ? location.getEntry().getReason() : "no server is registered for it";
+      context.log().warn("daemon {}: service {} is gone ({}); resetting its client connections", node, service, reason);
+      relay.serviceFailed(address, "service " + service + " failed: " + reason);
+      return;
+    }
+    locations.put(service, location);
+    if (location.getEntry().getState() == ServiceState.UP && !location.getDataHost().isEmpty()) {
+      context.log().info("daemon {}: service {} is served on node {} (incarnation {}); attaching its client connections",
+          node, service, location.getEntry().getNode(), location.getEntry().getIncarnation());
+      relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()));
+    } else {
+      context.log().info("daemon {}: service {} is recovering ({}); holding its client connections",
+          node, service, location.getEntry().getReason());
+      relay.serviceRecovering(address);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package dev.armor.daemon;
+
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Element;
+import dev.armor.elements.ElementContext;
+import dev.armor.elements.Ops;
+import dev.armor.elements.ReplyHandle;
+import dev.armor.elements.wire.AppListening;
+import dev.armor.elements.wire.Operation;
+import dev.armor.elements.wire.RegisterService;
+import dev.armor.elements.wire.RegisterServiceResult;
+import dev.armor.elements.wire.RegistrationOutcome;
+import dev.armor.elements.wire.SessionClosed;
+import dev.armor.elements.wire.UnregisterService;
+import dev.armor.relay.LivenessProbe;
+import dev.armor.relay.Relay;
+import dev.armor.relay.ServiceAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongFunction;
+
+/**
+ * APP_COMM_SERVER: the server side of the proxy. When a local protected app listens, it exposes the app's
+ * listener to the relay and registers the service address with the FTM's APP_SERVER_DB (the app's bind returns
+ * only then); when the app's process is gone, it withdraws the listener. A hand-wrapped app (no Execution
+ * ARMOR) is served under the daemon's own ARMOR id and unregistered when it ends, since nobody restarts it.
+ */
+final class AppCommServer implements Element {
+
+  static final String NAME = "APP_COMM_SERVER";
+
+  /** A service a local app listens for. */
+  private record LocalService(long pid, String armorId, int appPort) {}
+
+  private final String node;
+  private final Relay relay;
+  private final LongFunction<LivenessProbe> probes;
+  private final Duration requestTimeout;
+  private final Map<String, LocalService> services = new HashMap<>();
+  private final Map<String, ReplyHandle> pending = new HashMap<>();
+
+  AppCommServer(String node, Relay relay, LongFunction<LivenessProbe> probes, Duration requestTimeout) {
+    this.node = node;
+    this.relay = relay;
+    this.probes = probes;
+    this.requestTimeout = requestTimeout;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Set<String> subscriptions() {
+    return Set.of(Ops.APP_LISTENING, Ops.APP_REGISTERED, Ops.SESSION_CLOSED);
+  }
+
+  @Override
+  public void handle(Operation operation, ElementContext context) {
+    switch (operation.getType()) {
+      case Ops.APP_LISTENING -> listening(Ops.argument(operation, AppListening.class), context);
+      case Ops.APP_REGISTERED -> registered(Ops.argument(operation, RegistrationOutcome.class), context);
+      case Ops.SESSION_CLOSED -> sessionClosed(Ops.argument(operation, SessionClosed.class), context);
+      default -> throw new IllegalStateException("unexpected operation " + operation.getType());
+    }
+  }
+
+  private void listening(AppListening listening, ElementContext context) {
+    RegisterService registration = listening.getRegistration();
+    String service = registration.getService();
+    // Expose before registering: the FTM tells held clients to re-attach as soon as it has the registration.
+    services.put(service, new LocalService(registration.getPid(), registration.getArmorId(), listening.getAppPort()));
+    relay.exposeLocalService(
+        ServiceAddress.parse(service), new InetSocketAddress("127.0.0.1", listening.getAppPort()),
+        probes.apply(registration.getPid()));
+    ReplyHandle previous = pending.put(key(service, registration.getPid()), context.deferReply());
+    if (previous != null) {
+      previous.fail("superseded by a newer bind of " + service);
+    }
+    long pid = registration.getPid();
+    context.pipeToSelf(
+        context.ask(ArmorIds.FTM, Ops.REGISTER_SERVICE, registration, requestTimeout),
+        (reply, failure) -> {
+          RegistrationOutcome.Builder outcome = RegistrationOutcome.newBuilder().setService(service).setPid(pid);
+          if (failure != null) {
+            Throwable cause = failure.getCause() != null && failure instanceof java.util.concurrent.CompletionException
+                ? failure.getCause() : failure;
+            outcome.setError(cause.getMessage() == null ? cause.toString() : cause.getMessage());
+          } else {
+            outcome.setResult(Ops.unpack(reply.getPayload(), RegisterServiceResult.class));
+          }
+          return Ops.of(Ops.APP_REGISTERED, outcome.build());
+        });
+  }
+
+  private void registered(RegistrationOutcome outcome, ElementContext context) {
+    ReplyHandle reply = pending.remove(key(outcome.getService(), outcome.getPid()));
+    if (!outcome.getError().isEmpty()) {
+      LocalService local = services.get(outcome.getService());
+      if (local != null && local.pid() == outcome.getPid()) {
+        services.remove(outcome.getService());
+        relay.withdrawLocalService(ServiceAddress.parse(outcome.getService()));
+      }
+      context.log().warn("daemon {}: pid {} cannot serve {}: {}", node, outcome.getPid(), outcome.getService(), outcome.getError());
+      if (reply != null) {
+        reply.fail(outcome.getError());
+      }
+      return;
+    }
+    RegisterServiceResult result = outcome.getResult();
+    if (result.getRecovery()) {
+      context.log().info("daemon {}: pid {} serves {} again (incarnation {}); the FTM told {} client node(s) to re-attach",
+          node, outcome.getPid(), outcome.getService(), result.getIncarnation(), result.getClientNodesCount());
+    } else {
+      context.log().info("daemon {}: pid {} serves {}", node, outcome.getPid(), outcome.getService());
+    }
+    if (reply != null) {
+      reply.complete(result);
+    }
+  }
+
+  private void sessionClosed(SessionClosed closed, ElementContext context) {
+    for (Map.Entry<String, LocalService> entry : List.copyOf(services.entrySet())) {
+      LocalService local = entry.getValue();
+      if (local.pid() != closed.getPid()) {
+        continue;
+      }
+      String service = entry.getKey();
+      services.remove(service);
+      relay.withdrawLocalService(ServiceAddress.parse(service));
+      if (ArmorIds.isDaemon(local.armorId())) {
+        context.log().info("daemon {}: pid {} serving {} ended; it was started by hand, so nobody restarts it: unregistering",
+            node, closed.getPid(), service);
+        context.send(ArmorIds.FTM, Ops.UNREGISTER_SERVICE,
+            UnregisterService.newBuilder().setService(service).setArmorId(local.armorId())
+                .setReason("pid " + closed.getPid() + " ended and was not launched by Armor").build());
+      } else {
+        context.log().info("daemon {}: pid {} serving {} is gone; its Execution ARMOR {} restarts it",
+            node, closed.getPid(), service, local.armorId());
+      }
+    }
+  }
+
+  private static String key(String service, long pid) {
+    return service + "#" + pid;
+  }
+}

@@ -1,0 +1,106 @@
+package dev.armor.daemon;
+
+import com.google.protobuf.Empty;
+import dev.armor.elements.Element;
+import dev.armor.elements.ElementContext;
+import dev.armor.elements.Ops;
+import dev.armor.elements.ReplyHandle;
+import dev.armor.elements.wire.ConnectionStatus;
+import dev.armor.elements.wire.DaemonReport;
+import dev.armor.elements.wire.LaunchProcess;
+import dev.armor.elements.wire.Operation;
+import dev.armor.elements.wire.ProcessInfo;
+import dev.armor.relay.ConnectionInfo;
+import dev.armor.relay.Relay;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/** The daemon's own element: installs Execution ARMORs on this node and reports what the node runs. */
+final class DaemonElement implements Element {
+
+  static final String NAME = "DAEMON";
+
+  private final String node;
+  private final Consumer<String> installer;
+  private final Supplier<Set<String>> installed;
+  private final Relay relay;
+
+  /**
+   * @param installer spawns the Execution ARMOR with the given id and makes it routable
+   * @param installed the ids of the ARMORs installed here
+   */
+  DaemonElement(String node, Consumer<String> installer, Supplier<Set<String>> installed, Relay relay) {
+    this.node = node;
+    this.installer = installer;
+    this.installed = installed;
+    this.relay = relay;
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Set<String> subscriptions() {
+    return Set.of(Ops.INSTALL_EXECUTION_ARMOR, Ops.DAEMON_REPORT);
+  }
+
+  @Override
+  public void handle(Operation operation, ElementContext context) {
+    switch (operation.getType()) {
+      case Ops.INSTALL_EXECUTION_ARMOR -> install(Ops.argument(operation, LaunchProcess.class), context);
+      case Ops.DAEMON_REPORT -> report(context);
+      default -> throw new IllegalStateException("unexpected operation " + operation.getType());
+    }
+  }
+
+  private void install(LaunchProcess launch, ElementContext context) {
+    if (installed.get().contains(launch.getArmorId())) {
+      context.fail("ARMOR " + launch.getArmorId() + " is already installed on node " + node);
+      return;
+    }
+    installer.accept(launch.getArmorId());
+    context.log().info("daemon {}: installed Execution ARMOR {}", node, launch.getArmorId());
+    // The Execution ARMOR launches the process and answers the original requester itself.
+    context.forward(launch.getArmorId(), Ops.LAUNCH_PROCESS, launch);
+  }
+
+  private void report(ElementContext context) {
+    ReplyHandle reply = context.deferReply();
+    List<CompletableFuture<ProcessInfo>> processes = new ArrayList<>();
+    for (String armorId : installed.get()) {
+      processes.add(
+          context.ask(armorId, Ops.DESCRIBE_PROCESS, Empty.getDefaultInstance(), Duration.ofSeconds(1))
+              .thenApply(m -> Ops.unpack(m.getPayload(), ProcessInfo.class))
+              .toCompletableFuture()
+              .exceptionally(e -> ProcessInfo.newBuilder().setArmorId(armorId).setNode(node).setState("UNRESPONSIVE").build()));
+    }
+    List<ConnectionStatus> connections = relay.connections().stream().map(this::toStatus).toList();
+    CompletableFuture.allOf(processes.toArray(CompletableFuture[]::new))
+        .thenRun(() -> reply.complete(
+            DaemonReport.newBuilder()
+                .addAllProcesses(processes.stream().map(CompletableFuture::join).toList())
+                .addAllConnections(connections)
+                .build()));
+  }
+
+  private ConnectionStatus toStatus(ConnectionInfo info) {
+    return ConnectionStatus.newBuilder()
+        .setId(info.id())
+        .setService(info.service().toString())
+        .setClient(info.client() == null ? "" : info.client().getAddress().getHostAddress() + ":" + info.client().getPort())
+        .setSide(info.side().name())
+        .setState(info.state().name())
+        .setBytesToServer(info.bytesToServer())
+        .setBytesToClient(info.bytesToClient())
+        .setReattachments(info.reattachments())
+        .setNode(node)
+        .build();
+  }
+}

@@ -1,0 +1,256 @@
+package dev.armor.daemon;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import dev.armor.elements.ArmorActor;
+import dev.armor.elements.ArmorClock;
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Armors;
+import dev.armor.elements.Ops;
+import dev.armor.elements.control.ArmorControlGrpc;
+import dev.armor.elements.control.ClusterInfo;
+import dev.armor.elements.control.GetClusterRequest;
+import dev.armor.elements.wire.ArmorMessage;
+import dev.armor.elements.wire.DaemonRegistration;
+import dev.armor.elements.wire.LookupService;
+import dev.armor.elements.wire.ServiceLocation;
+import dev.armor.execution.ExecutionElement;
+import dev.armor.execution.ProcessLauncher;
+import dev.armor.ftm.ClusterNodeConfig;
+import dev.armor.ftm.Ftm;
+import dev.armor.relay.ConnectionInfo;
+import dev.armor.relay.Relay;
+import dev.armor.relay.RelayConfig;
+import dev.armor.relay.RelayListener;
+import dev.armor.relay.Relays;
+import dev.armor.relay.ServiceAddress;
+import dev.armor.shim.control.ShimControlServer;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A daemon process: joins the cluster found through the FTM's control address, starts the relay (data plane),
+ * the gateway ARMOR {@code daemon@NODE} with its elements, and the shim endpoint, then registers with the FTM.
+ */
+public final class DaemonNode implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(DaemonNode.class);
+  private static final Duration REGISTRATION_DEADLINE = Duration.ofSeconds(60);
+
+  private final DaemonSettings settings;
+  private final ActorSystem<Void> system;
+  private final Relay relay;
+  private final ShimControlServer shimServer;
+
+  private DaemonNode(DaemonSettings settings, ActorSystem<Void> system, Relay relay, ShimControlServer shimServer) {
+    this.settings = settings;
+    this.system = system;
+    this.relay = relay;
+    this.shimServer = shimServer;
+  }
+
+  public static DaemonNode start(DaemonSettings settings) throws IOException, InterruptedException {
+    ClusterInfo cluster = findCluster(settings.ftmControl());
+    List<String> roles = new ArrayList<>(List.of("daemon"));
+    if (settings.ftmCapable()) {
+      roles.add(Ftm.ROLE);
+    }
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME,
+            ClusterNodeConfig.build(settings.host(), settings.clusterPort(), cluster.getSeedNodesList(), roles));
+    try {
+      return start(settings, system);
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      system.terminate();
+      throw e;
+    }
+  }
+
+  private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system) throws IOException, InterruptedException {
+    DistributedData.get(system);
+    ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
+    DaemonRouter router = new DaemonRouter(ftm);
+    String gatewayId = ArmorIds.daemon(settings.node());
+    AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
+    Relay relay = Relays.start(RelayConfig.defaults(settings.node(), settings.host()), new RelayEvents(gatewayId, gatewayRef));
+    Cache<String, ServiceLocation> locations =
+        Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
+    ShimEndpoint[] endpoint = new ShimEndpoint[1];
+    List<dev.armor.elements.Element> elements =
+        List.of(
+            new AppCommClient(settings.node(), relay, locations, settings.requestTimeout()),
+            new AppCommServer(settings.node(), relay, pid -> endpoint[0].probe(pid), settings.requestTimeout()),
+            new DaemonElement(settings.node(), armorId -> installExecutionArmor(system, settings, router, gatewayRef.get(), armorId),
+                () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
+                    .collect(java.util.stream.Collectors.toSet()),
+                relay));
+    ActorRef<ArmorActor.Command> gateway =
+        system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
+    gatewayRef.set(gateway);
+    router.install(gatewayId, gateway);
+    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations);
+
+    Path runDirectory = settings.runDirectory();
+    Files.createDirectories(runDirectory);
+    Files.setPosixFilePermissions(runDirectory, PosixFilePermissions.fromString("rwx------"));
+    ShimControlServer shimServer = ShimControlServer.start(settings.shimSocket(), endpoint[0]);
+    DaemonNode daemon = new DaemonNode(settings, system, relay, shimServer);
+    daemon.register(gateway, gatewayId);
+    return daemon;
+  }
+
+  private static void installExecutionArmor(ActorSystem<Void> system, DaemonSettings settings, DaemonRouter router,
+      ActorRef<ArmorActor.Command> gateway, String armorId) {
+    ExecutionElement execution =
+        new ExecutionElement(settings.node(), ProcessLauncher.SYSTEM, settings.logDirectory(), settings::agentOptions);
+    // An Execution ARMOR sends everything through its daemon, the gateway.
+    ActorRef<ArmorActor.Command> armor =
+        system.systemActorOf(
+            ArmorActor.create(armorId, List.of(execution), (message, replyTo) -> {
+              gateway.tell(new ArmorActor.Deliver(message, replyTo));
+              return true;
+            }, ArmorClock.SYSTEM),
+            armorId, Props.empty());
+    router.install(armorId, armor);
+  }
+
+  /** Registers with the FTM, retrying while the cluster forms and the FTM singleton starts. */
+  private void register(ActorRef<ArmorActor.Command> gateway, String gatewayId) throws IOException, InterruptedException {
+    DaemonRegistration registration =
+        DaemonRegistration.newBuilder()
+            .setNode(settings.node())
+            .setArmorId(gatewayId)
+            .setHost(settings.host())
+            .setDataHost(relay.dataAddress().getAddress().getHostAddress())
+            .setDataPort(relay.dataAddress().getPort())
+            .setShimSocket(settings.shimSocket().toString())
+            .setGatewayRef(org.apache.pekko.actor.typed.ActorRefResolver.get(system).toSerializationFormat(gateway))
+            .setPid(ProcessHandle.current().pid())
+            .setStartedAtMillis(System.currentTimeMillis())
+            .build();
+    long deadline = System.nanoTime() + REGISTRATION_DEADLINE.toNanos();
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        Armors.request(gateway, Armors.message(gatewayId, ArmorIds.FTM, Ops.REGISTER_DAEMON, registration),
+                Duration.ofSeconds(5), system.scheduler())
+            .toCompletableFuture().get(6, TimeUnit.SECONDS);
+        log.info("daemon {} up: node address {}, data plane {}, shim endpoint {}", settings.node(), settings.host(),
+            relay.dataAddress(), settings.shimSocket());
+        return;
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        last = e;
+        log.info("daemon {}: the FTM is not answering yet ({}); retrying", settings.node(), e.getMessage());
+      }
+    }
+    close();
+    throw new ConnectException("daemon " + settings.node() + " could not register with the FTM within "
+        + REGISTRATION_DEADLINE.toSeconds() + " s: " + (last == null ? "no answer" : last.getMessage()));
+  }
+
+  /** Asks the FTM's control API where the cluster's seed nodes are. */
+  static ClusterInfo findCluster(String ftmControl) throws IOException {
+    ManagedChannel channel = ManagedChannelBuilder.forTarget(ftmControl).usePlaintext().build();
+    try {
+      return ArmorControlGrpc.newBlockingStub(channel)
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .withWaitForReady()
+          .getCluster(GetClusterRequest.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      throw new ConnectException("cannot reach the FTM control API at " + ftmControl + ": " + e.getStatus());
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  public DaemonSettings settings() {
+    return settings;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public List<ConnectionInfo> connections() {
+    return relay.connections();
+  }
+
+  public void awaitTermination() {
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
+
+  @Override
+  public void close() {
+    shimServer.close();
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("daemon {} did not stop cleanly: {}", settings.node(), e.toString());
+    }
+    relay.close();
+  }
+
+  /** Relay events that change the daemon's state become operations for the gateway ARMOR. */
+  private record RelayEvents(String gatewayId, AtomicReference<ActorRef<ArmorActor.Command>> gateway)
+      implements RelayListener {
+    @Override
+    public void locationNeeded(ServiceAddress service) {
+      ActorRef<ArmorActor.Command> ref = gateway.get();
+      if (ref != null) {
+        ArmorMessage message = Armors.message(gatewayId, gatewayId, Ops.LOCATION_NEEDED,
+            LookupService.newBuilder().setService(service.toString()).build());
+        ref.tell(new ArmorActor.Deliver(message, null));
+      }
+    }
+
+    @Override
+    public void connectionAttached(ConnectionInfo connection) {}
+
+    @Override
+    public void connectionHeld(ConnectionInfo connection, String reason) {}
+
+    @Override
+    public void connectionClosed(ConnectionInfo connection, String reason) {}
+  }
+
+  /** A service's location is kept until the FTM changes it; "not a service" only briefly. */
+  private static final class LocationExpiry implements Expiry<String, ServiceLocation> {
+    private static final long NOT_FOUND_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long FOUND_NANOS = TimeUnit.MINUTES.toNanos(10);
+
+    @Override
+    public long expireAfterCreate(String key, ServiceLocation value, long currentTime) {
+      return value.getFound() ? FOUND_NANOS : NOT_FOUND_NANOS;
+    }
+
+    @Override
+    public long expireAfterUpdate(String key, ServiceLocation value, long currentTime, long currentDuration) {
+      return expireAfterCreate(key, value, currentTime);
+    }
+
+    @Override
+    public long expireAfterRead(String key, ServiceLocation value, long currentTime, long currentDuration) {
+      return currentDuration;
+    }
+  }
+}

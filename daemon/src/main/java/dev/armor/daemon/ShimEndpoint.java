@@ -1,0 +1,197 @@
+package dev.armor.daemon;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import dev.armor.elements.ArmorActor;
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Armors;
+import dev.armor.elements.Ops;
+import dev.armor.elements.wire.AppListening;
+import dev.armor.elements.wire.ArmorMessage;
+import dev.armor.elements.wire.ClientInterest;
+import dev.armor.elements.wire.LookupService;
+import dev.armor.elements.wire.RegisterService;
+import dev.armor.elements.wire.ServiceLocation;
+import dev.armor.elements.wire.ServiceState;
+import dev.armor.elements.wire.SessionClosed;
+import dev.armor.relay.LivenessProbe;
+import dev.armor.relay.Relay;
+import dev.armor.relay.ServiceAddress;
+import dev.armor.shim.control.ShimRequestHandler;
+import dev.armor.shim.control.ShimSession;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's endpoint for the shims of its node's apps. It runs on the shim server's threads, so it may block
+ * on a request to the FTM; what changes the daemon's state goes to the gateway ARMOR as an operation.
+ *
+ * <p>Connect: a destination the FTM knows as a service is rerouted to the relay's loopback listener for it;
+ * anything else goes direct. Locations are cached (Caffeine): a hit costs no request, a "not a service" answer is
+ * kept only briefly, and APP_COMM_CLIENT updates entries when the FTM reports a recovery, move or failure.
+ */
+final class ShimEndpoint implements ShimRequestHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ShimEndpoint.class);
+
+  private final DaemonSettings settings;
+  private final ActorRef<ArmorActor.Command> gateway;
+  private final Scheduler scheduler;
+  private final Relay relay;
+  private final Cache<String, ServiceLocation> locations;
+  private final Map<Long, ShimSession> sessions = new ConcurrentHashMap<>();
+  private final Set<String> interests = ConcurrentHashMap.newKeySet();
+  private final String gatewayId;
+
+  ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
+      Cache<String, ServiceLocation> locations) {
+    this.settings = settings;
+    this.gateway = gateway;
+    this.scheduler = scheduler;
+    this.relay = relay;
+    this.locations = locations;
+    this.gatewayId = ArmorIds.daemon(settings.node());
+  }
+
+  /** Whether the app process {@code pid} is alive: its shim answers a ping within the relay's grace. */
+  LivenessProbe probe(long pid) {
+    return () -> {
+      ShimSession session = sessions.get(pid);
+      return session == null ? CompletableFuture.completedFuture(false) : session.ping(Duration.ofMillis(500));
+    };
+  }
+
+  @Override
+  public void sessionOpened(ShimSession session) {
+    sessions.put(session.pid(), session);
+    log.debug("shim of pid {} connected (ARMOR {})", session.pid(), session.armorId());
+  }
+
+  @Override
+  public void sessionClosed(ShimSession session) {
+    sessions.remove(session.pid(), session);
+    gateway.tell(new ArmorActor.Deliver(
+        Armors.message(gatewayId, gatewayId, Ops.SESSION_CLOSED,
+            SessionClosed.newBuilder().setPid(session.pid()).setArmorId(armorOf(session)).build()),
+        null));
+  }
+
+  @Override
+  public Route route(ShimSession session, InetSocketAddress destination) {
+    if (destination.getAddress() == null || destination.getAddress().isAnyLocalAddress()) {
+      return new Route.Direct();
+    }
+    String service = ServiceAddress.of(destination).toString();
+    ServiceLocation location = locations.getIfPresent(service);
+    if (location == null) {
+      try {
+        location = lookup(service);
+      } catch (Exception e) {
+        return new Route.Fail("Armor could not ask the FTM whether " + service + " is a protected service: " + rootMessage(e));
+      }
+      locations.put(service, location);
+    }
+    if (!location.getFound()) {
+      return new Route.Direct();
+    }
+    if (location.getEntry().getState() == ServiceState.FAILED) {
+      return new Route.Fail("Connection refused: Armor service " + service + " is down: " + location.getEntry().getReason());
+    }
+    ServiceAddress address = ServiceAddress.parse(service);
+    int port = relay.openServiceListener(address);
+    if (interests.add(service)) {
+      if (location.getEntry().getState() == ServiceState.UP && !location.getDataHost().isEmpty()) {
+        relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()));
+      } else {
+        relay.serviceRecovering(address);
+      }
+      gateway.tell(new ArmorActor.Deliver(
+          Armors.message(gatewayId, ArmorIds.FTM, Ops.CLIENT_INTEREST,
+              ClientInterest.newBuilder().setService(service).setNode(settings.node()).build()),
+          null));
+    }
+    return new Route.Via(port);
+  }
+
+  @Override
+  public Verdict bind(ShimSession session, InetSocketAddress requested) {
+    // The service address is checked and claimed when the app listens (one request to the FTM, not two).
+    return new Verdict.Ok();
+  }
+
+  @Override
+  public Verdict listening(ShimSession session, InetSocketAddress requested, int actualPort) {
+    String service = serviceAddress(requested);
+    RegisterService registration =
+        RegisterService.newBuilder()
+            .setService(service)
+            .setArmorId(armorOf(session))
+            .setNode(settings.node())
+            .setPid(session.pid())
+            .build();
+    try {
+      request(Armors.message(gatewayId, gatewayId, Ops.APP_LISTENING,
+          AppListening.newBuilder().setRegistration(registration).setAppPort(actualPort).build()));
+      return new Verdict.Ok();
+    } catch (Exception e) {
+      return new Verdict.Fail("Address already in use: Armor could not register " + service + ": " + rootMessage(e));
+    }
+  }
+
+  @Override
+  public void unlistened(ShimSession session, InetSocketAddress requested) {
+    log.debug("pid {} closed its listener for {}", session.pid(), serviceAddress(requested));
+  }
+
+  @Override
+  public Optional<InetSocketAddress> peerOf(ShimSession session, int daemonPort) {
+    return relay.clientOfLocalPort(daemonPort);
+  }
+
+  /** The service address clients use: a wildcard bind is served at the node's own address. */
+  private String serviceAddress(InetSocketAddress requested) {
+    if (requested.getAddress() == null || requested.getAddress().isAnyLocalAddress()) {
+      return new ServiceAddress(settings.host(), requested.getPort()).toString();
+    }
+    return ServiceAddress.of(requested).toString();
+  }
+
+  private String armorOf(ShimSession session) {
+    return session.armorId() == null || session.armorId().isEmpty() ? gatewayId : session.armorId();
+  }
+
+  private ServiceLocation lookup(String service) throws Exception {
+    ArmorMessage reply = request(Armors.message(gatewayId, ArmorIds.FTM, Ops.LOOKUP_SERVICE,
+        LookupService.newBuilder().setService(service).build()));
+    return Ops.unpack(reply.getPayload(), ServiceLocation.class);
+  }
+
+  private ArmorMessage request(ArmorMessage message) throws Exception {
+    Duration timeout = settings.requestTimeout();
+    try {
+      return Armors.request(gateway, message, timeout, scheduler)
+          .toCompletableFuture()
+          .get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+}
