@@ -1,0 +1,287 @@
+package dev.armor.demo.audio;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The blocking audio server: a {@link ServerSocket}, an accept thread and one thread per client, each streaming
+ * the {@link Melody} paced in real time.
+ *
+ * <p>Design note. Each client thread alternates: discard whatever the client sent (it may say {@code HELLO};
+ * the server reads it with {@link InputStream#available()} so it never blocks on input), write one chunk, sleep
+ * until the next chunk is due on an absolute {@link ChunkSchedule}. A client that goes away shows up as a failed
+ * write, which ends that thread only. {@link #close()} (the SIGTERM shutdown hook in {@link #main}) closes the
+ * listening socket, half-closes then closes every client socket (so clients see an orderly end of stream), waits
+ * briefly for the client threads, and logs {@code STOPPED}. The JVM then exits with the usual 143 for SIGTERM.
+ *
+ * <p>Command line: {@code AudioServer --port P [--host H] [--rate 8000] [--chunk-ms 50]}; the stdout lines are
+ * described on {@code ServerLog}.
+ */
+public final class AudioServer implements AutoCloseable {
+
+    /** If a client falls further behind than this, pacing restarts from now instead of bursting the backlog. */
+    static final long MAX_LAG_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final ServerOptions options;
+    private final ServerLog log;
+    private final Ticker ticker;
+    private final Melody melody;
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<Socket, Thread> clients = new ConcurrentHashMap<>();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean closed;
+    private volatile ServerSocket serverSocket;
+    private Thread acceptor;
+
+    public AudioServer(ServerOptions options, PrintStream log) {
+        this(options, log, Ticker.SYSTEM);
+    }
+
+    AudioServer(ServerOptions options, PrintStream log, Ticker ticker) {
+        this.options = options;
+        this.log = new ServerLog(log);
+        this.ticker = ticker;
+        this.melody = new Melody(options.sampleRate());
+    }
+
+    /** Binds, logs {@code LISTENING} and starts accepting; returns this. */
+    public AudioServer start() throws IOException {
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("server already started");
+        }
+        ServerSocket ss = new ServerSocket();
+        try {
+            ss.setReuseAddress(true);
+            ss.bind(bindAddress(options), 50);
+        } catch (IOException e) {
+            ss.close();
+            throw e;
+        }
+        serverSocket = ss;
+        log.listening(options, ss.getLocalPort(), "blocking");
+        acceptor = new Thread(this::acceptLoop, "audio-server-acceptor");
+        acceptor.start();
+        return this;
+    }
+
+    /** The bound port (useful with {@code --port 0}). */
+    public int port() {
+        ServerSocket ss = serverSocket;
+        if (ss == null) {
+            throw new IllegalStateException("server not started");
+        }
+        return ss.getLocalPort();
+    }
+
+    /** Number of clients being served right now. */
+    public int clientCount() {
+        return clients.size();
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStopped() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Stops accepting, ends every client stream with an orderly close, and logs {@code STOPPED}. Idempotent. */
+    @Override
+    public void close() {
+        if (!closing.compareAndSet(false, true)) {
+            awaitQuietly(stopped);
+            return;
+        }
+        closed = true;
+        closeQuietly(serverSocket);
+        joinQuietly(acceptor, 2000); // after this no client is added
+        // A snapshot: client threads remove themselves before logging DISCONNECT, and that line must come out.
+        List<Map.Entry<Socket, Thread>> serving = new ArrayList<>(clients.entrySet());
+        for (Map.Entry<Socket, Thread> client : serving) {
+            endStream(client.getKey());
+            client.getValue().interrupt();
+        }
+        for (Map.Entry<Socket, Thread> client : serving) {
+            joinQuietly(client.getValue(), 2000);
+        }
+        if (started.get()) {
+            log.stopped();
+        }
+        stopped.countDown();
+    }
+
+    static SocketAddress bindAddress(ServerOptions options) throws IOException {
+        return options.host() == null
+                ? new InetSocketAddress(options.port())
+                : new InetSocketAddress(InetAddress.getByName(options.host()), options.port());
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            Socket socket;
+            try {
+                socket = serverSocket.accept();
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+                log.acceptFailed(e);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+                continue;
+            }
+            long id = ids.incrementAndGet();
+            Thread thread = new Thread(() -> serve(socket, id), "audio-client-" + id);
+            clients.put(socket, thread);
+            if (closed) {
+                clients.remove(socket);
+                closeQuietly(socket);
+                return;
+            }
+            thread.start();
+        }
+    }
+
+    private void serve(Socket socket, long id) {
+        SocketAddress remote = socket.getRemoteSocketAddress();
+        long startNanos = ticker.nanoTime();
+        long sent = 0;
+        String reason = "shutdown";
+        log.connect(id, remote);
+        try (socket) {
+            socket.setTcpNoDelay(true);
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            byte[] chunk = new byte[options.chunkBytes()];
+            byte[] discard = new byte[512];
+            ChunkSchedule schedule = new ChunkSchedule(startNanos, options.chunkNanos(), MAX_LAG_NANOS);
+            while (!closed) {
+                discardAvailable(in, discard);
+                melody.fill(chunk, 0, chunk.length, sent);
+                out.write(chunk);
+                sent += chunk.length;
+                schedule.chunkSent(ticker.nanoTime());
+                if (!sleepUntil(schedule.nextDueNanos())) {
+                    break;
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            if (!closed) {
+                reason = "io-error " + ServerLog.describe(e);
+            }
+        } finally {
+            clients.remove(socket);
+            long millis = TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - startNanos);
+            log.disconnect(id, remote, sent, millis, reason);
+        }
+    }
+
+    /** Reads and drops what the client sent, without ever blocking. */
+    private static void discardAvailable(InputStream in, byte[] buffer) throws IOException {
+        int available;
+        while ((available = in.available()) > 0) {
+            if (in.read(buffer, 0, Math.min(available, buffer.length)) < 0) {
+                return;
+            }
+        }
+    }
+
+    /** Sleeps until {@code dueNanos}; false if the server is closing. */
+    private boolean sleepUntil(long dueNanos) {
+        long wait;
+        while ((wait = dueNanos - ticker.nanoTime()) > 0) {
+            if (closed) {
+                return false;
+            }
+            LockSupport.parkNanos(wait);
+        }
+        return !closed;
+    }
+
+    /** Half-close first so the client reads an orderly end of stream even if unread input makes close() reset. */
+    static void endStream(Socket socket) {
+        try {
+            socket.shutdownOutput();
+        } catch (IOException | RuntimeException e) {
+            // already gone: closing below is all that is left to do
+        }
+        closeQuietly(socket);
+    }
+
+    static void closeQuietly(AutoCloseable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            // closing on the way out; nothing useful to do with the failure
+        }
+    }
+
+    static void joinQuietly(Thread t, long millis) {
+        if (t == null || t == Thread.currentThread()) {
+            return;
+        }
+        try {
+            t.join(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** {@code AudioServer --port P [--host H] [--rate 8000] [--chunk-ms 50]}. */
+    public static void main(String[] args) throws InterruptedException {
+        ServerOptions options = parseOrExit("AudioServer", args);
+        AudioServer server = new AudioServer(options, System.out);
+        try {
+            server.start();
+        } catch (IOException e) {
+            System.err.println("AudioServer: cannot listen on " + options.hostForDisplay() + ":" + options.port()
+                    + ": " + ServerLog.describe(e));
+            System.exit(1);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "audio-server-shutdown"));
+        server.awaitStopped();
+    }
+
+    static ServerOptions parseOrExit(String program, String[] args) {
+        if (Args.wantsHelp(args)) {
+            System.out.println("usage: java -cp <jar> dev.armor.demo.audio." + program + " --port P [options]");
+            System.out.println(ServerOptions.USAGE);
+            System.exit(0);
+        }
+        try {
+            return ServerOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(program + ": " + e.getMessage());
+            System.err.println(ServerOptions.USAGE);
+            System.exit(2);
+            throw e;
+        }
+    }
+}
