@@ -164,8 +164,16 @@ public final class AppServerDb implements Element {
     }
     ServiceLocation.Builder location = ServiceLocation.newBuilder().setFound(true).setEntry(entry);
     nodes.dataAddress(entry.getNode()).ifPresent(address ->
-        location.setDataHost(address.getAddress().getHostAddress()).setDataPort(address.getPort()));
+        location.setDataHost(hostOf(address)).setDataPort(address.getPort()));
     return location.build();
+  }
+
+  /**
+   * The address's IP if it was resolved, else its host as given: a directory that must not block on DNS hands out
+   * unresolved addresses, and the daemon that connects resolves them.
+   */
+  private static String hostOf(java.net.InetSocketAddress address) {
+    return address.isUnresolved() ? address.getHostString() : address.getAddress().getHostAddress();
   }
 
   private void interest(ClientInterest interest) {
