@@ -208,6 +208,40 @@ class ArmorActorTest {
   }
 
   @Test
+  void forward_asNewOperation_isAnsweredByTheOtherArmorStraightToTheRequester() {
+    ActorRef<ArmorActor.Command> front =
+        spawnArmor(
+            "armor-translator",
+            TestElement.of(
+                "TRANSLATOR",
+                (operation, context) ->
+                    context.forward("armor-backend", "lookup", text("looked up " + text(operation.getArgument()))),
+                "find"));
+    spawnArmor(
+        "armor-backend",
+        TestElement.of(
+            "BACKEND",
+            (operation, context) -> {
+              deliveries.ref().tell("BACKEND:" + operation.getType());
+              context.setPayload(Ops.argument(operation, StringValue.class));
+            },
+            "lookup"),
+        TestElement.recording("NOT_FORWARDED", deliveries.ref(), "find"));
+    TestProbe<ArmorMessage> requester = testKit.createTestProbe();
+    ArmorMessage request = message("armor-translator", List.of("find"));
+
+    front.tell(new ArmorActor.Deliver(request, requester.ref()));
+
+    ArmorMessage reply = requester.receiveMessage();
+    assertThat(reply.getFrom()).isEqualTo("armor-backend");
+    assertThat(reply.getCorrelationId()).isEqualTo(request.getCorrelationId());
+    assertThat(text(reply.getPayload())).isEqualTo("looked up find");
+    assertThat(deliveries.receiveMessage()).isEqualTo("BACKEND:lookup"); // only the new operation went over
+    deliveries.expectNoMessage();
+    requester.expectNoMessage();
+  }
+
+  @Test
   void forward_toUnroutableArmor_answersWithNoRouteError() {
     ActorRef<ArmorActor.Command> front =
         spawnArmor("armor-lost", TestElement.of("FORWARDER", (operation, context) -> context.forward("nowhere"), "a"));
