@@ -1,0 +1,59 @@
+package dev.armor.cli;
+
+import dev.armor.daemon.DaemonNode;
+import dev.armor.daemon.DaemonSettings;
+import dev.armor.ftm.ClusterNodeConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "daemon", description = "Start this node's daemon and join the cluster through an FTM.")
+final class DaemonCommand implements Callable<Integer> {
+
+  @Option(names = "--node", required = true, description = "This node's name, unique in the cluster.")
+  String node;
+
+  @Option(names = "--host", required = true, description = "This node's own address (e.g. 127.0.0.2).")
+  String host;
+
+  @Option(names = "--join", paramLabel = "HOST:PORT", description = "The FTM's control address (default: $ARMOR_FTM, else " + FtmAddress.DEFAULT + ").")
+  String join;
+
+  @Option(names = "--cluster-port", defaultValue = "" + ClusterNodeConfig.DEFAULT_CLUSTER_PORT,
+      description = "Cluster endpoint port on this node's address (default: ${DEFAULT-VALUE}).")
+  int clusterPort;
+
+  @Option(names = "--ftm-capable", description = "This node may also host the FTM.")
+  boolean ftmCapable;
+
+  @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
+  boolean detach;
+
+  @Override
+  public Integer call() throws Exception {
+    ArmorHome home = ArmorHome.resolve();
+    FtmAddress ftm = new FtmAddress();
+    ftm.ftm = join;
+    String name = "daemon-" + node;
+    if (detach) {
+      List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
+          "--cluster-port", "" + clusterPort));
+      if (ftmCapable) {
+        args.add("--ftm-capable");
+      }
+      long pid = Detacher.spawn(name, args, home, Duration.ofSeconds(90));
+      System.out.println("daemon " + node + " started (pid " + pid + ") on " + host + ", log " + home.logs().resolve(name + ".log"));
+      return 0;
+    }
+    DaemonSettings settings = new DaemonSettings(node, host, clusterPort, ftm.target(), home.root(),
+        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5));
+    DaemonNode daemon = DaemonNode.start(settings);
+    home.writePid(name);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));
+    daemon.awaitTermination();
+    return 0;
+  }
+}

@@ -1,0 +1,27 @@
+package dev.armor.cli;
+
+import java.time.Duration;
+
+/** Parses durations written as {@code 500ms}, {@code 30s}, {@code 2m}. */
+final class Durations {
+
+  private Durations() {}
+
+  static Duration parse(String setting, String text) {
+    String t = text.trim();
+    try {
+      if (t.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+      }
+      if (t.endsWith("s")) {
+        return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+      }
+      if (t.endsWith("m")) {
+        return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new IllegalArgumentException(setting + " must be a duration like 500ms, 30s or 2m, but was '" + text + "'");
+  }
+}

@@ -1,0 +1,48 @@
+package dev.armor.cli;
+
+import dev.armor.ftm.ClusterNodeConfig;
+import dev.armor.ftm.FtmNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "ftm", description = "Start an FTM (fault tolerance manager) on this host.")
+final class FtmCommand implements Callable<Integer> {
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "7700", description = "Control API port for the CLI and joining daemons (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--cluster-port", defaultValue = "" + ClusterNodeConfig.DEFAULT_CLUSTER_PORT,
+      description = "Cluster endpoint port on the same host (default: ${DEFAULT-VALUE}).")
+  int clusterPort;
+
+  @Option(names = "--seed", description = "Another FTM-capable node's cluster address (pekko://armor@HOST:PORT).")
+  List<String> seeds = new ArrayList<>();
+
+  @Option(names = "--detach", description = "Run in the background; return once the FTM is up.")
+  boolean detach;
+
+  @Override
+  public Integer call() throws Exception {
+    ArmorHome home = ArmorHome.resolve();
+    String name = "ftm-" + host + "-" + port;
+    if (detach) {
+      List<String> args = new ArrayList<>(List.of("ftm", "--host", host, "--port", "" + port, "--cluster-port", "" + clusterPort));
+      seeds.forEach(s -> { args.add("--seed"); args.add(s); });
+      long pid = Detacher.spawn(name, args, home, Duration.ofSeconds(60));
+      System.out.println("FTM started (pid " + pid + "): control API " + host + ":" + port + ", log " + home.logs().resolve(name + ".log"));
+      return 0;
+    }
+    FtmNode node = FtmNode.start(host, port, clusterPort, seeds);
+    home.writePid(name);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));
+    node.awaitTermination();
+    return 0;
+  }
+}

@@ -1,0 +1,46 @@
+package dev.armor.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code armor} command. */
+@Command(
+    name = "armor",
+    mixinStandardHelpOptions = true,
+    version = "armor 0.1.0",
+    description = "Transparent high availability for TCP client-server applications.",
+    subcommands = {
+      FtmCommand.class,
+      DaemonCommand.class,
+      RunCommand.class,
+      AgentOptsCommand.class,
+      StatusCommand.class,
+      DemoCommand.class,
+      StopCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new Main()).setExecutionExceptionHandler(Main::handle).execute(args);
+    if (code != 0 || !Boolean.getBoolean("armor.stay")) {
+      System.exit(code);
+    }
+  }
+
+  /** An expected failure prints one line that says what Armor found; anything else prints its trace too. */
+  private static int handle(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
+    if (e instanceof ArmorCliException || e instanceof java.io.IOException || e instanceof IllegalArgumentException
+        || e instanceof IllegalStateException) {
+      commandLine.getErr().println("armor: " + e.getMessage());
+    } else {
+      e.printStackTrace(commandLine.getErr());
+    }
+    return 1;
+  }
+}

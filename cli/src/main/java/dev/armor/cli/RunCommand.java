@@ -1,0 +1,95 @@
+package dev.armor.cli;
+
+import dev.armor.elements.control.LaunchRequest;
+import dev.armor.elements.wire.ClusterStatus;
+import dev.armor.elements.wire.ProcessLaunched;
+import dev.armor.elements.wire.RestartPolicy;
+import dev.armor.elements.wire.ServiceEntry;
+import dev.armor.elements.wire.ServiceState;
+import dev.armor.elements.control.StatusRequest;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "run", description = "Launch COMMAND under protection (an Execution ARMOR) on a node; returns once it started.")
+final class RunCommand implements Callable<Integer> {
+
+  @Option(names = "--node", required = true, description = "The node to run it on.")
+  String node;
+
+  @Mixin FtmAddress ftm;
+
+  @Option(names = "--max-restarts", defaultValue = "10", description = "Restarts allowed within the window (default: ${DEFAULT-VALUE}).")
+  int maxRestarts;
+
+  @Option(names = "--restart-window", defaultValue = "60s", description = "The window for --max-restarts (default: ${DEFAULT-VALUE}).")
+  String window;
+
+  @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable for the command.")
+  Map<String, String> environment = Map.of();
+
+  @Option(names = "--wait-for-service", description = "Also wait until the process has bound a service address.")
+  boolean waitForService;
+
+  @Option(names = "--wait-timeout", defaultValue = "60s", description = "How long --wait-for-service waits (default: ${DEFAULT-VALUE}).")
+  String waitTimeout;
+
+  @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "The command and its arguments (after --).")
+  List<String> command = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    RestartPolicy policy =
+        RestartPolicy.newBuilder()
+            .setMaxRestarts(maxRestarts)
+            .setWindowMillis(Durations.parse("--restart-window", window).toMillis())
+            .setInitialBackoffMillis(250)
+            .setMaxBackoffMillis(5000)
+            .build();
+    LaunchRequest request =
+        LaunchRequest.newBuilder()
+            .setNode(node)
+            .addAllCommand(command)
+            .putAllEnvironment(environment)
+            .setWorkingDirectory(System.getProperty("user.dir"))
+            .setPolicy(policy)
+            .build();
+    try (FtmClient client = new FtmClient(ftm.target())) {
+      ProcessLaunched launched;
+      try {
+        launched = client.stub(60).launch(request);
+      } catch (StatusRuntimeException e) {
+        throw new ArmorCliException("cannot launch on node " + node + ": " + client.explain(e));
+      }
+      System.out.println("launched under Execution ARMOR " + launched.getArmorId() + " on node " + launched.getNode()
+          + ": pid " + launched.getPid() + ", output in " + launched.getLogFile());
+      if (waitForService) {
+        ServiceEntry entry = awaitService(client, launched, Durations.parse("--wait-timeout", waitTimeout));
+        System.out.println("serving " + entry.getService());
+      }
+    }
+    return 0;
+  }
+
+  private ServiceEntry awaitService(FtmClient client, ProcessLaunched launched, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      ClusterStatus status = client.stub(10).status(StatusRequest.getDefaultInstance());
+      for (ServiceEntry entry : status.getServicesList()) {
+        if (entry.getArmorId().equals(launched.getArmorId()) && entry.getState() == ServiceState.UP) {
+          return entry;
+        }
+      }
+      Thread.sleep(100); // polling the FTM, which has no watch API yet
+    }
+    throw new ArmorCliException("the process of " + launched.getArmorId() + " bound no service within "
+        + timeout.toSeconds() + " s; see " + launched.getLogFile());
+  }
+}
