@@ -6,6 +6,7 @@ import dev.armor.elements.ArmorActor;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.DeliverEnvelope;
 import java.io.NotSerializableException;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.ExtendedActorSystem;
@@ -70,8 +71,14 @@ public final class ArmorSerializer extends SerializerWithStringManifest {
       return parser(manifest).invoke(null, (Object) bytes);
     } catch (InvalidProtocolBufferException e) {
       throw new NotSerializableException("malformed " + manifest + ": " + e.getMessage());
+    } catch (InvocationTargetException e) {
+      throw new NotSerializableException("malformed " + manifest + ": " + e.getCause().getMessage());
     } catch (ReflectiveOperationException e) {
       throw new NotSerializableException("unknown message type " + manifest + ": " + e);
+    } catch (IllegalArgumentException e) {
+      // parser(): a manifest outside dev.armor, or no such message. Pekko expects NotSerializableException for a
+      // manifest it cannot read (a newer node's message type), not a failure of the serializer.
+      throw new NotSerializableException(e.getMessage());
     }
   }
 
