@@ -4,7 +4,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
- * The daemon's data plane. Contract only; the implementation is built by {@code Relay.start(...)} (see the
+ * The daemon's data plane. Built by {@link Relays#start(RelayConfig, RelayListener)} (see the
  * relay module's README section in docs/ARCHITECTURE.md).
  *
  * <p>Client side (APP_COMM_CLIENT): the daemon opens one loopback listener per remote service a local app

@@ -1,0 +1,206 @@
+package dev.armor.relay;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/**
+ * Settings of one {@link Relay}, validated once, here: an invalid value fails construction with a message that
+ * names the setting, the rule and the bad value. Start from {@link #defaults(String, String)} and change what
+ * differs with the {@code withX} methods.
+ *
+ * @param nodeName this daemon's node name; prefixes connection ids ({@code n1-17}). Letters, digits, '.', '_', '-'.
+ * @param dataHost the address other daemons open links to: this node's own address (e.g. 127.0.0.2), a literal IP
+ * @param dataPort the port of the data address; 0 (default) picks an ephemeral one, see {@link Relay#dataAddress()}
+ * @param holdBufferBytes per client connection, how many bytes the client app may write while its connection is
+ *     not attached before the relay stops reading from it (TCP backpressure; nothing is dropped). Default 1 MiB.
+ * @param holdTimeout how long a connection waits for a server (first attach or recovery) before its client app
+ *     gets a reset. Default 60 s.
+ * @param writeBufferLowWaterMark once a socket's pending output falls below this, reading from the other socket of
+ *     the pair resumes. Default 64 KiB.
+ * @param writeBufferHighWaterMark once a socket's pending output exceeds this, reading from the other socket of the
+ *     pair pauses: with the hold buffer, this bounds memory per connection. Default 256 KiB.
+ * @param livenessGrace how long the server side waits for a {@link LivenessProbe} answer when a server app ends a
+ *     connection; no answer in time counts as alive (the close is passed on). Default 1 s.
+ * @param connectTimeout timeout of TCP connects: link to another daemon, relay to a local app. Default 3 s.
+ * @param retryBackoffMin first delay before retrying a lost connection's known location. Default 50 ms.
+ * @param retryBackoffMax the retry delay doubles up to this. Default 1 s.
+ * @param ioThreads event-loop threads; 0 (default) means one per available processor.
+ * @param nativeTransport use Linux epoll when available (default true); false forces Java NIO.
+ */
+public record RelayConfig(
+    String nodeName,
+    String dataHost,
+    int dataPort,
+    int holdBufferBytes,
+    Duration holdTimeout,
+    int writeBufferLowWaterMark,
+    int writeBufferHighWaterMark,
+    Duration livenessGrace,
+    Duration connectTimeout,
+    Duration retryBackoffMin,
+    Duration retryBackoffMax,
+    int ioThreads,
+    boolean nativeTransport) {
+
+  public static final int DEFAULT_HOLD_BUFFER_BYTES = 1 << 20;
+  public static final Duration DEFAULT_HOLD_TIMEOUT = Duration.ofSeconds(60);
+  public static final int DEFAULT_WRITE_BUFFER_LOW_WATER_MARK = 64 * 1024;
+  public static final int DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK = 256 * 1024;
+  public static final Duration DEFAULT_LIVENESS_GRACE = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
+  public static final Duration DEFAULT_RETRY_BACKOFF_MIN = Duration.ofMillis(50);
+  public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(1);
+
+  private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+
+  public RelayConfig {
+    if (nodeName == null || !NODE_NAME.matcher(nodeName).matches()) {
+      throw new IllegalArgumentException(
+          "node-name must be 1 to 64 letters, digits, '.', '_' or '-', but was " + quote(nodeName));
+    }
+    requireLiteralIp("data-host", dataHost);
+    if (dataPort < 0 || dataPort > 65535) {
+      throw new IllegalArgumentException("data-port must be in 0..65535 (0 = ephemeral), but was " + dataPort);
+    }
+    if (holdBufferBytes < 1) {
+      throw new IllegalArgumentException("hold-buffer-bytes must be positive, but was " + holdBufferBytes);
+    }
+    requirePositive("hold-timeout", holdTimeout);
+    if (writeBufferLowWaterMark < 1) {
+      throw new IllegalArgumentException(
+          "write-buffer-low-water-mark must be positive, but was " + writeBufferLowWaterMark);
+    }
+    if (writeBufferHighWaterMark < writeBufferLowWaterMark) {
+      throw new IllegalArgumentException(
+          "write-buffer-high-water-mark must be at least write-buffer-low-water-mark ("
+              + writeBufferLowWaterMark
+              + "), but was "
+              + writeBufferHighWaterMark);
+    }
+    requirePositive("liveness-grace", livenessGrace);
+    requirePositive("connect-timeout", connectTimeout);
+    if (connectTimeout.toMillis() > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "connect-timeout must be at most " + Integer.MAX_VALUE + "ms, but was " + format(connectTimeout));
+    }
+    requirePositive("retry-backoff-min", retryBackoffMin);
+    requirePositive("retry-backoff-max", retryBackoffMax);
+    if (retryBackoffMax.compareTo(retryBackoffMin) < 0) {
+      throw new IllegalArgumentException(
+          "retry-backoff-max must be at least retry-backoff-min ("
+              + format(retryBackoffMin)
+              + "), but was "
+              + format(retryBackoffMax));
+    }
+    if (ioThreads < 0) {
+      throw new IllegalArgumentException(
+          "io-threads must be 0 (one per processor) or positive, but was " + ioThreads);
+    }
+  }
+
+  /** The defaults documented on each component, for node {@code nodeName} with its data plane on {@code dataHost}. */
+  public static RelayConfig defaults(String nodeName, String dataHost) {
+    return new RelayConfig(
+        nodeName,
+        dataHost,
+        0,
+        DEFAULT_HOLD_BUFFER_BYTES,
+        DEFAULT_HOLD_TIMEOUT,
+        DEFAULT_WRITE_BUFFER_LOW_WATER_MARK,
+        DEFAULT_WRITE_BUFFER_HIGH_WATER_MARK,
+        DEFAULT_LIVENESS_GRACE,
+        DEFAULT_CONNECT_TIMEOUT,
+        DEFAULT_RETRY_BACKOFF_MIN,
+        DEFAULT_RETRY_BACKOFF_MAX,
+        0,
+        true);
+  }
+
+  public RelayConfig withDataPort(int port) {
+    return new RelayConfig(nodeName, dataHost, port, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport);
+  }
+
+  public RelayConfig withHoldBufferBytes(int bytes) {
+    return new RelayConfig(nodeName, dataHost, dataPort, bytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport);
+  }
+
+  public RelayConfig withHoldTimeout(Duration timeout) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, timeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport);
+  }
+
+  public RelayConfig withWriteBufferWaterMarks(int low, int high) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, low, high, livenessGrace,
+        connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport);
+  }
+
+  public RelayConfig withLivenessGrace(Duration grace) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, grace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport);
+  }
+
+  public RelayConfig withConnectTimeout(Duration timeout) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, timeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport);
+  }
+
+  public RelayConfig withRetryBackoff(Duration min, Duration max) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, min, max, ioThreads, nativeTransport);
+  }
+
+  public RelayConfig withIoThreads(int threads) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, threads,
+        nativeTransport);
+  }
+
+  public RelayConfig withNativeTransport(boolean useNative) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        useNative);
+  }
+
+  private static void requirePositive(String setting, Duration value) {
+    if (value == null || value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(setting + " must be positive, but was " + format(value));
+    }
+  }
+
+  private static void requireLiteralIp(String setting, String host) {
+    boolean literal =
+        host != null && (IPV4.matcher(host).matches() || (host.indexOf(':') >= 0 && host.matches("[0-9A-Fa-f:.%]+")));
+    if (literal) {
+      try {
+        InetAddress.getByName(host); // a literal: parsed, never looked up
+        return;
+      } catch (UnknownHostException e) {
+        // falls through to the error below
+      }
+    }
+    throw new IllegalArgumentException(setting + " must be a literal IP address, but was " + quote(host));
+  }
+
+  private static String quote(String value) {
+    return value == null ? "null" : "'" + value + "'";
+  }
+
+  /** {@code 1500ms}, {@code 60s}: how durations appear in messages and logs. */
+  static String format(Duration d) {
+    if (d == null) {
+      return "null";
+    }
+    long ms = d.toMillis();
+    return ms % 1000 == 0 && ms != 0 ? ms / 1000 + "s" : ms + "ms";
+  }
+}

@@ -1,0 +1,698 @@
+package dev.armor.relay.internal;
+
+import dev.armor.relay.ConnectionInfo.Side;
+import dev.armor.relay.ConnectionInfo.State;
+import dev.armor.relay.RelayListener;
+import dev.armor.relay.internal.ClientService.Route;
+import dev.armor.relay.internal.LinkFrames.Abort;
+import dev.armor.relay.internal.LinkFrames.AbortReason;
+import dev.armor.relay.internal.LinkFrames.Fin;
+import dev.armor.relay.internal.LinkFrames.Frame;
+import dev.armor.relay.internal.LinkFrames.Open;
+import dev.armor.relay.internal.LinkFrames.Opened;
+import dev.armor.relay.internal.LinkFrames.Refused;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Client side (APP_COMM_CLIENT) of one proxied connection: the client app's socket, accepted on its service's
+ * loopback listener, and the current link to the server's daemon.
+ *
+ * <p>Design note. The client app's socket lives as long as the connection; links come and go. Each link is one
+ * attempt: connect to the server daemon, send OPEN (same connection id, next attempt number), await OPENED or
+ * REFUSED. While no link is attached (CONNECTING or HELD) the app's bytes go to the hold buffer, in order and never
+ * dropped; when it reaches {@link dev.armor.relay.RelayConfig#holdBufferBytes()} the relay stops reading from the
+ * app, so TCP pushes back on it. On OPENED the held bytes go out first, then the FIN if the app already half-closed.
+ *
+ * <p>Recovery. A link that closes without both FINs, or ABORT(SERVER_LOST), means the server was lost: HELD.
+ * While the service's {@link Route} is usable (known, not recovering) the same location is retried with a
+ * doubling backoff; after a REFUSED answer the next {@code serviceLocated} retries at once (any call counts, even
+ * with an unchanged location: {@link Route#version()} tells them apart), and a slow retry (at the maximum backoff)
+ * covers a daemon that learnt the location before the server's daemon exposed the service. {@code serviceFailed}, the hold timeout, or the
+ * relay closing end a waiting connection with a reset to the client app, so it sees an error rather than an EOF
+ * that would look like a normal end.
+ *
+ * <p>Concurrency. Everything here runs on the app socket's event loop; links are opened on that same loop, so no
+ * locks are needed. Events from a link that is no longer {@link #link} (an abandoned attempt) are ignored. Bytes
+ * written on a link but not yet read by the server app when it dies are lost: the relay does not acknowledge bytes
+ * end to end.
+ */
+final class ClientConnection extends RelayConnection {
+
+  private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+
+  private static final Map<State, Set<State>> TRANSITIONS =
+      Map.of(
+          State.CONNECTING, EnumSet.of(State.ATTACHED, State.HELD, State.CLOSED),
+          State.ATTACHED, EnumSet.of(State.HELD, State.CLOSED),
+          State.HELD, EnumSet.of(State.ATTACHED, State.CLOSED),
+          State.CLOSED, EnumSet.noneOf(State.class));
+
+  private final ClientService clientService;
+  private final Channel app;
+  private final int holdBound;
+
+  /** The client app's bytes not yet sent on a link, oldest first. */
+  private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+
+  private volatile long heldBytes;
+
+  /** The current attempt's link (in flight or attached); null when none. */
+  private Channel link;
+
+  private InetSocketAddress linkTarget;
+  private long linkRouteVersion;
+  private int attempt;
+
+  private ScheduledFuture<?> retryTimer;
+  private long retryDelayNanos;
+  private ScheduledFuture<?> holdTimer;
+  /** When the connection last started waiting for a server (accepted, or lost). */
+  private long waitingSinceNanos;
+
+  private boolean everAttached;
+  private boolean locationAsked;
+
+  /** The client app shut its output (end of stream read). */
+  private boolean appInputDone;
+  /** ... and the FIN went out on the current link. */
+  private boolean finSent;
+  /** The server side's FIN arrived on the current link. */
+  private boolean serverFinReceived;
+  /** The client app's output is shut down, after everything before the FIN was written to it. */
+  private boolean appOutputDone;
+
+  ClientConnection(NettyRelay relay, ClientService clientService, Channel app) {
+    super(
+        relay,
+        relay.nextConnectionId(),
+        clientService.service,
+        (InetSocketAddress) app.remoteAddress(),
+        Side.CLIENT,
+        app.eventLoop());
+    this.clientService = clientService;
+    this.app = app;
+    this.holdBound = relay.config().holdBufferBytes();
+  }
+
+  @Override
+  Map<State, Set<State>> legalTransitions() {
+    return TRANSITIONS;
+  }
+
+  @Override
+  Logger log() {
+    return log;
+  }
+
+  ChannelHandler appHandler() {
+    return new AppHandler();
+  }
+
+  /** Bytes in the hold buffer now (tests, status). */
+  long heldBytes() {
+    return heldBytes;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private void start() {
+    relay.register(this);
+    clientService.connections.add(this);
+    long now = relay.nanoTime();
+    waitingSinceNanos = now;
+    log.debug("{} accepted from {}", describe(), RelayListener.describe(client));
+    Route route = clientService.route();
+    if (route.failure() != null) {
+      closeWithReset(now, "service failed (" + route.failure() + "); client reset");
+      return;
+    }
+    holdTimer =
+        loop.schedule(this::onHoldTimeout, relay.config().holdTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    pursue(now);
+  }
+
+  /**
+   * Opens a link if nothing is in flight and the route allows it; otherwise keeps waiting (asking the daemon for
+   * the location the first time it is unknown).
+   */
+  private void pursue(long now) {
+    if (isClosed() || state() == State.ATTACHED || link != null || retryTimer != null) {
+      return;
+    }
+    Route route = clientService.route();
+    if (route.failure() != null) {
+      closeWithReset(now, "service failed (" + route.failure() + "); client reset");
+    } else if (route.daemon() == null) {
+      if (!locationAsked) {
+        locationAsked = true;
+        relay.listener().locationNeeded(service);
+      }
+    } else if (!route.recovering()) {
+      startAttempt(route);
+    }
+  }
+
+  private void startAttempt(Route route) {
+    attempt++;
+    linkTarget = route.daemon();
+    linkRouteVersion = route.version();
+    log.debug("{}: attempt {} to {}", describe(), attempt, RelayListener.describe(linkTarget));
+    ChannelFuture connect = relay.linkBootstrap(loop).handler(new LinkInitializer()).connect(linkTarget);
+    link = connect.channel();
+    connect.addListener((ChannelFutureListener) this::onLinkConnectDone);
+  }
+
+  private void onLinkConnectDone(ChannelFuture future) {
+    Channel ch = future.channel();
+    if (ch != link) {
+      ch.close();
+      return;
+    }
+    if (!future.isSuccess()) {
+      link = null;
+      attemptFailed(
+          relay.nanoTime(),
+          "cannot reach daemon " + RelayListener.describe(linkTarget) + " (" + message(future.cause()) + ")");
+      return;
+    }
+    Open open = new Open(LinkFrames.VERSION, attempt, id, service, client);
+    ch.writeAndFlush(LinkFrames.encode(ch.alloc(), open), ch.voidPromise());
+  }
+
+  /** An attempt ended without OPENED or REFUSED: retry the known location with backoff. */
+  private void attemptFailed(long now, String reason) {
+    if (isClosed()) {
+      return;
+    }
+    if (state() == State.CONNECTING) {
+      transitionTo(State.HELD, now, reason);
+    } else {
+      log.debug("{}: attempt {} failed: {}", describe(), attempt, reason);
+    }
+    scheduleRetry(now);
+  }
+
+  private void scheduleRetry(long now) {
+    if (!clientService.route().usable()) {
+      pursue(now); // waits, or resets if the service failed
+      return;
+    }
+    long min = relay.config().retryBackoffMin().toNanos();
+    long max = relay.config().retryBackoffMax().toNanos();
+    long delay = retryDelayNanos == 0 ? min : retryDelayNanos;
+    retryDelayNanos = Math.min(delay * 2, max);
+    retryTimer =
+        loop.schedule(
+            () -> {
+              retryTimer = null;
+              pursue(relay.nanoTime());
+            },
+            delay,
+            TimeUnit.NANOSECONDS);
+  }
+
+  /** The daemon changed the service's route (located, recovering or failed). */
+  void onRouteChanged() {
+    if (isClosed()) {
+      return;
+    }
+    long now = relay.nanoTime();
+    Route route = clientService.route();
+    if (route.failure() != null) {
+      if (state() != State.ATTACHED) {
+        closeWithReset(now, "service failed (" + route.failure() + "); client reset");
+      }
+      return;
+    }
+    if (state() == State.ATTACHED) {
+      return;
+    }
+    if (retryTimer != null) {
+      retryTimer.cancel(false);
+      retryTimer = null;
+    }
+    retryDelayNanos = 0;
+    if (link != null) {
+      if (!route.usable() || route.daemon().equals(linkTarget)) {
+        return; // let the attempt finish; its outcome re-reads the route
+      }
+      log.debug("{}: abandoning attempt {} to {}: service moved", describe(), attempt, linkTarget);
+      Channel abandoned = link;
+      link = null;
+      abandoned.close();
+    }
+    pursue(now);
+  }
+
+  private void onHoldTimeout() {
+    holdTimer = null;
+    if (isClosed() || state() == State.ATTACHED) {
+      return;
+    }
+    long now = relay.nanoTime();
+    closeWithReset(
+        now,
+        "no server within the hold timeout of "
+            + millis(relay.config().holdTimeout().toNanos())
+            + " ms (waited "
+            + millis(now - waitingSinceNanos)
+            + " ms, "
+            + heldBytes
+            + " bytes held dropped); client reset");
+  }
+
+  /** From ATTACHED: the server (or its daemon) was lost. Hold, and retry the location if it is still usable. */
+  private void lost(long now, String reason) {
+    Channel old = link;
+    link = null;
+    if (old != null) {
+      old.close();
+    }
+    finSent = false;
+    serverFinReceived = false;
+    waitingSinceNanos = now;
+    transitionTo(State.HELD, now, reason);
+    holdTimer =
+        loop.schedule(this::onHoldTimeout, relay.config().holdTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    updateAppAutoRead();
+    scheduleRetry(now);
+  }
+
+  private void onOpened(Channel ch) {
+    if (ch != link || state() == State.ATTACHED || isClosed()) {
+      return;
+    }
+    long now = relay.nanoTime();
+    cancelTimers();
+    long delivered = heldBytes;
+    for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
+      LinkFrames.writeData(link, buf);
+    }
+    heldBytes = 0;
+    bytesToServer += delivered;
+    if (appInputDone) {
+      link.write(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
+      finSent = true;
+    }
+    link.flush();
+    boolean again = everAttached;
+    everAttached = true;
+    if (again) {
+      reattachments++;
+    }
+    retryDelayNanos = 0;
+    long waited = millis(now - waitingSinceNanos);
+    String how = "to " + RelayListener.describe(linkTarget);
+    if (again) {
+      how += " after " + waited + " ms held, " + delivered + " bytes held delivered";
+    } else if (delivered > 0 || attempt > 1) {
+      how += " after " + waited + " ms, " + delivered + " bytes held delivered";
+    }
+    transitionTo(State.ATTACHED, now, how);
+    updateAppAutoRead();
+    link.config().setAutoRead(app.isWritable());
+  }
+
+  private void onRefused(Channel ch, Refused refused) {
+    if (ch != link || state() == State.ATTACHED || isClosed()) {
+      return;
+    }
+    link = null;
+    ch.close();
+    long now = relay.nanoTime();
+    String reason =
+        "refused by "
+            + RelayListener.describe(linkTarget)
+            + ": "
+            + refused.reason().words
+            + (refused.message().isEmpty() ? "" : " (" + refused.message() + ")")
+            + "; waiting for the service to be located again";
+    if (state() == State.CONNECTING) {
+      transitionTo(State.HELD, now, reason);
+    } else {
+      log.info("{} still held: {}", describe(), reason);
+    }
+    Route route = clientService.route();
+    if (route.version() > linkRouteVersion) {
+      pursue(now); // located again while this attempt was in flight: try the news at once
+    } else if (route.usable()) {
+      // A safety net, not the normal path: the daemon's next serviceLocated retries at once. Should this daemon
+      // have heard of the location before the server's daemon exposed the service, a slow retry ends the wait.
+      retryTimer =
+          loop.schedule(
+              () -> {
+                retryTimer = null;
+                pursue(relay.nanoTime());
+              },
+              relay.config().retryBackoffMax().toNanos(),
+              TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Ends the connection with a reset to the client app (it must not mistake this for a normal end). */
+  private void closeWithReset(long now, String reason) {
+    if (isClosed()) {
+      return;
+    }
+    transitionTo(State.CLOSED, now, reason);
+    release();
+    Channel l = link;
+    link = null;
+    if (l != null) {
+      l.close();
+    }
+    Transport.reset(app);
+  }
+
+  private void closeIfBothDone() {
+    if (isClosed() || !finSent || !serverFinReceived || !appOutputDone) {
+      return;
+    }
+    transitionTo(State.CLOSED, relay.nanoTime(), "closed normally by both apps");
+    release();
+    app.close();
+    Channel l = link;
+    link = null;
+    if (l != null) {
+      l.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  void shutdown() {
+    closeWithReset(relay.nanoTime(), "relay closing; client reset");
+  }
+
+  private void cancelTimers() {
+    if (holdTimer != null) {
+      holdTimer.cancel(false);
+      holdTimer = null;
+    }
+    if (retryTimer != null) {
+      retryTimer.cancel(false);
+      retryTimer = null;
+    }
+  }
+
+  private void release() {
+    cancelTimers();
+    clientService.connections.remove(this);
+    for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
+      buf.release();
+    }
+    heldBytes = 0;
+  }
+
+  // ---------------------------------------------------------------- client app events
+
+  private void onAppData(ByteBuf buf) {
+    int n = buf.readableBytes();
+    if (isClosed() || n == 0) {
+      buf.release();
+      return;
+    }
+    if (state() == State.ATTACHED) {
+      if (link == null || finSent) {
+        buf.release();
+        return;
+      }
+      LinkFrames.writeData(link, buf);
+      bytesToServer += n;
+      if (!link.isWritable()) {
+        app.config().setAutoRead(false);
+      }
+    } else {
+      held.add(buf);
+      heldBytes += n;
+      if (heldBytes >= holdBound) {
+        log.debug("{}: hold buffer full ({} bytes): pausing the client app", describe(), heldBytes);
+        app.config().setAutoRead(false);
+      }
+    }
+  }
+
+  private void onAppReadComplete() {
+    if (state() == State.ATTACHED && link != null) {
+      link.flush();
+    }
+  }
+
+  private void onAppEof() {
+    if (isClosed() || appInputDone) {
+      return;
+    }
+    appInputDone = true;
+    if (state() == State.ATTACHED && link != null) {
+      link.writeAndFlush(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
+      finSent = true;
+      closeIfBothDone();
+    } // else the FIN follows the held bytes when a link is attached
+  }
+
+  private void onAppFailure(Throwable cause) {
+    if (isClosed()) {
+      return;
+    }
+    String reason =
+        cause == null
+            ? "client app connection closed abruptly"
+            : "client app reset the connection (" + message(cause) + ")";
+    if (state() == State.ATTACHED && link != null) {
+      Channel l = link;
+      link = null;
+      l.writeAndFlush(LinkFrames.encode(l.alloc(), new Abort(AbortReason.RESET, reason)))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+    closeWithReset(relay.nanoTime(), reason);
+  }
+
+  private void updateAppAutoRead() {
+    if (isClosed()) {
+      return;
+    }
+    boolean read =
+        state() == State.ATTACHED ? link != null && link.isWritable() : heldBytes < holdBound;
+    app.config().setAutoRead(read);
+  }
+
+  // ---------------------------------------------------------------- link events
+
+  private void onLinkData(Channel ch, ByteBuf buf) {
+    if (ch != link || state() != State.ATTACHED || appOutputDone) {
+      buf.release();
+      return;
+    }
+    bytesToClient += buf.readableBytes();
+    app.write(buf, app.voidPromise());
+    if (!app.isWritable()) {
+      ch.config().setAutoRead(false);
+    }
+  }
+
+  private void onLinkFrame(Channel ch, Frame frame) {
+    if (ch != link || isClosed()) {
+      return;
+    }
+    if (frame instanceof Opened) {
+      onOpened(ch);
+    } else if (frame instanceof Refused refused) {
+      onRefused(ch, refused);
+    } else if (frame instanceof Fin) {
+      onLinkFin();
+    } else if (frame instanceof Abort abort) {
+      onLinkAbort(ch, abort);
+    } else {
+      log.warn("{}: unexpected {} from {}: closing the link", describe(), frame, linkTarget);
+      ch.close();
+    }
+  }
+
+  private void onLinkFin() {
+    if (state() != State.ATTACHED || serverFinReceived) {
+      return;
+    }
+    serverFinReceived = true;
+    if (appOutputDone) {
+      closeIfBothDone();
+      return;
+    }
+    // shutdownOutput() discards pending writes: write everything first, then shut down
+    app.writeAndFlush(Unpooled.EMPTY_BUFFER)
+        .addListener(
+            written -> {
+              if (!isClosed() && written.isSuccess()) {
+                ((DuplexChannel) app).shutdownOutput().addListener(shut -> onAppOutputShut());
+              }
+            });
+  }
+
+  private void onAppOutputShut() {
+    if (isClosed()) {
+      return;
+    }
+    appOutputDone = true;
+    log.debug("{}: server finished sending; client app's input closed", describe());
+    closeIfBothDone();
+  }
+
+  private void onLinkAbort(Channel ch, Abort abort) {
+    long now = relay.nanoTime();
+    if (abort.reason() == AbortReason.RESET) {
+      closeWithReset(now, abort.message() + "; client reset");
+    } else if (state() == State.ATTACHED) {
+      lost(now, "server lost (" + abort.message() + ")");
+    } else {
+      link = null;
+      ch.close();
+      attemptFailed(now, "server lost (" + abort.message() + ")");
+    }
+  }
+
+  private void onLinkClosed(Channel ch) {
+    if (ch != link || isClosed()) {
+      return;
+    }
+    link = null;
+    long now = relay.nanoTime();
+    if (state() == State.ATTACHED) {
+      if (finSent && serverFinReceived) {
+        closeIfBothDone(); // normal end; completes once the client app's output is shut
+      } else {
+        lost(now, "server lost (link to " + RelayListener.describe(linkTarget) + " closed)");
+      }
+    } else {
+      attemptFailed(
+          now, "link to " + RelayListener.describe(linkTarget) + " closed before the server side answered");
+    }
+  }
+
+  private static long millis(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+
+  static String message(Throwable t) {
+    if (t == null) {
+      return "unknown cause";
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  /** On the client app's socket. */
+  private final class AppHandler extends ChannelInboundHandlerAdapter {
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      start();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf buf) {
+        onAppData(buf);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      onAppReadComplete();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        onAppEof();
+      }
+      ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (state() == State.ATTACHED && link != null) {
+        link.config().setAutoRead(app.isWritable());
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      onAppFailure(cause);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      onAppFailure(null);
+    }
+  }
+
+  private final class LinkInitializer extends ChannelInitializer<Channel> {
+    @Override
+    protected void initChannel(Channel ch) {
+      ch.pipeline().addLast(new LinkFrameDecoder(), new LinkHandler());
+    }
+  }
+
+  /** On a link (one per attempt); ignores everything once its link is no longer the current one. */
+  private final class LinkHandler extends ChannelInboundHandlerAdapter {
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf buf) {
+        onLinkData(ctx.channel(), buf);
+      } else if (msg instanceof Frame frame) {
+        onLinkFrame(ctx.channel(), frame);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (ctx.channel() == link) {
+        app.flush();
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel() == link) {
+        updateAppAutoRead();
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (ctx.channel() == link && !isClosed()) {
+        log.debug("{}: link to {} failed: {}", describe(), linkTarget, message(cause));
+      }
+      ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      onLinkClosed(ctx.channel());
+    }
+  }
+}

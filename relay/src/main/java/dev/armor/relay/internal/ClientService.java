@@ -1,0 +1,72 @@
+package dev.armor.relay.internal;
+
+import dev.armor.relay.ServiceAddress;
+import io.netty.channel.Channel;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Client side: one remote service the local apps connect to. Holds where it is served ({@link Route}), the
+ * loopback listener the shim reroutes the apps' connects to, and the connections accepted there.
+ *
+ * <p>The route is replaced (never mutated) under this object's lock by the daemon's calls and read lock-free by
+ * the connections' loops. A connection registers itself before reading the route and the relay replaces the route
+ * before notifying the registered connections, so a connection accepted during {@code serviceLocated} sees the new
+ * route one way or the other (possibly both ways: connections treat route changes idempotently by version).
+ */
+final class ClientService {
+
+  /**
+   * Where the service is served, as last told by the daemon.
+   *
+   * @param daemon the server daemon's data address; null if not known
+   * @param recovering the daemon said the service is recovering: the known location is stale, hold, do not retry
+   * @param failure non-null if the service failed for good: reset held and new connections
+   * @param version increases with every daemon call, so that {@code serviceLocated} with an unchanged location
+   *     still counts as new (the app restarted behind the same daemon)
+   */
+  record Route(InetSocketAddress daemon, boolean recovering, String failure, long version) {
+
+    /** A connection may open a link to {@link #daemon} now. */
+    boolean usable() {
+      return daemon != null && !recovering && failure == null;
+    }
+  }
+
+  final ServiceAddress service;
+  final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
+  private volatile Route route = new Route(null, false, null, 0);
+  private Channel listener; // guarded by this
+
+  ClientService(ServiceAddress service) {
+    this.service = service;
+  }
+
+  Route route() {
+    return route;
+  }
+
+  synchronized Route located(InetSocketAddress daemon) {
+    route = new Route(daemon, false, null, route.version() + 1);
+    return route;
+  }
+
+  synchronized Route recovering() {
+    route = new Route(route.daemon(), true, null, route.version() + 1);
+    return route;
+  }
+
+  synchronized Route failed(String reason) {
+    route = new Route(null, false, reason, route.version() + 1);
+    return route;
+  }
+
+  synchronized Channel listener() {
+    return listener;
+  }
+
+  synchronized void listener(Channel channel) {
+    listener = channel;
+  }
+}

@@ -1,0 +1,229 @@
+package dev.armor.relay.internal;
+
+import dev.armor.relay.ServiceAddress;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.CorruptedFrameException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The link protocol: one TCP connection ("link") between two relays per proxied client connection, opened by the
+ * client's relay. All integers are big-endian and unsigned.
+ *
+ * <pre>
+ * Every frame:
+ *   +--------+-----------------+------------------------+
+ *   | type   | length          | body                   |
+ *   | 1 byte | 4 bytes         | length bytes           |
+ *   +--------+-----------------+------------------------+
+ *   length: DATA 0..2^31-1 (app bytes, forwarded as they arrive, never reassembled);
+ *           other types at most 4096 (MAX_CONTROL_BODY).
+ *   string: u16 byte count + UTF-8.
+ *
+ * type 1 OPEN     client side -> server side, first frame on the link, answered by OPENED or REFUSED.
+ *                 version u8 (= 1) | attempt u32 (1, 2, ... per connection) | connection id (string)
+ *                 | service host (string) | service port u16
+ *                 | client IP (u8 byte count, 4 or 16, then the address bytes) | client port u16
+ * type 2 OPENED   server side -> client side: the server app accepted; DATA may flow both ways. Empty body.
+ * type 3 REFUSED  server side -> client side, then the server side closes the link. The client side holds.
+ *                 reason u8 (1 NOT_EXPOSED: no such service here, 2 APP_REFUSED: the app's listener refused,
+ *                 3 BAD_OPEN: unsupported version or malformed OPEN) | message (string)
+ * type 4 DATA     either way, only after OPENED: app bytes.
+ * type 5 FIN      either way: the sender's app shut its output (half-close); no DATA follows that way. Empty body.
+ * type 6 ABORT    either way, then the sender closes the link.
+ *                 reason u8 (1 RESET: an app reset its connection, pass the reset on;
+ *                 2 SERVER_LOST: the server app died, the client side holds) | message (string)
+ * </pre>
+ *
+ * <p>A link that closes without FIN from both sides or an ABORT means the other daemon (or the path to it) was
+ * lost: the client side holds its connection, the server side resets its app connection.
+ *
+ * <p>DATA is sent as two buffers, a pooled 5-byte header and the app's own inbound buffer (retained, never
+ * copied); the decoder hands DATA on as retained slices of the inbound buffer.
+ */
+final class LinkFrames {
+
+  static final byte OPEN = 1;
+  static final byte OPENED = 2;
+  static final byte REFUSED = 3;
+  static final byte DATA = 4;
+  static final byte FIN = 5;
+  static final byte ABORT = 6;
+
+  static final int HEADER_LENGTH = 5;
+  static final int MAX_CONTROL_BODY = 4096;
+  static final int VERSION = 1;
+
+  private LinkFrames() {}
+
+  /** A decoded control frame (everything but DATA, which travels as a plain {@link ByteBuf}). */
+  sealed interface Frame permits Open, Opened, Refused, Fin, Abort {}
+
+  record Open(int version, int attempt, String connectionId, ServiceAddress service, InetSocketAddress client)
+      implements Frame {}
+
+  enum Opened implements Frame {
+    INSTANCE
+  }
+
+  record Refused(RefusalReason reason, String message) implements Frame {}
+
+  enum Fin implements Frame {
+    INSTANCE
+  }
+
+  record Abort(AbortReason reason, String message) implements Frame {}
+
+  enum RefusalReason {
+    NOT_EXPOSED(1, "service not exposed here"),
+    APP_REFUSED(2, "app refused"),
+    BAD_OPEN(3, "bad OPEN");
+
+    final int code;
+    final String words;
+
+    RefusalReason(int code, String words) {
+      this.code = code;
+      this.words = words;
+    }
+
+    static RefusalReason of(int code) {
+      for (RefusalReason r : values()) {
+        if (r.code == code) {
+          return r;
+        }
+      }
+      throw new CorruptedFrameException("unknown REFUSED reason " + code);
+    }
+  }
+
+  enum AbortReason {
+    RESET(1),
+    SERVER_LOST(2);
+
+    final int code;
+
+    AbortReason(int code) {
+      this.code = code;
+    }
+
+    static AbortReason of(int code) {
+      for (AbortReason r : values()) {
+        if (r.code == code) {
+          return r;
+        }
+      }
+      throw new CorruptedFrameException("unknown ABORT reason " + code);
+    }
+  }
+
+  /** Writes (does not flush) a DATA frame: a pooled header, then {@code payload} itself; takes ownership of it. */
+  static void writeData(Channel link, ByteBuf payload) {
+    ByteBuf header = link.alloc().ioBuffer(HEADER_LENGTH);
+    header.writeByte(DATA).writeInt(payload.readableBytes());
+    link.write(header, link.voidPromise());
+    link.write(payload, link.voidPromise());
+  }
+
+  static ByteBuf encode(ByteBufAllocator alloc, Frame frame) {
+    ByteBuf out = alloc.ioBuffer(64);
+    out.writeByte(typeOf(frame)).writeInt(0); // length patched below
+    if (frame instanceof Open open) {
+      out.writeByte(open.version()).writeInt(open.attempt());
+      writeString(out, open.connectionId());
+      writeString(out, open.service().host());
+      out.writeShort(open.service().port());
+      byte[] ip = open.client().getAddress().getAddress();
+      out.writeByte(ip.length).writeBytes(ip).writeShort(open.client().getPort());
+    } else if (frame instanceof Refused refused) {
+      out.writeByte(refused.reason().code);
+      writeString(out, refused.message());
+    } else if (frame instanceof Abort abort) {
+      out.writeByte(abort.reason().code);
+      writeString(out, abort.message());
+    }
+    int bodyLength = out.readableBytes() - HEADER_LENGTH;
+    if (bodyLength > MAX_CONTROL_BODY) {
+      out.release();
+      throw new IllegalArgumentException("control frame body of " + bodyLength + " bytes exceeds " + MAX_CONTROL_BODY);
+    }
+    out.setInt(1, bodyLength);
+    return out;
+  }
+
+  static byte typeOf(Frame frame) {
+    if (frame instanceof Open) {
+      return OPEN;
+    } else if (frame instanceof Opened) {
+      return OPENED;
+    } else if (frame instanceof Refused) {
+      return REFUSED;
+    } else if (frame instanceof Fin) {
+      return FIN;
+    } else {
+      return ABORT;
+    }
+  }
+
+  /** Decodes the body of a control frame of {@code type}; throws {@link CorruptedFrameException} if malformed. */
+  static Frame decode(byte type, ByteBuf body) {
+    try {
+      Frame frame;
+      switch (type) {
+        case OPEN -> {
+          int version = body.readUnsignedByte();
+          int attempt = body.readInt();
+          String id = readString(body);
+          String host = readString(body);
+          int port = body.readUnsignedShort();
+          int ipLength = body.readUnsignedByte();
+          if (ipLength != 4 && ipLength != 16) {
+            throw new CorruptedFrameException("OPEN client IP of " + ipLength + " bytes");
+          }
+          byte[] ip = new byte[ipLength];
+          body.readBytes(ip);
+          int clientPort = body.readUnsignedShort();
+          frame =
+              new Open(
+                  version,
+                  attempt,
+                  id,
+                  new ServiceAddress(host, port),
+                  new InetSocketAddress(InetAddress.getByAddress(ip), clientPort));
+        }
+        case OPENED -> frame = Opened.INSTANCE;
+        case REFUSED -> frame = new Refused(RefusalReason.of(body.readUnsignedByte()), readString(body));
+        case FIN -> frame = Fin.INSTANCE;
+        case ABORT -> frame = new Abort(AbortReason.of(body.readUnsignedByte()), readString(body));
+        default -> throw new CorruptedFrameException("unknown frame type " + type);
+      }
+      if (body.isReadable()) {
+        throw new CorruptedFrameException(
+            "frame type " + type + " has " + body.readableBytes() + " trailing bytes");
+      }
+      return frame;
+    } catch (IndexOutOfBoundsException | IllegalArgumentException | UnknownHostException e) {
+      throw new CorruptedFrameException("malformed frame type " + type + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void writeString(ByteBuf out, String s) {
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > 0xFFFF) {
+      throw new IllegalArgumentException("string of " + bytes.length + " bytes is too long for a frame");
+    }
+    out.writeShort(bytes.length).writeBytes(bytes);
+  }
+
+  private static String readString(ByteBuf in) {
+    int length = in.readUnsignedShort();
+    if (length > in.readableBytes()) {
+      throw new CorruptedFrameException("string of " + length + " bytes, only " + in.readableBytes() + " left");
+    }
+    return in.readCharSequence(length, StandardCharsets.UTF_8).toString();
+  }
+}

@@ -1,0 +1,404 @@
+package dev.armor.relay.internal;
+
+import dev.armor.relay.ConnectionInfo;
+import dev.armor.relay.LivenessProbe;
+import dev.armor.relay.Relay;
+import dev.armor.relay.RelayConfig;
+import dev.armor.relay.RelayListener;
+import dev.armor.relay.ServiceAddress;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Netty {@link Relay}: entry point of the implementation; {@link ClientConnection} and
+ * {@link ServerConnection} carry the bytes.
+ *
+ * <p>Design note. One TCP link per proxied connection (see {@link LinkFrames}): no multiplexing, so a slow reader
+ * stalls only its own connection, and each link's TCP flow control is that connection's backpressure. Every
+ * connection keeps its two sockets on one event loop, reads from one side only while the other side is writable
+ * (write-buffer water marks), and holds at most {@link RelayConfig#holdBufferBytes()} while unattached: memory per
+ * connection is bounded. App bytes are never copied: inbound buffers (pooled, direct) are written on with a small
+ * header.
+ *
+ * <p>Threads. The daemon's calls come from any thread: route changes are published on {@link ClientService} and
+ * handed to each affected connection's loop. Listener callbacks run on event-loop threads; the listener is wrapped
+ * so that its exceptions are logged, not propagated into the relay. {@link #openServiceListener} blocks until its
+ * socket is bound (on the acceptor loop, never the caller's).
+ */
+public final class NettyRelay implements Relay {
+
+  private static final Logger log = LoggerFactory.getLogger(NettyRelay.class);
+  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+
+  /** A local service a link can be connected to. */
+  record Exposure(InetSocketAddress appListener, LivenessProbe probe) {}
+
+  private final RelayConfig config;
+  private final RelayListener listener;
+  private final LongSupplier nanoClock;
+  private final Transport transport;
+  private final Bootstrap linkBootstrap;
+  private final Bootstrap appBootstrap;
+  private final ServerBootstrap serviceBootstrap;
+  private final Channel dataServer;
+  private final InetSocketAddress dataAddress;
+
+  private final ConcurrentHashMap<ServiceAddress, ClientService> clientServices = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<ServiceAddress, Exposure> exposures = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Integer, InetSocketAddress> clientsByLocalPort = new ConcurrentHashMap<>();
+  private final Set<RelayConnection> connections = ConcurrentHashMap.newKeySet();
+  private final AtomicLong connectionCounter = new AtomicLong();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** Starts a relay with the system clock. */
+  public static Relay start(RelayConfig config, RelayListener listener) {
+    return start(config, listener, System::nanoTime);
+  }
+
+  static NettyRelay start(RelayConfig config, RelayListener listener, LongSupplier nanoClock) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(listener, "listener");
+    Transport transport = Transport.create(config.nodeName(), config.nativeTransport(), config.ioThreads());
+    try {
+      return new NettyRelay(config, listener, nanoClock, transport);
+    } catch (RuntimeException e) {
+      transport.shutdown();
+      throw e;
+    }
+  }
+
+  private NettyRelay(RelayConfig config, RelayListener listener, LongSupplier nanoClock, Transport transport) {
+    this.config = config;
+    this.listener = new SafeListener(listener);
+    this.nanoClock = nanoClock;
+    this.transport = transport;
+    WriteBufferWaterMark waterMark =
+        new WriteBufferWaterMark(config.writeBufferLowWaterMark(), config.writeBufferHighWaterMark());
+    int connectTimeoutMillis = (int) config.connectTimeout().toMillis();
+
+    this.linkBootstrap =
+        new Bootstrap()
+            .group(transport.workers())
+            .channel(transport.channelClass())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis);
+    this.appBootstrap =
+        linkBootstrap
+            .clone()
+            .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .option(ChannelOption.AUTO_READ, false); // reading starts once attached
+    this.serviceBootstrap =
+        new ServerBootstrap()
+            .group(transport.acceptors(), transport.workers())
+            .channel(transport.serverChannelClass())
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+
+    InetSocketAddress bindTo = new InetSocketAddress(parseIp(config.dataHost()), config.dataPort());
+    ChannelFuture bound =
+        new ServerBootstrap()
+            .group(transport.acceptors(), transport.workers())
+            .channel(transport.serverChannelClass())
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+            .childHandler(
+                new ChannelInitializer<>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(new LinkFrameDecoder(), new ServerLinkHandler(NettyRelay.this));
+                  }
+                })
+            .bind(bindTo)
+            .awaitUninterruptibly();
+    if (!bound.isSuccess()) {
+      throw new IllegalStateException(
+          "relay " + config.nodeName() + " cannot bind its data address " + RelayListener.describe(bindTo) + ": "
+              + ClientConnection.message(bound.cause()),
+          bound.cause());
+    }
+    this.dataServer = bound.channel();
+    this.dataAddress = (InetSocketAddress) dataServer.localAddress();
+    String whyNot = Transport.whyNotNative(config.nativeTransport());
+    log.info(
+        "relay {} started: data address {}, transport {}{}, hold buffer {} bytes, hold timeout {} ms",
+        config.nodeName(),
+        RelayListener.describe(dataAddress),
+        transport.name(),
+        whyNot == null ? "" : " (" + whyNot + ")",
+        config.holdBufferBytes(),
+        config.holdTimeout().toMillis());
+  }
+
+  // ---------------------------------------------------------------- Relay
+
+  @Override
+  public InetSocketAddress dataAddress() {
+    return dataAddress;
+  }
+
+  @Override
+  public int openServiceListener(ServiceAddress service) {
+    ensureOpen();
+    ClientService clientService = clientService(service);
+    synchronized (clientService) {
+      Channel existing = clientService.listener();
+      if (existing != null) {
+        return ((InetSocketAddress) existing.localAddress()).getPort();
+      }
+      ChannelFuture bound =
+          serviceBootstrap
+              .clone()
+              .childHandler(
+                  new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                      ch.pipeline().addLast(new ClientConnection(NettyRelay.this, clientService, ch).appHandler());
+                    }
+                  })
+              .bind(new InetSocketAddress(LOOPBACK, 0))
+              .awaitUninterruptibly();
+      if (!bound.isSuccess()) {
+        throw new IllegalStateException(
+            "cannot open a listener for service " + service + ": " + ClientConnection.message(bound.cause()),
+            bound.cause());
+      }
+      clientService.listener(bound.channel());
+      int port = ((InetSocketAddress) bound.channel().localAddress()).getPort();
+      log.info("service {}: local apps' connections accepted on {}:{}", service, LOOPBACK.getHostAddress(), port);
+      return port;
+    }
+  }
+
+  @Override
+  public void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon) {
+    Objects.requireNonNull(serverDaemon, "serverDaemon");
+    ensureOpen();
+    ClientService clientService = clientService(service);
+    clientService.located(serverDaemon);
+    log.info(
+        "service {} located at daemon {} ({} connections)",
+        service,
+        RelayListener.describe(serverDaemon),
+        clientService.connections.size());
+    notifyRouteChanged(clientService);
+  }
+
+  @Override
+  public void serviceRecovering(ServiceAddress service) {
+    ensureOpen();
+    ClientService clientService = clientService(service);
+    clientService.recovering();
+    log.info("service {} recovering: its connections hold until it is located again", service);
+    notifyRouteChanged(clientService);
+  }
+
+  @Override
+  public void serviceFailed(ServiceAddress service, String reason) {
+    ensureOpen();
+    ClientService clientService = clientService(service);
+    clientService.failed(reason == null ? "no reason given" : reason);
+    log.warn("service {} failed ({}): its held and new connections are reset", service, reason);
+    notifyRouteChanged(clientService);
+  }
+
+  private void notifyRouteChanged(ClientService clientService) {
+    for (ClientConnection connection : clientService.connections) {
+      connection.execute(connection::onRouteChanged);
+    }
+  }
+
+  @Override
+  public void exposeLocalService(ServiceAddress service, InetSocketAddress appListener, LivenessProbe probe) {
+    Objects.requireNonNull(service, "service");
+    Objects.requireNonNull(appListener, "appListener");
+    Objects.requireNonNull(probe, "probe");
+    ensureOpen();
+    exposures.put(service, new Exposure(appListener, probe));
+    log.info("service {} exposed: links connected to app at {}", service, RelayListener.describe(appListener));
+  }
+
+  @Override
+  public void withdrawLocalService(ServiceAddress service) {
+    if (exposures.remove(service) != null) {
+      log.info("service {} withdrawn: new links for it are refused", service);
+    }
+  }
+
+  @Override
+  public Optional<InetSocketAddress> clientOfLocalPort(int localPort) {
+    return Optional.ofNullable(clientsByLocalPort.get(localPort));
+  }
+
+  @Override
+  public List<ConnectionInfo> connections() {
+    List<ConnectionInfo> snapshot = new ArrayList<>(connections.size());
+    for (RelayConnection connection : connections) {
+      snapshot.add(connection.info());
+    }
+    return snapshot;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    log.info("relay {} closing: {} connections reset", config.nodeName(), connections.size());
+    dataServer.close().awaitUninterruptibly();
+    for (ClientService clientService : clientServices.values()) {
+      Channel channel = clientService.listener();
+      if (channel != null) {
+        channel.close().awaitUninterruptibly();
+      }
+    }
+    for (RelayConnection connection : connections) {
+      connection.execute(connection::shutdown);
+    }
+    transport.shutdown();
+  }
+
+  // ---------------------------------------------------------------- for the connections
+
+  RelayConfig config() {
+    return config;
+  }
+
+  RelayListener listener() {
+    return listener;
+  }
+
+  long nanoTime() {
+    return nanoClock.getAsLong();
+  }
+
+  String nextConnectionId() {
+    return config.nodeName() + "-" + connectionCounter.incrementAndGet();
+  }
+
+  Bootstrap linkBootstrap(EventLoop loop) {
+    return linkBootstrap.clone(loop);
+  }
+
+  Bootstrap appBootstrap(EventLoop loop) {
+    return appBootstrap.clone(loop);
+  }
+
+  Exposure exposure(ServiceAddress service) {
+    return exposures.get(service);
+  }
+
+  void register(RelayConnection connection) {
+    connections.add(connection);
+  }
+
+  void unregister(RelayConnection connection) {
+    connections.remove(connection);
+  }
+
+  void mapLocalPort(int localPort, InetSocketAddress client) {
+    clientsByLocalPort.put(localPort, client);
+  }
+
+  void unmapLocalPort(int localPort, InetSocketAddress client) {
+    clientsByLocalPort.remove(localPort, client);
+  }
+
+  /** The client-side connection with this id, if it is open (tests). */
+  Optional<ClientConnection> clientConnection(String id) {
+    for (RelayConnection connection : connections) {
+      if (connection instanceof ClientConnection c && c.id.equals(id)) {
+        return Optional.of(c);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private ClientService clientService(ServiceAddress service) {
+    Objects.requireNonNull(service, "service");
+    return clientServices.computeIfAbsent(service, ClientService::new);
+  }
+
+  private void ensureOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("relay " + config.nodeName() + " is closed");
+    }
+  }
+
+  private static InetAddress parseIp(String literal) {
+    try {
+      return InetAddress.getByName(literal); // validated as a literal by RelayConfig: no lookup
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("data-host must be a literal IP address, but was '" + literal + "'", e);
+    }
+  }
+
+  /** Keeps a faulty listener from breaking the relay's event loops. */
+  private static final class SafeListener implements RelayListener {
+    private final RelayListener delegate;
+
+    SafeListener(RelayListener delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void locationNeeded(ServiceAddress service) {
+      try {
+        delegate.locationNeeded(service);
+      } catch (RuntimeException e) {
+        log.warn("relay listener failed on locationNeeded({})", service, e);
+      }
+    }
+
+    @Override
+    public void connectionAttached(ConnectionInfo connection) {
+      try {
+        delegate.connectionAttached(connection);
+      } catch (RuntimeException e) {
+        log.warn("relay listener failed on connectionAttached({})", connection.id(), e);
+      }
+    }
+
+    @Override
+    public void connectionHeld(ConnectionInfo connection, String reason) {
+      try {
+        delegate.connectionHeld(connection, reason);
+      } catch (RuntimeException e) {
+        log.warn("relay listener failed on connectionHeld({})", connection.id(), e);
+      }
+    }
+
+    @Override
+    public void connectionClosed(ConnectionInfo connection, String reason) {
+      try {
+        delegate.connectionClosed(connection, reason);
+      } catch (RuntimeException e) {
+        log.warn("relay listener failed on connectionClosed({})", connection.id(), e);
+      }
+    }
+  }
+}

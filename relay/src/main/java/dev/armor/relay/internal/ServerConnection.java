@@ -1,0 +1,450 @@
+package dev.armor.relay.internal;
+
+import dev.armor.relay.ConnectionInfo.Side;
+import dev.armor.relay.ConnectionInfo.State;
+import dev.armor.relay.RelayListener;
+import dev.armor.relay.internal.LinkFrames.Abort;
+import dev.armor.relay.internal.LinkFrames.AbortReason;
+import dev.armor.relay.internal.LinkFrames.Fin;
+import dev.armor.relay.internal.LinkFrames.Frame;
+import dev.armor.relay.internal.LinkFrames.Open;
+import dev.armor.relay.internal.LinkFrames.Opened;
+import dev.armor.relay.internal.LinkFrames.RefusalReason;
+import dev.armor.relay.internal.LinkFrames.Refused;
+import dev.armor.relay.internal.NettyRelay.Exposure;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Server side (APP_COMM_SERVER) of one attempt of a proxied connection: a link from the client's daemon, and the
+ * relay's connection to the local server app. A re-attached client connection arrives as a new link with the same
+ * id and the next attempt number, so it is a new {@code ServerConnection}.
+ *
+ * <p>Design note. Before connecting to the app the relay binds its local port and records port -> client address
+ * (for {@link dev.armor.relay.Relay#clientOfLocalPort}), so the mapping exists before the app can accept. When the
+ * app ends the connection (end of stream or reset, which is also what a crash looks like) the service's
+ * {@link dev.armor.relay.LivenessProbe} decides: alive passes the end on (FIN, or ABORT(RESET)); dead sends
+ * ABORT(SERVER_LOST) so the client side holds. An unanswered probe counts as alive after the grace period (a slow
+ * probe must not hang the client; a wrong "alive" costs one connection, a wrong "dead" would hold it for nothing).
+ *
+ * <p>Concurrency: the app socket is opened on the link's event loop; all state is confined to it.
+ */
+final class ServerConnection extends RelayConnection {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
+
+  private static final Map<State, Set<State>> TRANSITIONS =
+      Map.of(
+          State.CONNECTING, EnumSet.of(State.ATTACHED, State.CLOSED),
+          State.ATTACHED, EnumSet.of(State.CLOSED),
+          State.HELD, EnumSet.noneOf(State.class),
+          State.CLOSED, EnumSet.noneOf(State.class));
+
+  private final Channel link;
+  private final int attempt;
+  private final Exposure exposure;
+  private Channel app;
+  private int localPort = -1;
+
+  /** The client side's FIN arrived. */
+  private boolean linkFinReceived;
+  /** ... and the app's output is shut down, after everything before the FIN was written to it. */
+  private boolean appOutputDone;
+  /** The app shut its output (end of stream read). */
+  private boolean appInputDone;
+  /** The app's connection failed (reset, write error, closed abruptly). */
+  private boolean appFailed;
+
+  private String appFailure;
+  /** The app alive and its end of stream passed on as FIN. */
+  private boolean finSent;
+
+  private boolean probing;
+  private ScheduledFuture<?> probeGrace;
+
+  ServerConnection(NettyRelay relay, Open open, Channel link, Exposure exposure) {
+    super(relay, open.connectionId(), open.service(), open.client(), Side.SERVER, link.eventLoop());
+    this.link = link;
+    this.attempt = open.attempt();
+    this.exposure = exposure;
+  }
+
+  @Override
+  Map<State, Set<State>> legalTransitions() {
+    return TRANSITIONS;
+  }
+
+  @Override
+  Logger log() {
+    return log;
+  }
+
+  @Override
+  String describe() {
+    return super.describe() + " attempt " + attempt;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Connects to the app: register, bind a local port (and map it to the client), connect. */
+  void start() {
+    relay.register(this);
+    ChannelFuture registered = relay.appBootstrap(loop).handler(new AppHandler()).register();
+    app = registered.channel();
+    registered.addListener((ChannelFutureListener) this::onAppRegistered);
+  }
+
+  private void onAppRegistered(ChannelFuture registered) {
+    if (!registered.isSuccess()) {
+      refuse("cannot open a socket to the app (" + ClientConnection.message(registered.cause()) + ")");
+      return;
+    }
+    InetSocketAddress target = exposure.appListener();
+    InetAddress localIp = target.getAddress().isLoopbackAddress() ? target.getAddress() : null;
+    app.bind(new InetSocketAddress(localIp, 0))
+        .addListener(
+            (ChannelFutureListener)
+                bound -> {
+                  if (isClosed()) {
+                    app.close();
+                  } else if (!bound.isSuccess()) {
+                    refuse("cannot bind a local port (" + ClientConnection.message(bound.cause()) + ")");
+                  } else {
+                    localPort = ((InetSocketAddress) app.localAddress()).getPort();
+                    relay.mapLocalPort(localPort, client);
+                    app.connect(target).addListener((ChannelFutureListener) this::onAppConnected);
+                  }
+                });
+  }
+
+  private void onAppConnected(ChannelFuture connected) {
+    if (isClosed()) {
+      Transport.reset(app);
+      return;
+    }
+    if (!connected.isSuccess()) {
+      refuse(
+          "app listener "
+              + RelayListener.describe(exposure.appListener())
+              + " refused ("
+              + ClientConnection.message(connected.cause())
+              + ")");
+      return;
+    }
+    link.writeAndFlush(LinkFrames.encode(link.alloc(), Opened.INSTANCE), link.voidPromise());
+    transitionTo(
+        State.ATTACHED,
+        relay.nanoTime(),
+        "to app at "
+            + RelayListener.describe(exposure.appListener())
+            + " from local port "
+            + localPort
+            + " for client "
+            + RelayListener.describe(client)
+            + " (link from "
+            + RelayListener.describe((InetSocketAddress) link.remoteAddress())
+            + ")");
+    app.config().setAutoRead(link.isWritable());
+  }
+
+  private void refuse(String message) {
+    if (isClosed()) {
+      return;
+    }
+    link.writeAndFlush(LinkFrames.encode(link.alloc(), new Refused(RefusalReason.APP_REFUSED, message)))
+        .addListener(ChannelFutureListener.CLOSE);
+    transitionTo(State.CLOSED, relay.nanoTime(), "refused: " + message);
+    release();
+    if (app != null) {
+      app.close();
+    }
+  }
+
+  /** The app ended its side (EOF or failure): ask whether it is alive, at most one question at a time. */
+  private void askProbe() {
+    if (probing || isClosed()) {
+      return;
+    }
+    probing = true;
+    CompletableFuture<Boolean> answer;
+    try {
+      answer = exposure.probe().appAlive();
+      if (answer == null) {
+        answer = CompletableFuture.failedFuture(new NullPointerException("probe returned no future"));
+      }
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    long grace = relay.config().livenessGrace().toNanos();
+    probeGrace =
+        loop.schedule(
+            () ->
+                onProbeAnswer(
+                    true,
+                    "no answer from the liveness probe within "
+                        + TimeUnit.NANOSECONDS.toMillis(grace)
+                        + " ms: app taken as alive"),
+            grace,
+            TimeUnit.NANOSECONDS);
+    answer.whenComplete(
+        (alive, error) ->
+            execute(
+                () ->
+                    onProbeAnswer(
+                        error != null || alive == null || alive,
+                        error != null || alive == null
+                            ? "liveness probe failed ("
+                                + ClientConnection.message(error)
+                                + "): app taken as alive"
+                            : null)));
+  }
+
+  private void onProbeAnswer(boolean alive, String note) {
+    if (!probing) {
+      return;
+    }
+    probing = false;
+    if (probeGrace != null) {
+      probeGrace.cancel(false);
+      probeGrace = null;
+    }
+    if (isClosed()) {
+      return;
+    }
+    if (note != null) {
+      log.warn("{}: {}", describe(), note);
+    }
+    if (!alive) {
+      abort(AbortReason.SERVER_LOST, "server app died", "server app died; client side holds");
+    } else if (appFailed) {
+      abort(AbortReason.RESET, appFailure, appFailure + "; client reset");
+    } else if (appInputDone && !finSent) {
+      link.writeAndFlush(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
+      finSent = true;
+      log.debug("{}: server app finished sending", describe());
+      closeIfBothDone();
+    }
+  }
+
+  private void abort(AbortReason reason, String message, String closeReason) {
+    link.writeAndFlush(LinkFrames.encode(link.alloc(), new Abort(reason, message)))
+        .addListener(ChannelFutureListener.CLOSE);
+    transitionTo(State.CLOSED, relay.nanoTime(), closeReason);
+    release();
+    Transport.reset(app);
+  }
+
+  private void closeIfBothDone() {
+    if (isClosed() || !finSent || !appOutputDone) {
+      return;
+    }
+    transitionTo(State.CLOSED, relay.nanoTime(), "closed normally by both apps");
+    release();
+    app.close();
+    link.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void closeWithReset(String reason) {
+    if (isClosed()) {
+      return;
+    }
+    transitionTo(State.CLOSED, relay.nanoTime(), reason);
+    release();
+    Transport.reset(app);
+    link.close();
+  }
+
+  @Override
+  void shutdown() {
+    closeWithReset("relay closing; server app connection reset");
+  }
+
+  private void release() {
+    if (probeGrace != null) {
+      probeGrace.cancel(false);
+      probeGrace = null;
+    }
+    if (localPort > 0) {
+      relay.unmapLocalPort(localPort, client);
+    }
+  }
+
+  // ---------------------------------------------------------------- app events
+
+  private void onAppData(ByteBuf buf) {
+    if (state() != State.ATTACHED || finSent || buf.readableBytes() == 0) {
+      buf.release();
+      return;
+    }
+    bytesToClient += buf.readableBytes();
+    LinkFrames.writeData(link, buf);
+    if (!link.isWritable()) {
+      app.config().setAutoRead(false);
+    }
+  }
+
+  private void onAppEof() {
+    if (isClosed() || appInputDone) {
+      return;
+    }
+    appInputDone = true;
+    askProbe();
+  }
+
+  private void onAppFailure(Throwable cause) {
+    if (isClosed() || appFailed || state() != State.ATTACHED) {
+      return;
+    }
+    appFailed = true;
+    appFailure =
+        cause == null
+            ? "server app connection closed abruptly"
+            : "server app reset the connection (" + ClientConnection.message(cause) + ")";
+    Transport.reset(app);
+    askProbe();
+  }
+
+  // ---------------------------------------------------------------- link events (from ServerLinkHandler)
+
+  void onLinkData(ByteBuf buf) {
+    if (state() != State.ATTACHED || appFailed || linkFinReceived) {
+      buf.release();
+      return;
+    }
+    bytesToServer += buf.readableBytes();
+    app.write(buf, app.voidPromise());
+    if (!app.isWritable()) {
+      link.config().setAutoRead(false);
+    }
+  }
+
+  void onLinkReadComplete() {
+    if (state() == State.ATTACHED && !appFailed) {
+      app.flush();
+    }
+  }
+
+  void onLinkWritabilityChanged() {
+    if (state() == State.ATTACHED && !appFailed) {
+      app.config().setAutoRead(link.isWritable());
+    }
+  }
+
+  void onLinkFrame(Frame frame) {
+    if (isClosed()) {
+      return;
+    }
+    if (frame instanceof Fin) {
+      onLinkFin();
+    } else if (frame instanceof Abort abort) {
+      closeWithReset(abort.message() + "; server app connection reset");
+    } else {
+      log.warn("{}: unexpected {} on the link: closing it", describe(), frame);
+      closeWithReset("protocol error (unexpected " + frame + "); server app connection reset");
+    }
+  }
+
+  private void onLinkFin() {
+    if (state() != State.ATTACHED || linkFinReceived) {
+      return;
+    }
+    linkFinReceived = true;
+    if (appFailed) {
+      return;
+    }
+    // shutdownOutput() discards pending writes: write everything first, then shut down
+    app.writeAndFlush(Unpooled.EMPTY_BUFFER)
+        .addListener(
+            written -> {
+              if (!isClosed() && written.isSuccess()) {
+                ((DuplexChannel) app).shutdownOutput().addListener(shut -> onAppOutputShut());
+              }
+            });
+  }
+
+  private void onAppOutputShut() {
+    if (isClosed()) {
+      return;
+    }
+    appOutputDone = true;
+    log.debug("{}: client finished sending; server app's input closed", describe());
+    closeIfBothDone();
+  }
+
+  void onLinkClosed() {
+    if (isClosed()) {
+      return;
+    }
+    if (finSent && linkFinReceived) {
+      closeIfBothDone(); // normal end; completes once the app's output is shut
+      return;
+    }
+    closeWithReset(
+        "link from "
+            + RelayListener.describe((InetSocketAddress) link.remoteAddress())
+            + " closed (client side lost or gave up); server app connection reset");
+  }
+
+  /** On the relay's connection to the server app. */
+  private final class AppHandler extends ChannelInboundHandlerAdapter {
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf buf) {
+        onAppData(buf);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (state() == State.ATTACHED) {
+        link.flush();
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        onAppEof();
+      }
+      ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (state() == State.ATTACHED) {
+        link.config().setAutoRead(app.isWritable());
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      onAppFailure(cause);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      onAppFailure(null);
+    }
+  }
+}

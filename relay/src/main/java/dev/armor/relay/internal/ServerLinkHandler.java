@@ -1,0 +1,140 @@
+package dev.armor.relay.internal;
+
+import dev.armor.relay.RelayListener;
+import dev.armor.relay.internal.LinkFrames.Frame;
+import dev.armor.relay.internal.LinkFrames.Open;
+import dev.armor.relay.internal.LinkFrames.RefusalReason;
+import dev.armor.relay.internal.LinkFrames.Refused;
+import dev.armor.relay.internal.NettyRelay.Exposure;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Server side: the handler of a link accepted at the relay's data address. Waits for OPEN (a link that sends
+ * nothing else first, or nothing within {@link #OPEN_TIMEOUT_SECONDS}, is closed), refuses services not exposed
+ * here, and otherwise hands the link's events to the {@link ServerConnection} it creates.
+ */
+final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerLinkHandler.class);
+  static final long OPEN_TIMEOUT_SECONDS = 10;
+
+  private final NettyRelay relay;
+  private ServerConnection connection;
+  private ScheduledFuture<?> openTimeout;
+
+  ServerLinkHandler(NettyRelay relay) {
+    this.relay = relay;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    openTimeout =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  if (connection == null && ctx.channel().isOpen()) {
+                    log.warn("link from {} sent no OPEN within {} s: closed", peer(ctx), OPEN_TIMEOUT_SECONDS);
+                    ctx.close();
+                  }
+                },
+                OPEN_TIMEOUT_SECONDS,
+                TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (connection != null) {
+      if (msg instanceof ByteBuf buf) {
+        connection.onLinkData(buf);
+      } else if (msg instanceof Frame frame) {
+        connection.onLinkFrame(frame);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    } else if (msg instanceof Open open) {
+      onOpen(ctx, open);
+    } else {
+      ReferenceCountUtil.release(msg);
+      log.warn("link from {} sent {} before OPEN: closed", peer(ctx), msg instanceof ByteBuf ? "DATA" : msg);
+      ctx.close();
+    }
+  }
+
+  private void onOpen(ChannelHandlerContext ctx, Open open) {
+    openTimeout.cancel(false);
+    if (open.version() != LinkFrames.VERSION) {
+      refuse(ctx, open, RefusalReason.BAD_OPEN, "link protocol version " + open.version() + " not supported");
+      return;
+    }
+    Exposure exposure = relay.exposure(open.service());
+    if (exposure == null) {
+      refuse(ctx, open, RefusalReason.NOT_EXPOSED, "");
+      return;
+    }
+    connection = new ServerConnection(relay, open, ctx.channel(), exposure);
+    connection.start();
+  }
+
+  private void refuse(ChannelHandlerContext ctx, Open open, RefusalReason reason, String message) {
+    log.info(
+        "connection {} attempt {} to {} from daemon {} refused: {}{}",
+        open.connectionId(),
+        open.attempt(),
+        open.service(),
+        peer(ctx),
+        reason.words,
+        message.isEmpty() ? "" : " (" + message + ")");
+    ctx.writeAndFlush(LinkFrames.encode(ctx.alloc(), new Refused(reason, message)))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (connection != null) {
+      connection.onLinkReadComplete();
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (connection != null) {
+      connection.onLinkWritabilityChanged();
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof CorruptedFrameException) {
+      log.warn("link from {}: protocol error: {}: closed", peer(ctx), cause.getMessage());
+    } else if (connection == null || !connection.isClosed()) {
+      log.debug("link from {} failed: {}", peer(ctx), ClientConnection.message(cause));
+    }
+    ctx.close();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (openTimeout != null) {
+      openTimeout.cancel(false);
+    }
+    if (connection != null) {
+      connection.onLinkClosed();
+    }
+  }
+
+  private static String peer(ChannelHandlerContext ctx) {
+    return ctx.channel().remoteAddress() instanceof InetSocketAddress a
+        ? RelayListener.describe(a)
+        : String.valueOf(ctx.channel().remoteAddress());
+  }
+}

@@ -1,0 +1,45 @@
+package dev.armor.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class RelayConfigTest {
+
+  private final RelayConfig defaults = RelayConfig.defaults("n1", "127.0.0.2");
+
+  @Test
+  void shouldDocumentTheDefaults() {
+    assertThat(defaults.holdBufferBytes()).isEqualTo(1 << 20);
+    assertThat(defaults.holdTimeout()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(defaults.dataPort()).isZero();
+    assertThat(defaults.nativeTransport()).isTrue();
+  }
+
+  @Test
+  void shouldNameTheSettingTheRuleAndTheBadValue() {
+    assertThatThrownBy(() -> defaults.withHoldTimeout(Duration.ofSeconds(-1)))
+        .hasMessage("hold-timeout must be positive, but was -1s");
+    assertThatThrownBy(() -> defaults.withHoldBufferBytes(0))
+        .hasMessage("hold-buffer-bytes must be positive, but was 0");
+    assertThatThrownBy(() -> defaults.withWriteBufferWaterMarks(65536, 1024))
+        .hasMessage("write-buffer-high-water-mark must be at least write-buffer-low-water-mark (65536), but was 1024");
+    assertThatThrownBy(() -> defaults.withRetryBackoff(Duration.ofSeconds(1), Duration.ofMillis(50)))
+        .hasMessage("retry-backoff-max must be at least retry-backoff-min (1s), but was 50ms");
+    assertThatThrownBy(() -> RelayConfig.defaults("n 1", "127.0.0.2"))
+        .hasMessage("node-name must be 1 to 64 letters, digits, '.', '_' or '-', but was 'n 1'");
+    assertThatThrownBy(() -> RelayConfig.defaults("n1", "localhost"))
+        .hasMessage("data-host must be a literal IP address, but was 'localhost'");
+    assertThatThrownBy(() -> defaults.withDataPort(70000))
+        .hasMessage("data-port must be in 0..65535 (0 = ephemeral), but was 70000");
+    assertThatThrownBy(() -> defaults.withLivenessGrace(Duration.ZERO))
+        .hasMessage("liveness-grace must be positive, but was 0ms");
+  }
+
+  @Test
+  void shouldAcceptIpv6Literals() {
+    assertThat(RelayConfig.defaults("n1", "::1").dataHost()).isEqualTo("::1");
+  }
+}

@@ -1,0 +1,111 @@
+package dev.armor.relay.internal;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.armor.relay.ServiceAddress;
+import dev.armor.relay.internal.LinkFrames.Abort;
+import dev.armor.relay.internal.LinkFrames.AbortReason;
+import dev.armor.relay.internal.LinkFrames.Fin;
+import dev.armor.relay.internal.LinkFrames.Frame;
+import dev.armor.relay.internal.LinkFrames.Open;
+import dev.armor.relay.internal.LinkFrames.Opened;
+import dev.armor.relay.internal.LinkFrames.RefusalReason;
+import dev.armor.relay.internal.LinkFrames.Refused;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.CorruptedFrameException;
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LinkFramesTest {
+
+  private static final Open OPEN =
+      new Open(
+          LinkFrames.VERSION,
+          3,
+          "n1-17",
+          new ServiceAddress("127.0.0.2", 7000),
+          new InetSocketAddress("127.0.0.1", 50122));
+
+  @Test
+  void shouldDecodeEveryFrameWhateverTheReadBoundaries() {
+    ByteBuf stream = Unpooled.buffer();
+    List<Frame> controls =
+        List.of(
+            OPEN,
+            Opened.INSTANCE,
+            new Refused(RefusalReason.NOT_EXPOSED, "service not exposed here"),
+            Fin.INSTANCE,
+            new Abort(AbortReason.SERVER_LOST, "server app died"));
+    for (Frame frame : controls) {
+      ByteBuf encoded = LinkFrames.encode(ByteBufAllocator.DEFAULT, frame);
+      stream.writeBytes(encoded);
+      encoded.release();
+      stream.writeByte(LinkFrames.DATA).writeInt(5).writeBytes("hello".getBytes(UTF_8));
+    }
+    stream.writeByte(LinkFrames.DATA).writeInt(0); // empty DATA: nothing comes out
+    byte[] bytes = new byte[stream.readableBytes()];
+    stream.readBytes(bytes);
+
+    for (int chunk = 1; chunk <= bytes.length; chunk++) {
+      EmbeddedChannel channel = new EmbeddedChannel(new LinkFrameDecoder());
+      for (int i = 0; i < bytes.length; i += chunk) {
+        channel.writeInbound(Unpooled.wrappedBuffer(bytes, i, Math.min(chunk, bytes.length - i)));
+      }
+      List<Frame> frames = new ArrayList<>();
+      ByteArrayOutputStream data = new ByteArrayOutputStream();
+      for (Object msg = channel.readInbound(); msg != null; msg = channel.readInbound()) {
+        if (msg instanceof ByteBuf buf) {
+          byte[] part = new byte[buf.readableBytes()];
+          buf.readBytes(part);
+          buf.release();
+          data.writeBytes(part);
+        } else {
+          frames.add((Frame) msg);
+        }
+      }
+      assertThat(frames).as("chunk size %d", chunk).isEqualTo(controls);
+      assertThat(data.toString(UTF_8)).isEqualTo("hello".repeat(controls.size()));
+      assertThat(channel.finish()).isFalse();
+    }
+  }
+
+  @Test
+  void shouldPassDataOnWithoutCopying() {
+    EmbeddedChannel channel = new EmbeddedChannel(new LinkFrameDecoder());
+    ByteBuf in = Unpooled.buffer();
+    in.writeByte(LinkFrames.DATA).writeInt(3).writeBytes(new byte[] {1, 2, 3});
+    channel.writeInbound(in);
+    ByteBuf out = channel.readInbound();
+    assertThat(out.unwrap()).isSameAs(in); // a slice of the inbound buffer
+    out.release();
+    assertThat(in.refCnt()).isZero();
+  }
+
+  @Test
+  void shouldRejectMalformedInput() {
+    EmbeddedChannel unknownType = new EmbeddedChannel(new LinkFrameDecoder());
+    assertThatThrownBy(() -> unknownType.writeInbound(Unpooled.wrappedBuffer(new byte[] {9, 0, 0, 0, 0})))
+        .isInstanceOf(CorruptedFrameException.class)
+        .hasMessageContaining("unknown frame type 9");
+
+    EmbeddedChannel tooLong = new EmbeddedChannel(new LinkFrameDecoder());
+    ByteBuf huge = Unpooled.buffer().writeByte(LinkFrames.ABORT).writeInt(1 << 20);
+    assertThatThrownBy(() -> tooLong.writeInbound(huge))
+        .isInstanceOf(CorruptedFrameException.class)
+        .hasMessageContaining("exceeds");
+
+    EmbeddedChannel truncatedOpen = new EmbeddedChannel(new LinkFrameDecoder());
+    ByteBuf open = Unpooled.buffer().writeByte(LinkFrames.OPEN).writeInt(2).writeByte(1).writeByte(0);
+    assertThatThrownBy(() -> truncatedOpen.writeInbound(open))
+        .isInstanceOf(CorruptedFrameException.class)
+        .hasMessageContaining("malformed");
+  }
+}

@@ -1,0 +1,92 @@
+package dev.armor.relay.testkit;
+
+import dev.armor.relay.ConnectionInfo;
+import dev.armor.relay.ConnectionInfo.Side;
+import dev.armor.relay.Relay;
+import dev.armor.relay.RelayConfig;
+import dev.armor.relay.Relays;
+import dev.armor.relay.ServiceAddress;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+
+/**
+ * Two relays in one JVM: the client app's daemon on 127.0.0.2 ("n1") and the server app's daemon on 127.0.0.3
+ * ("n2"), with an alive/dead switch standing in for the server app's liveness probe.
+ */
+public final class RelayPair implements AutoCloseable {
+
+  public final Relay client;
+  public final Relay server;
+  public final RecordingListener clientEvents = new RecordingListener();
+  public final RecordingListener serverEvents = new RecordingListener();
+  /** What the server relay's liveness probe answers. */
+  public final AtomicBoolean serverAppAlive = new AtomicBoolean(true);
+
+  public RelayPair() {
+    this(UnaryOperator.identity());
+  }
+
+  /** Both relays with {@code customize} applied to their default configs. */
+  public RelayPair(UnaryOperator<RelayConfig> customize) {
+    client = Relays.start(customize.apply(RelayConfig.defaults("n1", "127.0.0.2")), clientEvents);
+    Relay started = null;
+    try {
+      started = Relays.start(customize.apply(RelayConfig.defaults("n2", "127.0.0.3")), serverEvents);
+    } finally {
+      if (started == null) {
+        client.close();
+      }
+    }
+    server = started;
+  }
+
+  /** The server app serves {@code service}; the client relay is told where. */
+  public void expose(ServiceAddress service, TestServer app) {
+    server.exposeLocalService(
+        service, app.address(), () -> CompletableFuture.completedFuture(serverAppAlive.get()));
+    client.serviceLocated(service, server.dataAddress());
+  }
+
+  /** Re-exposes {@code service} on a new app instance (restart) and tells the client relay, as the daemon would. */
+  public void restartedOn(ServiceAddress service, TestServer app) {
+    server.withdrawLocalService(service);
+    expose(service, app);
+  }
+
+  /** A client app connecting to {@code service}, as the shim reroutes it: to the client relay's listener. */
+  public Socket connect(ServiceAddress service) throws IOException {
+    int port = client.openServiceListener(service);
+    Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
+    socket.setTcpNoDelay(true);
+    return socket;
+  }
+
+  public Optional<ConnectionInfo> clientSide(Socket clientApp) {
+    return find(client.connections(), Side.CLIENT, clientApp.getLocalPort());
+  }
+
+  public List<ConnectionInfo> serverSide() {
+    return server.connections();
+  }
+
+  private static Optional<ConnectionInfo> find(List<ConnectionInfo> connections, Side side, int clientPort) {
+    return connections.stream()
+        .filter(c -> c.side() == side && c.client().getPort() == clientPort)
+        .findFirst();
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close();
+    } finally {
+      server.close();
+    }
+  }
+}
