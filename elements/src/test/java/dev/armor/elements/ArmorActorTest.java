@@ -394,6 +394,23 @@ class ArmorActorTest {
     assertThat(failure.getCause()).hasMessage("no route from armor-asker-3 to ARMOR armor-missing");
   }
 
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  @Test
+  void started_runsBeforeAnyMessage_andStopped_runsForEveryElementEvenIfOneThrows() throws Exception {
+    ActorRef<ArmorActor.Command> armor =
+        spawnArmor("armor-life", lifecycle("FIRST", true), lifecycle("SECOND", false));
+
+    request(armor, message("armor-life", List.of("a")));
+    testKit.stop(armor);
+
+    assertThat(receive(6))
+        .containsExactly(
+            "FIRST started in armor-life", "SECOND started in armor-life",
+            "FIRST:a", "SECOND:a",
+            "FIRST stopped", "SECOND stopped");
+  }
+
   // ---- helpers -----------------------------------------------------------------------------------
 
   private ActorRef<ArmorActor.Command> spawnArmor(String armorId, Element... elements) {
@@ -417,6 +434,39 @@ class ArmorActorTest {
           context.setPayload(StringValue.of(before + suffix));
         },
         type);
+  }
+
+  /** An element that reports its start, each {@code a}, and its stop; {@code failToStop} makes stopping throw. */
+  private Element lifecycle(String name, boolean failToStop) {
+    return new Element() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public java.util.Set<String> subscriptions() {
+        return java.util.Set.of("a");
+      }
+
+      @Override
+      public void handle(dev.armor.elements.wire.Operation operation, ElementContext context) {
+        deliveries.ref().tell(name + ":" + operation.getType());
+      }
+
+      @Override
+      public void started(ElementContext context) {
+        deliveries.ref().tell(name + " started in " + context.armorId());
+      }
+
+      @Override
+      public void stopped() {
+        deliveries.ref().tell(name + " stopped");
+        if (failToStop) {
+          throw new IllegalStateException("could not let go");
+        }
+      }
+    };
   }
 
   /** An element that reports {@code label:argument from sender} for each {@code note}. */
