@@ -87,6 +87,12 @@ final class RunCommand implements Callable<Integer> {
           return entry;
         }
       }
+      for (dev.armor.elements.wire.ProcessEvent event : status.getEventsList()) {
+        if (event.getArmorId().equals(launched.getArmorId()) && event.getKind() == dev.armor.elements.wire.ProcessEventKind.GAVE_UP) {
+          throw new ArmorCliException("the process of " + launched.getArmorId() + " keeps failing and Armor gave up: "
+              + event.getDetail() + "; see " + launched.getLogFile());
+        }
+      }
       Thread.sleep(100); // polling the FTM, which has no watch API yet
     }
     throw new ArmorCliException("the process of " + launched.getArmorId() + " bound no service within "

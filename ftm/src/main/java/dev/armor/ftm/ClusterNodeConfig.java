@@ -20,12 +20,15 @@ public final class ClusterNodeConfig {
   public static Config build(String host, int port, List<String> seedNodes, List<String> roles) {
     String seeds = seedNodes.stream().map(s -> "\"" + s + "\"").collect(Collectors.joining(","));
     String roleList = roles.stream().map(r -> "\"" + r + "\"").collect(Collectors.joining(","));
-    return ConfigFactory.parseString(
+    return ConfigFactory.systemProperties()
+        .withFallback(ConfigFactory.parseString(
             "pekko.remote.artery.canonical.hostname = \"" + host + "\"\n"
                 + "pekko.remote.artery.canonical.port = " + port + "\n"
                 + "pekko.remote.artery.bind.hostname = \"" + host + "\"\n"
                 + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
-                + "pekko.cluster.roles = [" + roleList + "]\n")
-        .withFallback(ConfigFactory.load());
+                + "pekko.cluster.roles = [" + roleList + "]\n"))
+        .withFallback(ConfigFactory.parseResources(ClusterNodeConfig.class.getClassLoader(), "armor-cluster.conf"))
+        .withFallback(ConfigFactory.load())
+        .resolve();
   }
 }
