@@ -1,0 +1,71 @@
+package dev.armor.shim.internal;
+
+import dev.armor.shim.control.ShimMessage;
+import dev.armor.shim.control.ShimMessage.Peer;
+import dev.armor.shim.control.ShimMessage.PeerQuery;
+import java.io.FileDescriptor;
+import java.lang.System.Logger.Level;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/**
+ * Makes a connection accepted on a rerouted listener report the remote client's address rather than the
+ * daemon's 127.0.0.1:p, by asking the daemon {@code peerOf(p)}. Only for rerouted listeners and loopback peers,
+ * so ordinary accepts cost no round trip. Best effort: any failure leaves the accepted socket as it is and never
+ * breaks the accept.
+ */
+final class AcceptInterceptor {
+  private final DaemonClient daemon;
+  private final ListenerRegistry listeners;
+  private final JdkInternals jdk;
+
+  AcceptInterceptor(DaemonClient daemon, ListenerRegistry listeners, JdkInternals jdk) {
+    this.daemon = daemon;
+    this.listeners = listeners;
+    this.jdk = jdk;
+  }
+
+  /** SOCKET_ACCEPTED hook: {@code acceptedImpl} was just filled in by {@code NioSocketImpl.accept}. */
+  void onSocketAccepted(Object acceptedImpl) {
+    try {
+      ListenerRegistry.Listener listener = listeners.find(jdk.localPort(acceptedImpl));
+      InetAddress peerAddress = jdk.address(acceptedImpl);
+      if (listener == null || !Loopback.isLoopback(peerAddress)) {
+        return;
+      }
+      InetSocketAddress peer = peerOf(jdk.port(acceptedImpl));
+      jdk.setPeer(acceptedImpl, peer != null ? peer : new InetSocketAddress(peerAddress, jdk.port(acceptedImpl)),
+          listener.requested().getPort());
+    } catch (Exception | LinkageError t) {
+      Log.get().log(Level.DEBUG, () -> "could not find the real peer of an accepted socket: " + t);
+    }
+  }
+
+  /** CHANNEL_ACCEPTED hook: the peer a {@code ServerSocketChannel}'s accepted channel should report. */
+  SocketAddress onChannelAccepted(FileDescriptor acceptedFd, SocketAddress peer) {
+    try {
+      if (!(peer instanceof InetSocketAddress loopbackPeer) || !Loopback.isLoopback(loopbackPeer.getAddress())) {
+        return peer;
+      }
+      if (listeners.find(jdk.localAddress(acceptedFd).getPort()) == null) {
+        return peer;
+      }
+      InetSocketAddress real = peerOf(loopbackPeer.getPort());
+      return real != null ? real : peer;
+    } catch (Exception | LinkageError t) {
+      Log.get().log(Level.DEBUG, () -> "could not find the real peer of an accepted channel: " + t);
+      return peer;
+    }
+  }
+
+  private InetSocketAddress peerOf(int daemonPort) {
+    try {
+      ShimMessage answer = daemon.ask(new PeerQuery(daemonPort));
+      return answer instanceof Peer peer ? peer.address() : null;
+    } catch (Exception e) {
+      Log.get().log(Level.DEBUG, () -> "peerOf(" + daemonPort + ") failed: " + e);
+      return null;
+    }
+  }
+}

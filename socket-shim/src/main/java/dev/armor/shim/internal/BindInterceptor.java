@@ -1,0 +1,143 @@
+package dev.armor.shim.internal;
+
+import dev.armor.shim.control.ShimMessage;
+import dev.armor.shim.control.ShimMessage.BindQuery;
+import dev.armor.shim.control.ShimMessage.DaemonError;
+import dev.armor.shim.control.ShimMessage.Fail;
+import dev.armor.shim.control.ShimMessage.Listening;
+import dev.armor.shim.control.ShimMessage.Ok;
+import dev.armor.shim.control.ShimMessage.Unlistened;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.channels.Channel;
+
+/**
+ * Reroutes the app's listening sockets: a bind to a service address (port not 0) becomes a bind to 127.0.0.1:0,
+ * where only the daemon connects, once the daemon agrees. Two steps, each a hook around the JDK's bind:
+ *
+ * <ol>
+ *   <li>before: ask the daemon {@code bind(requested)}; a refusal becomes the app's {@code BindException};
+ *   <li>after: make sure the socket listens, report {@code listening(requested, actualPort)} (the daemon registers
+ *       the service before answering, so clients can find it when the app's bind returns), and make the socket
+ *       report the requested address and port to the app.
+ * </ol>
+ *
+ * For {@code ServerSocket} ({@code NioSocketImpl}) the JDK calls {@code listen} only after {@code bind} returns, so
+ * the second step listens early (backlog 50); the app's own {@code listen} then just sets its backlog.
+ * {@code ServerSocketChannel} binds and listens in one call. A bind to port 0 is never seen here.
+ */
+final class BindInterceptor {
+  private static final int EARLY_BACKLOG = 50;
+
+  private final ShimConfig config;
+  private final DaemonClient daemon;
+  private final ListenerRegistry listeners;
+  private final JdkInternals jdk;
+
+  BindInterceptor(ShimConfig config, DaemonClient daemon, ListenerRegistry listeners, JdkInternals jdk) {
+    this.config = config;
+    this.daemon = daemon;
+    this.listeners = listeners;
+    this.jdk = jdk;
+  }
+
+  /** SOCKET_BIND hook: what a server {@code SocketImpl} binds instead of {@code host:port}; never null. */
+  InetSocketAddress onSocketBind(InetAddress host, int port) throws BindException {
+    askBind(new InetSocketAddress(host, port));
+    return Loopback.ANY_PORT;
+  }
+
+  /** SOCKET_BOUND hook: the rerouted {@code SocketImpl} is bound to 127.0.0.1:{@code actualPort}. */
+  void onSocketBound(Object impl, FileDescriptor fd, InetSocketAddress requested, int actualPort) throws IOException {
+    try {
+      jdk.listen(fd, EARLY_BACKLOG);
+      reportListening(requested, actualPort);
+    } catch (IOException e) {
+      closeQuietly(() -> jdk.closeSocketImpl(impl));
+      throw e;
+    }
+    listeners.add(impl, requested, actualPort);
+  }
+
+  /**
+   * CHANNEL_BIND hook: what a {@code ServerSocketChannel} binds instead of {@code local}, or null to leave the
+   * bind alone (port 0, no address, or not an internet address).
+   */
+  SocketAddress onChannelBind(SocketAddress local) throws BindException {
+    if (!(local instanceof InetSocketAddress requested) || requested.getPort() == 0 || requested.isUnresolved()) {
+      return null;
+    }
+    askBind(requested);
+    return Loopback.ANY_PORT;
+  }
+
+  /** CHANNEL_BOUND hook: the rerouted channel listens on {@code actual}; returns what it should report instead. */
+  SocketAddress onChannelBound(Object channel, SocketAddress requested, SocketAddress actual) throws IOException {
+    InetSocketAddress service = (InetSocketAddress) requested;
+    int actualPort = ((InetSocketAddress) actual).getPort();
+    try {
+      reportListening(service, actualPort);
+    } catch (IOException e) {
+      closeQuietly(((Channel) channel)::close);
+      throw e;
+    }
+    listeners.add(channel, service, actualPort);
+    return service;
+  }
+
+  /** LISTENER_CLOSED hook: a server socket or channel is closing; tell the daemon if it was rerouted. */
+  void onListenerClosed(Object owner) {
+    ListenerRegistry.Listener listener = listeners.removeOwnedBy(owner);
+    if (listener == null) {
+      return;
+    }
+    try {
+      daemon.ask(new Unlistened(listener.requested()));
+    } catch (IOException | RuntimeException e) {
+      Log.get().log(Level.DEBUG, () -> "could not tell " + config.daemonName() + " that "
+          + listener.requested() + " closed: " + e);
+    }
+  }
+
+  private void askBind(InetSocketAddress requested) throws BindException {
+    verdict(new BindQuery(requested));
+  }
+
+  private void reportListening(InetSocketAddress requested, int actualPort) throws BindException {
+    verdict(new Listening(requested, actualPort));
+  }
+
+  private void verdict(ShimMessage query) throws BindException {
+    ShimMessage answer;
+    try {
+      answer = daemon.ask(query);
+    } catch (IOException e) {
+      throw Failures.bind(Failures.notReachable(config, e), e);
+    }
+    if (answer instanceof Ok) {
+      return;
+    } else if (answer instanceof Fail fail) {
+      throw Failures.bind(fail.message(), null);
+    } else if (answer instanceof DaemonError error) {
+      throw Failures.bind(error.message(), null);
+    }
+    throw Failures.bind(Failures.badAnswer(config, query, answer), null);
+  }
+
+  private interface Closer {
+    void close() throws IOException;
+  }
+
+  private static void closeQuietly(Closer closer) {
+    try {
+      closer.close();
+    } catch (IOException | RuntimeException e) {
+      Log.get().log(Level.DEBUG, () -> "closing a refused listener failed: " + e);
+    }
+  }
+}

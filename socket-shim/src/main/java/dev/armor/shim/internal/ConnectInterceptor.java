@@ -1,0 +1,70 @@
+package dev.armor.shim.internal;
+
+import dev.armor.shim.control.ShimMessage;
+import dev.armor.shim.control.ShimMessage.DaemonError;
+import dev.armor.shim.control.ShimMessage.Direct;
+import dev.armor.shim.control.ShimMessage.Fail;
+import dev.armor.shim.control.ShimMessage.RouteQuery;
+import dev.armor.shim.control.ShimMessage.Via;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/**
+ * Decides every TCP connect of the app, called from {@code sun.nio.ch.Net.connect} (through the CONNECT hook)
+ * with the address and port about to be connected. Its answer replaces them; the JDK callers recorded the
+ * original destination beforehand, so {@code getRemoteAddress()} still shows what the app asked for.
+ *
+ * <p>No daemon round trip for UDP (datagram "connects" share {@code Net.connect}), for the daemon's own
+ * listeners, or for a destination whose answer is cached.
+ */
+final class ConnectInterceptor {
+  private final ShimConfig config;
+  private final DaemonClient daemon;
+  private final RouteCache routes;
+
+  ConnectInterceptor(ShimConfig config, DaemonClient daemon, RouteCache routes) {
+    this.config = config;
+    this.daemon = daemon;
+    this.routes = routes;
+  }
+
+  /**
+   * The address to connect to instead of {@code remote:port}, or null to connect as asked.
+   *
+   * @throws ConnectException the daemon failed the connect, or cannot be asked
+   */
+  InetSocketAddress onConnect(InetAddress remote, int port) throws ConnectException {
+    if (routes.isDaemonListener(remote, port) || Callers.isDatagramConnect()) {
+      return null;
+    }
+    InetSocketAddress destination = new InetSocketAddress(remote, port);
+    RouteCache.Known known = routes.get(destination);
+    if (known != null) {
+      return known.via();
+    }
+    return ask(destination);
+  }
+
+  private InetSocketAddress ask(InetSocketAddress destination) throws ConnectException {
+    RouteQuery query = new RouteQuery(destination);
+    ShimMessage answer;
+    try {
+      answer = daemon.ask(query);
+    } catch (IOException e) {
+      throw Failures.connect(Failures.notReachable(config, e), e);
+    }
+    if (answer instanceof Via via) {
+      return routes.putVia(destination, via.port());
+    } else if (answer instanceof Direct) {
+      routes.putDirect(destination);
+      return null;
+    } else if (answer instanceof Fail fail) {
+      throw Failures.connect(fail.message(), null);
+    } else if (answer instanceof DaemonError error) {
+      throw Failures.connect(error.message(), null);
+    }
+    throw Failures.connect(Failures.badAnswer(config, query, answer), null);
+  }
+}

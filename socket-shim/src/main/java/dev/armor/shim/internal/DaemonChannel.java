@@ -1,0 +1,145 @@
+package dev.armor.shim.internal;
+
+import dev.armor.shim.control.FrameReader;
+import dev.armor.shim.control.ShimMessage;
+import dev.armor.shim.control.ShimMessage.DaemonError;
+import dev.armor.shim.control.ShimMessage.Hello;
+import dev.armor.shim.control.ShimMessage.Welcome;
+import dev.armor.shim.control.ShimProtocolException;
+import dev.armor.shim.control.ShimWire;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+
+/**
+ * One connection to the daemon's control socket, greeted with HELLO. Non-blocking with a selector of its own,
+ * because a Unix domain {@code SocketChannel} has no read timeout and the app thread asking must not wait longer
+ * than the configured timeout. Used by one thread at a time.
+ *
+ * <p>Waiting keeps the JDK's interrupt semantics of the call being intercepted: the thread's interrupt flag is
+ * cleared while waiting (else the selector would spin) and set again afterwards.
+ */
+final class DaemonChannel implements Closeable {
+  /** Deadline meaning "wait as long as it takes" (the session thread waiting for pings). */
+  static final long NO_DEADLINE = Long.MAX_VALUE;
+
+  private final SocketChannel channel;
+  private final Selector selector;
+  private final SelectionKey key;
+  private final FrameReader reader = new FrameReader();
+
+  private DaemonChannel(SocketChannel channel, Selector selector) throws IOException {
+    this.channel = channel;
+    this.selector = selector;
+    this.key = channel.register(selector, 0);
+  }
+
+  /**
+   * Connects to {@code socket} and says {@code hello}.
+   *
+   * @throws IOException nobody listens there, the daemon refused the hello, or it did not answer in time
+   */
+  static DaemonChannel open(Path socket, Hello hello, long timeoutNanos) throws IOException {
+    SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+    Selector selector = null;
+    try {
+      channel.connect(UnixDomainSocketAddress.of(socket));
+      channel.configureBlocking(false);
+      selector = Selector.open();
+      DaemonChannel opened = new DaemonChannel(channel, selector);
+      opened.greet(hello, System.nanoTime() + timeoutNanos);
+      return opened;
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      if (selector != null) {
+        selector.close();
+      }
+      throw e;
+    }
+  }
+
+  /** Sends {@code query} and waits for its one answer until {@code deadlineNanos} ({@code System.nanoTime}). */
+  ShimMessage ask(ShimMessage query, long deadlineNanos) throws IOException {
+    send(query, deadlineNanos);
+    return receive(deadlineNanos);
+  }
+
+  void send(ShimMessage message, long deadlineNanos) throws IOException {
+    ByteBuffer frame = ShimWire.encode(message);
+    while (true) {
+      channel.write(frame);
+      if (!frame.hasRemaining()) {
+        return;
+      }
+      await(SelectionKey.OP_WRITE, deadlineNanos);
+    }
+  }
+
+  /** The next message, waiting until {@code deadlineNanos} at most. */
+  ShimMessage receive(long deadlineNanos) throws IOException {
+    while (true) {
+      ShimMessage message = reader.read(channel);
+      if (message != null) {
+        return message;
+      }
+      await(SelectionKey.OP_READ, deadlineNanos);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      channel.close();
+    } catch (IOException ignored) {
+      // closing a Unix domain socket does not fail in a way worth reporting
+    }
+    try {
+      selector.close();
+    } catch (IOException ignored) {
+      // as above
+    }
+  }
+
+  private void greet(Hello hello, long deadlineNanos) throws IOException {
+    ShimMessage answer = ask(hello, deadlineNanos);
+    if (answer instanceof DaemonError error) {
+      throw new IOException("the daemon refused the connection: " + error.message());
+    }
+    if (!(answer instanceof Welcome)) {
+      throw new ShimProtocolException("the daemon answered HELLO with " + answer);
+    }
+  }
+
+  private void await(int operation, long deadlineNanos) throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      key.interestOps(operation);
+      while (selector.select(millisUntil(deadlineNanos)) == 0) {
+        interrupted |= Thread.interrupted();
+        if (deadlineNanos != NO_DEADLINE && System.nanoTime() - deadlineNanos >= 0) {
+          throw new SocketTimeoutException("no answer within the shim's timeout");
+        }
+      }
+      selector.selectedKeys().clear();
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private static long millisUntil(long deadlineNanos) {
+    if (deadlineNanos == NO_DEADLINE) {
+      return 0; // select(0) waits without limit
+    }
+    long nanos = deadlineNanos - System.nanoTime();
+    return Math.max(1, (nanos + 999_999) / 1_000_000);
+  }
+}

@@ -1,0 +1,180 @@
+package dev.armor.shim.internal;
+
+import dev.armor.shim.control.ShimMessage;
+import dev.armor.shim.control.ShimMessage.ConnectionKind;
+import dev.armor.shim.control.ShimMessage.Hello;
+import dev.armor.shim.control.ShimMessage.Ping;
+import dev.armor.shim.control.ShimMessage.Pong;
+import dev.armor.shim.control.ShimProtocolException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.SocketTimeoutException;
+import java.util.Deque;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * The shim's side of the control socket: the session connection and a small pool of request connections.
+ *
+ * <p>Session: opened at premain so the daemon knows the process before {@code main} runs, then held by the
+ * session thread, which answers pings and, when the daemon goes away (end of stream), reports the loss (the
+ * runtime then forgets every cached route, since a new daemon has new listener ports) and reopens the session
+ * with a capped back-off, so a restarted daemon sees its apps again. App threads that need the daemon while no
+ * session is open try once themselves and fail fast: a missing daemon must not stall connects.
+ *
+ * <p>Requests: app threads ask synchronously, one query per connection at a time; a connection is taken from the
+ * pool (or opened) and returned after a good answer, so concurrent connects do not queue behind each other (a bind
+ * may take a while). A connection that failed or timed out is closed: a late answer must never be read as the
+ * answer to the next query.
+ */
+final class DaemonClient {
+  private static final int MAX_IDLE_REQUEST_CONNECTIONS = 4;
+  private static final long MIN_BACKOFF_MILLIS = 100;
+  private static final long MAX_BACKOFF_MILLIS = 2000;
+
+  private final ShimConfig config;
+  private final long pid;
+  private final Runnable onSessionLost;
+  private final Object sessionLock = new Object();
+  private final Deque<DaemonChannel> idle = new ConcurrentLinkedDeque<>();
+  private DaemonChannel session; // guarded by sessionLock; null while there is none
+
+  DaemonClient(ShimConfig config, long pid, Runnable onSessionLost) {
+    this.config = config;
+    this.pid = pid;
+    this.onSessionLost = onSessionLost;
+  }
+
+  /** Opens the session unless it is open: one attempt, bounded by the timeout. */
+  void ensureSession() throws IOException {
+    synchronized (sessionLock) {
+      if (session == null) {
+        session = DaemonChannel.open(config.socket(), hello(ConnectionKind.SESSION), config.timeoutNanos());
+      }
+    }
+  }
+
+  /** Starts the daemon thread that holds the session for the rest of the process's life. */
+  void startSessionThread() {
+    Thread keeper = new Thread(this::keepSession, "armor-shim-session");
+    keeper.setDaemon(true);
+    keeper.start();
+  }
+
+  /**
+   * Asks {@code query} and returns the daemon's answer. Retries once on a fresh connection when a pooled one
+   * turns out to be dead (the daemon restarted since it was pooled); never after a timeout.
+   */
+  ShimMessage ask(ShimMessage query) throws IOException {
+    ensureSession();
+    DaemonChannel pooled = idle.pollFirst();
+    if (pooled != null) {
+      try {
+        return askOn(pooled, query);
+      } catch (SocketTimeoutException e) {
+        throw e;
+      } catch (IOException e) {
+        Log.get().log(Level.DEBUG, () -> "pooled shim connection failed, retrying on a new one: " + e);
+        ensureSession();
+      }
+    }
+    return askOn(openRequestConnection(), query);
+  }
+
+  private ShimMessage askOn(DaemonChannel channel, ShimMessage query) throws IOException {
+    try {
+      ShimMessage answer = channel.ask(query, System.nanoTime() + config.timeoutNanos());
+      release(channel);
+      return answer;
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  private DaemonChannel openRequestConnection() throws IOException {
+    return DaemonChannel.open(config.socket(), hello(ConnectionKind.REQUEST), config.timeoutNanos());
+  }
+
+  private void release(DaemonChannel channel) {
+    if (idle.size() < MAX_IDLE_REQUEST_CONNECTIONS) {
+      idle.addFirst(channel);
+    } else {
+      channel.close();
+    }
+  }
+
+  private Hello hello(ConnectionKind kind) {
+    return new Hello(kind, pid, config.armorId(), config.node());
+  }
+
+  private void keepSession() {
+    long backoffMillis = MIN_BACKOFF_MILLIS;
+    while (true) {
+      DaemonChannel current = currentSession();
+      if (current == null) {
+        backoffMillis = reopen(backoffMillis);
+        continue;
+      }
+      long openedAt = System.nanoTime();
+      serve(current);
+      lost(current);
+      if (System.nanoTime() - openedAt > 10 * MAX_BACKOFF_MILLIS * 1_000_000L) {
+        backoffMillis = MIN_BACKOFF_MILLIS; // it had been up a good while: a restart, not a refusing daemon
+      }
+    }
+  }
+
+  private DaemonChannel currentSession() {
+    synchronized (sessionLock) {
+      return session;
+    }
+  }
+
+  /** Waits, then tries to reopen the session; returns the next back-off. */
+  private long reopen(long backoffMillis) {
+    pause(backoffMillis);
+    try {
+      ensureSession();
+      Log.get().log(Level.INFO, () -> "reconnected to " + config.daemonName());
+      return backoffMillis;
+    } catch (IOException e) {
+      return Math.min(backoffMillis * 2, MAX_BACKOFF_MILLIS);
+    }
+  }
+
+  /** Answers pings until the session connection ends. */
+  private void serve(DaemonChannel current) {
+    try {
+      while (true) {
+        ShimMessage message = current.receive(DaemonChannel.NO_DEADLINE);
+        if (!(message instanceof Ping ping)) {
+          throw new ShimProtocolException("the daemon sent " + message + " on the session connection");
+        }
+        current.send(new Pong(ping.id()), System.nanoTime() + config.timeoutNanos());
+      }
+    } catch (IOException e) {
+      Log.get().log(Level.WARNING, () -> "lost the session with " + config.daemonName() + ": " + e.getMessage());
+    }
+  }
+
+  private void lost(DaemonChannel current) {
+    synchronized (sessionLock) {
+      if (session == current) {
+        session = null;
+      }
+    }
+    current.close();
+    for (DaemonChannel channel; (channel = idle.pollFirst()) != null; ) {
+      channel.close();
+    }
+    onSessionLost.run();
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // nobody interrupts this daemon thread; keep going
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package dev.armor.shim.internal;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketImpl;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The few JDK internals the shim touches, looked up once at premain so that a JDK that moved them fails the
+ * install (logged) rather than an app's connect.
+ *
+ * <p>Access comes from {@link Instrumentation#redefineModule}: {@code java.base} opens {@code sun.nio.ch} and
+ * {@code java.net} to the shim's own class loader's unnamed module only, not to the app, and needs no
+ * command-line flag. Through that the shim defines the hook class inside {@code sun.nio.ch} (visible to the
+ * advice inlined there) and reads or sets the fields of socket implementations.
+ */
+final class JdkInternals {
+  private final Class<?> net;
+  private final MethodHandle listen;
+  private final MethodHandle localAddress;
+  private final MethodHandle closeSocketImpl;
+  private final VarHandle address;
+  private final VarHandle port;
+  private final VarHandle localport;
+
+  private JdkInternals(Class<?> net, Class<?> nioSocketImpl) throws ReflectiveOperationException {
+    this.net = net;
+    MethodHandles.Lookup inNet = MethodHandles.privateLookupIn(net, MethodHandles.lookup());
+    this.listen = inNet.findStatic(net, "listen", MethodType.methodType(void.class, FileDescriptor.class, int.class));
+    this.localAddress = inNet.findStatic(net, "localAddress", MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
+    MethodHandles.Lookup inImpl = MethodHandles.privateLookupIn(nioSocketImpl, MethodHandles.lookup());
+    this.closeSocketImpl = inImpl.findVirtual(nioSocketImpl, "close", MethodType.methodType(void.class))
+        .asType(MethodType.methodType(void.class, Object.class));
+    MethodHandles.Lookup inSocketImpl = MethodHandles.privateLookupIn(SocketImpl.class, MethodHandles.lookup());
+    this.address = inSocketImpl.findVarHandle(SocketImpl.class, "address", InetAddress.class);
+    this.port = inSocketImpl.findVarHandle(SocketImpl.class, "port", int.class);
+    this.localport = inSocketImpl.findVarHandle(SocketImpl.class, "localport", int.class);
+  }
+
+  /** Opens the packages to this class's module and looks everything up. */
+  static JdkInternals open(Instrumentation instrumentation) throws ReflectiveOperationException {
+    Module base = Object.class.getModule();
+    Module shim = JdkInternals.class.getModule();
+    instrumentation.redefineModule(base, Set.of(), Map.of(),
+        Map.of("sun.nio.ch", Set.of(shim), "java.net", Set.of(shim)), Set.of(), Map.of());
+    return new JdkInternals(bootClass("sun.nio.ch.Net"), bootClass("sun.nio.ch.NioSocketImpl"));
+  }
+
+  /** A class of {@code java.base}, loaded (not initialized) so that it is transformed at install. */
+  static Class<?> bootClass(String name) throws ClassNotFoundException {
+    return Class.forName(name, false, null);
+  }
+
+  /** Defines {@code bytes} as a class of {@code sun.nio.ch}, in the boot loader. */
+  Class<?> defineInSunNioCh(byte[] bytes) throws IllegalAccessException {
+    return MethodHandles.privateLookupIn(net, MethodHandles.lookup()).defineClass(bytes);
+  }
+
+  void listen(FileDescriptor fd, int backlog) throws IOException {
+    invoke(() -> listen.invokeExact(fd, backlog));
+  }
+
+  InetSocketAddress localAddress(FileDescriptor fd) throws IOException {
+    InetSocketAddress[] result = new InetSocketAddress[1];
+    invoke(() -> result[0] = (InetSocketAddress) localAddress.invokeExact(fd));
+    return result[0];
+  }
+
+  void closeSocketImpl(Object impl) throws IOException {
+    invoke(() -> closeSocketImpl.invokeExact(impl));
+  }
+
+  InetAddress address(Object socketImpl) {
+    return (InetAddress) address.get((SocketImpl) socketImpl);
+  }
+
+  int port(Object socketImpl) {
+    return (int) port.get((SocketImpl) socketImpl);
+  }
+
+  int localPort(Object socketImpl) {
+    return (int) localport.get((SocketImpl) socketImpl);
+  }
+
+  /** Makes an accepted socket report {@code remote} as its peer and {@code localPort} as its own port. */
+  void setPeer(Object socketImpl, InetSocketAddress remote, int localPort) {
+    // Called before accept returns: no other thread sees this impl yet.
+    address.set((SocketImpl) socketImpl, remote.getAddress());
+    port.set((SocketImpl) socketImpl, remote.getPort());
+    localport.set((SocketImpl) socketImpl, localPort);
+  }
+
+  private interface Call {
+    void run() throws Throwable;
+  }
+
+  private static void invoke(Call call) throws IOException {
+    try {
+      call.run();
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IOException(t);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+package dev.armor.shim.internal;
+
+import dev.armor.shim.control.ShimMessage.RouteQuery;
+import dev.armor.shim.control.ShimWire;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.System.Logger.Level;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The shim's entry inside its own class loader, called once by {@code dev.armor.shim.Agent}. Order matters:
+ *
+ * <ol>
+ *   <li>settings that must precede the app: Netty's native transports off (they bypass the JDK's sockets), Byte
+ *       Buddy's Nexus off (on JDK 25 it would print an {@code Unsafe} warning; the shim needs no Nexus);
+ *   <li>the session with the daemon, so the daemon knows the process before {@code main} runs (a missing daemon
+ *       is reported once, then every connect and bind fails with a message naming it);
+ *   <li>the hook class in {@code sun.nio.ch}, its handles pointing at the interceptors;
+ *   <li>the transformations, last: from then on every connect, bind and accept passes through the shim.
+ * </ol>
+ */
+public final class ShimRuntime {
+  private static final String NEXUS_DISABLED = "net.bytebuddy.nexus.disabled";
+  private static final List<String> NETTY_NO_NATIVE =
+      List.of("io.netty.transport.noNative", "io.grpc.netty.shaded.io.netty.transport.noNative");
+
+  private ShimRuntime() {}
+
+  /**
+   * Starts the shim; called reflectively by the agent.
+   *
+   * @throws Exception the shim could not be installed; the agent reports it and the app runs without the shim
+   */
+  public static void start(Instrumentation instrumentation, String agentArgs) throws Exception {
+    Optional<ShimConfig> parsed = ShimConfig.parse(agentArgs, System.getenv());
+    if (parsed.isEmpty()) {
+      return;
+    }
+    ShimConfig config = parsed.get();
+    disableNettyNativeTransports();
+    RouteCache routes = new RouteCache(System::nanoTime);
+    DaemonClient daemon = new DaemonClient(config, ProcessHandle.current().pid(), routes::clear);
+    openSession(config, daemon);
+    JdkInternals jdk = JdkInternals.open(instrumentation);
+    Class<?> hooks = HookClass.define(jdk);
+    bindHooks(hooks, config, daemon, routes, jdk);
+    warmUp();
+    List<String> problems = withoutNexus(() -> Transformations.install(instrumentation, hooks));
+    if (!problems.isEmpty()) {
+      Log.get().log(Level.ERROR, "the Armor socket shim could not instrument the JDK, sockets are not rerouted: "
+          + String.join("; ", problems));
+    }
+  }
+
+  private static void openSession(ShimConfig config, DaemonClient daemon) {
+    try {
+      daemon.ensureSession();
+    } catch (IOException e) {
+      Log.get().log(Level.WARNING, Failures.notReachable(config, e) + "; connects and binds fail until it is");
+    }
+    daemon.startSessionThread();
+  }
+
+  private static void bindHooks(Class<?> hooks, ShimConfig config, DaemonClient daemon, RouteCache routes,
+      JdkInternals jdk) throws ReflectiveOperationException {
+    ListenerRegistry listeners = new ListenerRegistry();
+    ConnectInterceptor connect = new ConnectInterceptor(config, daemon, routes);
+    BindInterceptor bind = new BindInterceptor(config, daemon, listeners, jdk);
+    AcceptInterceptor accept = new AcceptInterceptor(daemon, listeners, jdk);
+    HookClass.set(hooks, HookPoint.CONNECT, handle(connect, "onConnect", HookPoint.CONNECT));
+    HookClass.set(hooks, HookPoint.SOCKET_BIND, handle(bind, "onSocketBind", HookPoint.SOCKET_BIND));
+    HookClass.set(hooks, HookPoint.SOCKET_BOUND, handle(bind, "onSocketBound", HookPoint.SOCKET_BOUND));
+    HookClass.set(hooks, HookPoint.CHANNEL_BIND, handle(bind, "onChannelBind", HookPoint.CHANNEL_BIND));
+    HookClass.set(hooks, HookPoint.CHANNEL_BOUND, handle(bind, "onChannelBound", HookPoint.CHANNEL_BOUND));
+    HookClass.set(hooks, HookPoint.LISTENER_CLOSED, handle(bind, "onListenerClosed", HookPoint.LISTENER_CLOSED));
+    HookClass.set(hooks, HookPoint.SOCKET_ACCEPTED, handle(accept, "onSocketAccepted", HookPoint.SOCKET_ACCEPTED));
+    HookClass.set(hooks, HookPoint.CHANNEL_ACCEPTED, handle(accept, "onChannelAccepted", HookPoint.CHANNEL_ACCEPTED));
+  }
+
+  private static MethodHandle handle(Object interceptor, String method, HookPoint point)
+      throws ReflectiveOperationException {
+    return MethodHandles.lookup().findVirtual(interceptor.getClass(), method, point.type()).bindTo(interceptor);
+  }
+
+  /** Loads what the first connect needs now rather than inside it. */
+  private static void warmUp() throws IOException {
+    byte[] frame = ShimWire.encode(new RouteQuery(Loopback.ANY_PORT)).array();
+    ShimWire.decode(Arrays.copyOfRange(frame, Integer.BYTES, frame.length));
+    Callers.isDatagramConnect();
+  }
+
+  private static void disableNettyNativeTransports() {
+    for (String property : NETTY_NO_NATIVE) {
+      if (System.getProperty(property) == null) {
+        System.setProperty(property, "true");
+      }
+    }
+  }
+
+  private interface Install {
+    List<String> run() throws Exception;
+  }
+
+  /**
+   * Runs {@code install} with Byte Buddy's Nexus disabled, then restores the property: it is read by any Byte
+   * Buddy, and the app's own copy should keep behaving as the app configured it.
+   */
+  private static List<String> withoutNexus(Install install) throws Exception {
+    String previous = System.getProperty(NEXUS_DISABLED);
+    System.setProperty(NEXUS_DISABLED, "true");
+    try {
+      return install.run();
+    } finally {
+      if (previous == null) {
+        System.clearProperty(NEXUS_DISABLED);
+      } else {
+        System.setProperty(NEXUS_DISABLED, previous);
+      }
+    }
+  }
+}

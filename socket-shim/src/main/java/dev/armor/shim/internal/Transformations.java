@@ -1,0 +1,142 @@
+package dev.armor.shim.internal;
+
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import dev.armor.shim.internal.advice.NetConnectAdvice;
+import dev.armor.shim.internal.advice.ServerChannelAcceptAdvice;
+import dev.armor.shim.internal.advice.ServerChannelBindAdvice;
+import dev.armor.shim.internal.advice.ServerChannelCloseAdvice;
+import dev.armor.shim.internal.advice.SocketImplAcceptAdvice;
+import dev.armor.shim.internal.advice.SocketImplBindAdvice;
+import dev.armor.shim.internal.advice.SocketImplCloseAdvice;
+import java.io.FileDescriptor;
+import java.lang.instrument.Instrumentation;
+import java.net.InetAddress;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.dynamic.scaffold.TypeValidation;
+import net.bytebuddy.utility.JavaModule;
+
+/**
+ * The Byte Buddy agent builder that inlines the advice into the three JDK classes every TCP connect, bind and
+ * accept goes through (see /work/shared/FINDINGS.md for why these):
+ *
+ * <ul>
+ *   <li>{@code sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int)}: connects of {@code
+ *       Socket}, {@code SocketChannel} (blocking, non-blocking, adaptor) and {@code AsynchronousSocketChannel};
+ *   <li>{@code sun.nio.ch.NioSocketImpl}: {@code bind}, {@code accept} and {@code close} of {@code ServerSocket};
+ *   <li>{@code sun.nio.ch.ServerSocketChannelImpl}: {@code netBind}, {@code finishAccept} and {@code
+ *       implCloseSelectableChannel} of {@code ServerSocketChannel} and its {@code socket()} adaptor.
+ * </ul>
+ *
+ * These are boot classes, and {@code Net} is loaded before premain: so the default ignore matcher (which skips boot
+ * classes) is replaced, the classes are retransformed, and only inlined advice is used (no new members: a
+ * retransformation may not change a class's shape). The other two are loaded (not initialized) beforehand, so
+ * everything is transformed during premain and a failure shows there.
+ */
+final class Transformations {
+  private static final String NET = "sun.nio.ch.Net";
+  private static final String NIO_SOCKET_IMPL = "sun.nio.ch.NioSocketImpl";
+  private static final String SERVER_SOCKET_CHANNEL_IMPL = "sun.nio.ch.ServerSocketChannelImpl";
+  static final List<String> TARGETS = List.of(NET, NIO_SOCKET_IMPL, SERVER_SOCKET_CHANNEL_IMPL);
+
+  private Transformations() {}
+
+  /**
+   * Installs the transformer and retransforms the targets.
+   *
+   * @return problems found (types not transformed, errors); empty when all went well
+   */
+  static List<String> install(Instrumentation instrumentation, Class<?> hooks) throws ReflectiveOperationException {
+    for (String target : TARGETS) {
+      JdkInternals.bootClass(target);
+    }
+    Advice.WithCustomMapping mapping = Advice.withCustomMapping();
+    for (HookPoint point : HookPoint.values()) {
+      mapping = bind(mapping, point, hooks);
+    }
+    Outcome outcome = new Outcome();
+    builder(outcome)
+        .type(named(NET))
+        .transform(advice(mapping.to(NetConnectAdvice.class).on(named("connect")
+            .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class)))))
+        .type(named(NIO_SOCKET_IMPL))
+        .transform(advice(
+            mapping.to(SocketImplBindAdvice.class).on(named("bind").and(takesArguments(InetAddress.class, int.class))),
+            mapping.to(SocketImplAcceptAdvice.class).on(named("accept").and(takesArguments(1))),
+            mapping.to(SocketImplCloseAdvice.class).on(named("close").and(takesArguments(0)))))
+        .type(named(SERVER_SOCKET_CHANNEL_IMPL))
+        .transform(advice(
+            mapping.to(ServerChannelBindAdvice.class).on(named("netBind").and(takesArgument(0, SocketAddress.class))),
+            mapping.to(ServerChannelAcceptAdvice.class).on(named("finishAccept").and(takesArguments(2))),
+            mapping.to(ServerChannelCloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0)))))
+        .installOn(instrumentation);
+    return outcome.problems();
+  }
+
+  private static AgentBuilder builder(Outcome outcome) {
+    return new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
+        .disableClassFormatChanges()
+        .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+        .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
+        .ignore(not(nameStartsWith("sun.nio.ch.")))
+        .with(outcome);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Advice.WithCustomMapping bind(Advice.WithCustomMapping mapping, HookPoint point, Class<?> hooks)
+      throws NoSuchFieldException {
+    return mapping.bind((Class<java.lang.annotation.Annotation>) point.annotation(), HookClass.field(hooks, point));
+  }
+
+  private static AgentBuilder.Transformer advice(AsmVisitorWrapper... wrappers) {
+    return (builder, type, loader, module, domain) -> {
+      DynamicType.Builder<?> result = builder;
+      for (AsmVisitorWrapper wrapper : wrappers) {
+        result = result.visit(wrapper);
+      }
+      return result;
+    };
+  }
+
+  /** Records which targets were transformed and what failed, so the runtime can report it once. */
+  private static final class Outcome extends AgentBuilder.Listener.Adapter {
+    private final Set<String> transformed = ConcurrentHashMap.newKeySet();
+    private final List<String> errors = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
+        DynamicType dynamicType) {
+      transformed.add(type.getName());
+    }
+
+    @Override
+    public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
+      errors.add(typeName + ": " + error);
+    }
+
+    List<String> problems() {
+      List<String> problems = new CopyOnWriteArrayList<>(errors);
+      for (String target : TARGETS) {
+        if (!transformed.contains(target)) {
+          problems.add(target + " was not transformed");
+        }
+      }
+      return problems;
+    }
+  }
+}

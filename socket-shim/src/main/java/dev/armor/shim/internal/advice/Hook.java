@@ -1,0 +1,56 @@
+package dev.armor.shim.internal.advice;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks an advice parameter that receives one of the shim's hooks: a {@code MethodHandle} read from a static field
+ * of the hook class that the runtime defines inside {@code sun.nio.ch} (see {@code HookPoint} for each hook's
+ * exact type). The advice is inlined into {@code java.base}, which cannot see the shim's classes; a {@code
+ * MethodHandle} is a JDK type, so the inlined code can call through it into the shim.
+ */
+public final class Hook {
+  private Hook() {}
+
+  /** {@code (InetAddress remote, int port) -> InetSocketAddress}: the address to connect to instead, or null. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface Connect {}
+
+  /** {@code (InetAddress host, int port) -> InetSocketAddress}: what a server {@code SocketImpl} binds instead. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface SocketBind {}
+
+  /** {@code (Object impl, FileDescriptor fd, InetSocketAddress requested, int actualPort) -> void}. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface SocketBound {}
+
+  /** {@code (Object acceptedImpl) -> void}. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface SocketAccepted {}
+
+  /** {@code (SocketAddress local) -> SocketAddress}: what a server channel binds instead, or null. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface ChannelBind {}
+
+  /** {@code (Object channel, SocketAddress requested, SocketAddress actual) -> SocketAddress} to report. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface ChannelBound {}
+
+  /** {@code (FileDescriptor acceptedFd, SocketAddress peer) -> SocketAddress}: the peer to report. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface ChannelAccepted {}
+
+  /** {@code (Object owner) -> void}: a server socket or channel is closing. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface ListenerClosed {}
+}

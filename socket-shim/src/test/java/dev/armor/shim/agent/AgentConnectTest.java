@@ -1,0 +1,85 @@
+package dev.armor.shim.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.armor.shim.control.ShimRequestHandler.Route;
+import java.net.InetSocketAddress;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Connects of an unmodified app under the agent, in child JVMs on JDK 17 and 25. */
+class AgentConnectTest extends AgentTestSupport {
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void socketConnect_viaRoute_reachesTheDaemonListenerAndStillShowsTheOriginalDestination(Jdk jdk) throws Exception {
+    daemon.routes.put(new InetSocketAddress("127.0.0.3", 4242), new Route.Via(relay.port()));
+
+    ChildJvm app = run(jdk, "socket:127.0.0.3:4242");
+
+    assertThat(result(app, "socket")).isEqualTo("OK socket remote=/127.0.0.3:4242 inet=/127.0.0.3 port=4242 reply=relay:ping");
+    assertThat(relay.accepted()).isEqualTo(1);
+    assertSilent(app);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void socketChannelConnects_blockingNonBlockingAndAdaptor_viaRoute_areRerouted(Jdk jdk) throws Exception {
+    for (int port = 1001; port <= 1003; port++) {
+      daemon.routes.put(new InetSocketAddress("127.0.0.4", port), new Route.Via(relay.port()));
+    }
+
+    ChildJvm app = run(jdk, "channel:127.0.0.4:1001", "nbchannel:127.0.0.4:1002", "adaptor:127.0.0.4:1003");
+
+    assertThat(result(app, "channel")).isEqualTo("OK channel remote=/127.0.0.4:1001 reply=relay:ping");
+    assertThat(result(app, "nbchannel")).matches("OK nbchannel immediate=(true|false) remote=/127.0.0.4:1002 reply=relay:ping");
+    assertThat(result(app, "adaptor")).isEqualTo("OK adaptor remote=/127.0.0.4:1003 reply=relay:ping");
+    assertThat(relay.accepted()).isEqualTo(3);
+    assertSilent(app);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void repeatedConnects_toAViaDestination_askTheDaemonOnce(Jdk jdk) throws Exception {
+    InetSocketAddress service = new InetSocketAddress("127.0.0.3", 4343);
+    daemon.routes.put(service, new Route.Via(relay.port()));
+
+    ChildJvm app = run(jdk, "socket:127.0.0.3:4343", "channel:127.0.0.3:4343", "socket:127.0.0.3:4343");
+
+    assertThat(app.stdout()).filteredOn(line -> line.startsWith("OK ")).hasSize(3).allMatch(line -> line.endsWith("reply=relay:ping"));
+    assertThat(daemon.routeQueries).containsExactly(service);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void directRoute_connectsToTheRealDestination(Jdk jdk) throws Exception {
+    ChildJvm app = run(jdk, "socket:127.0.0.1:" + direct.port(), "nbchannel:127.0.0.1:" + direct.port());
+
+    assertThat(result(app, "socket")).endsWith("reply=direct:ping");
+    assertThat(result(app, "nbchannel")).endsWith("reply=direct:ping");
+    assertThat(daemon.routeQueries).contains(direct.address());
+    assertThat(relay.accepted()).isZero();
+    assertSilent(app);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void failRoute_failsTheConnectWithTheDaemonsMessage(Jdk jdk) throws Exception {
+    daemon.routes.put(new InetSocketAddress("127.0.0.3", 4444), new Route.Fail("service orders has no live server"));
+
+    ChildJvm app = run(jdk, "socket:127.0.0.3:4444", "channel:127.0.0.3:4444");
+
+    assertThat(result(app, "socket")).isEqualTo("ERR socket java.net.ConnectException: service orders has no live server");
+    assertThat(result(app, "channel")).isEqualTo("ERR channel java.net.ConnectException: service orders has no live server");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void udpConnect_isNotAskedAbout(Jdk jdk) throws Exception {
+    ChildJvm app = run(jdk, "udp:127.0.0.5:5353");
+
+    assertThat(result(app, "udp")).isEqualTo("OK udp remote=/127.0.0.5:5353");
+    assertThat(daemon.routeQueries).isEmpty();
+    assertSilent(app);
+  }
+}
