@@ -350,6 +350,69 @@ class RelayTest {
     }
   }
 
+  @Test
+  void shouldTakeAnUnansweredLivenessProbeAsAliveAfterTheGrace() throws IOException {
+    pair = new RelayPair(c -> c.withLivenessGrace(Duration.ofMillis(200)));
+    app = TestServer.start((socket, in, out) -> out.write("bye\n".getBytes(UTF_8)));
+    pair.server.exposeLocalService(SERVICE, app.address(), CompletableFuture::new); // never answers
+    pair.client.serviceLocated(SERVICE, pair.server.dataAddress());
+
+    try (Socket client = pair.connect(SERVICE)) {
+      InputStream in = client.getInputStream();
+      assertThat(readExactly(in, 4)).isEqualTo("bye\n");
+      assertThat(in.read()).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void shouldRetryAKnownLocationWithBackoffUntilTheRestartedAppAnswers() throws IOException {
+    pair(true);
+    app = TestServer.echo();
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      client.getOutputStream().write('a');
+      assertThat(client.getInputStream().read()).isEqualTo('a');
+
+      pair.serverAppAlive.set(false);
+      app.crash();
+      await().atMost(5, SECONDS).until(() -> pair.clientSide(client).orElseThrow().state() == State.HELD);
+      // the server's daemon restarts the app behind the same data address; the client's daemon is not told
+      app = TestServer.echo();
+      pair.serverAppAlive.set(true);
+      pair.server.withdrawLocalService(SERVICE);
+      pair.server.exposeLocalService(SERVICE, app.address(), () -> CompletableFuture.completedFuture(true));
+
+      client.getOutputStream().write('b');
+      assertThat(client.getInputStream().read()).isEqualTo('b');
+      assertThat(pair.clientSide(client).orElseThrow().reattachments()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void shouldHoldWhenTheServersDaemonIsLostAndFailOverToAnotherNode() throws IOException {
+    pair(true);
+    app = TestServer.echo();
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE);
+        TestServer other = TestServer.echo();
+        Relay otherNode = Relays.start(RelayConfig.defaults("n3", "127.0.0.4"), RelayListener.NONE)) {
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      client.getOutputStream().write("one;".getBytes(UTF_8));
+      await().atMost(5, SECONDS).until(() -> received.text().equals("one;"));
+
+      pair.client.serviceRecovering(SERVICE); // the cluster noticed the server node going
+      pair.server.close(); // the server's daemon dies: its links drop without FIN or ABORT
+      await().atMost(5, SECONDS).until(() -> pair.clientEvents.has("held", SERVICE, "link to"));
+      client.getOutputStream().write("two;".getBytes(UTF_8));
+
+      otherNode.exposeLocalService(SERVICE, other.address(), () -> CompletableFuture.completedFuture(true));
+      pair.client.serviceLocated(SERVICE, otherNode.dataAddress());
+      await().atMost(5, SECONDS).until(() -> received.text().equals("one;two;"));
+      assertThat(received.error()).isNull();
+      assertThat(received.ended()).isFalse();
+    }
+  }
+
   private static String readExactly(InputStream in, int n) throws IOException {
     return new String(in.readNBytes(n), UTF_8);
   }

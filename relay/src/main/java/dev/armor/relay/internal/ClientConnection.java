@@ -124,6 +124,12 @@ final class ClientConnection extends RelayConnection {
     return log;
   }
 
+  /** A first attach that had to wait (retries, held bytes) is worth an operator's line. */
+  @Override
+  boolean isRoutineAttach() {
+    return attempt <= 1;
+  }
+
   ChannelHandler appHandler() {
     return new AppHandler();
   }
@@ -388,7 +394,7 @@ final class ClientConnection extends RelayConnection {
     if (isClosed() || !finSent || !serverFinReceived || !appOutputDone) {
       return;
     }
-    transitionTo(State.CLOSED, relay.nanoTime(), "closed normally by both apps");
+    transitionTo(State.CLOSED, relay.nanoTime(), NORMAL_CLOSE);
     release();
     app.close();
     Channel l = link;

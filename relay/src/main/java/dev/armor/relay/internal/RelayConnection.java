@@ -21,6 +21,9 @@ import org.slf4j.Logger;
  */
 abstract class RelayConnection {
 
+  /** The reason of a close that both apps asked for (FIN both ways). */
+  static final String NORMAL_CLOSE = "closed normally by both apps";
+
   final NettyRelay relay;
   final String id;
   final ServiceAddress service;
@@ -80,9 +83,10 @@ abstract class RelayConnection {
     }
     state = next;
     stateSinceNanos = nowNanos;
+    boolean routine = isRoutine(from, next, reason);
     switch (next) {
       case ATTACHED -> {
-        log().info("{} {} {}", describe(), reattachments > 0 ? "re-attached" : "attached", reason);
+        log(routine, "{} {} {}", describe(), reattachments > 0 ? "re-attached" : "attached", reason);
         relay.listener().connectionAttached(info());
       }
       case HELD -> {
@@ -90,11 +94,30 @@ abstract class RelayConnection {
         relay.listener().connectionHeld(info(), reason);
       }
       case CLOSED -> {
-        log().info("{} closed: {}", describe(), reason);
+        log(routine, "{} closed: {}", describe(), reason);
         relay.unregister(this);
         relay.listener().connectionClosed(info(), reason);
       }
       case CONNECTING -> log().info("{} connecting: {}", describe(), reason);
+    }
+  }
+
+  /**
+   * Routine changes (a first attach, a close both apps asked for) are logged at DEBUG: an operator's log shows what
+   * went wrong or was recovered, not every connection of a busy server.
+   */
+  private boolean isRoutine(State from, State next, String reason) {
+    return (next == State.ATTACHED && from == State.CONNECTING && isRoutineAttach()) || NORMAL_CLOSE.equals(reason);
+  }
+
+  /** Whether attaching now is routine (a first attempt that went straight through). */
+  abstract boolean isRoutineAttach();
+
+  private void log(boolean routine, String format, Object... args) {
+    if (routine) {
+      log().debug(format, args);
+    } else {
+      log().info(format, args);
     }
   }
 

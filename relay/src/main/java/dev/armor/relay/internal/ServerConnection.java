@@ -97,6 +97,12 @@ final class ServerConnection extends RelayConnection {
     return log;
   }
 
+  /** A re-attached client's attempt (attempt > 1) is worth an operator's line even when all goes well. */
+  @Override
+  boolean isRoutineAttach() {
+    return attempt == 1;
+  }
+
   @Override
   String describe() {
     return super.describe() + " attempt " + attempt;
@@ -256,7 +262,7 @@ final class ServerConnection extends RelayConnection {
     if (isClosed() || !finSent || !appOutputDone) {
       return;
     }
-    transitionTo(State.CLOSED, relay.nanoTime(), "closed normally by both apps");
+    transitionTo(State.CLOSED, relay.nanoTime(), NORMAL_CLOSE);
     release();
     app.close();
     link.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);

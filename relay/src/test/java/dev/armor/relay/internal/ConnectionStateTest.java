@@ -81,6 +81,11 @@ class ConnectionStateTest {
     }
 
     @Override
+    boolean isRoutineAttach() {
+      return false;
+    }
+
+    @Override
     void shutdown() {}
   }
 }
