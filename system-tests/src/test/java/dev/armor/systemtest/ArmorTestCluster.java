@@ -1,0 +1,187 @@
+package dev.armor.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.util.JsonFormat;
+import dev.armor.elements.wire.ClusterStatus;
+import dev.armor.elements.wire.NodeStatus;
+import dev.armor.elements.wire.ProcessInfo;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real Armor cluster for a test class: an FTM on 127.0.0.1 and one daemon per node on 127.0.0.2, .3, ...,
+ * each a JVM of its own, all started through {@code scripts/armor} with a private {@code ARMOR_HOME}.
+ */
+final class ArmorTestCluster implements AutoCloseable {
+
+  static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+  static final Path ARMOR = ROOT.resolve("scripts/armor");
+  static final Path TEST_CLASSES = Path.of("target/test-classes").toAbsolutePath();
+  static final Path JDK17 = Path.of(System.getProperty("java.home"), "bin", "java");
+  static final Path JDK25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64/bin/java");
+
+  private final Path home;
+  private final String ftm;
+  private final List<AppProcess> apps = new ArrayList<>();
+
+  private ArmorTestCluster(Path home, String ftm) {
+    this.home = home;
+    this.ftm = ftm;
+  }
+
+  /** Starts an FTM on 127.0.0.1:{@code ftmPort} and daemons n1, n2, ... on 127.0.0.2, 127.0.0.3, ... */
+  static ArmorTestCluster start(String name, int ftmPort, int clusterPort, int daemons) throws Exception {
+    Path home = Files.createTempDirectory("armor-" + name + "-");
+    ArmorTestCluster cluster = new ArmorTestCluster(home, "127.0.0.1:" + ftmPort);
+    cluster.armorOk(Duration.ofSeconds(90), "ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
+        "--cluster-port", "" + clusterPort, "--detach");
+    List<CompletableFuture<CliResult>> starting = new ArrayList<>();
+    for (int i = 1; i <= daemons; i++) {
+      String node = "n" + i;
+      String host = "127.0.0." + (i + 1);
+      starting.add(CompletableFuture.supplyAsync(() -> cluster.armor(Duration.ofSeconds(120), "daemon", "--node", node,
+          "--host", host, "--join", cluster.ftm, "--cluster-port", "" + clusterPort, "--detach")));
+    }
+    for (CompletableFuture<CliResult> daemon : starting) {
+      CliResult result = daemon.join();
+      assertThat(result.exit()).as("daemon start: %s", result).isZero();
+    }
+    return cluster;
+  }
+
+  record CliResult(int exit, String out) {}
+
+  CliResult armor(Duration timeout, String... args) {
+    List<String> command = new ArrayList<>(List.of(ARMOR.toString()));
+    command.addAll(Arrays.asList(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("ARMOR_HOME", home.toString());
+    builder.environment().put("ARMOR_FTM", ftm);
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    try {
+      Process process = builder.start();
+      CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+        try {
+          return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+          return "(unreadable: " + e + ")";
+        }
+      });
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        return new CliResult(-1, "armor " + String.join(" ", args) + " timed out after " + timeout + "\n" + output.getNow(""));
+      }
+      return new CliResult(process.exitValue(), output.get(5, TimeUnit.SECONDS));
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot run armor " + String.join(" ", args), e);
+    }
+  }
+
+  String armorOk(Duration timeout, String... args) {
+    CliResult result = armor(timeout, args);
+    assertThat(result.exit()).as("armor %s exits 0; output:%n%s", String.join(" ", args), result.out()).isZero();
+    return result.out();
+  }
+
+  /** {@code armor run --wait-for-service} on {@code node}; returns the Execution ARMOR id. */
+  String launchServer(String node, List<String> command) {
+    List<String> args = new ArrayList<>(List.of("run", "--node", node, "--wait-for-service", "--"));
+    args.addAll(command);
+    String out = armorOk(Duration.ofSeconds(90), args.toArray(String[]::new));
+    return out.replaceFirst("(?s).*Execution ARMOR (\\S+) .*", "$1").trim();
+  }
+
+  ClusterStatus status() throws IOException {
+    String json = armorOk(Duration.ofSeconds(30), "status", "--json");
+    ClusterStatus.Builder status = ClusterStatus.newBuilder();
+    JsonFormat.parser().ignoringUnknownFields().merge(json, status);
+    return status.build();
+  }
+
+  /** The live pid of the process an Execution ARMOR protects. */
+  long pidOf(String armorId) throws IOException {
+    for (NodeStatus node : status().getNodesList()) {
+      for (ProcessInfo process : node.getProcessesList()) {
+        if (process.getArmorId().equals(armorId) && process.getAlive()) {
+          return process.getPid();
+        }
+      }
+    }
+    throw new AssertionError("no live process for " + armorId);
+  }
+
+  /** The JVM options that wrap an app to {@code node}'s daemon, from {@code armor agent-opts}. */
+  String agentOptions(String node) {
+    return armorOk(Duration.ofSeconds(30), "agent-opts", "--node", node).trim();
+  }
+
+  /** Starts a test app JVM wrapped to {@code node}'s daemon (or unwrapped when node is null). */
+  AppProcess startApp(String node, Path java, String mainClass, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(java.toString(), "-cp", TEST_CLASSES.toString(), mainClass));
+    command.addAll(Arrays.asList(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    if (node != null) {
+      builder.environment().put("JAVA_TOOL_OPTIONS", agentOptions(node));
+    }
+    AppProcess app = new AppProcess(mainClass.substring(mainClass.lastIndexOf('.') + 1), builder.start());
+    apps.add(app);
+    return app;
+  }
+
+  /** The command line that runs a test app's main class on a JDK. */
+  static List<String> appCommand(Path java, String mainClass, String... args) {
+    List<String> command = new ArrayList<>(List.of(java.toString(), "-cp", TEST_CLASSES.toString(), mainClass));
+    command.addAll(Arrays.asList(args));
+    return command;
+  }
+
+  Path home() {
+    return home;
+  }
+
+  /** Prints the tail of every Armor log, for a failed test. */
+  void dumpLogs(PrintStream out) {
+    try (Stream<Path> logs = Files.list(home.resolve("logs"))) {
+      for (Path log : logs.sorted().toList()) {
+        List<String> lines = Files.readAllLines(log);
+        out.println("===== " + log + " (last 60 lines)");
+        lines.subList(Math.max(0, lines.size() - 60), lines.size()).forEach(out::println);
+      }
+    } catch (IOException e) {
+      out.println("(no logs: " + e + ")");
+    }
+  }
+
+  @Override
+  public void close() {
+    apps.forEach(AppProcess::close);
+    CliResult stop = armor(Duration.ofSeconds(60), "stop");
+    if (stop.exit() != 0) {
+      System.err.println("armor stop failed: " + stop);
+    }
+  }
+
+  static Map<String, String> fields(String line) {
+    java.util.HashMap<String, String> fields = new java.util.HashMap<>();
+    for (String word : line.split(" ")) {
+      int eq = word.indexOf('=');
+      if (eq > 0) {
+        fields.put(word.substring(0, eq), word.substring(eq + 1));
+      }
+    }
+    return fields;
+  }
+}

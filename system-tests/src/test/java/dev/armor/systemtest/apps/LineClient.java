@@ -1,0 +1,88 @@
+package dev.armor.systemtest.apps;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code LineClient HOST PORT SECONDS [--nio]}: one connection for its whole life; sends a numbered line every
+ * 20 ms and prints each echo: {@code ECHO seq=N pid=P sent=T0 recv=T1} (epoch ms). Ends with
+ * {@code DONE sent=N received=M} and exit 0, or {@code ERROR type=... message=...} / {@code EOF} and exit 1. It
+ * never reconnects.
+ */
+public final class LineClient {
+
+  public static void main(String[] args) throws Exception {
+    String host = args[0];
+    int port = Integer.parseInt(args[1]);
+    long seconds = Long.parseLong(args[2]);
+    boolean nio = args.length > 3 && args[3].equals("--nio");
+    InputStream in;
+    OutputStream out;
+    try {
+      if (nio) {
+        SocketChannel channel = SocketChannel.open(new InetSocketAddress(host, port));
+        System.out.println("CONNECTED remote=" + channel.getRemoteAddress());
+        in = Channels.newInputStream(channel);
+        out = Channels.newOutputStream(channel);
+      } else {
+        Socket socket = new Socket(host, port);
+        System.out.println("CONNECTED remote=" + socket.getRemoteSocketAddress());
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+      }
+    } catch (IOException e) {
+      fail(e);
+      return;
+    }
+    AtomicLong sent = new AtomicLong();
+    AtomicLong received = new AtomicLong();
+    Thread reader = new Thread(() -> read(in, received), "reader");
+    reader.setDaemon(true);
+    reader.start();
+    long end = System.currentTimeMillis() + seconds * 1000;
+    try {
+      while (System.currentTimeMillis() < end) {
+        long n = sent.incrementAndGet();
+        out.write((n + " " + System.currentTimeMillis() + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        Thread.sleep(20);
+      }
+    } catch (IOException e) {
+      fail(e);
+    }
+    System.out.println("DONE sent=" + sent.get() + " received=" + received.get());
+    System.out.flush();
+    System.exit(0);
+  }
+
+  private static void read(InputStream in, AtomicLong received) {
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        String[] words = line.split(" ");
+        received.incrementAndGet();
+        System.out.println("ECHO seq=" + words[1] + " pid=" + words[0] + " sent=" + words[2] + " recv=" + System.currentTimeMillis());
+      }
+      System.out.println("EOF");
+      System.out.flush();
+      System.exit(1);
+    } catch (IOException e) {
+      fail(e);
+    }
+  }
+
+  private static void fail(IOException e) {
+    System.out.println("ERROR type=" + e.getClass().getName() + " message=" + e.getMessage());
+    System.out.flush();
+    System.exit(1);
+  }
+}
