@@ -263,6 +263,10 @@ public final class NettyRelay implements Relay {
     return snapshot;
   }
 
+  /**
+   * Closes the listeners, resets every connection (client and server apps see a reset, not an end of stream) and
+   * stops the event loops. Blocks up to a few seconds: do not call it from a {@link RelayListener} callback.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
