@@ -65,7 +65,9 @@ final class JdkInternals {
   }
 
   void listen(FileDescriptor fd, int backlog) throws IOException {
-    invoke(() -> listen.invokeExact(fd, backlog));
+    invoke(() -> {
+      listen.invokeExact(fd, backlog);
+    });
   }
 
   InetSocketAddress localAddress(FileDescriptor fd) throws IOException {
@@ -75,7 +77,9 @@ final class JdkInternals {
   }
 
   void closeSocketImpl(Object impl) throws IOException {
-    invoke(() -> closeSocketImpl.invokeExact(impl));
+    invoke(() -> {
+      closeSocketImpl.invokeExact(impl);
+    });
   }
 
   InetAddress address(Object socketImpl) {

@@ -87,6 +87,9 @@ final class ChildJvm implements AutoCloseable {
       if (line.startsWith(prefix)) {
         return line;
       }
+      if (line.startsWith("ERR ") || line.equals("DONE")) {
+        fail("expected a line starting with '" + prefix + "', but got '" + line + "'\n" + describe());
+      }
     }
   }
 

@@ -1,0 +1,107 @@
+package dev.armor.shim.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.armor.shim.agent.FakeDaemon.ListeningReport;
+import dev.armor.shim.control.ShimRequestHandler.Verdict;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Listening sockets of an unmodified app under the agent, in child JVMs on JDK 17 and 25. */
+class AgentBindTest extends AgentTestSupport {
+  /** A documentation address (RFC 5737): only ever reported as a peer, never connected to. */
+  private static final String REMOTE_CLIENT = "192.0.2.10";
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void serverSocketBind_isReroutedToLoopback_reportsTheRealPort_andShowsTheRequestedOne(Jdk jdk) throws Exception {
+    try (ChildJvm app = start(jdk, "serve-socket:0.0.0.0:17001", "wait")) {
+      assertThat(app.awaitLine("OK serve-socket"))
+          .isEqualTo("OK serve-socket localPort=17001 inet=/0.0.0.0 local=/0.0.0.0:17001");
+      ListeningReport report = awaitListening(app);
+      assertThat(report.requested()).isEqualTo(new InetSocketAddress("0.0.0.0", 17001));
+      assertThat(report.pid()).isEqualTo(app.pid());
+
+      assertThat(connectAsDaemon(report.actualPort(), 5555)).isEqualTo("app:ping");
+      assertThat(app.awaitLine("ACCEPTED serve-socket"))
+          .isEqualTo("ACCEPTED serve-socket peer=/" + REMOTE_CLIENT + ":5555 localPort=17001");
+      assertSilent(app);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void serverSocketChannelBind_isReroutedToLoopback_reportsTheRealPort_andShowsTheRequestedOne(Jdk jdk) throws Exception {
+    try (ChildJvm app = start(jdk, "serve-channel:0.0.0.0:17002", "wait")) {
+      assertThat(app.awaitLine("OK serve-channel")).isEqualTo("OK serve-channel local=/0.0.0.0:17002 localPort=17002");
+      ListeningReport report = awaitListening(app);
+      assertThat(report.requested()).isEqualTo(new InetSocketAddress("0.0.0.0", 17002));
+
+      assertThat(connectAsDaemon(report.actualPort(), 5556)).isEqualTo("app:ping");
+      assertThat(app.awaitLine("ACCEPTED serve-channel")).startsWith("ACCEPTED serve-channel peer=/" + REMOTE_CLIENT + ":5556 ");
+      assertSilent(app);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void bindRefusedByTheDaemon_failsWithBindException(Jdk jdk) throws Exception {
+    daemon.binds.put(new InetSocketAddress("0.0.0.0", 17003), new Verdict.Fail("port 17003 belongs to app billing"));
+
+    ChildJvm app = run(jdk, "serve-socket:0.0.0.0:17003", "serve-channel:0.0.0.0:17003");
+
+    assertThat(result(app, "serve-socket")).isEqualTo("ERR serve-socket java.net.BindException: port 17003 belongs to app billing");
+    assertThat(result(app, "serve-channel")).isEqualTo("ERR serve-channel java.net.BindException: port 17003 belongs to app billing");
+    assertThat(daemon.listening).isEmpty();
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void listeningRefusedByTheDaemon_failsWithBindException(Jdk jdk) throws Exception {
+    daemon.listeningVerdict = new Verdict.Fail("service registration timed out");
+
+    ChildJvm app = run(jdk, "serve-socket:127.0.0.1:17004", "serve-channel:127.0.0.1:17005");
+
+    assertThat(result(app, "serve-socket")).isEqualTo("ERR serve-socket java.net.BindException: service registration timed out");
+    assertThat(result(app, "serve-channel")).isEqualTo("ERR serve-channel java.net.BindException: service registration timed out");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void bindToPortZero_isLeftAlone_andClosingAReroutedListenerIsReported(Jdk jdk) throws Exception {
+    ChildJvm app = run(jdk, "serve-socket:127.0.0.1:0", "serve-channel:127.0.0.1:17006", "close-servers");
+
+    assertThat(result(app, "serve-socket")).doesNotContain("localPort=0 ").startsWith("OK serve-socket localPort=");
+    assertThat(daemon.bindQueries).containsExactly(new InetSocketAddress("127.0.0.1", 17006));
+    assertThat(daemon.unlistened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS))
+        .isEqualTo(new InetSocketAddress("127.0.0.1", 17006));
+  }
+
+  private ListeningReport awaitListening(ChildJvm app) throws InterruptedException {
+    ListeningReport report = daemon.listening.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    assertThat(report).as("listening report\n" + app.describe()).isNotNull();
+    assertThat(report.actualPort()).isNotIn(0, report.requested().getPort());
+    return report;
+  }
+
+  /**
+   * Connects to the app's real listener as the daemon's relay would, after telling the fake daemon that this
+   * connection stands for the remote client {@value #REMOTE_CLIENT}:{@code clientPort}; returns the app's answer.
+   */
+  private String connectAsDaemon(int actualPort, int clientPort) throws Exception {
+    try (Socket socket = new Socket()) {
+      socket.bind(new InetSocketAddress("127.0.0.1", 0));
+      daemon.peers.put(socket.getLocalPort(), new InetSocketAddress(REMOTE_CLIENT, clientPort));
+      socket.connect(new InetSocketAddress("127.0.0.1", actualPort), 5000);
+      new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8).println("ping");
+      return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    }
+  }
+}
