@@ -140,9 +140,10 @@ class RelayTest {
     }
   }
 
-  @Test
-  void shouldPropagateHalfCloseAndLetTheServerAnswerAfterIt() throws IOException {
-    pair(true);
+  @ParameterizedTest(name = "native transport: {0}")
+  @ValueSource(booleans = {true, false})
+  void shouldPropagateHalfCloseAndLetTheServerAnswerAfterIt(boolean nativeTransport) throws IOException {
+    pair(nativeTransport);
     app =
         TestServer.start(
             (socket, in, out) -> {
