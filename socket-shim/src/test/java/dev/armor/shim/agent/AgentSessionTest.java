@@ -1,0 +1,76 @@
+package dev.armor.shim.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.armor.shim.control.ShimSession;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The session an app's shim holds with its daemon, and the agent's behaviour without one. */
+class AgentSessionTest extends AgentTestSupport {
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void session_isOpenedAtStart_answersPings_andEndsWhenTheProcessIsKilled(Jdk jdk) throws Exception {
+    try (ChildJvm app = ChildJvm.start(jdk, agentArgs() + ",armor=armor-42", List.of(), Map.of(), "pid", "wait")) {
+      ShimSession session = daemon.opened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertThat(session).as(app.describe()).isNotNull();
+      assertThat(session.pid()).isEqualTo(app.pid());
+      assertThat(session.armorId()).isEqualTo("armor-42");
+      assertThat(session.node()).isEqualTo(NODE);
+      assertThat(session.ping(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS)).isTrue();
+
+      app.kill();
+
+      assertThat(daemon.closed.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS)).isSameAs(session);
+      assertThat(session.isOpen()).isFalse();
+      assertThat(session.ping(Duration.ofSeconds(1)).get(10, TimeUnit.SECONDS)).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void armorId_comesFromTheEnvironment_whenNotGivenAsArgument(Jdk jdk) throws Exception {
+    try (ChildJvm app = ChildJvm.start(jdk, agentArgs(), List.of(), Map.of("ARMOR_ARMOR_ID", "armor-from-env"), "pid")) {
+      assertThat(app.awaitExit()).isZero();
+      ShimSession session = daemon.opened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      assertThat(session).as(app.describe()).isNotNull();
+      assertThat(session.armorId()).isEqualTo("armor-from-env");
+      assertSilent(app);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void missingDaemon_failsConnectsAndBinds_namingTheSocket(Jdk jdk) throws Exception {
+    String absent = tempDir.resolve("absent/daemon-shim.sock").toString();
+    try (ChildJvm app = ChildJvm.start(jdk, "socket=" + absent + ",node=" + NODE, List.of(), Map.of(),
+        "socket:127.0.0.1:" + direct.port(), "serve-socket:0.0.0.0:17010")) {
+      assertThat(app.awaitExit()).isZero();
+      String notReachable = "The Armor daemon at " + absent + " for node " + NODE + " is not reachable";
+      assertThat(result(app, "socket")).startsWith("ERR socket java.net.ConnectException: " + notReachable);
+      assertThat(result(app, "serve-socket")).startsWith("ERR serve-socket java.net.BindException: " + notReachable);
+      assertThat(direct.accepted()).isZero();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void withoutASocketArgument_theAgentIsInert(Jdk jdk) throws Exception {
+    for (String args : new String[] {null, "node=" + NODE}) {
+      try (ChildJvm app = ChildJvm.start(jdk, args, List.of(), Map.of(), "classes", "socket:127.0.0.1:" + direct.port())) {
+        assertThat(app.awaitExit()).isZero();
+        assertThat(result(app, "classes")).endsWith("hooks=false");
+        assertThat(result(app, "socket")).endsWith("reply=direct:ping");
+        assertThat(app.stdout()).hasSize(3);
+        assertSilent(app);
+      }
+    }
+    assertThat(daemon.opened).isEmpty();
+    assertThat(daemon.routeQueries).isEmpty();
+  }
+}
