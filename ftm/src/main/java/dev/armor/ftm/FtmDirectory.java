@@ -53,8 +53,8 @@ final class FtmDirectory implements ArmorRouter, AppServerDb.NodeDirectory {
 
   @Override
   public Optional<InetSocketAddress> dataAddress(String node) {
-    return daemon(node).map(d -> InetSocketAddress.createUnresolved(d.getDataHost(), d.getDataPort()))
-        .map(a -> new InetSocketAddress(a.getHostString(), a.getPort()));
+    // Data hosts are IP literals, so this does no name lookup on the FTM's thread.
+    return daemon(node).map(d -> new InetSocketAddress(d.getDataHost(), d.getDataPort()));
   }
 
   @Override

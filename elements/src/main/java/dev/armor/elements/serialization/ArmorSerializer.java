@@ -86,11 +86,16 @@ public final class ArmorSerializer extends SerializerWithStringManifest {
     return parsers.computeIfAbsent(
         className,
         name -> {
-          if (!name.startsWith("dev.armor.")) {
+          // Only generated protobuf messages of the wire packages: a manifest never makes us load other classes.
+          if (!name.startsWith("dev.armor.elements.wire.") && !name.startsWith("dev.armor.elements.control.")) {
             throw new IllegalArgumentException("refusing to deserialize " + name);
           }
           try {
-            return Class.forName(name, true, system.dynamicAccess().classLoader()).getMethod("parseFrom", byte[].class);
+            Class<?> type = Class.forName(name, false, system.dynamicAccess().classLoader());
+            if (!Message.class.isAssignableFrom(type)) {
+              throw new IllegalArgumentException("refusing to deserialize " + name + ": not a protobuf message");
+            }
+            return type.getMethod("parseFrom", byte[].class);
           } catch (ReflectiveOperationException e) {
             throw new IllegalArgumentException("unknown message type " + name, e);
           }

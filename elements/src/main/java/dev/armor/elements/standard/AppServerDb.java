@@ -200,7 +200,11 @@ public final class AppServerDb implements Element {
           ServiceEntry failed = setState(entry, ServiceState.FAILED, event.getDetail(), context);
           tellClients(failed, Ops.SERVICE_FAILED, locate(entry.getService()), context);
         }
-        case STOPPED -> remove(entry, event.getDetail(), context);
+        case STOPPED -> {
+          if (entry.getPid() == event.getPid() || event.getPid() == 0) {
+            remove(entry, event.getDetail(), context);
+          }
+        }
         default -> { }
       }
     }

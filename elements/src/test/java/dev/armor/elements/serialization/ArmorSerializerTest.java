@@ -113,8 +113,9 @@ class ArmorSerializerTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"java.lang.Runtime", "com.google.protobuf.StringValue", "dev.armorx.Evil"})
-  void manifestOutsideDevArmor_isRefused(String manifest) {
+  @ValueSource(strings = {"java.lang.Runtime", "com.google.protobuf.StringValue", "dev.armorx.Evil",
+      "dev.armor.elements.ArmorActor", "dev.armor.elements.wire.Armor"})
+  void manifestOutsideTheWirePackages_orNotAMessage_isRefused(String manifest) {
     assertThatThrownBy(() -> serializer.fromBinary(new byte[0], manifest))
         .isInstanceOf(NotSerializableException.class)
         .hasMessageContaining(manifest);
