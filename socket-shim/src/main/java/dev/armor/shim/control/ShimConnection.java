@@ -33,7 +33,7 @@ final class ShimConnection implements Runnable {
   private final ShimControlServer server;
   private final FrameReader reader = new FrameReader();
   private final Object writeLock = new Object();
-  private volatile String who = "a shim that has not said hello";
+  private volatile String who = "shim connection that has not said hello yet";
 
   ShimConnection(SocketChannel channel, ShimRequestHandler handler, SessionRegistry sessions, ShimControlServer server) {
     this.channel = channel;

@@ -13,6 +13,7 @@ import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -23,8 +24,7 @@ import java.nio.file.Path;
  * because a Unix domain {@code SocketChannel} has no read timeout and the app thread asking must not wait longer
  * than the configured timeout. Used by one thread at a time.
  *
- * <p>Waiting keeps the JDK's interrupt semantics of the call being intercepted: the thread's interrupt flag is
- * cleared while waiting (else the selector would spin) and set again afterwards.
+ * <p>Interrupts: see {@link DaemonClient#ask}.
  */
 final class DaemonChannel implements Closeable {
   /** Deadline meaning "wait as long as it takes" (the session thread waiting for pings). */
@@ -117,22 +117,22 @@ final class DaemonChannel implements Closeable {
     }
   }
 
+  /**
+   * Waits until {@code operation} is ready. An interrupt ends the wait with {@link ClosedByInterruptException}
+   * and the flag cleared (the selector would return at once forever otherwise); {@link DaemonClient} closes this
+   * channel, asks again on another and sets the flag back.
+   */
   private void await(int operation, long deadlineNanos) throws IOException {
-    boolean interrupted = Thread.interrupted();
-    try {
-      key.interestOps(operation);
-      while (selector.select(millisUntil(deadlineNanos)) == 0) {
-        interrupted |= Thread.interrupted();
-        if (deadlineNanos != NO_DEADLINE && System.nanoTime() - deadlineNanos >= 0) {
-          throw new SocketTimeoutException("no answer within the shim's timeout");
-        }
+    key.interestOps(operation);
+    while (selector.select(millisUntil(deadlineNanos)) == 0) {
+      if (Thread.interrupted()) {
+        throw new ClosedByInterruptException();
       }
-      selector.selectedKeys().clear();
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
+      if (deadlineNanos != NO_DEADLINE && System.nanoTime() - deadlineNanos >= 0) {
+        throw new SocketTimeoutException("no answer within the shim's timeout");
       }
     }
+    selector.selectedKeys().clear();
   }
 
   private static long millisUntil(long deadlineNanos) {

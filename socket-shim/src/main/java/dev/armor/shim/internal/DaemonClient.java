@@ -9,6 +9,7 @@ import dev.armor.shim.control.ShimProtocolException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ClosedByInterruptException;
 import java.util.Deque;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
@@ -28,6 +29,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  */
 final class DaemonClient {
   private static final int MAX_IDLE_REQUEST_CONNECTIONS = 4;
+  private static final int MAX_INTERRUPTED_ATTEMPTS = 3;
   private static final long MIN_BACKOFF_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 2000;
 
@@ -61,16 +63,45 @@ final class DaemonClient {
   }
 
   /**
-   * Asks {@code query} and returns the daemon's answer. Retries once on a fresh connection when a pooled one
-   * turns out to be dead (the daemon restarted since it was pooled); never after a timeout.
+   * Asks {@code query} and returns the daemon's answer.
+   *
+   * <p>Interrupts: the app's call being intercepted ignores them ({@code Socket.connect} on a platform thread), but
+   * the shim's channels are interruptible and would be closed by one. So the flag is cleared while asking, a query
+   * cut short by an interrupt is asked again on a fresh connection (a few times at most), and the flag is set again
+   * before returning: the app sees its interrupt, as it would have without the shim.
    */
   ShimMessage ask(ShimMessage query) throws IOException {
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return askOnce(query);
+        } catch (ClosedByInterruptException e) {
+          interrupted = true;
+          Thread.interrupted();
+          if (attempt == MAX_INTERRUPTED_ATTEMPTS) {
+            throw e;
+          }
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * One try: on a pooled connection if there is one, else a new one. Retries once on a fresh connection when the
+   * pooled one turns out to be dead (the daemon restarted since it was pooled); never after a timeout.
+   */
+  private ShimMessage askOnce(ShimMessage query) throws IOException {
     ensureSession();
     DaemonChannel pooled = idle.pollFirst();
     if (pooled != null) {
       try {
         return askOn(pooled, query);
-      } catch (SocketTimeoutException e) {
+      } catch (SocketTimeoutException | ClosedByInterruptException e) {
         throw e;
       } catch (IOException e) {
         Log.get().log(Level.DEBUG, () -> "pooled shim connection failed, retrying on a new one: " + e);

@@ -1,0 +1,54 @@
+package dev.armor.shim.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ShimConfigTest {
+
+  @Test
+  void parse_readsEveryArgument() {
+    ShimConfig config = ShimConfig.parse("socket=/run/armor/shim.sock, node=n1,armor=a-9,timeout=250", Map.of()).orElseThrow();
+
+    assertThat(config).isEqualTo(new ShimConfig(Path.of("/run/armor/shim.sock"), "n1", "a-9", 250));
+  }
+
+  @Test
+  void parse_withoutSocket_isEmpty_soTheAgentStaysInert() {
+    assertThat(ShimConfig.parse(null, Map.of())).isEmpty();
+    assertThat(ShimConfig.parse("", Map.of())).isEmpty();
+    assertThat(ShimConfig.parse("node=n1,timeout=5", Map.of())).isEmpty();
+  }
+
+  @Test
+  void parse_defaults_takeTheArmorIdFromTheEnvironment() {
+    ShimConfig config = ShimConfig.parse("socket=/s.sock", Map.of("ARMOR_ARMOR_ID", "from-env")).orElseThrow();
+
+    assertThat(config).isEqualTo(new ShimConfig(Path.of("/s.sock"), "", "from-env", ShimConfig.DEFAULT_TIMEOUT_MILLIS));
+    assertThat(ShimConfig.parse("socket=/s.sock,armor=arg", Map.of("ARMOR_ARMOR_ID", "env")).orElseThrow().armorId())
+        .isEqualTo("arg");
+  }
+
+  @Test
+  void parse_rejectsBadArguments_namingThemAndTheValue() {
+    assertThatThrownBy(() -> ShimConfig.parse("socket=relative.sock", Map.of()))
+        .hasMessage("agent argument socket must be an absolute path, but was 'relative.sock'");
+    assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,timeout=0", Map.of()))
+        .hasMessage("agent argument timeout must be a positive number of milliseconds, but was '0'");
+    assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,timeout=soon", Map.of()))
+        .hasMessageContaining("but was 'soon'");
+    assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,colour=red", Map.of()))
+        .hasMessage("agent argument must be one of socket, node, armor, timeout, but was 'colour'");
+    assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,verbose", Map.of()))
+        .hasMessage("agent argument must be key=value, but was 'verbose'");
+  }
+
+  @Test
+  void daemonName_saysWhereAndForWhichNode() {
+    assertThat(new ShimConfig(Path.of("/s.sock"), "n1", "", 1).daemonName()).isEqualTo("the Armor daemon at /s.sock for node n1");
+    assertThat(new ShimConfig(Path.of("/s.sock"), "", "", 1).daemonName()).endsWith("for node (unnamed)");
+  }
+}
