@@ -93,6 +93,7 @@ final class ShimConnection implements Runnable {
     }
     try {
       send(new Welcome());
+      session.welcomed();
       while (true) {
         ShimMessage message = reader.read(channel);
         if (!(message instanceof Pong pong)) {

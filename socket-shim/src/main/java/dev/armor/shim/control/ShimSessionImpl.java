@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A session as the daemon holds it: the app's identity and its session connection, through which pings go out.
  * Pongs and the end of stream are read by that connection's thread, which calls {@link #pong} and {@link
- * #markClosed}; pings are written by any thread, one frame at a time.
+ * #markClosed}; pings are written by any thread, one frame at a time, and never before the WELCOME.
  */
 final class ShimSessionImpl implements ShimSession {
   private final long pid;
@@ -21,6 +21,7 @@ final class ShimSessionImpl implements ShimSession {
   private final ShimConnection connection;
   private final AtomicLong nextPingId = new AtomicLong();
   private final Map<Long, CompletableFuture<Boolean>> pendingPings = new ConcurrentHashMap<>();
+  private final CompletableFuture<Void> welcomed = new CompletableFuture<>();
   private volatile boolean open = true;
 
   ShimSessionImpl(long pid, String armorId, String node, ShimConnection connection) {
@@ -60,15 +61,27 @@ final class ShimSessionImpl implements ShimSession {
     pendingPings.put(id, answered);
     answered.whenComplete((ok, failure) -> pendingPings.remove(id));
     answered.completeOnTimeout(false, Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+    welcomed.thenRun(() -> send(new Ping(id), answered));
+    if (!open) {
+      answered.complete(false); // closed meanwhile: markClosed may have missed this future
+    }
+    return answered;
+  }
+
+  /**
+   * The WELCOME is out: pings may follow. Pings asked for earlier (say, by the handler's {@code sessionOpened})
+   * were held back, since a frame before the WELCOME would break the shim's handshake.
+   */
+  void welcomed() {
+    welcomed.complete(null);
+  }
+
+  private void send(Ping ping, CompletableFuture<Boolean> answered) {
     try {
-      connection.send(new Ping(id));
+      connection.send(ping);
     } catch (IOException e) {
       answered.complete(false);
     }
-    if (!open) {
-      answered.complete(false); // closed while sending: markClosed may have missed this future
-    }
-    return answered;
   }
 
   void pong(long id) {

@@ -119,11 +119,20 @@ class ShimControlServerTest {
   }
 
   @Test
+  void aPingAskedForInSessionOpened_followsTheWelcome() throws Exception {
+    handler.pingOnOpen = true;
+    server = start();
+    try (RawShim shim = RawShim.session(server.socketPath(), 85)) {
+      assertThat(shim.receive()).isEqualTo(new Welcome());
+      assertThat(shim.receive()).isInstanceOf(Ping.class);
+    }
+  }
+
+  @Test
   void requests_onAConnectionTiedToTheSessionByPid_areAnsweredByTheHandler() throws Exception {
     server = start();
-    try (RawShim session = RawShim.session(server.socketPath(), 79);
+    try (RawShim session = RawShim.welcomedSession(server.socketPath(), 79);
         RawShim requests = RawShim.request(server.socketPath(), 79)) {
-      session.receive();
       assertThat(requests.receive()).isEqualTo(new Welcome());
 
       assertThat(requests.ask(new RouteQuery(SERVICE))).isEqualTo(new Via(40001));
@@ -152,10 +161,9 @@ class ShimControlServerTest {
   @Test
   void aHandlerFailure_isAnsweredAsDaemonError_andTheConnectionGoesOn() throws Exception {
     server = start();
-    try (RawShim session = RawShim.session(server.socketPath(), 81);
+    try (RawShim session = RawShim.welcomedSession(server.socketPath(), 81);
         RawShim requests = RawShim.request(server.socketPath(), 81)) {
-      session.receive();
-      requests.receive();
+      assertThat(requests.receive()).isEqualTo(new Welcome());
 
       ShimMessage answer = requests.ask(new RouteQuery(new InetSocketAddress("10.9.9.9", 9)));
 
@@ -169,10 +177,9 @@ class ShimControlServerTest {
   void aMalformedFrame_closesThatConnectionOnly() throws Exception {
     server = start();
     try (RawShim garbage = RawShim.open(server.socketPath());
-        RawShim session = RawShim.session(server.socketPath(), 82);
+        RawShim session = RawShim.welcomedSession(server.socketPath(), 82);
         RawShim requests = RawShim.request(server.socketPath(), 82)) {
-      session.receive();
-      requests.receive();
+      assertThat(requests.receive()).isEqualTo(new Welcome());
 
       garbage.sendRaw(new byte[] {0, 0, 0, 2, (byte) 0xEE, 1});
 
@@ -211,10 +218,14 @@ class ShimControlServerTest {
     final List<ShimSession> opened = new CopyOnWriteArrayList<>();
     final List<ShimSession> closed = new CopyOnWriteArrayList<>();
     final List<String> calls = new CopyOnWriteArrayList<>();
+    volatile boolean pingOnOpen;
 
     @Override
     public void sessionOpened(ShimSession session) {
       opened.add(session);
+      if (pingOnOpen) {
+        session.ping(Duration.ofSeconds(5));
+      }
     }
 
     @Override
@@ -277,6 +288,13 @@ class ShimControlServerTest {
     static RawShim session(Path socket, long pid) throws IOException {
       RawShim shim = open(socket);
       shim.send(new Hello(ConnectionKind.SESSION, pid, "armor-1", "node-a"));
+      return shim;
+    }
+
+    /** A session whose WELCOME was read: request connections for its pid are accepted from now on. */
+    static RawShim welcomedSession(Path socket, long pid) throws IOException {
+      RawShim shim = session(socket, pid);
+      assertThat(shim.receive()).isEqualTo(new Welcome());
       return shim;
     }
 
