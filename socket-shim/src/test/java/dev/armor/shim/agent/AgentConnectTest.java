@@ -24,17 +24,19 @@ class AgentConnectTest extends AgentTestSupport {
 
   @ParameterizedTest
   @EnumSource(Jdk.class)
-  void socketChannelConnects_blockingNonBlockingAndAdaptor_viaRoute_areRerouted(Jdk jdk) throws Exception {
-    for (int port = 1001; port <= 1003; port++) {
+  void channelConnects_blockingNonBlockingAdaptorAndAsynchronous_viaRoute_areRerouted(Jdk jdk) throws Exception {
+    for (int port = 1001; port <= 1004; port++) {
       daemon.routes.put(new InetSocketAddress("127.0.0.4", port), new Route.Via(relay.port()));
     }
 
-    ChildJvm app = run(jdk, "channel:127.0.0.4:1001", "nbchannel:127.0.0.4:1002", "adaptor:127.0.0.4:1003");
+    ChildJvm app = run(jdk, "channel:127.0.0.4:1001", "nbchannel:127.0.0.4:1002", "adaptor:127.0.0.4:1003",
+        "async:127.0.0.4:1004");
 
     assertThat(result(app, "channel")).isEqualTo("OK channel remote=/127.0.0.4:1001 reply=relay:ping");
     assertThat(result(app, "nbchannel")).matches("OK nbchannel immediate=(true|false) remote=/127.0.0.4:1002 reply=relay:ping");
     assertThat(result(app, "adaptor")).isEqualTo("OK adaptor remote=/127.0.0.4:1003 reply=relay:ping");
-    assertThat(relay.accepted()).isEqualTo(3);
+    assertThat(result(app, "async")).isEqualTo("OK async remote=/127.0.0.4:1004 reply=relay:ping");
+    assertThat(relay.accepted()).isEqualTo(4);
     assertSilent(app);
   }
 

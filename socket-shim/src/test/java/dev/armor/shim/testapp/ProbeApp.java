@@ -9,6 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousSocketChannel;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -17,6 +18,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The unmodified app the agent tests run in a child JVM: it knows nothing of Armor. Each argument is a command
@@ -52,6 +54,8 @@ public final class ProbeApp {
         return nonBlockingChannel(address(parts));
       case "adaptor":
         return adaptor(address(parts));
+      case "async":
+        return async(address(parts));
       case "udp":
         return udp(address(parts));
       case "serve-socket":
@@ -117,6 +121,19 @@ public final class ProbeApp {
     try (SocketChannel channel = SocketChannel.open()) {
       channel.socket().connect(target, 5000);
       return "remote=" + channel.getRemoteAddress() + " reply=" + exchange(channel.socket());
+    }
+  }
+
+  private static String async(InetSocketAddress target) throws Exception {
+    try (AsynchronousSocketChannel channel = AsynchronousSocketChannel.open()) {
+      channel.connect(target).get(5, TimeUnit.SECONDS);
+      channel.write(ByteBuffer.wrap("ping\n".getBytes(StandardCharsets.UTF_8))).get(5, TimeUnit.SECONDS);
+      ByteBuffer reply = ByteBuffer.allocate(64);
+      while (reply.position() == 0 || reply.get(reply.position() - 1) != '\n') {
+        channel.read(reply).get(5, TimeUnit.SECONDS);
+      }
+      String line = new String(reply.array(), 0, reply.position() - 1, StandardCharsets.UTF_8);
+      return "remote=" + channel.getRemoteAddress() + " reply=" + line;
     }
   }
 
