@@ -110,6 +110,7 @@ public final class ShimControlServer implements AutoCloseable {
       } catch (IOException e) {
         if (!closed) {
           LOG.log(Level.WARNING, "accepting a shim connection on " + socketPath + " failed", e);
+          pauseAfterFailedAccept(); // out of file descriptors, say: do not spin
         }
         continue;
       }
@@ -127,6 +128,14 @@ public final class ShimControlServer implements AutoCloseable {
     Thread thread = new Thread(connection, "armor-shim-control-connection");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  private static void pauseAfterFailedAccept() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static void prepareDirectory(Path directory) throws IOException {

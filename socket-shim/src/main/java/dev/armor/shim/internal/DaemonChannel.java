@@ -47,14 +47,15 @@ final class DaemonChannel implements Closeable {
    * @throws IOException nobody listens there, the daemon refused the hello, or it did not answer in time
    */
   static DaemonChannel open(Path socket, Hello hello, long timeoutNanos) throws IOException {
+    long deadlineNanos = System.nanoTime() + timeoutNanos;
     SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
     Selector selector = null;
     try {
-      channel.connect(UnixDomainSocketAddress.of(socket));
       channel.configureBlocking(false);
       selector = Selector.open();
       DaemonChannel opened = new DaemonChannel(channel, selector);
-      opened.greet(hello, System.nanoTime() + timeoutNanos);
+      opened.connect(socket, deadlineNanos);
+      opened.greet(hello, deadlineNanos);
       return opened;
     } catch (IOException | RuntimeException e) {
       channel.close();
@@ -104,6 +105,14 @@ final class DaemonChannel implements Closeable {
       selector.close();
     } catch (IOException ignored) {
       // as above
+    }
+  }
+
+  /** Connects without blocking past the deadline: a daemon with a full accept backlog must not stall the app. */
+  private void connect(Path socket, long deadlineNanos) throws IOException {
+    if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
+      await(SelectionKey.OP_CONNECT, deadlineNanos);
+      channel.finishConnect();
     }
   }
 

@@ -68,6 +68,8 @@ public final class ProbeApp {
         return classes();
       case "bytebuddy":
         return ByteBuddyProbe.probe();
+      case "properties":
+        return properties();
       case "pid":
         return "pid=" + ProcessHandle.current().pid();
       case "wait":
@@ -190,6 +192,15 @@ public final class ProbeApp {
     }
     visible.append("hooks=").append(isVisible("sun.nio.ch.ArmorShimHooks", null));
     return visible.toString();
+  }
+
+  private static String properties() {
+    StringBuilder values = new StringBuilder();
+    for (String name : List.of("io.netty.transport.noNative", "io.grpc.netty.shaded.io.netty.transport.noNative",
+        "net.bytebuddy.nexus.disabled")) {
+      values.append(name).append('=').append(System.getProperty(name)).append(' ');
+    }
+    return values.toString().trim();
   }
 
   private static boolean isVisible(String name, ClassLoader loader) {
