@@ -6,11 +6,22 @@ import java.util.Optional;
 /**
  * What a daemon answers to the shims of its node. {@link ShimControlServer} calls it on its own threads, one
  * request at a time per shim connection; a method may block (a bind waits for the FTM to register the service)
- * but must answer within the shim's request timeout.
+ * but must answer within the shim's request timeout (the agent's {@code timeout=}, 5 s by default), or the app's
+ * call fails as if the daemon were unreachable.
+ *
+ * <p>Order: {@link #sessionOpened} returns before any query of that session is handed over, and {@link
+ * #sessionClosed} is called at most once per session, only for sessions that opened, and not when the server
+ * itself is closed. A runtime exception thrown by {@link #route}, {@link #bind} or {@link #listening} fails the
+ * app's call (a {@code ConnectException} or {@code BindException} naming it) and is logged; one thrown by {@link
+ * #peerOf} or {@link #unlistened} is logged and ignored by the shim; one thrown by {@link #sessionOpened} refuses
+ * the session (the shim retries later).
  */
 public interface ShimRequestHandler {
 
-  /** A shim of a new app process said hello: its session lasts as long as that process. */
+  /**
+   * A shim of a new app process said hello: its session lasts as long as that process. It may also be an app the
+   * daemon knew before it restarted: shims reconnect on their own. {@link ShimSession#ping} may be called from here.
+   */
   void sessionOpened(ShimSession session);
 
   /** The app process behind the session is gone: its session connection reached end of stream. */
