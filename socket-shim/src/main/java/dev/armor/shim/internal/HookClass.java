@@ -47,7 +47,8 @@ final class HookClass {
     return hooks.getField(point.name());
   }
 
-  private static boolean isDefined() {
+  /** True when a shim already defined the hook class in this JVM. */
+  static boolean isDefined() {
     try {
       JdkInternals.bootClass(NAME);
       return true;

@@ -41,6 +41,10 @@ public final class ShimRuntime {
       return;
     }
     ShimConfig config = parsed.get();
+    if (HookClass.isDefined()) {
+      Log.get().log(Level.WARNING, "another Armor socket shim is already installed in this JVM; this agent stays out");
+      return;
+    }
     disableNettyNativeTransports();
     RouteCache routes = new RouteCache(System::nanoTime);
     DaemonClient daemon = new DaemonClient(config, ProcessHandle.current().pid(), routes::clear);

@@ -76,4 +76,18 @@ class AgentSessionTest extends AgentTestSupport {
     assertThat(daemon.opened).isEmpty();
     assertThat(daemon.routeQueries).isEmpty();
   }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void badArguments_areReported_andTheAppRunsWithoutTheShim(Jdk jdk) throws Exception {
+    try (ChildJvm app = ChildJvm.start(jdk, agentArgs() + ",timeout=soon", List.of(), Map.of(),
+        "socket:127.0.0.1:" + direct.port())) {
+      assertThat(app.awaitExit()).isZero();
+      assertThat(result(app, "socket")).endsWith("reply=direct:ping");
+      assertThat(String.join("\n", app.stderr()))
+          .contains("the Armor socket shim could not start; this app's sockets are NOT rerouted through Armor")
+          .contains("agent argument timeout must be a positive number of milliseconds, but was 'soon'");
+    }
+    assertThat(daemon.opened).isEmpty();
+  }
 }
