@@ -36,12 +36,15 @@ final class AppCommServer implements Element {
   /** A service a local app listens for. */
   private record LocalService(long pid, String armorId, int appPort) {}
 
+  /** A registration waiting for the FTM's answer. */
+  private record Pending(ReplyHandle reply, LocalService candidate, LocalService previous, boolean exposedFirst) {}
+
   private final String node;
   private final Relay relay;
   private final LongFunction<LivenessProbe> probes;
   private final Duration requestTimeout;
   private final Map<String, LocalService> services = new HashMap<>();
-  private final Map<String, ReplyHandle> pending = new HashMap<>();
+  private final Map<String, Pending> pending = new HashMap<>();
 
   AppCommServer(String node, Relay relay, LongFunction<LivenessProbe> probes, Duration requestTimeout) {
     this.node = node;
@@ -73,14 +76,19 @@ final class AppCommServer implements Element {
   private void listening(AppListening listening, ElementContext context) {
     RegisterService registration = listening.getRegistration();
     String service = registration.getService();
-    // Expose before registering: the FTM tells held clients to re-attach as soon as it has the registration.
-    services.put(service, new LocalService(registration.getPid(), registration.getArmorId(), listening.getAppPort()));
-    relay.exposeLocalService(
-        ServiceAddress.parse(service), new InetSocketAddress("127.0.0.1", listening.getAppPort()),
-        probes.apply(registration.getPid()));
-    ReplyHandle previous = pending.put(key(service, registration.getPid()), context.deferReply());
-    if (previous != null) {
-      previous.fail("superseded by a newer bind of " + service);
+    LocalService candidate = new LocalService(registration.getPid(), registration.getArmorId(), listening.getAppPort());
+    LocalService previous = services.get(service);
+    // A recovery (same ARMOR, or nobody here yet) is exposed before it is registered: the FTM tells held clients
+    // to re-attach as soon as it has the registration, and they must find the new listener. A bind that may
+    // conflict with another local ARMOR is exposed only once the FTM accepted it, so the holder keeps serving.
+    boolean exposeFirst = previous == null || previous.armorId().equals(candidate.armorId());
+    if (exposeFirst) {
+      expose(service, candidate);
+    }
+    Pending replaced = pending.put(key(service, candidate.pid()),
+        new Pending(context.deferReply(), candidate, previous, exposeFirst));
+    if (replaced != null) {
+      replaced.reply().fail("superseded by a newer bind of " + service);
     }
     long pid = registration.getPid();
     context.pipeToSelf(
@@ -98,30 +106,40 @@ final class AppCommServer implements Element {
         });
   }
 
+  private void expose(String service, LocalService local) {
+    services.put(service, local);
+    relay.exposeLocalService(ServiceAddress.parse(service), new InetSocketAddress("127.0.0.1", local.appPort()),
+        probes.apply(local.pid()));
+  }
+
   private void registered(RegistrationOutcome outcome, ElementContext context) {
-    ReplyHandle reply = pending.remove(key(outcome.getService(), outcome.getPid()));
+    Pending waiting = pending.remove(key(outcome.getService(), outcome.getPid()));
+    if (waiting == null) {
+      return; // superseded
+    }
+    String service = outcome.getService();
     if (!outcome.getError().isEmpty()) {
-      LocalService local = services.get(outcome.getService());
-      if (local != null && local.pid() == outcome.getPid()) {
-        services.remove(outcome.getService());
-        relay.withdrawLocalService(ServiceAddress.parse(outcome.getService()));
+      if (waiting.exposedFirst() && waiting.previous() != null) {
+        expose(service, waiting.previous());
+      } else if (waiting.exposedFirst()) {
+        services.remove(service);
+        relay.withdrawLocalService(ServiceAddress.parse(service));
       }
-      context.log().warn("daemon {}: pid {} cannot serve {}: {}", node, outcome.getPid(), outcome.getService(), outcome.getError());
-      if (reply != null) {
-        reply.fail(outcome.getError());
-      }
+      context.log().warn("daemon {}: pid {} cannot serve {}: {}", node, outcome.getPid(), service, outcome.getError());
+      waiting.reply().fail(outcome.getError());
       return;
+    }
+    if (!waiting.exposedFirst()) {
+      expose(service, waiting.candidate());
     }
     RegisterServiceResult result = outcome.getResult();
     if (result.getRecovery()) {
       context.log().info("daemon {}: pid {} serves {} again (incarnation {}); the FTM told {} client node(s) to re-attach",
-          node, outcome.getPid(), outcome.getService(), result.getIncarnation(), result.getClientNodesCount());
+          node, outcome.getPid(), service, result.getIncarnation(), result.getClientNodesCount());
     } else {
-      context.log().info("daemon {}: pid {} serves {}", node, outcome.getPid(), outcome.getService());
+      context.log().info("daemon {}: pid {} serves {}", node, outcome.getPid(), service);
     }
-    if (reply != null) {
-      reply.complete(result);
-    }
+    waiting.reply().complete(result);
   }
 
   private void sessionClosed(SessionClosed closed, ElementContext context) {

@@ -7,7 +7,7 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,8 +31,9 @@ public final class LineClient {
       if (nio) {
         SocketChannel channel = SocketChannel.open(new InetSocketAddress(host, port));
         System.out.println("CONNECTED remote=" + channel.getRemoteAddress());
-        in = Channels.newInputStream(channel);
-        out = Channels.newOutputStream(channel);
+        // Not Channels.newInputStream: on JDK 17 its read holds the channel's blocking lock, stalling the writer.
+        in = new ChannelIn(channel);
+        out = new ChannelOut(channel);
       } else {
         Socket socket = new Socket(host, port);
         System.out.println("CONNECTED remote=" + socket.getRemoteSocketAddress());
@@ -77,6 +78,48 @@ public final class LineClient {
       System.exit(1);
     } catch (IOException e) {
       fail(e);
+    }
+  }
+
+  /** Reads straight from a blocking channel, so a concurrent write is not locked out. */
+  private static final class ChannelIn extends InputStream {
+    private final SocketChannel channel;
+
+    ChannelIn(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public int read() throws IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      return channel.read(ByteBuffer.wrap(b, off, len));
+    }
+  }
+
+  /** Writes straight to a blocking channel. */
+  private static final class ChannelOut extends OutputStream {
+    private final SocketChannel channel;
+
+    ChannelOut(SocketChannel channel) {
+      this.channel = channel;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
     }
   }
 
