@@ -200,7 +200,7 @@ public final class ExecutionElement implements Element {
     }
     String crash = "pid " + exit.getPid() + " " + how + " after " + ranMillis + " ms";
     report(context, ProcessEventKind.EXITED, exit.getPid(), exit.getExitCode(), crash);
-    RestartBudget.Decision decision = budget.onExit(exitedAtNanos);
+    RestartBudget.Decision decision = budget.onExit(exitedAtNanos, exitedAtNanos - startedAtNanos);
     if (decision instanceof RestartBudget.Decision.RestartAfter restart) {
       transitionTo(State.RESTARTING, context, crash + "; restart " + restart.restartsInWindow() + " in "
           + restart.delay().toMillis() + " ms");
@@ -231,7 +231,7 @@ public final class ExecutionElement implements Element {
     } catch (IOException e) {
       String why = "restart " + restarts + " failed: the command cannot start: " + e.getMessage();
       // A start failure counts against the budget like a crash.
-      if (budget.onExit(context.nanoTime()) instanceof RestartBudget.Decision.RestartAfter again) {
+      if (budget.onExit(context.nanoTime(), 0) instanceof RestartBudget.Decision.RestartAfter again) {
         transitionTo(State.RESTARTING, context, why);
         context.scheduleToSelf("restart", again.delay().isZero() ? Duration.ofMillis(100) : again.delay(),
             Ops.RESTART_DUE, ProcessEvent.getDefaultInstance());

@@ -4,9 +4,12 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
- * The restart policy: at most {@code maxRestarts} restarts within a sliding {@code window}; the first restart
- * of a run of failures is immediate (a crash should cost as little as possible), each further one waits twice
- * as long as the one before, from {@code initialBackoff} up to {@code maxBackoff}. Time is passed in, never read.
+ * The restart policy: at most {@code maxRestarts} restarts within a sliding {@code window}, then give up.
+ *
+ * <p>A crash should cost as little as possible, so a process that had been running for at least
+ * {@link #STABLE_AFTER} is restarted at once. A process that dies sooner is crash-looping: each such restart in
+ * a row waits twice as long as the one before, from {@code initialBackoff} up to {@code maxBackoff}. Time is
+ * passed in, never read.
  */
 public final class RestartBudget {
 
@@ -22,6 +25,10 @@ public final class RestartBudget {
   private final Duration initialBackoff;
   private final Duration maxBackoff;
   private final ArrayDeque<Long> restarts = new ArrayDeque<>();
+  private int quickFailuresInARow;
+
+  /** A process that ran this long before it died was not crash-looping. */
+  public static final Duration STABLE_AFTER = Duration.ofSeconds(2);
 
   public RestartBudget(int maxRestarts, Duration window, Duration initialBackoff, Duration maxBackoff) {
     if (maxRestarts < 0) {
@@ -40,8 +47,8 @@ public final class RestartBudget {
     this.maxBackoff = maxBackoff;
   }
 
-  /** The process exited at {@code nowNanos}: restart it (after a delay), or give up. */
-  public Decision onExit(long nowNanos) {
+  /** The process exited at {@code nowNanos} after running {@code ranNanos}: restart it (after a delay), or give up. */
+  public Decision onExit(long nowNanos, long ranNanos) {
     while (!restarts.isEmpty() && nowNanos - restarts.peekFirst() > windowNanos) {
       restarts.pollFirst();
     }
@@ -50,14 +57,15 @@ public final class RestartBudget {
       return new Decision.GiveUp(recent);
     }
     restarts.addLast(nowNanos);
-    return new Decision.RestartAfter(backoff(recent), recent + 1);
+    quickFailuresInARow = ranNanos >= STABLE_AFTER.toNanos() ? 0 : quickFailuresInARow + 1;
+    return new Decision.RestartAfter(backoff(), recent + 1);
   }
 
-  private Duration backoff(int previousRestartsInWindow) {
-    if (previousRestartsInWindow == 0) {
+  private Duration backoff() {
+    if (quickFailuresInARow <= 1) {
       return Duration.ZERO;
     }
-    long millis = initialBackoff.toMillis() << Math.min(previousRestartsInWindow - 1, 20);
+    long millis = initialBackoff.toMillis() << Math.min(quickFailuresInARow - 2, 20);
     return Duration.ofMillis(Math.min(millis, maxBackoff.toMillis()));
   }
 }
