@@ -48,6 +48,8 @@ final class ChildJvm implements AutoCloseable {
     List<String> command = new ArrayList<>();
     command.add(jdk.java().toString());
     command.add("-javaagent:" + agentJar() + (agentArgs == null ? "" : "=" + agentArgs));
+    // Short-lived children never reach C2; stopping at C1 only saves the compile threads' CPU on a 2-core machine.
+    command.add("-XX:TieredStopAtLevel=1");
     command.add("-cp");
     List<String> classPath = new ArrayList<>();
     classPath.add(System.getProperty("armor.shim.testClasses", "target/test-classes"));
