@@ -114,6 +114,7 @@ final class ShimConnection implements Runnable {
     try {
       handler.sessionOpened(session);
     } catch (RuntimeException e) {
+      session.markClosed(); // fails any ping the handler asked for before refusing
       LOG.log(Level.WARNING, "the daemon refused the " + who, e);
       send(new DaemonError("the Armor daemon refused the session: " + e.getMessage()));
       return false;

@@ -163,7 +163,8 @@ public final class ShimControlServer implements AutoCloseable {
   }
 
   private static boolean isLive(Path path) {
-    try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
+    try {
+      SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
       return true;
     } catch (IOException e) {
       return false;
