@@ -17,9 +17,10 @@ import java.util.Optional;
  * <ol>
  *   <li>settings that must precede the app: Netty's native transports off (they bypass the JDK's sockets), Byte
  *       Buddy's Nexus off (on JDK 25 it would print an {@code Unsafe} warning; the shim needs no Nexus);
+ *   <li>the hook class in {@code sun.nio.ch}, its handles pointing at the interceptors (first, as it depends on
+ *       JDK internals: if they moved, the daemon never hears of an app it cannot reroute);
  *   <li>the session with the daemon, so the daemon knows the process before {@code main} runs (a missing daemon
  *       is reported once, then every connect and bind fails with a message naming it);
- *   <li>the hook class in {@code sun.nio.ch}, its handles pointing at the interceptors;
  *   <li>the transformations, last: from then on every connect, bind and accept passes through the shim.
  * </ol>
  */
@@ -48,11 +49,11 @@ public final class ShimRuntime {
     disableNettyNativeTransports();
     RouteCache routes = new RouteCache(System::nanoTime);
     DaemonClient daemon = new DaemonClient(config, ProcessHandle.current().pid(), routes::clear);
-    openSession(config, daemon);
     JdkInternals jdk = JdkInternals.open(instrumentation);
     Class<?> hooks = HookClass.define(jdk);
     bindHooks(hooks, config, daemon, routes, jdk);
     warmUp();
+    openSession(config, daemon);
     List<String> problems = withoutNexus(() -> Transformations.install(instrumentation, hooks));
     if (!problems.isEmpty()) {
       Log.get().log(Level.ERROR, "the Armor socket shim could not instrument the JDK, sockets are not rerouted: "
