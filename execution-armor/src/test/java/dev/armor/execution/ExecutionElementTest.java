@@ -1,0 +1,526 @@
+package dev.armor.execution;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.Message;
+import dev.armor.elements.ArmorActor;
+import dev.armor.elements.ArmorClock;
+import dev.armor.elements.ArmorIds;
+import dev.armor.elements.ArmorRouter;
+import dev.armor.elements.Armors;
+import dev.armor.elements.Ops;
+import dev.armor.elements.wire.ArmorMessage;
+import dev.armor.elements.wire.LaunchProcess;
+import dev.armor.elements.wire.Operation;
+import dev.armor.elements.wire.ProcessEvent;
+import dev.armor.elements.wire.ProcessEventKind;
+import dev.armor.elements.wire.ProcessInfo;
+import dev.armor.elements.wire.ProcessLaunched;
+import dev.armor.elements.wire.RestartPolicy;
+import dev.armor.execution.FakeProcessLauncher.FakeProcess;
+import dev.armor.execution.FakeProcessLauncher.Launch;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The Execution ARMOR's element hosted by a real {@link ArmorActor}, driven through the ARMOR's protocol. The
+ * processes are fakes the test makes exit; the events the element sends to the FTM land on a probe; Pekko's
+ * timers run on {@link ManualTime} and the ARMOR's clock is the test's, moved together by {@link #timePasses}.
+ */
+@ExtendWith(LogCapture.class)
+class ExecutionElementTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create(ManualTime.config());
+  private static final ManualTime manualTime = ManualTime.get(testKit.system());
+  private static final AtomicInteger ARMORS = new AtomicInteger();
+
+  private static final String NODE = "node-a";
+  private static final Path LOG_DIRECTORY = Path.of("/var/log/armor");
+  private static final List<String> COMMAND = List.of("java", "-jar", "/srv/echo-server.jar", "--port", "7000");
+  private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
+  /** A crash loop ends after 3 restarts; the backoff goes 0, 100 ms, 200 ms, capped at 400 ms. */
+  private static final RestartPolicy POLICY =
+      RestartPolicy.newBuilder()
+          .setMaxRestarts(3)
+          .setWindowMillis(60_000)
+          .setInitialBackoffMillis(100)
+          .setMaxBackoffMillis(400)
+          .build();
+
+  private final String armorId = ArmorIds.execution(NODE, "t" + ARMORS.incrementAndGet());
+  private final FakeProcessLauncher launcher = new FakeProcessLauncher();
+  private final TestClock clock = new TestClock();
+  private final TestProbe<ArmorMessage> ftm = testKit.createTestProbe();
+  private final TestProbe<ArmorMessage> requester = testKit.createTestProbe();
+
+  /** Messages to the FTM go to {@link #ftm}; there is no route to any other ARMOR. */
+  private final ArmorRouter router =
+      (message, replyTo) -> {
+        if (!message.getTo().equals(ArmorIds.FTM)) {
+          return false;
+        }
+        ftm.ref().tell(message);
+        return true;
+      };
+
+  private ActorRef<ArmorActor.Command> armor;
+
+  @BeforeEach
+  void spawnArmor() {
+    ExecutionElement element = new ExecutionElement(NODE, launcher, LOG_DIRECTORY, ExecutionElementTest::agentOptions);
+    armor = testKit.spawn(ArmorActor.create(armorId, List.of(element), router, clock), armorId);
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  // ---- launch ------------------------------------------------------------------------------------
+
+  @Test
+  void launch_repliesProcessLaunchedWithPidAndLogFile_andReportsStarted() {
+    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().setWorkingDirectory("/srv").build());
+
+    assertThat(reply.getError()).isEmpty();
+    Launch launch = launcher.nextLaunch();
+    Path logFile = LOG_DIRECTORY.resolve(armorId + ".log");
+    assertThat(Ops.unpack(reply.getPayload(), ProcessLaunched.class))
+        .isEqualTo(
+            ProcessLaunched.newBuilder()
+                .setArmorId(armorId)
+                .setNode(NODE)
+                .setPid(launch.process().pid())
+                .setLogFile(logFile.toString())
+                .build());
+    assertThat(launch.command()).isEqualTo(COMMAND);
+    assertThat(launch.workingDirectory()).isEqualTo(Path.of("/srv"));
+    assertThat(launch.logFile()).isEqualTo(logFile);
+
+    ProcessEvent started = expectEvent(ProcessEventKind.STARTED);
+    assertThat(started.getArmorId()).isEqualTo(armorId);
+    assertThat(started.getNode()).isEqualTo(NODE);
+    assertThat(started.getPid()).isEqualTo(launch.process().pid());
+    assertThat(started.getRestarts()).isZero();
+    assertThat(started.getAtMillis()).isEqualTo(clock.currentTimeMillis());
+    assertThat(started.getDetail()).contains(String.join(" ", COMMAND));
+    assertThat(describe().getState()).isEqualTo("RUNNING");
+  }
+
+  @Test
+  void launch_withoutWorkingDirectory_inheritsTheDaemons() {
+    launchOk();
+
+    assertThat(launcher.nextLaunch().workingDirectory()).isNull();
+  }
+
+  @Test
+  void launch_javaToolOptions_areTheAgentOptionsForThisArmorPrependedToTheRequestedOnes_andArmorIdIsSet() {
+    request(
+        Ops.LAUNCH_PROCESS,
+        launchRequest().putEnvironment("JAVA_TOOL_OPTIONS", "-Xmx64m").putEnvironment("APP_MODE", "primary").build());
+
+    Map<String, String> environment = launcher.nextLaunch().environment();
+    assertThat(environment)
+        .containsEntry("JAVA_TOOL_OPTIONS", agentOptions(armorId) + " -Xmx64m")
+        .containsEntry("ARMOR_ARMOR_ID", armorId)
+        .containsEntry("APP_MODE", "primary");
+  }
+
+  @Test
+  void launch_withoutRequestedJavaToolOptions_givesTheAgentOptionsAlone() {
+    launchOk();
+
+    Map<String, String> environment = launcher.nextLaunch().environment();
+    assertThat(environment)
+        .containsEntry("JAVA_TOOL_OPTIONS", agentOptions(armorId))
+        .containsEntry("ARMOR_ARMOR_ID", armorId);
+  }
+
+  @Test
+  void launch_launcherThrowsIOException_failsTheRequestNamingTheCommand_andReportsGaveUp() {
+    launcher.failWith(new IOException("error=2, No such file or directory"));
+
+    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().build());
+
+    assertThat(reply.getError())
+        .contains("cannot start " + String.join(" ", COMMAND))
+        .contains("No such file or directory");
+    ProcessEvent gaveUp = expectEvent(ProcessEventKind.GAVE_UP);
+    assertThat(gaveUp.getDetail()).contains("cannot start").contains("No such file or directory");
+    assertThat(describe().getState()).isEqualTo("GAVE_UP");
+  }
+
+  @Test
+  void launch_twice_failsTheSecondWithAlreadyLaunched() {
+    launchOk();
+    launcher.nextLaunch();
+    expectEvent(ProcessEventKind.STARTED);
+
+    ArmorMessage second = request(Ops.LAUNCH_PROCESS, launchRequest().build());
+
+    assertThat(second.getError()).contains("already launched").contains(armorId);
+    launcher.expectNoLaunch();
+    ftm.expectNoMessage();
+  }
+
+  @Test
+  void launch_emptyCommand_failsAndLaunchesNothing() {
+    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().clearCommand().build());
+
+    assertThat(reply.getError()).contains("command to launch is empty");
+    launcher.expectNoLaunch();
+    ftm.expectNoMessage();
+    assertThat(describe().getState()).isEqualTo("NEW");
+  }
+
+  @Test
+  void launch_invalidPolicy_failsNamingTheSetting() {
+    RestartPolicy noWindow = POLICY.toBuilder().setWindowMillis(0).build();
+
+    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().setPolicy(noWindow).build());
+
+    assertThat(reply.getError()).contains("restart-window");
+    launcher.expectNoLaunch();
+    assertThat(describe().getState()).isEqualTo("NEW");
+  }
+
+  // ---- exits and restarts ------------------------------------------------------------------------
+
+  @Test
+  void crash_killedBySigkill_reportsExitedThenRestartingThenStartedOfANewPid() {
+    FakeProcess first = launchAndStart();
+    clock.advance(Duration.ofSeconds(30));
+
+    first.exitWith(137);
+
+    ProcessEvent exited = expectEvent(ProcessEventKind.EXITED);
+    assertThat(exited.getPid()).isEqualTo(first.pid());
+    assertThat(exited.getExitCode()).isEqualTo(137);
+    assertThat(exited.getDetail()).contains("killed by SIGKILL").contains("after 30000 ms");
+    assertThat(expectEvent(ProcessEventKind.RESTARTING).getDetail()).contains("restart in 0 ms");
+    Launch restart = launcher.nextLaunch();
+    ProcessEvent started = expectEvent(ProcessEventKind.STARTED);
+    assertThat(started.getPid()).isEqualTo(restart.process().pid()).isNotEqualTo(first.pid());
+    assertThat(started.getRestarts()).isEqualTo(1);
+    assertThat(restart.command()).isEqualTo(COMMAND);
+    assertThat(restart.environment()).containsEntry("JAVA_TOOL_OPTIONS", agentOptions(armorId));
+  }
+
+  @Test
+  void exit_statusZero_reportsStopped_andDoesNotRestart() {
+    FakeProcess process = launchAndStart();
+
+    process.exitWith(0);
+
+    ProcessEvent stopped = expectEvent(ProcessEventKind.STOPPED);
+    assertThat(stopped.getPid()).isEqualTo(process.pid());
+    assertThat(stopped.getDetail()).contains("exited normally");
+    timePasses(Duration.ofSeconds(10));
+    assertThat(describe().getState()).isEqualTo("STOPPED");
+    launcher.expectNoLaunch();
+    ftm.expectNoMessage();
+  }
+
+  @Test
+  void crashLoop_backsOffBetweenRestarts_andGivesUpAfterThePolicysMaxRestarts() {
+    FakeProcess process = launchAndStart();
+
+    process = crashAndExpectRestartAfter(process, Duration.ZERO);
+    process = crashAndExpectRestartAfter(process, Duration.ofMillis(100));
+    process = crashAndExpectRestartAfter(process, Duration.ofMillis(200));
+    process.exitWith(1);
+
+    assertThat(expectEvent(ProcessEventKind.EXITED).getDetail()).contains("exited with status 1");
+    ProcessEvent gaveUp = expectEvent(ProcessEventKind.GAVE_UP);
+    assertThat(gaveUp.getPid()).isEqualTo(process.pid());
+    assertThat(gaveUp.getRestarts()).isEqualTo(3);
+    assertThat(gaveUp.getDetail()).contains("gave up after 3 restarts within 60000 ms");
+    timePasses(Duration.ofSeconds(10));
+    ProcessInfo info = describe();
+    assertThat(info.getState()).isEqualTo("GAVE_UP");
+    assertThat(info.getRestarts()).isEqualTo(3);
+    launcher.expectNoLaunch();
+    ftm.expectNoMessage();
+  }
+
+  @Test
+  void crash_afterAStableRun_restartsAtOnceEvenAfterACrashLoop() {
+    request(Ops.LAUNCH_PROCESS, launchRequest().setPolicy(POLICY.toBuilder().setMaxRestarts(10)).build());
+    FakeProcess process = launcher.nextLaunch().process();
+    expectEvent(ProcessEventKind.STARTED);
+    process = crashAndExpectRestartAfter(process, Duration.ZERO);
+    process = crashAndExpectRestartAfter(process, Duration.ofMillis(100));
+
+    clock.advance(RestartBudget.STABLE_AFTER);
+    process = crashAndExpectRestartAfter(process, Duration.ZERO);
+
+    assertThat(describe().getPid()).isEqualTo(process.pid());
+  }
+
+  @Test
+  void launch_withoutPolicy_usesTheDefaultPolicysBackoff() {
+    request(Ops.LAUNCH_PROCESS, launchRequest().clearPolicy().build());
+    FakeProcess process = launcher.nextLaunch().process();
+    expectEvent(ProcessEventKind.STARTED);
+
+    process = crashAndExpectRestartAfter(process, Duration.ZERO);
+    crashAndExpectRestartAfter(process, Duration.ofMillis(ExecutionElement.DEFAULT_POLICY.getInitialBackoffMillis()));
+  }
+
+  @Test
+  void exit_ofAnOldPid_isIgnored() {
+    FakeProcess first = launchAndStart();
+    FakeProcess second = crashAndExpectRestartAfter(first, Duration.ZERO);
+
+    ArmorMessage reply =
+        request(Ops.PROCESS_EXITED, ProcessEvent.newBuilder().setPid(first.pid()).setExitCode(137).build());
+
+    assertThat(reply.getError()).isEmpty();
+    ftm.expectNoMessage();
+    launcher.expectNoLaunch();
+    ProcessInfo info = describe();
+    assertThat(info.getState()).isEqualTo("RUNNING");
+    assertThat(info.getPid()).isEqualTo(second.pid());
+    assertThat(info.getRestarts()).isEqualTo(1);
+  }
+
+  @Test
+  void restart_launcherFailsOnce_retriesAfterTheBackoffAndStarts() {
+    FakeProcess process = launchAndStart();
+    launcher.failWith(new IOException("error=26, Text file busy"));
+    process.exitWith(1);
+    expectEvent(ProcessEventKind.EXITED);
+    expectEvent(ProcessEventKind.RESTARTING);
+
+    ProcessInfo afterFailedRestart = describe();
+    launcher.failWith(null);
+    timePasses(Duration.ofMillis(99));
+    assertThat(describe().getState()).isEqualTo("RESTARTING");
+    launcher.expectNoLaunch();
+    timePasses(Duration.ofMillis(1));
+
+    assertThat(afterFailedRestart.getState()).isEqualTo("RESTARTING");
+    FakeProcess restarted = launcher.nextLaunch().process();
+    ProcessEvent started = expectEvent(ProcessEventKind.STARTED);
+    assertThat(started.getPid()).isEqualTo(restarted.pid());
+    assertThat(started.getRestarts()).isEqualTo(2);
+  }
+
+  @Test
+  void restart_launcherKeepsFailing_givesUpWhenTheBudgetIsSpent() {
+    FakeProcess process = launchAndStart();
+    launcher.failWith(new IOException("error=13, Permission denied"));
+    process.exitWith(1);
+    expectEvent(ProcessEventKind.EXITED);
+    expectEvent(ProcessEventKind.RESTARTING);
+
+    describe(); // the failed restart has set its retry timer
+    timePasses(Duration.ofMillis(100));
+    describe();
+    timePasses(Duration.ofMillis(200));
+
+    ProcessEvent gaveUp = expectEvent(ProcessEventKind.GAVE_UP);
+    assertThat(gaveUp.getDetail()).contains("cannot start").contains("Permission denied");
+    assertThat(describe().getState()).isEqualTo("GAVE_UP");
+    launcher.expectNoLaunch();
+  }
+
+  // ---- stop ----------------------------------------------------------------------------------------
+
+  @Test
+  void stop_stopsTheProcess_andItsExitIsReportedStoppedWithoutRestart() {
+    FakeProcess process = launchAndStart();
+
+    ArmorMessage reply = request(Ops.STOP_PROCESS, ProcessEvent.getDefaultInstance());
+
+    assertThat(reply.getError()).isEmpty();
+    assertThat(process.stops()).containsExactly(STOP_GRACE);
+    assertThat(describe().getState()).isEqualTo("STOPPING");
+    process.exitWith(143); // SIGTERM: not a crash
+
+    ProcessEvent stopped = expectEvent(ProcessEventKind.STOPPED);
+    assertThat(stopped.getPid()).isEqualTo(process.pid());
+    assertThat(stopped.getExitCode()).isEqualTo(143);
+    assertThat(stopped.getDetail()).contains("stopped by the operator");
+    timePasses(Duration.ofSeconds(10));
+    assertThat(describe().getState()).isEqualTo("STOPPED");
+    launcher.expectNoLaunch();
+    ftm.expectNoMessage();
+  }
+
+  @Test
+  void stop_whileWaitingOutABackoff_cancelsTheRestart() {
+    FakeProcess process = launchAndStart();
+    process = crashAndExpectRestartAfter(process, Duration.ZERO);
+    process.exitWith(1);
+    expectEvent(ProcessEventKind.EXITED);
+    expectEvent(ProcessEventKind.RESTARTING);
+
+    request(Ops.STOP_PROCESS, ProcessEvent.getDefaultInstance());
+
+    assertThat(expectEvent(ProcessEventKind.STOPPED).getDetail()).contains("stopped by the operator");
+    timePasses(Duration.ofSeconds(10));
+    assertThat(describe().getState()).isEqualTo("STOPPED");
+    launcher.expectNoLaunch();
+  }
+
+  @Test
+  void armorStops_stopsALiveProcess() {
+    FakeProcess process = launchAndStart();
+
+    testKit.stop(armor);
+
+    assertThat(process.stops()).containsExactly(STOP_GRACE);
+  }
+
+  @Test
+  void armorStops_afterTheProcessExited_stopsNothing() {
+    FakeProcess process = launchAndStart();
+    process.exitWith(0);
+    expectEvent(ProcessEventKind.STOPPED);
+
+    testKit.stop(armor);
+
+    assertThat(process.stops()).isEmpty();
+  }
+
+  // ---- describe ------------------------------------------------------------------------------------
+
+  @Test
+  void describe_returnsPidStateAndRestarts() {
+    FakeProcess first = launchAndStart();
+    FakeProcess second = crashAndExpectRestartAfter(first, Duration.ZERO);
+
+    ProcessInfo info = describe();
+
+    assertThat(info)
+        .isEqualTo(
+            ProcessInfo.newBuilder()
+                .setArmorId(armorId)
+                .setNode(NODE)
+                .addAllCommand(COMMAND)
+                .setPid(second.pid())
+                .setAlive(true)
+                .setRestarts(1)
+                .setState("RUNNING")
+                .setLogFile(LOG_DIRECTORY.resolve(armorId + ".log").toString())
+                .build());
+  }
+
+  @Test
+  void describe_beforeLaunch_saysNewWithoutPid() {
+    ProcessInfo info = describe();
+
+    assertThat(info.getState()).isEqualTo("NEW");
+    assertThat(info.getPid()).isZero();
+    assertThat(info.getCommandList()).isEmpty();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------
+
+  private static String agentOptions(String armorId) {
+    return "-javaagent:/opt/armor/socket-shim.jar=daemon=/run/armor/node-a.sock,armor=" + armorId;
+  }
+
+  private LaunchProcess.Builder launchRequest() {
+    return LaunchProcess.newBuilder().setArmorId(armorId).setNode(NODE).addAllCommand(COMMAND).setPolicy(POLICY);
+  }
+
+  private void launchOk() {
+    assertThat(request(Ops.LAUNCH_PROCESS, launchRequest().build()).getError()).isEmpty();
+  }
+
+  /** Launches the command and waits for its STARTED event: the process runs. */
+  private FakeProcess launchAndStart() {
+    launchOk();
+    FakeProcess process = launcher.nextLaunch().process();
+    assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(process.pid());
+    return process;
+  }
+
+  /**
+   * Makes {@code process} exit quickly with status 1 and expects the restart after exactly {@code backoff}: no
+   * launch a millisecond before, the new process and its STARTED event at the time.
+   */
+  private FakeProcess crashAndExpectRestartAfter(FakeProcess process, Duration backoff) {
+    process.exitWith(1);
+    assertThat(expectEvent(ProcessEventKind.EXITED).getPid()).isEqualTo(process.pid());
+    assertThat(expectEvent(ProcessEventKind.RESTARTING).getDetail()).isEqualTo("restart in " + backoff.toMillis() + " ms");
+    if (!backoff.isZero()) {
+      describe(); // the reply comes after the exit was handled: the restart timer is set
+      timePasses(backoff.minusMillis(1));
+      assertThat(describe().getState()).isEqualTo("RESTARTING"); // and a timer that fired early has been handled
+      launcher.expectNoLaunch();
+      timePasses(Duration.ofMillis(1));
+    }
+    FakeProcess next = launcher.nextLaunch().process();
+    assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(next.pid());
+    return next;
+  }
+
+  /** Sends a one-operation request to the ARMOR and returns its reply. */
+  private ArmorMessage request(String type, Message argument) {
+    armor.tell(new ArmorActor.Deliver(Armors.message("test", armorId, type, argument), requester.ref()));
+    return requester.receiveMessage();
+  }
+
+  private ProcessInfo describe() {
+    ArmorMessage reply = request(Ops.DESCRIBE_PROCESS, ProcessEvent.getDefaultInstance());
+    assertThat(reply.getError()).isEmpty();
+    return Ops.unpack(reply.getPayload(), ProcessInfo.class);
+  }
+
+  /** The next message to the FTM, which must be a process event of {@code kind}. */
+  private ProcessEvent expectEvent(ProcessEventKind kind) {
+    ArmorMessage message = ftm.receiveMessage();
+    assertThat(message.getFrom()).isEqualTo(armorId);
+    assertThat(message.getBundlesCount()).isEqualTo(1);
+    Operation operation = message.getBundles(0).getOperations(0);
+    assertThat(operation.getType()).isEqualTo(Ops.PROCESS_EVENT);
+    ProcessEvent event = Ops.argument(operation, ProcessEvent.class);
+    assertThat(event.getKind()).as("kind of %s", event).isEqualTo(kind);
+    return event;
+  }
+
+  /** Moves the ARMOR's clock and Pekko's timers on together. */
+  private void timePasses(Duration duration) {
+    clock.advance(duration);
+    manualTime.timePasses(duration);
+  }
+
+  /** The ARMOR's clock, moved by the test only. */
+  private static final class TestClock implements ArmorClock {
+    private final AtomicLong nanos = new AtomicLong(5_000_000_000_000L);
+    private final AtomicLong millis = new AtomicLong(1_790_000_000_000L);
+
+    void advance(Duration duration) {
+      nanos.addAndGet(duration.toNanos());
+      millis.addAndGet(duration.toMillis());
+    }
+
+    @Override
+    public long nanoTime() {
+      return nanos.get();
+    }
+
+    @Override
+    public long currentTimeMillis() {
+      return millis.get();
+    }
+  }
+}
