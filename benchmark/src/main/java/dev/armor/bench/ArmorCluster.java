@@ -1,0 +1,109 @@
+package dev.armor.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Armor cluster started through {@code scripts/armor} with a private {@code ARMOR_HOME}: an FTM on
+ * 127.0.0.1 and daemons n1 on 127.0.0.2 and n2 on 127.0.0.3 (adapted from the system tests'
+ * {@code ArmorTestCluster}; the benchmark does not depend on that module). {@link #close()} runs
+ * {@code armor stop}, which also stops the processes the daemons launched.
+ */
+final class ArmorCluster implements AutoCloseable {
+
+  private final Path armor;
+  private final Path home;
+  private final String ftm;
+
+  private ArmorCluster(Path armor, Path home, String ftm) {
+    this.armor = armor;
+    this.home = home;
+    this.ftm = ftm;
+  }
+
+  static ArmorCluster start(Path root, Path home, int ftmPort, int clusterPort) throws IOException {
+    ArmorCluster cluster = new ArmorCluster(root.resolve("scripts/armor"), home, "127.0.0.1:" + ftmPort);
+    try {
+      cluster.ok(Duration.ofSeconds(90), "ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
+          "--cluster-port", "" + clusterPort, "--detach");
+      List<CompletableFuture<String>> daemons = new ArrayList<>();
+      for (int i = 1; i <= 2; i++) {
+        String[] args = {"daemon", "--node", "n" + i, "--host", "127.0.0." + (i + 1), "--join", cluster.ftm,
+            "--cluster-port", "" + clusterPort, "--detach"};
+        daemons.add(CompletableFuture.supplyAsync(() -> {
+          try {
+            return cluster.ok(Duration.ofSeconds(120), args);
+          } catch (IOException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+          }
+        }));
+      }
+      for (CompletableFuture<String> daemon : daemons) {
+        daemon.join();
+      }
+      return cluster;
+    } catch (RuntimeException | IOException e) {
+      cluster.close();
+      throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+    }
+  }
+
+  String ftm() {
+    return ftm;
+  }
+
+  /** Runs {@code armor ARGS}; returns its output, or throws with the output when it exits non-zero. */
+  String ok(Duration timeout, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(armor.toString()));
+    command.addAll(Arrays.asList(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("ARMOR_HOME", home.toString());
+    builder.environment().put("ARMOR_FTM", ftm);
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    Process process = builder.start();
+    CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        return "(unreadable: " + e + ")";
+      }
+    });
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new IOException("armor " + String.join(" ", args) + " timed out after " + timeout);
+      }
+      String out = output.get(10, TimeUnit.SECONDS);
+      if (process.exitValue() != 0) {
+        throw new IOException("armor " + String.join(" ", args) + " exited " + process.exitValue() + ":\n" + out);
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IOException("armor " + String.join(" ", args) + ": output unreadable", e);
+    }
+  }
+
+  /** The JVM options that wrap an app to {@code node}'s daemon. */
+  String agentOptions(String node) throws IOException {
+    return ok(Duration.ofSeconds(30), "agent-opts", "--node", node, "--ftm", ftm).trim();
+  }
+
+  @Override
+  public void close() {
+    try {
+      ok(Duration.ofSeconds(60), "stop");
+    } catch (IOException e) {
+      System.err.println("bench: armor stop failed: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,304 @@
+package dev.armor.bench;
+
+import com.google.gson.GsonBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The benchmark behind {@code scripts/bench [--smoke] [--out results.json] [--markdown results.md]}: measures,
+ * in one run and side by side, a direct connection, two unprotected dual proxies (our {@link PlainRelay} twice,
+ * and two chained socat processes when socat is installed) and Armor (server under {@code armor run} on n1,
+ * client wrapped to n2), and prints one Markdown table per measurement plus the same data as JSON.
+ *
+ * <p>Design: every figure is taken inside long-lived child JVMs ({@link BenchClient}, {@link BindBench}), so JVM
+ * and agent start-up never count; the orchestrator only starts and stops processes, kills the protected server
+ * for the recovery measurement, and collects {@code R key value} lines. Setups run one after the other, each
+ * with the same client code and counts; nothing is pinned unless the caller pins the whole run (the placement
+ * line says what was seen). Everything started is stopped in {@code finally}, {@code armor stop} included.
+ */
+public final class Bench {
+
+  static final String DIRECT = "direct";
+  static final String RELAY = "relay-dual";
+  static final String SOCAT = "socat-dual";
+  static final String ARMOR = "armor";
+
+  /** Counts for one mode: smoke is brief, full is the real measurement (at most 10 minutes on 2 cores). */
+  record Counts(int warmup, int iterations, int connects, long bulkMillis, int binds, int bindWarmup, int kills) {
+    static final Counts FULL = new Counts(10_000, 50_000, 200, 3_000, 50, 5, 5);
+    static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1);
+  }
+
+  record Options(boolean smoke, Path out, Path markdown, int ftmPort, int clusterPort, int basePort, Path root) {
+    static Options parse(String... args) {
+      boolean smoke = false;
+      Path out = null;
+      Path markdown = null;
+      int ftmPort = 7900;
+      int clusterPort = 25900;
+      int basePort = 7950;
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--smoke" -> smoke = true;
+          case "--out" -> out = Path.of(args[++i]);
+          case "--markdown" -> markdown = Path.of(args[++i]);
+          case "--ftm-port" -> ftmPort = Integer.parseInt(args[++i]);
+          case "--cluster-port" -> clusterPort = Integer.parseInt(args[++i]);
+          case "--base-port" -> basePort = Integer.parseInt(args[++i]);
+          default -> throw new IllegalArgumentException("unknown option " + args[i]
+              + "; usage: bench [--smoke] [--out FILE.json] [--markdown FILE.md] [--ftm-port 7900]"
+              + " [--cluster-port 25900] [--base-port 7950]");
+        }
+      }
+      return new Options(smoke, out, markdown, ftmPort, clusterPort, basePort, findRoot());
+    }
+
+    private static Path findRoot() {
+      String property = System.getProperty("armor.root");
+      if (property != null) {
+        return Path.of(property).toAbsolutePath();
+      }
+      Path here = Path.of("").toAbsolutePath();
+      return Files.exists(here.resolve("scripts/armor")) ? here : here.getParent();
+    }
+  }
+
+  private final Options options;
+  private final Counts counts;
+  private final Path work;
+  private final Path logs;
+  private final String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  private final String childClassPath;
+  private final Map<String, Map<String, Double>> results = new LinkedHashMap<>();
+  private final Map<String, String> skipped = new LinkedHashMap<>();
+  private final List<Double> recoverySamples = new ArrayList<>();
+
+  Bench(Options options) throws IOException {
+    this.options = options;
+    this.counts = options.smoke() ? Counts.SMOKE : Counts.FULL;
+    this.work = Files.createTempDirectory("armor-bench-");
+    this.logs = Files.createDirectories(work.resolve("logs"));
+    this.childClassPath = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(entry -> entry.contains("HdrHistogram") || entry.endsWith("classes") || entry.endsWith("classes/")
+            || entry.contains("armor-benchmark"))
+        .collect(Collectors.joining(java.io.File.pathSeparator));
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options options = Options.parse(args);
+    Report report = new Bench(options).run();
+    System.out.println(report.markdown());
+    if (options.out() == null) {
+      System.out.println("```json\n" + report.json() + "\n```");
+    }
+  }
+
+  /** Runs every setup and measurement; writes the files the options ask for. */
+  Report run() throws Exception {
+    long started = System.nanoTime();
+    String load = Files.readString(Path.of("/proc/loadavg")).trim();
+    log("work directory and logs: " + work + " (" + (options.smoke() ? "smoke" : "full") + " run)");
+    int base = options.basePort();
+    int serverPort = base + 6;
+    try (Child server = startJava("echo-server", Map.of(), "dev.armor.bench.EchoServer", "" + serverPort, "127.0.0.1")) {
+      server.awaitLine("READY", Duration.ofSeconds(30));
+      measure(DIRECT, Map.of(), "127.0.0.1", serverPort);
+      binds(DIRECT, Map.of());
+      try (Child far = startJava("relay-b", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1", "" + (base + 2),
+              "127.0.0.1", "" + serverPort);
+          Child near = startJava("relay-a", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1", "" + (base + 1),
+              "127.0.0.1", "" + (base + 2))) {
+        far.awaitLine("READY", Duration.ofSeconds(30));
+        near.awaitLine("READY", Duration.ofSeconds(30));
+        measure(RELAY, Map.of(), "127.0.0.1", base + 1);
+      }
+      String socat = which("socat");
+      if (socat == null) {
+        skipped.put(SOCAT, "socat is not installed");
+        log("socat not installed: skipping the socat dual proxy");
+      } else {
+        try (Child far = startProcess("socat-b", List.of(socat, "TCP-LISTEN:" + (base + 4)
+                + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + serverPort + ",nodelay"), Map.of());
+            Child near = startProcess("socat-a", List.of(socat, "TCP-LISTEN:" + (base + 3)
+                + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + (base + 4) + ",nodelay"), Map.of())) {
+          awaitListening(base + 4);
+          awaitListening(base + 3);
+          measure(SOCAT, Map.of(), "127.0.0.1", base + 3);
+        }
+      }
+    }
+    armor(base);
+    double elapsed = (System.nanoTime() - started) / 1e9;
+    String placement = "Processes were not pinned: client, echo server, relays/socat, FTM and daemons all float over "
+        + Runtime.getRuntime().availableProcessors() + " CPUs shared with other work (load average at start: "
+        + load + "); setups ran one after the other, the same client code and counts for each.";
+    Report report = new Report(options.smoke(), placement, results, skipped, recoverySamples, counts, elapsed,
+        Instant.now().toString());
+    if (options.out() != null) {
+      Files.writeString(options.out(), report.json());
+    }
+    if (options.markdown() != null) {
+      Files.writeString(options.markdown(), report.markdown());
+    }
+    log(String.format("done in %.0f s", elapsed));
+    return report;
+  }
+
+  private void armor(int base) throws Exception {
+    int servicePort = base;
+    Path pidFile = work.resolve("server.pid");
+    Path home = Files.createDirectories(work.resolve("armor-home"));
+    log("starting Armor: FTM 127.0.0.1:" + options.ftmPort() + ", daemons n1 127.0.0.2 and n2 127.0.0.3, cluster port "
+        + options.clusterPort());
+    try (ArmorCluster cluster = ArmorCluster.start(options.root(), home, options.ftmPort(), options.clusterPort())) {
+      try {
+        List<String> run = new ArrayList<>(List.of("run", "--node", "n1", "--ftm", cluster.ftm(), "--max-restarts",
+            "1000", "--wait-for-service", "--", javaBin, "-cp", childClassPath, "dev.armor.bench.EchoServer",
+            "" + servicePort, "any", pidFile.toString()));
+        cluster.ok(Duration.ofSeconds(120), run.toArray(String[]::new));
+        Map<String, String> client = Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n2"));
+        measure(ARMOR, client, "127.0.0.2", servicePort);
+        binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n1")));
+        recovery(client, servicePort, pidFile);
+      } finally {
+        killServer(pidFile);
+      }
+    }
+    killServer(pidFile);
+  }
+
+  /** The client JVM's latency, connect/close and throughput figures for one setup. */
+  private void measure(String setup, Map<String, String> env, String host, int port) throws Exception {
+    log("measuring " + setup + " (" + host + ":" + port + ")");
+    try (Child client = startJava("client-" + setup, env, "dev.armor.bench.BenchClient", "measure", host, "" + port,
+        "" + counts.warmup(), "" + counts.iterations(), "" + counts.connects(), "" + counts.bulkMillis())) {
+      Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
+      while (true) {
+        String line = client.nextLine(Duration.ofMinutes(5));
+        if (line.equals("DONE")) {
+          break;
+        }
+        if (line.startsWith("R ")) {
+          String[] parts = line.split(" ");
+          figures.put(parts[1], Double.parseDouble(parts[2]));
+        }
+      }
+    }
+  }
+
+  /** {@code new ServerSocket(port)} timings; under Armor the bind registers the service with the FTM. */
+  private void binds(String setup, Map<String, String> env) throws Exception {
+    log("binds " + setup);
+    List<Double> times = new ArrayList<>();
+    try (Child binder = startJava("binds-" + setup, env, "dev.armor.bench.BindBench", "" + (options.basePort() + 20),
+        "" + counts.binds(), "" + counts.bindWarmup())) {
+      while (true) {
+        String line = binder.nextLine(Duration.ofMinutes(2));
+        if (line.equals("DONE")) {
+          break;
+        }
+        if (line.startsWith("S bind.us ")) {
+          times.add(Double.parseDouble(line.substring("S bind.us ".length())));
+        }
+      }
+    }
+    double[] values = times.stream().mapToDouble(Double::doubleValue).toArray();
+    Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
+    figures.put("bind.mean_us", BenchClient.mean(values));
+    figures.put("bind.p50_us", BenchClient.median(values));
+    figures.put("bind.count", (double) values.length);
+  }
+
+  /** SIGKILLs the protected server {@code kills} times; each time, kill to the client's first echo from the new one. */
+  private void recovery(Map<String, String> env, int port, Path pidFile) throws Exception {
+    log("recovery: " + counts.kills() + " kill(s)");
+    try (Child client = startJava("client-recovery", env, "dev.armor.bench.BenchClient", "recover", "127.0.0.2",
+        "" + port)) {
+      client.awaitLine("READY", Duration.ofSeconds(30));
+      for (int i = 0; i < counts.kills(); i++) {
+        // Armor restarts at once only a process that ran for 2 s; wait that out so every kill sees the same policy.
+        Thread.sleep(2_500);
+        long pid = Long.parseLong(Files.readString(pidFile).trim());
+        ProcessHandle victim = ProcessHandle.of(pid).orElseThrow(() -> new IOException("server " + pid + " not running"));
+        long killedAt = System.nanoTime();
+        victim.destroyForcibly();
+        client.send("KILLED " + killedAt);
+        String line = client.awaitLine("RECOVERED ", Duration.ofSeconds(60));
+        double millis = Double.parseDouble(line.substring("RECOVERED ".length())) / 1000.0;
+        recoverySamples.add(millis);
+        log(String.format("  kill %d of pid %d: first echo from the new instance after %.1f ms", i + 1, pid, millis));
+      }
+    }
+    double[] values = recoverySamples.stream().mapToDouble(Double::doubleValue).toArray();
+    Map<String, Double> figures = results.computeIfAbsent(ARMOR, s -> new LinkedHashMap<>());
+    figures.put("recovery.median_ms", BenchClient.median(values));
+    figures.put("recovery.min_ms", Arrays.stream(values).min().orElse(Double.NaN));
+    figures.put("recovery.max_ms", Arrays.stream(values).max().orElse(Double.NaN));
+    figures.put("recovery.count", (double) values.length);
+  }
+
+  private void killServer(Path pidFile) {
+    try {
+      if (Files.exists(pidFile)) {
+        ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(ProcessHandle::destroyForcibly);
+      }
+    } catch (IOException | NumberFormatException e) {
+      log("cannot read " + pidFile + ": " + e);
+    }
+  }
+
+  private Child startJava(String name, Map<String, String> env, String mainClass, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(javaBin, "-cp", childClassPath, mainClass));
+    command.addAll(Arrays.asList(args));
+    return startProcess(name, command, env);
+  }
+
+  private Child startProcess(String name, List<String> command, Map<String, String> env) throws IOException {
+    return Child.start(name, command, env, logs);
+  }
+
+  private static void awaitListening(int port) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      try (Socket probe = new Socket()) {
+        probe.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+        return;
+      } catch (IOException e) {
+        if (System.nanoTime() > deadline) {
+          throw new IOException("nothing listens on 127.0.0.1:" + port, e);
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  private static String which(String program) {
+    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+      Path candidate = Path.of(dir, program);
+      if (Files.isExecutable(candidate)) {
+        return candidate.toString();
+      }
+    }
+    return null;
+  }
+
+  static void log(String message) {
+    System.err.println("bench: " + message);
+  }
+
+  /** For the report's JSON. */
+  static String toJson(Object value) {
+    return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(value);
+  }
+}

@@ -1,0 +1,175 @@
+package dev.armor.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The benchmark's output: one Markdown table per measurement (each figure followed by its ratio to the direct
+ * connection and to the best unprotected dual proxy for that figure), the placement line, and the same data as
+ * JSON.
+ */
+final class Report {
+
+  static final List<String> SETUPS = List.of(Bench.DIRECT, Bench.RELAY, Bench.SOCAT, Bench.ARMOR);
+  static final List<String> PROXIES = List.of(Bench.RELAY, Bench.SOCAT);
+
+  private final boolean smoke;
+  private final String placement;
+  private final Map<String, Map<String, Double>> results;
+  private final Map<String, String> skipped;
+  private final List<Double> recoverySamples;
+  private final Bench.Counts counts;
+  private final double elapsedSeconds;
+  private final String finishedAt;
+
+  Report(boolean smoke, String placement, Map<String, Map<String, Double>> results, Map<String, String> skipped,
+      List<Double> recoverySamples, Bench.Counts counts, double elapsedSeconds, String finishedAt) {
+    this.smoke = smoke;
+    this.placement = placement;
+    this.results = results;
+    this.skipped = skipped;
+    this.recoverySamples = recoverySamples;
+    this.counts = counts;
+    this.elapsedSeconds = elapsedSeconds;
+    this.finishedAt = finishedAt;
+  }
+
+  String markdown() {
+    StringBuilder md = new StringBuilder();
+    md.append("# Armor benchmark").append(smoke ? " (smoke run: tiny counts, figures not meaningful)" : "")
+        .append("\n\n");
+    md.append(placement).append("\n\n");
+    md.append(String.format(Locale.ROOT, "Finished %s after %.0f s. Setups: %s.%s%n%n", finishedAt, elapsedSeconds,
+        String.join(", ", present()), skipped.isEmpty() ? "" : " Skipped: " + skipped + "."));
+    md.append("Each cell: the figure (ratio to direct / ratio to the best unprotected dual proxy for that figure). "
+        + "`n/a`: not measured for that setup.\n\n");
+
+    md.append(String.format(Locale.ROOT, "## Round-trip latency, one message in flight (µs; %d warm-up rounds "
+        + "excluded, %d measured per size)%n%n", counts.warmup(), counts.iterations()));
+    md.append("| size (B) | setup | p50 | p99 | p99.9 |\n|---|---|---|---|---|\n");
+    for (int size : BenchClient.SIZES) {
+      for (String setup : present()) {
+        String key = "latency." + size + ".";
+        md.append("| ").append(size).append(" | ").append(setup).append(" | ")
+            .append(cell(setup, key + "p50_us", false)).append(" | ")
+            .append(cell(setup, key + "p99_us", false)).append(" | ")
+            .append(cell(setup, key + "p999_us", false)).append(" |\n");
+      }
+    }
+
+    md.append(String.format(Locale.ROOT, "%n## Socket calls (µs; connect and close over %d calls, bind over %d "
+        + "binds after %d warm-up)%n%n", counts.connects(), counts.binds(), counts.bindWarmup()));
+    md.append("connect: from `connect()` to the first byte echoed; close: from `shutdownOutput()` to the server's "
+        + "close seen, plus `close()`; bind: `new ServerSocket(port)` (under Armor: includes registration with the "
+        + "FTM; a proxy takes no part in a bind, so it is not measured for them).\n\n");
+    md.append("| setup | connect mean | connect p50 | close mean | close p50 | bind mean | bind p50 |\n"
+        + "|---|---|---|---|---|---|---|\n");
+    for (String setup : present()) {
+      md.append("| ").append(setup);
+      for (String key : List.of("connect.mean_us", "connect.p50_us", "close.mean_us", "close.p50_us",
+          "bind.mean_us", "bind.p50_us")) {
+        md.append(" | ").append(cell(setup, key, false));
+      }
+      md.append(" |\n");
+    }
+
+    md.append(String.format(Locale.ROOT, "%n## Bulk throughput, client to server (MB/s; %d ms of 64 KiB writes per "
+        + "connection, until the server counted every byte)%n%n", counts.bulkMillis()));
+    md.append("| setup | 1 connection | 8 connections |\n|---|---|---|\n");
+    for (String setup : present()) {
+      md.append("| ").append(setup).append(" | ").append(cell(setup, "throughput.1.mb_s", true)).append(" | ")
+          .append(cell(setup, "throughput.8.mb_s", true)).append(" |\n");
+    }
+
+    md.append(String.format(Locale.ROOT, "%n## Recovery from a server crash (ms; SIGKILL of the protected server, "
+        + "to the client's first echo from the new instance; %d kills)%n%n", counts.kills()));
+    md.append("Only Armor recovers: without it the client's connection is reset.\n\n");
+    md.append("| setup | kills | median | min | max |\n|---|---|---|---|---|\n");
+    md.append("| ").append(Bench.ARMOR).append(" | ").append(integer(value(Bench.ARMOR, "recovery.count")))
+        .append(" | ").append(number(value(Bench.ARMOR, "recovery.median_ms")))
+        .append(" | ").append(number(value(Bench.ARMOR, "recovery.min_ms")))
+        .append(" | ").append(number(value(Bench.ARMOR, "recovery.max_ms"))).append(" |\n");
+    return md.toString();
+  }
+
+  String json() {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("smoke", smoke);
+    root.put("placement", placement);
+    root.put("finished_at", finishedAt);
+    root.put("elapsed_s", elapsedSeconds);
+    Map<String, Object> countsJson = new LinkedHashMap<>();
+    countsJson.put("latency_warmup", counts.warmup());
+    countsJson.put("latency_iterations", counts.iterations());
+    countsJson.put("connects", counts.connects());
+    countsJson.put("bulk_millis", counts.bulkMillis());
+    countsJson.put("binds", counts.binds());
+    countsJson.put("bind_warmup", counts.bindWarmup());
+    countsJson.put("kills", counts.kills());
+    root.put("counts", countsJson);
+    root.put("setups", present());
+    root.put("skipped", skipped);
+    Map<String, Map<String, Double>> finite = new LinkedHashMap<>();
+    results.forEach((setup, figures) -> {
+      Map<String, Double> copy = new LinkedHashMap<>();
+      figures.forEach((key, v) -> copy.put(key, v == null || v.isNaN() || v.isInfinite() ? null : v));
+      finite.put(setup, copy);
+    });
+    root.put("results", finite);
+    root.put("recovery_samples_ms", recoverySamples);
+    return Bench.toJson(root);
+  }
+
+  private List<String> present() {
+    List<String> present = new ArrayList<>();
+    for (String setup : SETUPS) {
+      if (results.containsKey(setup)) {
+        present.add(setup);
+      }
+    }
+    return present;
+  }
+
+  private Double value(String setup, String key) {
+    Map<String, Double> figures = results.get(setup);
+    return figures == null ? null : figures.get(key);
+  }
+
+  private Double bestProxy(String key, boolean higherIsBetter) {
+    Double best = null;
+    for (String proxy : PROXIES) {
+      Double v = value(proxy, key);
+      if (v != null && (best == null || (higherIsBetter ? v > best : v < best))) {
+        best = v;
+      }
+    }
+    return best;
+  }
+
+  private String cell(String setup, String key, boolean higherIsBetter) {
+    Double v = value(setup, key);
+    if (v == null) {
+      return "n/a";
+    }
+    return number(v) + " (" + ratio(v, value(Bench.DIRECT, key)) + " / " + ratio(v, bestProxy(key, higherIsBetter))
+        + ")";
+  }
+
+  private static String ratio(double v, Double reference) {
+    return reference == null || reference == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f×", v / reference);
+  }
+
+  static String integer(Double v) {
+    return v == null ? "n/a" : String.format(Locale.ROOT, "%.0f", v);
+  }
+
+  static String number(Double v) {
+    if (v == null) {
+      return "n/a";
+    }
+    return String.format(Locale.ROOT, Math.abs(v) >= 1000 ? "%.0f" : "%.1f", v);
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The Armor benchmark (issue 5): what protection costs, measured side by side against a direct connection and
+ * plain dual proxies. Start at {@link dev.armor.bench.Bench} (the orchestrator behind {@code scripts/bench});
+ * the other classes are the child processes it starts: {@link dev.armor.bench.EchoServer},
+ * {@link dev.armor.bench.PlainRelay}, {@link dev.armor.bench.BenchClient} and {@link dev.armor.bench.BindBench}.
+ * Every measurement is taken inside a long-lived JVM, so JVM and agent start-up never count.
+ */
+package dev.armor.bench;
