@@ -65,7 +65,13 @@ public final class RestartBudget {
     if (quickFailuresInARow <= 1) {
       return Duration.ZERO;
     }
-    long millis = initialBackoff.toMillis() << Math.min(quickFailuresInARow - 2, 20);
-    return Duration.ofMillis(Math.min(millis, maxBackoff.toMillis()));
+    // Double from initial until max, saturating: a fixed cap on the shift would stop short of a max more than
+    // 2^20 times initial, and a larger shift would overflow.
+    long max = maxBackoff.toMillis();
+    long millis = initialBackoff.toMillis();
+    for (int n = 2; n < quickFailuresInARow && millis > 0 && millis < max; n++) {
+      millis = millis > max / 2 ? max : millis * 2;
+    }
+    return Duration.ofMillis(Math.min(millis, max));
   }
 }

@@ -92,6 +92,31 @@ class RestartBudgetTest {
   }
 
   @Test
+  void onExit_longCrashLoop_backoffReachesMaxEvenWhenMaxIsAMillionTimesInitial() {
+    Duration max = Duration.ofHours(1);
+    RestartBudget budget = new RestartBudget(100, Duration.ofDays(1), Duration.ofMillis(1), max);
+
+    Duration last = Duration.ZERO;
+    for (int i = 0; i < 40; i++) {
+      last = ((RestartAfter) exitAfterRunning(budget, QUICK)).delay();
+    }
+
+    assertThat(last).isEqualTo(max);
+  }
+
+  @Test
+  void onExit_longCrashLoopWithHugeBackoffs_neverGivesANegativeDelay() {
+    Duration initial = Duration.ofMillis(Long.MAX_VALUE / 8);
+    Duration max = Duration.ofMillis(Long.MAX_VALUE);
+    RestartBudget budget = new RestartBudget(100, Duration.ofDays(1), initial, max);
+
+    for (int i = 0; i < 10; i++) {
+      Duration delay = ((RestartAfter) budget.onExit(nowNanos, 0)).delay();
+      assertThat(delay).as("delay of restart %d", i + 1).isBetween(Duration.ZERO, max);
+    }
+  }
+
+  @Test
   void onExit_zeroInitialBackoff_restartsAtOnceThroughoutACrashLoop() {
     RestartBudget budget = new RestartBudget(10, WINDOW, Duration.ZERO, Duration.ZERO);
 
