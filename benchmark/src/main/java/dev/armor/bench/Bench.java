@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The benchmark behind {@code scripts/bench [--smoke] [--out results.json] [--markdown results.md]}: measures,
@@ -89,10 +90,10 @@ public final class Bench {
     this.counts = options.smoke() ? Counts.SMOKE : Counts.FULL;
     this.work = Files.createTempDirectory("armor-bench-");
     this.logs = Files.createDirectories(work.resolve("logs"));
-    this.childClassPath = Arrays.stream(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
-        .filter(entry -> entry.contains("HdrHistogram") || entry.endsWith("classes") || entry.endsWith("classes/")
-            || entry.contains("armor-benchmark"))
-        .collect(Collectors.joining(java.io.File.pathSeparator));
+    // Only the benchmark's own classes and HdrHistogram: Armor's classes on an app's class path (the shim's
+    // in particular) would not be what an unmodified app has, and a second copy of the shim breaks the agent.
+    this.childClassPath = Stream.of(Bench.class, BenchClient.class, org.HdrHistogram.Histogram.class)
+        .map(Bench::location).distinct().collect(Collectors.joining(java.io.File.pathSeparator));
   }
 
   public static void main(String[] args) throws Exception {
@@ -291,6 +292,14 @@ public final class Bench {
       }
     }
     return null;
+  }
+
+  private static String location(Class<?> type) {
+    try {
+      return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException("cannot locate " + type, e);
+    }
   }
 
   static void log(String message) {

@@ -1,0 +1,96 @@
+package dev.armor.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs {@code bench --smoke} for real (echo server, relays, socat when installed, a real Armor cluster) and checks
+ * that the output is well formed: every table is there, every cell parses, the JSON parses and carries every
+ * figure. It does not judge the speed. Its own ports, so it does not collide with a manual {@code scripts/bench}.
+ */
+class BenchSmokeTest {
+
+  /** A table cell: a figure and its two ratios, a bare figure, or n/a. */
+  private static final Pattern CELL = Pattern.compile(
+      "n/a|\\d+(\\.\\d+)?( \\((\\d+\\.\\d{2}×|n/a) / (\\d+\\.\\d{2}×|n/a)\\))?");
+
+  @TempDir Path dir;
+
+  @Test
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void smokeRun_printsEveryTableAndMatchingJson() throws Exception {
+    Path json = dir.resolve("results.json");
+    Path md = dir.resolve("results.md");
+    Bench.Options options = Bench.Options.parse("--smoke", "--out", json.toString(), "--markdown", md.toString(),
+        "--ftm-port", "7901", "--cluster-port", "25901", "--base-port", "8050");
+
+    new Bench(options).run();
+
+    String markdown = Files.readString(md);
+    System.out.println(markdown);
+    assertThat(markdown).contains("## Round-trip latency", "## Socket calls", "## Bulk throughput",
+        "## Recovery from a server crash", "Processes were not pinned");
+    List<String[]> rows = tableRows(markdown);
+    assertThat(rows).hasSizeGreaterThanOrEqualTo(6 * 3 + 3 + 3 + 1);
+    for (String[] row : rows) {
+      for (int i = 1; i < row.length; i++) {
+        String cell = row[i].trim();
+        if (Report.SETUPS.contains(cell)) {
+          continue;
+        }
+        assertThat(CELL.matcher(cell).matches()).as("cell %s of row %s", cell, String.join("|", row)).isTrue();
+      }
+    }
+
+    JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+    assertThat(root.get("smoke").getAsBoolean()).isTrue();
+    JsonObject results = root.getAsJsonObject("results");
+    assertThat(results.keySet()).contains(Bench.DIRECT, Bench.RELAY, Bench.ARMOR);
+    for (String setup : results.keySet()) {
+      JsonObject figures = results.getAsJsonObject(setup);
+      for (int size : BenchClient.SIZES) {
+        assertThat(figures.keySet()).contains("latency." + size + ".p50_us", "latency." + size + ".p99_us",
+            "latency." + size + ".p999_us");
+      }
+      assertThat(figures.keySet()).contains("connect.mean_us", "close.mean_us", "throughput.1.mb_s",
+          "throughput.8.mb_s");
+      for (Map.Entry<String, JsonElement> figure : figures.entrySet()) {
+        assertThat(figure.getValue().isJsonNull()).as("%s %s", setup, figure.getKey()).isFalse();
+        assertThat(figure.getValue().getAsDouble()).as("%s %s", setup, figure.getKey()).isFinite().isPositive();
+      }
+    }
+    assertThat(results.getAsJsonObject(Bench.DIRECT).keySet()).contains("bind.mean_us");
+    assertThat(results.getAsJsonObject(Bench.ARMOR).keySet()).contains("bind.mean_us", "recovery.median_ms");
+    assertThat(root.getAsJsonArray("recovery_samples_ms")).hasSize(1);
+  }
+
+  /** The data rows of every Markdown table (header and separator rows left out), split on {@code |}. */
+  private static List<String[]> tableRows(String markdown) {
+    List<String[]> rows = new ArrayList<>();
+    String previous = "";
+    for (String line : markdown.split("\n")) {
+      if (line.startsWith("|") && !line.startsWith("|---") && previous.startsWith("|")) {
+        String[] cells = line.substring(1, line.length() - 1).split("\\|");
+        String[] withBlank = new String[cells.length + 1];
+        withBlank[0] = "";
+        System.arraycopy(cells, 0, withBlank, 1, cells.length);
+        rows.add(withBlank);
+      }
+      previous = line;
+    }
+    return rows;
+  }
+}
