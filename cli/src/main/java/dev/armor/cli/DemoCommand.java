@@ -46,6 +46,9 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--ftm-port", defaultValue = "7700", description = "The demo FTM's control port (default: ${DEFAULT-VALUE}).")
   int ftmPort;
 
+  @Option(names = "--cluster-port", defaultValue = "25520", description = "The demo nodes' cluster port (default: ${DEFAULT-VALUE}).")
+  int clusterPort;
+
   @Option(names = "--service-port", defaultValue = "7000", description = "The audio server's port (default: ${DEFAULT-VALUE}).")
   int servicePort;
 
@@ -61,7 +64,8 @@ final class DemoCommand implements Callable<Integer> {
     String ftm = "127.0.0.1:" + ftmPort;
     Path demoJar = Installation.demoJar();
     say("starting a local cluster: FTM on 127.0.0.1, daemon n1 on 127.0.0.2, daemon n2 on 127.0.0.3 (logs in " + home.logs() + ")");
-    long ftmPid = Detacher.spawn("ftm-127.0.0.1-" + ftmPort, List.of("ftm", "--host", "127.0.0.1", "--port", "" + ftmPort), home, Duration.ofSeconds(60));
+    long ftmPid = Detacher.spawn("ftm-127.0.0.1-" + ftmPort, List.of("ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
+        "--cluster-port", "" + clusterPort), home, Duration.ofSeconds(60));
     List<Long> pids = new ArrayList<>(List.of(ftmPid));
     try (FtmClient client = new FtmClient(ftm)) {
       CompletableFuture<Long> n1 = daemon(home, "n1", "127.0.0.2", ftm);
@@ -134,7 +138,8 @@ final class DemoCommand implements Callable<Integer> {
   private CompletableFuture<Long> daemon(ArmorHome home, String node, String host, String ftm) {
     return CompletableFuture.supplyAsync(() -> {
       try {
-        return Detacher.spawn("daemon-" + node, List.of("daemon", "--node", node, "--host", host, "--join", ftm), home, Duration.ofSeconds(90));
+        return Detacher.spawn("daemon-" + node, List.of("daemon", "--node", node, "--host", host, "--join", ftm,
+            "--cluster-port", "" + clusterPort), home, Duration.ofSeconds(90));
       } catch (Exception e) {
         throw new ArmorCliException("daemon " + node + " did not start: " + e.getMessage());
       }

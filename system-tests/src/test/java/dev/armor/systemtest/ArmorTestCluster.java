@@ -43,6 +43,12 @@ final class ArmorTestCluster implements AutoCloseable {
 
   /** Starts an FTM on 127.0.0.1:{@code ftmPort} and daemons n1, n2, ... on 127.0.0.2, 127.0.0.3, ... */
   static ArmorTestCluster start(String name, int ftmPort, int clusterPort, int daemons) throws Exception {
+    return start(name, ftmPort, clusterPort, daemons, List.of());
+  }
+
+  /** As {@link #start(String, int, int, int)}, with extra {@code armor daemon} options for each daemon. */
+  static ArmorTestCluster start(String name, int ftmPort, int clusterPort, int daemons, List<String> daemonOptions)
+      throws Exception {
     Path home = Files.createTempDirectory("armor-" + name + "-");
     ArmorTestCluster cluster = new ArmorTestCluster(home, "127.0.0.1:" + ftmPort);
     cluster.armorOk(Duration.ofSeconds(90), "ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
@@ -51,8 +57,10 @@ final class ArmorTestCluster implements AutoCloseable {
     for (int i = 1; i <= daemons; i++) {
       String node = "n" + i;
       String host = "127.0.0." + (i + 1);
-      starting.add(CompletableFuture.supplyAsync(() -> cluster.armor(Duration.ofSeconds(120), "daemon", "--node", node,
-          "--host", host, "--join", cluster.ftm, "--cluster-port", "" + clusterPort, "--detach")));
+      List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", cluster.ftm,
+          "--cluster-port", "" + clusterPort, "--detach"));
+      args.addAll(daemonOptions);
+      starting.add(CompletableFuture.supplyAsync(() -> cluster.armor(Duration.ofSeconds(120), args.toArray(String[]::new))));
     }
     for (CompletableFuture<CliResult> daemon : starting) {
       CliResult result = daemon.join();
@@ -64,11 +72,18 @@ final class ArmorTestCluster implements AutoCloseable {
   record CliResult(int exit, String out) {}
 
   CliResult armor(Duration timeout, String... args) {
+    return armor(home, ftm, timeout, args);
+  }
+
+  /** Runs {@code scripts/armor} with {@code ARMOR_HOME=home} (and {@code ARMOR_FTM=ftm} unless null). */
+  static CliResult armor(Path home, String ftm, Duration timeout, String... args) {
     List<String> command = new ArrayList<>(List.of(ARMOR.toString()));
     command.addAll(Arrays.asList(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("ARMOR_HOME", home.toString());
-    builder.environment().put("ARMOR_FTM", ftm);
+    if (ftm != null) {
+      builder.environment().put("ARMOR_FTM", ftm);
+    }
     builder.environment().remove("JAVA_TOOL_OPTIONS");
     try {
       Process process = builder.start();
@@ -129,12 +144,17 @@ final class ArmorTestCluster implements AutoCloseable {
 
   /** Starts a test app JVM wrapped to {@code node}'s daemon (or unwrapped when node is null). */
   AppProcess startApp(String node, Path java, String mainClass, String... args) throws IOException {
+    return startWrappedApp(node == null ? null : agentOptions(node), java, mainClass, args);
+  }
+
+  /** Starts a test app JVM with the given agent options (null: unwrapped). */
+  AppProcess startWrappedApp(String agentOptions, Path java, String mainClass, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(java.toString(), "-cp", TEST_CLASSES.toString(), mainClass));
     command.addAll(Arrays.asList(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().remove("JAVA_TOOL_OPTIONS");
-    if (node != null) {
-      builder.environment().put("JAVA_TOOL_OPTIONS", agentOptions(node));
+    if (agentOptions != null) {
+      builder.environment().put("JAVA_TOOL_OPTIONS", agentOptions);
     }
     AppProcess app = new AppProcess(mainClass.substring(mainClass.lastIndexOf('.') + 1), builder.start());
     apps.add(app);
@@ -150,6 +170,11 @@ final class ArmorTestCluster implements AutoCloseable {
 
   Path home() {
     return home;
+  }
+
+  /** The pid of a node process this cluster started ({@code ftm-HOST-PORT}, {@code daemon-NODE}). */
+  long nodePid(String name) throws IOException {
+    return Long.parseLong(Files.readString(home.resolve("pids").resolve(name + ".pid")).trim());
   }
 
   /** Prints the tail of every Armor log, for a failed test. */

@@ -1,0 +1,71 @@
+package dev.armor.systemtest;
+
+import static dev.armor.systemtest.ArmorTestCluster.appCommand;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.armor.systemtest.apps.LineClient;
+import dev.armor.systemtest.apps.LineEchoServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * APP_SERVER_DB survives the FTM moving: the FTM process is killed, the FTM singleton starts on an FTM-capable
+ * daemon's node, and a client that never connected before still finds the service there (a lookup the new FTM can
+ * only answer from the replicated table; without it the connect would go direct and be refused).
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class FtmFailoverTest {
+
+  private static ArmorTestCluster cluster;
+
+  @RegisterExtension
+  final TestWatcher logsOnFailure = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      cluster.dumpLogs(System.out);
+    }
+  };
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = ArmorTestCluster.start("ftm-failover", 7804, 25804, 2, List.of("--ftm-capable"));
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void serviceRegisteredBeforeTheFtmDied_isFoundThroughTheFtmThatTookOver() throws Exception {
+    cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7501"));
+    String wrapToN2 = cluster.agentOptions("n2"); // asked now: the CLI reaches the FTM's control API, which dies
+    long ftmPid = cluster.nodePid("ftm-127.0.0.1-7804");
+    ProcessHandle.of(ftmPid).orElseThrow().destroyForcibly();
+
+    // The cluster needs the old FTM's node downed (failure detection, then the split brain resolver's stable-after)
+    // before the singleton moves; until then a lookup times out and the client's connect fails: try again.
+    Awaitility.await("a new client reaches the service through the FTM that took over")
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofSeconds(2))
+        .until(() -> {
+          try (AppProcess client = cluster.startWrappedApp(wrapToN2, ArmorTestCluster.JDK17, LineClient.class.getName(),
+              "127.0.0.2", "7501", "1")) {
+            client.awaitLine(line -> line.startsWith("DONE") || line.startsWith("ERROR"), Duration.ofSeconds(30));
+            return !client.lines(l -> l.startsWith("ECHO")).isEmpty();
+          }
+        });
+    assertThat(ProcessHandle.of(ftmPid)).isEmpty();
+  }
+}
