@@ -25,6 +25,17 @@ public interface Relay extends AutoCloseable {
   /** The service is now served at the daemon whose data address is {@code serverDaemon}: attach and re-attach. */
   void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon);
 
+  /**
+   * As {@link #serviceLocated(ServiceAddress, InetSocketAddress)}, with the service's recovery policy, which
+   * applies to its connections from now on (new ones, and held ones when they re-attach).
+   */
+  default void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon, RecoveryPolicy policy) {
+    if (policy != RecoveryPolicy.RECONNECT) {
+      throw new UnsupportedOperationException("recovery policy " + policy + " is not implemented by this relay");
+    }
+    serviceLocated(service, serverDaemon);
+  }
+
   /** The service is recovering: hold new and lost connections (do not try the old location). */
   void serviceRecovering(ServiceAddress service);
 
