@@ -32,6 +32,12 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--restart-window", defaultValue = "60s", description = "The window for --max-restarts (default: ${DEFAULT-VALUE}).")
   String window;
 
+  @Option(names = "--recovery", defaultValue = "reconnect",
+      description = "What a client's connection gets when the server restarts: reconnect (a fresh connection to the "
+          + "new instance) or replay (the client's stream is replayed to it and its repeated output suppressed; for "
+          + "servers whose replies depend only on what the connection sent). Default: ${DEFAULT-VALUE}.")
+  String recovery;
+
   @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable for the command.")
   Map<String, String> environment = Map.of();
 
@@ -60,6 +66,7 @@ final class RunCommand implements Callable<Integer> {
             .putAllEnvironment(environment)
             .setWorkingDirectory(System.getProperty("user.dir"))
             .setPolicy(policy)
+            .setRecovery(recoveryPolicy(recovery))
             .build();
     try (FtmClient client = new FtmClient(ftm.target())) {
       ProcessLaunched launched;
@@ -76,6 +83,14 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  static dev.armor.elements.wire.RecoveryPolicy recoveryPolicy(String text) {
+    return switch (text) {
+      case "reconnect" -> dev.armor.elements.wire.RecoveryPolicy.RECONNECT;
+      case "replay" -> dev.armor.elements.wire.RecoveryPolicy.REPLAY;
+      default -> throw new IllegalArgumentException("--recovery must be reconnect or replay, but was '" + text + "'");
+    };
   }
 
   private ServiceEntry awaitService(FtmClient client, ProcessLaunched launched, Duration timeout) throws InterruptedException {

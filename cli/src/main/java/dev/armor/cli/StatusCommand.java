@@ -64,9 +64,9 @@ final class StatusCommand implements Callable<Integer> {
             "" + c.getBytesToServer(), "" + c.getBytesToClient(), "" + c.getReattachments());
       }
     }
-    Table services = new Table("SERVICE", "STATE", "ARMOR", "NODE", "PID", "INCARNATION", "CLIENT NODES", "SINCE", "WHY");
+    Table services = new Table("SERVICE", "STATE", "RECOVERY", "ARMOR", "NODE", "PID", "INCARNATION", "CLIENT NODES", "SINCE", "WHY");
     for (ServiceEntry s : status.getServicesList()) {
-      services.add(s.getService(), s.getState().name(), s.getArmorId(), s.getNode(), "" + s.getPid(), "" + s.getIncarnation(),
+      services.add(s.getService(), s.getState().name(), s.getRecovery().name().toLowerCase(java.util.Locale.ROOT), s.getArmorId(), s.getNode(), "" + s.getPid(), "" + s.getIncarnation(),
           String.join(",", s.getClientNodesList()), TIME.format(Instant.ofEpochMilli(s.getChangedAtMillis())), s.getReason());
     }
     Table events = new Table("TIME", "ARMOR", "NODE", "EVENT", "PID", "DETAIL");

@@ -73,6 +73,13 @@ final class AppCommClient implements Element {
         });
   }
 
+  /** The relay's name for a service's recovery policy. */
+  static dev.armor.relay.RecoveryPolicy relayPolicy(dev.armor.elements.wire.RecoveryPolicy policy) {
+    return policy == dev.armor.elements.wire.RecoveryPolicy.REPLAY
+        ? dev.armor.relay.RecoveryPolicy.REPLAY
+        : dev.armor.relay.RecoveryPolicy.RECONNECT;
+  }
+
   /** Brings the cache and the relay in line with what the FTM says of a service. */
   void apply(ServiceLocation location, ElementContext context) {
     String service = location.getEntry().getService();
@@ -88,7 +95,8 @@ final class AppCommClient implements Element {
     if (location.getEntry().getState() == ServiceState.UP && !location.getDataHost().isEmpty()) {
       context.log().info("daemon {}: service {} is served on node {} (incarnation {}); attaching its client connections",
           node, service, location.getEntry().getNode(), location.getEntry().getIncarnation());
-      relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()));
+      relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()),
+          relayPolicy(location.getEntry().getRecovery()));
     } else {
       context.log().info("daemon {}: service {} is recovering ({}); holding its client connections",
           node, service, location.getEntry().getReason());

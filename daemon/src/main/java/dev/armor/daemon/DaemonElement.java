@@ -29,12 +29,17 @@ final class DaemonElement implements Element {
   private final Consumer<String> installer;
   private final Supplier<Set<String>> installed;
   private final Relay relay;
+  private final java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies;
 
   /**
    * @param installer spawns the Execution ARMOR with the given id and makes it routable
    * @param installed the ids of the ARMORs installed here
+   * @param recoveryPolicies where the recovery policy each Execution ARMOR was launched with is recorded, for the
+   *     registration of the services its process binds
    */
-  DaemonElement(String node, Consumer<String> installer, Supplier<Set<String>> installed, Relay relay) {
+  DaemonElement(String node, Consumer<String> installer, Supplier<Set<String>> installed, Relay relay,
+      java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies) {
+    this.recoveryPolicies = recoveryPolicies;
     this.node = node;
     this.installer = installer;
     this.installed = installed;
@@ -65,6 +70,7 @@ final class DaemonElement implements Element {
       context.fail("ARMOR " + launch.getArmorId() + " is already installed on node " + node);
       return;
     }
+    recoveryPolicies.put(launch.getArmorId(), launch.getRecovery());
     installer.accept(launch.getArmorId());
     context.log().info("daemon {}: installed Execution ARMOR {}", node, launch.getArmorId());
     // The Execution ARMOR launches the process and answers the original requester itself.

@@ -37,6 +37,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -95,6 +97,7 @@ public final class DaemonNode implements AutoCloseable {
     Cache<String, ServiceLocation> locations =
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
     ShimEndpoint[] endpoint = new ShimEndpoint[1];
+    Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies = new ConcurrentHashMap<>();
     List<dev.armor.elements.Element> elements =
         List.of(
             new AppCommClient(settings.node(), relay, locations, settings.requestTimeout()),
@@ -102,12 +105,12 @@ public final class DaemonNode implements AutoCloseable {
             new DaemonElement(settings.node(), armorId -> installExecutionArmor(system, settings, router, gatewayRef.get(), armorId),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),
-                relay));
+                relay, recoveryPolicies));
     ActorRef<ArmorActor.Command> gateway =
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
     gatewayRef.set(gateway);
     router.install(gatewayId, gateway);
-    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations);
+    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies);
 
     Path runDirectory = settings.runDirectory();
     Files.createDirectories(runDirectory);

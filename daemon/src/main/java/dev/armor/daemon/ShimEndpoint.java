@@ -9,6 +9,7 @@ import dev.armor.elements.wire.AppListening;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.ClientInterest;
 import dev.armor.elements.wire.LookupService;
+import dev.armor.elements.wire.RecoveryPolicy;
 import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.ServiceLocation;
 import dev.armor.elements.wire.ServiceState;
@@ -52,9 +53,11 @@ final class ShimEndpoint implements ShimRequestHandler {
   private final Map<Long, ShimSession> sessions = new ConcurrentHashMap<>();
   private final Set<String> interests = ConcurrentHashMap.newKeySet();
   private final String gatewayId;
+  private final Map<String, RecoveryPolicy> recoveryPolicies;
 
   ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
-      Cache<String, ServiceLocation> locations) {
+      Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies) {
+    this.recoveryPolicies = recoveryPolicies;
     this.settings = settings;
     this.gateway = gateway;
     this.scheduler = scheduler;
@@ -111,7 +114,8 @@ final class ShimEndpoint implements ShimRequestHandler {
     int port = relay.openServiceListener(address);
     if (interests.add(service)) {
       if (location.getEntry().getState() == ServiceState.UP && !location.getDataHost().isEmpty()) {
-        relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()));
+        relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()),
+            AppCommClient.relayPolicy(location.getEntry().getRecovery()));
       } else {
         relay.serviceRecovering(address);
       }
@@ -138,6 +142,7 @@ final class ShimEndpoint implements ShimRequestHandler {
             .setArmorId(armorOf(session))
             .setNode(settings.node())
             .setPid(session.pid())
+            .setRecovery(recoveryPolicies.getOrDefault(armorOf(session), RecoveryPolicy.RECONNECT))
             .build();
     try {
       request(Armors.message(gatewayId, gatewayId, Ops.APP_LISTENING,

@@ -108,7 +108,8 @@ final class FtmElement implements Element {
             .setNode(request.getNode())
             .addAllCommand(request.getCommandList())
             .putAllEnvironment(request.getEnvironmentMap())
-            .setWorkingDirectory(request.getWorkingDirectory());
+            .setWorkingDirectory(request.getWorkingDirectory())
+            .setRecovery(request.getRecovery());
     if (request.hasPolicy()) {
       launch.setPolicy(request.getPolicy());
     }

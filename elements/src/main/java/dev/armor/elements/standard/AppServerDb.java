@@ -111,6 +111,7 @@ public final class AppServerDb implements Element {
             .setArmorId(request.getArmorId())
             .setNode(request.getNode())
             .setPid(request.getPid())
+            .setRecovery(request.getRecovery())
             .setState(ServiceState.UP)
             .setChangedAtMillis(context.currentTimeMillis())
             .setReason(recovery ? "recovered: pid " + request.getPid() + " bound it again" : "registered by pid " + request.getPid())
