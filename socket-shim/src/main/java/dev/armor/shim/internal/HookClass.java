@@ -1,10 +1,12 @@
 package dev.armor.shim.internal;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandle;
 import java.lang.reflect.Field;
-import net.bytebuddy.jar.asm.ClassWriter;
-import net.bytebuddy.jar.asm.Opcodes;
-import net.bytebuddy.jar.asm.Type;
+import java.lang.reflect.Modifier;
 
 /**
  * {@code sun.nio.ch.ArmorShimHooks}: a class with one public static volatile {@code MethodHandle} field per {@link
@@ -54,20 +56,51 @@ final class HookClass {
   }
 
   /**
-   * The class file, written with the ASM that Byte Buddy carries: a public final class with no methods (it is
-   * never instantiated) and one field per hook. Plain ASM rather than Byte Buddy's own {@code subclass()}, which
-   * loads about a thousand classes more and doubled the agent's start time.
+   * The class file, written by hand: a public final class (version 55) with no methods (it is never instantiated)
+   * and one field per hook. Not with ASM: even Byte Buddy's bundled ASM would load Byte Buddy classes, which the
+   * cached start ({@link CachedTransformations}) must not; and not with Byte Buddy's {@code subclass()}, which loads
+   * about a thousand classes and doubled the agent's start time.
    */
-  private static byte[] bytes() {
-    ClassWriter writer = new ClassWriter(0);
-    writer.visit(Opcodes.V11, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER,
-        NAME.replace('.', '/'), null, "java/lang/Object", null);
-    for (HookPoint point : HookPoint.values()) {
-      writer.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, point.name(),
-          Type.getDescriptor(MethodHandle.class), null, null).visitEnd();
+  static byte[] bytes() {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+      DataOutputStream out = new DataOutputStream(bytes);
+      HookPoint[] points = HookPoint.values();
+      out.writeInt(0xCAFEBABE);
+      out.writeShort(0); // minor
+      out.writeShort(55); // Java 11
+      out.writeShort(6 + points.length); // constant pool count: entries 1..5 and one name per hook
+      out.writeByte(1); // #1 Utf8
+      out.writeUTF(NAME.replace('.', '/'));
+      out.writeByte(7); // #2 Class #1
+      out.writeShort(1);
+      out.writeByte(1); // #3 Utf8
+      out.writeUTF("java/lang/Object");
+      out.writeByte(7); // #4 Class #3
+      out.writeShort(3);
+      out.writeByte(1); // #5 Utf8
+      out.writeUTF(MethodHandle.class.descriptorString());
+      for (HookPoint point : points) { // #6...
+        out.writeByte(1);
+        out.writeUTF(point.name());
+      }
+      out.writeShort(Modifier.PUBLIC | Modifier.FINAL | 0x0020); // ACC_SUPER
+      out.writeShort(2); // this
+      out.writeShort(4); // super
+      out.writeShort(0); // interfaces
+      out.writeShort(points.length);
+      for (int i = 0; i < points.length; i++) {
+        out.writeShort(Modifier.PUBLIC | Modifier.STATIC | Modifier.VOLATILE);
+        out.writeShort(6 + i);
+        out.writeShort(5);
+        out.writeShort(0); // attributes
+      }
+      out.writeShort(0); // methods
+      out.writeShort(0); // attributes
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    writer.visitEnd();
-    return writer.toByteArray();
   }
 
 }

@@ -21,7 +21,8 @@ import java.util.Optional;
  *       JDK internals: if they moved, the daemon never hears of an app it cannot reroute);
  *   <li>the session with the daemon, so the daemon knows the process before {@code main} runs (a missing daemon
  *       is reported once, then every connect and bind fails with a message naming it);
- *   <li>the transformations, last: from then on every connect, bind and accept passes through the shim.
+ *   <li>the transformations, last: from then on every connect, bind and accept passes through the shim (replayed
+ *       from the {@link TransformCache} when it has them, which skips Byte Buddy altogether).
  * </ol>
  */
 public final class ShimRuntime {
@@ -54,11 +55,26 @@ public final class ShimRuntime {
     bindHooks(hooks, config, daemon, routes, jdk);
     warmUp();
     openSession(config, daemon);
-    List<String> problems = withoutNexus(() -> Transformations.install(instrumentation, hooks));
+    List<String> problems = instrument(instrumentation, hooks, config);
     if (!problems.isEmpty()) {
       Log.get().log(Level.ERROR, "the Armor socket shim could not instrument the JDK, sockets are not rerouted: "
           + String.join("; ", problems));
     }
+  }
+
+  /**
+   * The cached instrumentation when the cache holds this JDK's and this agent build's transformations (no Byte
+   * Buddy class is loaded then), else Byte Buddy's, which refreshes the cache. See {@link CachedTransformations}
+   * for what it saves.
+   */
+  private static List<String> instrument(Instrumentation instrumentation, Class<?> hooks, ShimConfig config)
+      throws Exception {
+    Optional<TransformCache> cache =
+        TransformCache.open(config, ShimRuntime.class.getProtectionDomain().getCodeSource().getLocation());
+    if (cache.isPresent() && CachedTransformations.tryInstall(instrumentation, cache.get())) {
+      return List.of();
+    }
+    return withoutNexus(() -> Transformations.install(instrumentation, hooks, cache));
   }
 
   private static void openSession(ShimConfig config, DaemonClient daemon) {

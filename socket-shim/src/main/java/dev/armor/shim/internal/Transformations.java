@@ -14,11 +14,16 @@ import dev.armor.shim.internal.advice.SocketImplAcceptAdvice;
 import dev.armor.shim.internal.advice.SocketImplBindAdvice;
 import dev.armor.shim.internal.advice.SocketImplCloseAdvice;
 import java.io.FileDescriptor;
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.IllegalClassFormatException;
 import java.lang.instrument.Instrumentation;
 import java.net.InetAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
+import java.security.ProtectionDomain;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -52,7 +57,7 @@ final class Transformations {
   private static final String NET = "sun.nio.ch.Net";
   private static final String NIO_SOCKET_IMPL = "sun.nio.ch.NioSocketImpl";
   private static final String SERVER_SOCKET_CHANNEL_IMPL = "sun.nio.ch.ServerSocketChannelImpl";
-  static final List<String> TARGETS = List.of(NET, NIO_SOCKET_IMPL, SERVER_SOCKET_CHANNEL_IMPL);
+  static final List<String> TARGETS = CachedTransformations.TARGETS;
 
   private Transformations() {}
 
@@ -61,16 +66,15 @@ final class Transformations {
    *
    * @return problems found (types not transformed, errors); empty when all went well
    */
-  static List<String> install(Instrumentation instrumentation, Class<?> hooks) throws ReflectiveOperationException {
-    for (String target : TARGETS) {
-      JdkInternals.bootClass(target);
-    }
+  static List<String> install(Instrumentation instrumentation, Class<?> hooks, Optional<TransformCache> cache)
+      throws ReflectiveOperationException {
+    Class<?>[] targets = CachedTransformations.targets();
     Advice.WithCustomMapping mapping = Advice.withCustomMapping();
     for (HookPoint point : HookPoint.values()) {
       mapping = bind(mapping, point, hooks);
     }
     Outcome outcome = new Outcome();
-    builder(outcome)
+    ClassFileTransformer transformer = builder(outcome)
         .type(named(NET))
         .transform(advice(mapping.to(NetConnectAdvice.class).on(named("connect")
             .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class)))))
@@ -84,8 +88,52 @@ final class Transformations {
             mapping.to(ServerChannelBindAdvice.class).on(named("netBind").and(takesArgument(0, SocketAddress.class))),
             mapping.to(ServerChannelAcceptAdvice.class).on(named("finishAccept").and(takesArguments(2))),
             mapping.to(ServerChannelCloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0)))))
-        .installOn(instrumentation);
-    return outcome.problems();
+        .makeRaw();
+    Recorder recorder = new Recorder(transformer);
+    instrumentation.addTransformer(recorder, true);
+    try {
+      instrumentation.retransformClasses(targets);
+    } catch (Exception | LinkageError e) {
+      outcome.errors.add("retransformation failed: " + e);
+    }
+    List<String> problems = outcome.problems();
+    if (problems.isEmpty() && cache.isPresent()) {
+      recorder.store(cache.get());
+    }
+    return problems;
+  }
+
+  /**
+   * Byte Buddy's transformer, recording what it made of each target from which original bytes, for the {@link
+   * TransformCache}. Installed and retransformed here rather than by {@code installOn}, which would hide them; the
+   * builder's matchers select only the targets, so this is what {@code installOn} with retransformation did.
+   */
+  private static final class Recorder implements ClassFileTransformer {
+    private final ClassFileTransformer byteBuddy;
+    private final Map<String, byte[][]> made = new ConcurrentHashMap<>();
+
+    Recorder(ClassFileTransformer byteBuddy) {
+      this.byteBuddy = byteBuddy;
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined,
+        ProtectionDomain domain, byte[] original) throws IllegalClassFormatException {
+      byte[] transformed = byteBuddy.transform(module, loader, name, redefined, domain, original);
+      if (transformed != null && loader == null && name != null) {
+        made.put(name.replace('/', '.'), new byte[][] {original.clone(), transformed.clone()});
+      }
+      return transformed;
+    }
+
+    void store(TransformCache cache) {
+      for (String target : TARGETS) {
+        byte[][] pair = made.get(target);
+        if (pair != null) {
+          cache.write(cache.key(target, Sha256.digest(pair[0])), pair[1]);
+        }
+      }
+    }
   }
 
   private static AgentBuilder builder(Outcome outcome) {

@@ -45,8 +45,15 @@ final class ChildJvm implements AutoCloseable {
   /** Starts {@code jdk}'s java with {@code -javaagent:<agent jar>[=agentArgs]} (none when null). */
   static ChildJvm start(Jdk jdk, String agentArgs, List<String> classPathExtras, Map<String, String> env,
       String... commands) throws IOException {
+    return start(jdk, agentArgs, List.of(), classPathExtras, env, commands);
+  }
+
+  /** The same with extra JVM options before {@code -javaagent}. */
+  static ChildJvm start(Jdk jdk, String agentArgs, List<String> jvmOptions, List<String> classPathExtras,
+      Map<String, String> env, String... commands) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(jdk.java().toString());
+    command.addAll(jvmOptions);
     command.add("-javaagent:" + agentJar() + (agentArgs == null ? "" : "=" + agentArgs));
     // Short-lived children never reach C2; stopping at C1 only saves the compile threads' CPU on a 2-core machine.
     command.add("-XX:TieredStopAtLevel=1");

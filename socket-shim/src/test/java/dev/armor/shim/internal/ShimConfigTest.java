@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ShimConfigTest {
@@ -13,7 +14,7 @@ class ShimConfigTest {
   void parse_readsEveryArgument() {
     ShimConfig config = ShimConfig.parse("socket=/run/armor/shim.sock, node=n1,armor=a-9,timeout=250", Map.of()).orElseThrow();
 
-    assertThat(config).isEqualTo(new ShimConfig(Path.of("/run/armor/shim.sock"), "n1", "a-9", 250));
+    assertThat(config).isEqualTo(new ShimConfig(Path.of("/run/armor/shim.sock"), "n1", "a-9", 250, Optional.of(Path.of("/run/armor/shim-cache"))));
   }
 
   @Test
@@ -27,7 +28,7 @@ class ShimConfigTest {
   void parse_defaults_takeTheArmorIdFromTheEnvironment() {
     ShimConfig config = ShimConfig.parse("socket=/s.sock", Map.of("ARMOR_ARMOR_ID", "from-env")).orElseThrow();
 
-    assertThat(config).isEqualTo(new ShimConfig(Path.of("/s.sock"), "", "from-env", ShimConfig.DEFAULT_TIMEOUT_MILLIS));
+    assertThat(config).isEqualTo(new ShimConfig(Path.of("/s.sock"), "", "from-env", ShimConfig.DEFAULT_TIMEOUT_MILLIS, Optional.of(Path.of("/shim-cache"))));
     assertThat(ShimConfig.parse("socket=/s.sock,armor=arg", Map.of("ARMOR_ARMOR_ID", "env")).orElseThrow().armorId())
         .isEqualTo("arg");
   }
@@ -41,7 +42,7 @@ class ShimConfigTest {
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,timeout=soon", Map.of()))
         .hasMessageContaining("but was 'soon'");
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,colour=red", Map.of()))
-        .hasMessage("agent argument must be one of socket, node, armor, timeout, but was 'colour'");
+        .hasMessage("agent argument must be one of socket, node, armor, timeout, cache, but was 'colour'");
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,verbose", Map.of()))
         .hasMessage("agent argument must be key=value, but was 'verbose'");
   }
