@@ -134,7 +134,7 @@ public final class ExecutionElement implements Element {
       context.fail("the command to launch is empty");
       return;
     }
-    RestartPolicy policy = launch.hasPolicy() ? launch.getPolicy() : DEFAULT_POLICY;
+    RestartPolicy policy = withDefaults(launch);
     try {
       budget =
           new RestartBudget(
@@ -162,6 +162,26 @@ public final class ExecutionElement implements Element {
             .setPid(process.pid())
             .setLogFile(logFile(context).toString())
             .build());
+  }
+
+  /**
+   * The launch's restart policy, a field left unset (zero) taking its default; max-restarts 0 is kept as given
+   * only when the whole policy was set ("never restart").
+   */
+  static RestartPolicy withDefaults(LaunchProcess launch) {
+    if (!launch.hasPolicy()) {
+      return DEFAULT_POLICY;
+    }
+    RestartPolicy given = launch.getPolicy();
+    RestartPolicy.Builder policy = given.toBuilder();
+    if (given.getWindowMillis() == 0) {
+      policy.setWindowMillis(DEFAULT_POLICY.getWindowMillis());
+    }
+    if (given.getInitialBackoffMillis() == 0 && given.getMaxBackoffMillis() == 0) {
+      policy.setInitialBackoffMillis(DEFAULT_POLICY.getInitialBackoffMillis())
+          .setMaxBackoffMillis(DEFAULT_POLICY.getMaxBackoffMillis());
+    }
+    return policy.build();
   }
 
   private void start(ElementContext context) throws IOException {
@@ -300,7 +320,7 @@ public final class ExecutionElement implements Element {
   }
 
   private long budgetWindowMillis() {
-    return spec.hasPolicy() ? spec.getPolicy().getWindowMillis() : DEFAULT_POLICY.getWindowMillis();
+    return withDefaults(spec).getWindowMillis();
   }
 
   private Path logFile(ElementContext context) {

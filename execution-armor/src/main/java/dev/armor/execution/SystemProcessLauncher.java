@@ -44,11 +44,14 @@ final class SystemProcessLauncher implements ProcessLauncher {
 
       @Override
       public void stop(Duration grace) {
+        // A command run through a shell wrapper has the app as a child: it must not outlive its ARMOR.
+        process.descendants().forEach(ProcessHandle::destroy);
         process.destroy();
         CompletableFuture.runAsync(
             () -> {
               try {
                 if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                  process.descendants().forEach(ProcessHandle::destroyForcibly);
                   process.destroyForcibly();
                 }
               } catch (InterruptedException e) {
@@ -60,6 +63,7 @@ final class SystemProcessLauncher implements ProcessLauncher {
 
       @Override
       public void kill() {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
       }
     };

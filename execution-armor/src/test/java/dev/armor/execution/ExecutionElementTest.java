@@ -190,13 +190,25 @@ class ExecutionElementTest {
 
   @Test
   void launch_invalidPolicy_failsNamingTheSetting() {
-    RestartPolicy noWindow = POLICY.toBuilder().setWindowMillis(0).build();
+    RestartPolicy negativeWindow = POLICY.toBuilder().setWindowMillis(-1).build();
 
-    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().setPolicy(noWindow).build());
+    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().setPolicy(negativeWindow).build());
 
     assertThat(reply.getError()).contains("restart-window");
     launcher.expectNoLaunch();
     assertThat(describe().getState()).isEqualTo("NEW");
+  }
+
+  @Test
+  void policy_withOnlyMaxRestartsSet_takesTheDefaultsForTheRest() {
+    RestartPolicy partial = RestartPolicy.newBuilder().setMaxRestarts(3).build();
+
+    RestartPolicy effective = ExecutionElement.withDefaults(launchRequest().setPolicy(partial).build());
+
+    assertThat(effective.getMaxRestarts()).isEqualTo(3);
+    assertThat(effective.getWindowMillis()).isEqualTo(ExecutionElement.DEFAULT_POLICY.getWindowMillis());
+    assertThat(effective.getInitialBackoffMillis()).isEqualTo(ExecutionElement.DEFAULT_POLICY.getInitialBackoffMillis());
+    assertThat(effective.getMaxBackoffMillis()).isEqualTo(ExecutionElement.DEFAULT_POLICY.getMaxBackoffMillis());
   }
 
   // ---- exits and restarts ------------------------------------------------------------------------
