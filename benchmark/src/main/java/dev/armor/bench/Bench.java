@@ -36,9 +36,10 @@ public final class Bench {
   static final String ARMOR = "armor";
 
   /** Counts for one mode: smoke is brief, full is the real measurement (at most 10 minutes on 2 cores). */
-  record Counts(int warmup, int iterations, int connects, long bulkMillis, int binds, int bindWarmup, int kills) {
-    static final Counts FULL = new Counts(10_000, 50_000, 200, 3_000, 50, 5, 5);
-    static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1);
+  record Counts(int warmup, int iterations, int connects, long bulkMillis, int binds, int bindWarmup, int kills,
+      int idle) {
+    static final Counts FULL = new Counts(10_000, 50_000, 200, 3_000, 50, 5, 5, 1_000);
+    static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1, 20);
   }
 
   record Options(boolean smoke, Path out, Path markdown, int ftmPort, int clusterPort, int basePort, Path root) {
@@ -123,6 +124,7 @@ public final class Bench {
         far.awaitLine("READY", Duration.ofSeconds(30));
         near.awaitLine("READY", Duration.ofSeconds(30));
         measure(RELAY, Map.of(), "127.0.0.1", base + 1);
+        idle(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()));
       }
       String socat = which("socat");
       if (socat == null) {
@@ -170,6 +172,7 @@ public final class Bench {
         cluster.ok(Duration.ofSeconds(120), run.toArray(String[]::new));
         Map<String, String> client = Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n2"));
         measure(ARMOR, client, "127.0.0.2", servicePort);
+        idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home));
         binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n1")));
         recovery(client, servicePort, pidFile);
       } finally {
@@ -196,6 +199,80 @@ public final class Bench {
         }
       }
     }
+  }
+
+  /**
+   * Memory the proxies hold per idle connection: heap used after a full GC ({@code jcmd GC.run}, then
+   * {@code GC.heap_info}) and resident set size, both summed over the two proxy processes, before and while the
+   * client holds {@code idle} connections, divided by their number. Direct buffers show in RSS only.
+   */
+  private void idle(String setup, Map<String, String> env, String host, int port, List<Long> proxies)
+      throws Exception {
+    log("idle connections " + setup + ": " + counts.idle() + ", proxies' pids " + proxies);
+    long heapBefore = 0;
+    long rssBefore = 0;
+    for (long pid : proxies) {
+      heapBefore += heapUsedKib(pid);
+      rssBefore += rssKib(pid);
+    }
+    long heapAfter = 0;
+    long rssAfter = 0;
+    try (Child client = startJava("idle-" + setup, env, "dev.armor.bench.BenchClient", "idle", host, "" + port,
+        "" + counts.idle())) {
+      client.awaitLine("READY", Duration.ofMinutes(3));
+      for (long pid : proxies) {
+        heapAfter += heapUsedKib(pid);
+        rssAfter += rssKib(pid);
+      }
+    }
+    Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
+    figures.put("idle.heap_per_conn_kib", (heapAfter - heapBefore) / (double) counts.idle());
+    figures.put("idle.rss_per_conn_kib", (rssAfter - rssBefore) / (double) counts.idle());
+    figures.put("idle.connections", (double) counts.idle());
+  }
+
+  private long heapUsedKib(long pid) throws Exception {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    run(List.of(jcmd, "" + pid, "GC.run"));
+    String info = run(List.of(jcmd, "" + pid, "GC.heap_info"));
+    java.util.regex.Matcher used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+    if (!used.find()) {
+      throw new IOException("jcmd " + pid + " GC.heap_info: no heap figure in:\n" + info);
+    }
+    return Long.parseLong(used.group(1));
+  }
+
+  private static long rssKib(long pid) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", "" + pid, "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    throw new IOException("no VmRSS for pid " + pid);
+  }
+
+  private static String run(List<String> command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    process.getOutputStream().close();
+    String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || process.exitValue() != 0) {
+      throw new IOException(String.join(" ", command) + " failed:\n" + out);
+    }
+    return out;
+  }
+
+  /** The daemons' pids, from the pid files {@code armor daemon --detach} leaves in ARMOR_HOME/pids. */
+  private static List<Long> daemonPids(Path home) throws IOException {
+    List<Long> pids = new ArrayList<>();
+    try (Stream<Path> files = Files.list(home.resolve("pids"))) {
+      for (Path file : files.filter(f -> f.getFileName().toString().startsWith("daemon")).sorted().toList()) {
+        pids.add(Long.parseLong(Files.readString(file).trim()));
+      }
+    }
+    if (pids.size() != 2) {
+      throw new IOException("expected two daemon pid files in " + home.resolve("pids") + ", found " + pids);
+    }
+    return pids;
   }
 
   /** {@code new ServerSocket(port)} timings; under Armor the bind registers the service with the FTM. */

@@ -28,7 +28,8 @@ import org.HdrHistogram.Histogram;
  * throughput. {@code BenchClient recover HOST PORT}: pings forever on one connection; each {@code KILLED nanos}
  * line on stdin (a {@link System#nanoTime()} of the orchestrator's SIGKILL, same clock on one machine) is
  * answered with {@code RECOVERED micros}: the time from the kill to the first echo of a ping sent after it,
- * which only a new server instance can have answered.
+ * which only a new server instance can have answered. {@code BenchClient idle HOST PORT N}: opens N echo
+ * connections (each proven with one echoed byte), prints {@code READY}, and holds them idle until stdin closes.
  */
 public final class BenchClient {
 
@@ -40,6 +41,10 @@ public final class BenchClient {
     InetSocketAddress target = new InetSocketAddress(args[1], Integer.parseInt(args[2]));
     if ("recover".equals(args[0])) {
       recover(target);
+      return;
+    }
+    if ("idle".equals(args[0])) {
+      idle(target, Integer.parseInt(args[3]));
       return;
     }
     int warmup = Integer.parseInt(args[3]);
@@ -215,6 +220,28 @@ public final class BenchClient {
         System.out.flush();
       }
       sleepMillis(1);
+    }
+  }
+
+  /** Opens {@code count} connections, proves each with one echoed byte, then keeps them idle until stdin ends. */
+  static void idle(InetSocketAddress target, int count) throws IOException {
+    List<Socket> sockets = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Socket socket = open(target, 'E');
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write('i');
+      if (socket.getInputStream().read() != 'i') {
+        throw new IOException("idle connection " + i + ": no echo");
+      }
+      sockets.add(socket);
+    }
+    System.out.println("READY " + sockets.size());
+    System.out.flush();
+    while (System.in.read() >= 0) {
+      // hold the connections until the orchestrator closes our stdin
+    }
+    for (Socket socket : sockets) {
+      socket.close();
     }
   }
 

@@ -92,6 +92,19 @@ final class Report {
         .append(" | ").append(number(value(Bench.ARMOR, "recovery.median_ms")))
         .append(" | ").append(number(value(Bench.ARMOR, "recovery.min_ms")))
         .append(" | ").append(number(value(Bench.ARMOR, "recovery.max_ms"))).append(" |\n");
+
+    md.append(String.format(Locale.ROOT, "%n## Idle connections: proxy memory per connection (KiB; %d idle "
+        + "connections, both proxy processes summed)%n%n", counts.idle()));
+    md.append("heap: used heap after a full GC (`jcmd GC.run`, `GC.heap_info`), while the connections are open minus "
+        + "before; RSS: the same for the resident set (thread stacks and direct buffers show only here). The "
+        + "direct connection has no proxy; socat forks a process per connection (not measured).\n\n");
+    md.append("| setup | heap per connection | RSS per connection |\n|---|---|---|\n");
+    for (String setup : present()) {
+      if (value(setup, "idle.connections") != null) {
+        md.append("| ").append(setup).append(" | ").append(cell(setup, "idle.heap_per_conn_kib", false))
+            .append(" | ").append(cell(setup, "idle.rss_per_conn_kib", false)).append(" |\n");
+      }
+    }
     return md.toString();
   }
 
@@ -109,6 +122,7 @@ final class Report {
     countsJson.put("binds", counts.binds());
     countsJson.put("bind_warmup", counts.bindWarmup());
     countsJson.put("kills", counts.kills());
+    countsJson.put("idle_connections", counts.idle());
     root.put("counts", countsJson);
     root.put("setups", present());
     root.put("skipped", skipped);
