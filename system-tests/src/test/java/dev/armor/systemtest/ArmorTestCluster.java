@@ -177,6 +177,18 @@ final class ArmorTestCluster implements AutoCloseable {
     return Long.parseLong(Files.readString(home.resolve("pids").resolve(name + ".pid")).trim());
   }
 
+  /** A watcher that prints the cluster's logs when a test fails (the cluster is looked up when it does). */
+  static org.junit.jupiter.api.extension.TestWatcher logsOnFailure(java.util.function.Supplier<ArmorTestCluster> cluster) {
+    return new org.junit.jupiter.api.extension.TestWatcher() {
+      @Override
+      public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+        if (cluster.get() != null) {
+          cluster.get().dumpLogs(System.out);
+        }
+      }
+    };
+  }
+
   /** Prints the tail of every Armor log, for a failed test. */
   void dumpLogs(PrintStream out) {
     try (Stream<Path> logs = Files.list(home.resolve("logs"))) {

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -27,12 +26,7 @@ class BadInputTest {
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
-  final TestWatcher logsOnFailure = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      cluster.dumpLogs(System.out);
-    }
-  };
+  final TestWatcher logsOnFailure = ArmorTestCluster.logsOnFailure(() -> cluster);
 
   @BeforeAll
   static void startCluster() throws Exception {

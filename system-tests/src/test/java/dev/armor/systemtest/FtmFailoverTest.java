@@ -13,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -28,12 +27,7 @@ class FtmFailoverTest {
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
-  final TestWatcher logsOnFailure = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      cluster.dumpLogs(System.out);
-    }
-  };
+  final TestWatcher logsOnFailure = ArmorTestCluster.logsOnFailure(() -> cluster);
 
   @BeforeAll
   static void startCluster() throws Exception {

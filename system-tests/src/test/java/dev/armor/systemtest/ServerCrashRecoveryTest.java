@@ -18,7 +18,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,12 +36,7 @@ class ServerCrashRecoveryTest {
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
-  final TestWatcher logsOnFailure = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      cluster.dumpLogs(System.out);
-    }
-  };
+  final TestWatcher logsOnFailure = ArmorTestCluster.logsOnFailure(() -> cluster);
 
   @BeforeAll
   static void startCluster() throws Exception {
