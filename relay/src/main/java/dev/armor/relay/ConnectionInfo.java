@@ -13,6 +13,16 @@ import java.net.InetSocketAddress;
  * @param bytesToServer bytes the client app wrote that were delivered towards the server
  * @param bytesToClient bytes delivered to the client app
  * @param reattachments how many times it was re-attached to a new server instance
+ * @param recovery the recovery in effect for it now: {@link RecoveryPolicy#REPLAY} while the client side keeps a
+ *     replay log for it; {@link RecoveryPolicy#RECONNECT} otherwise (the service's policy, or a replay log that
+ *     outgrew its bound)
+ * @param replayLogBytes client side: bytes in its replay log (what a restarted server would be replayed)
+ * @param peerAcknowledged bytes of this side's output on the current link that the other relay acknowledged
+ *     (client side: received by the server app's socket; server side: delivered to the client app or dropped as
+ *     duplicates). Counted only for replayed connections (acknowledgements are sent only for them); else 0.
+ * @param divergedAtOffset -1, or where the restarted server's output stopped matching what the client app had
+ *     already received: the connection was reset instead of spliced. The offset is in the server-to-client stream
+ *     since the connection's last fresh attach, the start of the smallest range the relay could tell apart.
  */
 public record ConnectionInfo(
     String id,
@@ -22,7 +32,25 @@ public record ConnectionInfo(
     State state,
     long bytesToServer,
     long bytesToClient,
-    int reattachments) {
+    int reattachments,
+    RecoveryPolicy recovery,
+    long replayLogBytes,
+    long peerAcknowledged,
+    long divergedAtOffset) {
+
+  /** A snapshot without the replay fields (as before issue 4): reconnect, nothing logged, never diverged. */
+  public ConnectionInfo(
+      String id,
+      ServiceAddress service,
+      InetSocketAddress client,
+      Side side,
+      State state,
+      long bytesToServer,
+      long bytesToClient,
+      int reattachments) {
+    this(id, service, client, side, state, bytesToServer, bytesToClient, reattachments, RecoveryPolicy.RECONNECT, 0,
+        0, -1);
+  }
 
   public enum Side {
     CLIENT,

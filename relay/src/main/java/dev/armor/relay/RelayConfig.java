@@ -28,6 +28,12 @@ import java.util.regex.Pattern;
  * @param retryBackoffMax the retry delay doubles up to this. Default 1 s.
  * @param ioThreads event-loop threads; 0 (default) means one per available processor.
  * @param nativeTransport use Linux epoll when available (default true); false forces Java NIO.
+ * @param replayLogBytes per client connection of a {@link RecoveryPolicy#REPLAY} service, how many bytes of what the
+ *     client app sent the relay keeps to replay to a restarted server (the whole client-to-server stream). Default
+ *     8 MiB. A connection that sends more no longer replays: see {@code replayOverflow}.
+ * @param replayOverflow what a connection whose replay log outgrew its bound gets when its server is lost:
+ *     {@link ReplayOverflow#RECONNECT} (default: re-attached as a fresh connection, with a logged warning) or
+ *     {@link ReplayOverflow#RESET} (the client app's connection is reset). Until then it keeps working.
  */
 public record RelayConfig(
     String nodeName,
@@ -42,7 +48,17 @@ public record RelayConfig(
     Duration retryBackoffMin,
     Duration retryBackoffMax,
     int ioThreads,
-    boolean nativeTransport) {
+    boolean nativeTransport,
+    int replayLogBytes,
+    ReplayOverflow replayOverflow) {
+
+  /** Setting {@code replay-overflow}: what a connection past its replay-log bound falls back to. */
+  public enum ReplayOverflow {
+    /** Re-attach it as a fresh connection (the {@link RecoveryPolicy#RECONNECT} behaviour), with a warning. */
+    RECONNECT,
+    /** Reset the client app's connection when its server is lost (it cannot be recovered exactly). */
+    RESET
+  }
 
   public static final int DEFAULT_HOLD_BUFFER_BYTES = 1 << 20;
   public static final Duration DEFAULT_HOLD_TIMEOUT = Duration.ofSeconds(60);
@@ -52,6 +68,8 @@ public record RelayConfig(
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
   public static final Duration DEFAULT_RETRY_BACKOFF_MIN = Duration.ofMillis(50);
   public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(1);
+  public static final int DEFAULT_REPLAY_LOG_BYTES = 8 << 20;
+  public static final ReplayOverflow DEFAULT_REPLAY_OVERFLOW = ReplayOverflow.RECONNECT;
 
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -99,6 +117,32 @@ public record RelayConfig(
       throw new IllegalArgumentException(
           "io-threads must be 0 (one per processor) or positive, but was " + ioThreads);
     }
+    if (replayLogBytes < 1) {
+      throw new IllegalArgumentException("replay-log-bytes must be positive, but was " + replayLogBytes);
+    }
+    if (replayOverflow == null) {
+      throw new IllegalArgumentException("replay-overflow must be reconnect or reset, but was null");
+    }
+  }
+
+  /** The settings before replay existed (issue 4): replay ones at their defaults. */
+  public RelayConfig(
+      String nodeName,
+      String dataHost,
+      int dataPort,
+      int holdBufferBytes,
+      Duration holdTimeout,
+      int writeBufferLowWaterMark,
+      int writeBufferHighWaterMark,
+      Duration livenessGrace,
+      Duration connectTimeout,
+      Duration retryBackoffMin,
+      Duration retryBackoffMax,
+      int ioThreads,
+      boolean nativeTransport) {
+    this(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport, DEFAULT_REPLAY_LOG_BYTES, DEFAULT_REPLAY_OVERFLOW);
   }
 
   /** The defaults documented on each component, for node {@code nodeName} with its data plane on {@code dataHost}. */
@@ -116,59 +160,66 @@ public record RelayConfig(
         DEFAULT_RETRY_BACKOFF_MIN,
         DEFAULT_RETRY_BACKOFF_MAX,
         0,
-        true);
+        true,
+        DEFAULT_REPLAY_LOG_BYTES,
+        DEFAULT_REPLAY_OVERFLOW);
   }
 
   public RelayConfig withDataPort(int port) {
     return new RelayConfig(nodeName, dataHost, port, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
   }
 
   public RelayConfig withHoldBufferBytes(int bytes) {
     return new RelayConfig(nodeName, dataHost, dataPort, bytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
   }
 
   public RelayConfig withHoldTimeout(Duration timeout) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, timeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
   }
 
   public RelayConfig withWriteBufferWaterMarks(int low, int high) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, low, high, livenessGrace,
-        connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport);
+        connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
   }
 
   public RelayConfig withLivenessGrace(Duration grace) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, grace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport);
+        writeBufferHighWaterMark, grace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
   }
 
   public RelayConfig withConnectTimeout(Duration timeout) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, timeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport);
+        writeBufferHighWaterMark, livenessGrace, timeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
   }
 
   public RelayConfig withRetryBackoff(Duration min, Duration max) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, min, max, ioThreads, nativeTransport);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, min, max, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
   }
 
   public RelayConfig withIoThreads(int threads) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, threads,
-        nativeTransport);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, threads, nativeTransport, replayLogBytes, replayOverflow);
   }
 
   public RelayConfig withNativeTransport(boolean useNative) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, useNative, replayLogBytes, replayOverflow);
+  }
+
+  public RelayConfig withReplayLogBytes(int bytes) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
         writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        useNative);
+        nativeTransport, bytes, replayOverflow);
+  }
+
+  public RelayConfig withReplayOverflow(ReplayOverflow overflow) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport, replayLogBytes, overflow);
   }
 
   private static void requirePositive(String setting, Duration value) {

@@ -16,6 +16,10 @@ class RelayConfigTest {
     assertThat(defaults.holdTimeout()).isEqualTo(Duration.ofSeconds(60));
     assertThat(defaults.dataPort()).isZero();
     assertThat(defaults.nativeTransport()).isTrue();
+    assertThat(defaults.replayLogBytes()).isEqualTo(8 << 20);
+    assertThat(defaults.replayOverflow()).isEqualTo(RelayConfig.ReplayOverflow.RECONNECT);
+    assertThat(defaults.withReplayOverflow(RelayConfig.ReplayOverflow.RESET).withIoThreads(2).replayOverflow())
+        .isEqualTo(RelayConfig.ReplayOverflow.RESET);
   }
 
   @Test
@@ -36,6 +40,10 @@ class RelayConfigTest {
         .hasMessage("data-port must be in 0..65535 (0 = ephemeral), but was 70000");
     assertThatThrownBy(() -> defaults.withLivenessGrace(Duration.ZERO))
         .hasMessage("liveness-grace must be positive, but was 0ms");
+    assertThatThrownBy(() -> defaults.withReplayLogBytes(0))
+        .hasMessage("replay-log-bytes must be positive, but was 0");
+    assertThatThrownBy(() -> defaults.withReplayOverflow(null))
+        .hasMessage("replay-overflow must be reconnect or reset, but was null");
   }
 
   @Test

@@ -2,9 +2,12 @@ package dev.armor.relay.internal;
 
 import dev.armor.relay.ConnectionInfo.Side;
 import dev.armor.relay.ConnectionInfo.State;
+import dev.armor.relay.RecoveryPolicy;
+import dev.armor.relay.RelayConfig.ReplayOverflow;
 import dev.armor.relay.RelayListener;
 import dev.armor.relay.internal.ClientService.Route;
 import dev.armor.relay.internal.LinkFrames.Abort;
+import dev.armor.relay.internal.LinkFrames.Ack;
 import dev.armor.relay.internal.LinkFrames.AbortReason;
 import dev.armor.relay.internal.LinkFrames.Fin;
 import dev.armor.relay.internal.LinkFrames.Frame;
@@ -51,10 +54,21 @@ import org.slf4j.LoggerFactory;
  * relay closing end a waiting connection with a reset to the client app, so it sees an error rather than an EOF
  * that would look like a normal end.
  *
+ * <p>Replay ({@link RecoveryPolicy#REPLAY}, read from the route when an attempt starts). From a fresh attach of a
+ * REPLAY connection on, the {@link ReplayLog} keeps every byte sent towards the server and a {@link StreamDigest}
+ * hashes every byte delivered to the client app (N bytes so far). A re-attach to a restarted server is then a
+ * replay: the whole log goes out first (from byte 0, then the held bytes, then live traffic), and the first N bytes
+ * of the new instance's output are dropped while a {@link StreamDigest.Verifier} checks them against the digest.
+ * They must match: at the first checkpoint that does not (or if the new instance ends its output short of N), the
+ * client app gets a reset and the offset is reported ({@code divergedAtOffset}); nothing past N is delivered
+ * unless all of the first N matched, so the client never sees a stream spliced from two histories. A log that
+ * outgrows {@code replay-log-bytes} is dropped: the connection falls back to reconnect (or, with
+ * {@code replay-overflow = reset}, gets a reset when its server is lost). A fresh attach (reconnect) starts a new
+ * epoch: log and digest start again at 0, as the new instance's stream does.
+ *
  * <p>Concurrency. Everything here runs on the app socket's event loop; links are opened on that same loop, so no
- * locks are needed. Events from a link that is no longer {@link #link} (an abandoned attempt) are ignored. Bytes
- * written on a link but not yet read by the server app when it dies are lost: the relay does not acknowledge bytes
- * end to end.
+ * locks are needed. Events from a link that is no longer {@link #link} (an abandoned attempt) are ignored. Without
+ * replay, bytes written on a link but not yet read by the server app when it dies are lost.
  */
 final class ClientConnection extends RelayConnection {
 
@@ -91,6 +105,23 @@ final class ClientConnection extends RelayConnection {
 
   private boolean everAttached;
   private boolean locationAsked;
+
+  /** The service's policy when the current attempt started. */
+  private RecoveryPolicy attemptPolicy = RecoveryPolicy.RECONNECT;
+  /** The current attempt replays {@link #replayLog} (decided when it started, sent in its OPEN). */
+  private boolean attemptReplays;
+  /** Non-null while this epoch is replayable: everything sent towards the server since the last fresh attach. */
+  private ReplayLog replayLog;
+  /** With {@link #replayLog}: what the client app was delivered since the last fresh attach. */
+  private StreamDigest delivered;
+  /** While dropping the new instance's duplicate output: checks it against {@link #delivered}. */
+  private StreamDigest.Verifier suppressing;
+  /** This epoch's replay log outgrew its bound (and was dropped). */
+  private boolean replayOverflowed;
+  /** On a replayed link: bytes replayed, until the server side has acknowledged them all. */
+  private long replayPending;
+  /** Acknowledgements to the server side (REPLAY links only). */
+  private AckSender acks;
 
   /** The client app shut its output (end of stream read). */
   private boolean appInputDone;
@@ -182,6 +213,8 @@ final class ClientConnection extends RelayConnection {
     attempt++;
     linkTarget = route.daemon();
     linkRouteVersion = route.version();
+    attemptPolicy = route.policy();
+    attemptReplays = everAttached && replayLog != null && attemptPolicy == RecoveryPolicy.REPLAY;
     log.debug("{}: attempt {} to {}", describe(), attempt, RelayListener.describe(linkTarget));
     ChannelFuture connect = relay.linkBootstrap(loop).handler(new LinkInitializer()).connect(linkTarget);
     link = connect.channel();
@@ -201,7 +234,16 @@ final class ClientConnection extends RelayConnection {
           "cannot reach daemon " + RelayListener.describe(linkTarget) + " (" + message(future.cause()) + ")");
       return;
     }
-    Open open = new Open(LinkFrames.VERSION, attempt, id, service, client);
+    Open open =
+        new Open(
+            LinkFrames.VERSION,
+            attempt,
+            id,
+            service,
+            client,
+            attemptPolicy,
+            attemptReplays,
+            attemptReplays ? delivered.position() : 0);
     ch.writeAndFlush(LinkFrames.encode(ch.alloc(), open), ch.voidPromise());
   }
 
@@ -294,6 +336,30 @@ final class ClientConnection extends RelayConnection {
     if (old != null) {
       old.close();
     }
+    if (acks != null) {
+      acks.cancel();
+      acks = null;
+    }
+    suppressing = null;
+    if (replayOverflowed && relay.config().replayOverflow() == ReplayOverflow.RESET) {
+      closeWithReset(
+          now,
+          reason
+              + "; its replay log had outgrown replay-log-bytes ("
+              + relay.config().replayLogBytes()
+              + ") and replay-overflow is reset; client reset");
+      return;
+    }
+    if (replayLog != null) {
+      reason +=
+          "; will replay "
+              + replayLog.size()
+              + " bytes (the lost instance had acknowledged "
+              + peerAcknowledged
+              + ") and drop the first "
+              + delivered.position()
+              + " bytes of the next instance's output";
+    }
     finSent = false;
     serverFinReceived = false;
     waitingSinceNanos = now;
@@ -310,8 +376,10 @@ final class ClientConnection extends RelayConnection {
     }
     long now = relay.nanoTime();
     cancelTimers();
+    String replayed = attemptReplays ? startReplay() : startFresh();
     long delivered = heldBytes;
     for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
+      logSent(buf);
       LinkFrames.writeData(link, buf);
     }
     heldBytes = 0;
@@ -330,7 +398,7 @@ final class ClientConnection extends RelayConnection {
     long waited = millis(now - waitingSinceNanos);
     String how = "to " + RelayListener.describe(linkTarget);
     if (again) {
-      how += " after " + waited + " ms held, " + delivered + " bytes held delivered";
+      how += " after " + waited + " ms held, " + delivered + " bytes held delivered" + replayed;
     } else if (delivered > 0 || attempt > 1) {
       how += " after " + waited + " ms, " + delivered + " bytes held delivered";
     }
@@ -373,6 +441,131 @@ final class ClientConnection extends RelayConnection {
               relay.config().retryBackoffMax().toNanos(),
               TimeUnit.NANOSECONDS);
     }
+  }
+
+  // ---------------------------------------------------------------- replay
+
+  /** On OPENED of a fresh attach: a new epoch, logged if the service's policy is REPLAY. Returns a log note. */
+  private String startFresh() {
+    releaseReplay();
+    replayOverflowed = false;
+    replayPending = 0;
+    if (attemptPolicy == RecoveryPolicy.REPLAY) {
+      replayLog = new ReplayLog(app.alloc(), relay.config().replayLogBytes());
+      delivered = new StreamDigest();
+      acks = new AckSender(link);
+      recovery = RecoveryPolicy.REPLAY;
+    } else {
+      acks = null;
+      recovery = RecoveryPolicy.RECONNECT;
+    }
+    peerAcknowledged = 0;
+    return everAttached ? " (as a fresh connection: " + freshWhy() + ")" : "";
+  }
+
+  private String freshWhy() {
+    if (attemptPolicy != RecoveryPolicy.REPLAY) {
+      return "recovery policy reconnect";
+    }
+    return replayOverflowed ? "replay log had outgrown its bound" : "nothing logged to replay";
+  }
+
+  /** On OPENED of a replay: the whole log goes out first, and the duplicate output is to be dropped. */
+  private String startReplay() {
+    long logged = replayLog.size();
+    replayLog.writeTo(link);
+    replayPending = logged;
+    peerAcknowledged = 0;
+    acks = new AckSender(link);
+    long skip = delivered.position();
+    suppressing = skip > 0 ? delivered.verifier() : null;
+    return ", replayed "
+        + logged
+        + " bytes from byte 0, dropping the first "
+        + skip
+        + " bytes of the new instance's output (checked)";
+  }
+
+  /** Logs bytes about to be sent towards the server; past the bound, the epoch stops being replayable. */
+  private void logSent(ByteBuf buf) {
+    if (replayLog == null) {
+      return;
+    }
+    if (replayLog.append(buf)) {
+      replayLogBytes = replayLog.size();
+      return;
+    }
+    long logged = replayLog.size();
+    releaseReplay();
+    replayOverflowed = true;
+    recovery = RecoveryPolicy.RECONNECT;
+    log.warn(
+        "{}: replay log outgrew replay-log-bytes ({} bytes logged, {} more sent): the connection can no longer be"
+            + " replayed; if its server is lost it will be {}",
+        describe(),
+        logged,
+        buf.readableBytes(),
+        relay.config().replayOverflow() == ReplayOverflow.RESET
+            ? "reset (replay-overflow = reset)"
+            : "re-attached as a fresh connection (replay-overflow = reconnect)");
+  }
+
+  private void releaseReplay() {
+    if (replayLog != null) {
+      replayLog.release();
+      replayLog = null;
+    }
+    delivered = null;
+    suppressing = null;
+    replayLogBytes = 0;
+  }
+
+  /**
+   * The restarted server's output differs from what the client app already has: reset the client (never splice),
+   * tell the server side, report the offset.
+   */
+  private void diverged(long offset, String how) {
+    divergedAtOffset = offset;
+    String reason =
+        "server is not deterministic for this connection: after a replay its output differs from what the client"
+            + " already received ("
+            + how
+            + "); client reset rather than spliced";
+    log.warn("{} diverged at offset {}: {}", describe(), offset, how);
+    Channel l = link;
+    link = null;
+    if (l != null) {
+      l.writeAndFlush(LinkFrames.encode(l.alloc(), new Abort(AbortReason.RESET, "client side: " + reason)))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+    closeWithReset(relay.nanoTime(), reason);
+  }
+
+  /** Drops the duplicate head of {@code buf}; false if it diverged (the connection is then closed). */
+  private boolean suppress(ByteBuf buf) {
+    int n = (int) Math.min(buf.readableBytes(), suppressing.remaining());
+    long mismatch = suppressing.check(buf, buf.readerIndex(), n);
+    if (mismatch >= 0) {
+      diverged(
+          mismatch,
+          "bytes ["
+              + mismatch
+              + ", "
+              + suppressing.rangeEnd(mismatch)
+              + ") of "
+              + delivered.position()
+              + " already delivered do not match");
+      return false;
+    }
+    buf.skipBytes(n);
+    if (suppressing.remaining() == 0) {
+      log.info(
+          "{}: the new instance's first {} bytes matched what the client had: delivering from there",
+          describe(),
+          delivered.position());
+      suppressing = null;
+    }
+    return true;
   }
 
   /** Ends the connection with a reset to the client app (it must not mistake this for a normal end). */
@@ -422,6 +615,11 @@ final class ClientConnection extends RelayConnection {
 
   private void release() {
     cancelTimers();
+    releaseReplay();
+    if (acks != null) {
+      acks.cancel();
+      acks = null;
+    }
     clientService.connections.remove(this);
     for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
       buf.release();
@@ -442,6 +640,7 @@ final class ClientConnection extends RelayConnection {
         buf.release();
         return;
       }
+      logSent(buf);
       LinkFrames.writeData(link, buf);
       bytesToServer += n;
       if (!link.isWritable()) {
@@ -508,6 +707,20 @@ final class ClientConnection extends RelayConnection {
       buf.release();
       return;
     }
+    if (acks != null) {
+      acks.passedOn(buf.readableBytes());
+    }
+    if (suppressing != null && !suppress(buf)) {
+      buf.release();
+      return;
+    }
+    if (!buf.isReadable()) {
+      buf.release();
+      return;
+    }
+    if (delivered != null) {
+      delivered.update(buf);
+    }
     bytesToClient += buf.readableBytes();
     app.write(buf, app.voidPromise());
     if (!app.isWritable()) {
@@ -527,14 +740,38 @@ final class ClientConnection extends RelayConnection {
       onLinkFin();
     } else if (frame instanceof Abort abort) {
       onLinkAbort(ch, abort);
+    } else if (frame instanceof Ack ack) {
+      onLinkAck(ack);
     } else {
       log.warn("{}: unexpected {} from {}: closing the link", describe(), frame, linkTarget);
       ch.close();
     }
   }
 
+  private void onLinkAck(Ack ack) {
+    if (state() != State.ATTACHED) {
+      return;
+    }
+    peerAcknowledged = Math.max(peerAcknowledged, ack.received());
+    if (replayPending > 0 && peerAcknowledged >= replayPending) {
+      log.info("{}: the new instance has read all {} replayed bytes", describe(), replayPending);
+      replayPending = 0;
+    }
+  }
+
   private void onLinkFin() {
     if (state() != State.ATTACHED || serverFinReceived) {
+      return;
+    }
+    if (suppressing != null) {
+      long at = delivered.position() - suppressing.remaining();
+      diverged(
+          at,
+          "the new instance ended its output after "
+              + at
+              + " of the "
+              + delivered.position()
+              + " bytes already delivered");
       return;
     }
     serverFinReceived = true;
@@ -678,6 +915,9 @@ final class ClientConnection extends RelayConnection {
     public void channelReadComplete(ChannelHandlerContext ctx) {
       if (ctx.channel() == link) {
         app.flush();
+        if (acks != null) {
+          acks.readComplete();
+        }
       }
     }
 

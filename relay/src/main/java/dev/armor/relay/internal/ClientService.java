@@ -1,5 +1,6 @@
 package dev.armor.relay.internal;
 
+import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import io.netty.channel.Channel;
 import java.net.InetSocketAddress;
@@ -23,10 +24,13 @@ final class ClientService {
    * @param daemon the server daemon's data address; null if not known
    * @param recovering the daemon said the service is recovering: the known location is stale, hold, do not retry
    * @param failure non-null if the service failed for good: reset held and new connections
+   * @param policy what the service's connections get when its server is restarted; applies from now on to new
+   *     connections and to held ones when they re-attach
    * @param version increases with every daemon call, so that {@code serviceLocated} with an unchanged location
    *     still counts as new (the app restarted behind the same daemon)
    */
-  record Route(InetSocketAddress daemon, boolean recovering, String failure, long version) {
+  record Route(
+      InetSocketAddress daemon, boolean recovering, String failure, RecoveryPolicy policy, long version) {
 
     /** A connection may open a link to {@link #daemon} now. */
     boolean usable() {
@@ -36,7 +40,7 @@ final class ClientService {
 
   final ServiceAddress service;
   final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
-  private volatile Route route = new Route(null, false, null, 0);
+  private volatile Route route = new Route(null, false, null, RecoveryPolicy.RECONNECT, 0);
   private Channel listener; // guarded by this
 
   ClientService(ServiceAddress service) {
@@ -47,18 +51,19 @@ final class ClientService {
     return route;
   }
 
-  synchronized Route located(InetSocketAddress daemon) {
-    route = new Route(daemon, false, null, route.version() + 1);
+  /** Located at {@code daemon}; {@code policy} null keeps the service's current policy. */
+  synchronized Route located(InetSocketAddress daemon, RecoveryPolicy policy) {
+    route = new Route(daemon, false, null, policy == null ? route.policy() : policy, route.version() + 1);
     return route;
   }
 
   synchronized Route recovering() {
-    route = new Route(route.daemon(), true, null, route.version() + 1);
+    route = new Route(route.daemon(), true, null, route.policy(), route.version() + 1);
     return route;
   }
 
   synchronized Route failed(String reason) {
-    route = new Route(null, false, reason, route.version() + 1);
+    route = new Route(null, false, reason, route.policy(), route.version() + 1);
     return route;
   }
 

@@ -1,5 +1,6 @@
 package dev.armor.relay.internal;
 
+import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -25,9 +26,14 @@ import java.nio.charset.StandardCharsets;
  *   string: u16 byte count + UTF-8.
  *
  * type 1 OPEN     client side -> server side, first frame on the link, answered by OPENED or REFUSED.
- *                 version u8 (= 1) | attempt u32 (1, 2, ... per connection) | connection id (string)
+ *                 version u8 (= 2) | attempt u32 (1, 2, ... per connection) | connection id (string)
  *                 | service host (string) | service port u16
  *                 | client IP (u8 byte count, 4 or 16, then the address bytes) | client port u16
+ *                 | policy u8 (1 RECONNECT, 2 REPLAY: both sides send ACK on this link)       [since version 2]
+ *                 | replay u8 (1: the client side replays the client's stream from its byte 0 on this link,
+ *                   0: a fresh stream) | skip u64 (on a replay: how many bytes of the server app's output the
+ *                   client side drops as already delivered, checking them)                   [since version 2]
+ *                 A version 1 OPEN (without the last three fields) is still accepted, as RECONNECT.
  * type 2 OPENED   server side -> client side: the server app accepted; DATA may flow both ways. Empty body.
  * type 3 REFUSED  server side -> client side, then the server side closes the link. The client side holds.
  *                 reason u8 (1 NOT_EXPOSED: no such service here, 2 APP_REFUSED: the app's listener refused,
@@ -37,7 +43,18 @@ import java.nio.charset.StandardCharsets;
  * type 6 ABORT    either way, then the sender closes the link.
  *                 reason u8 (1 RESET: an app reset its connection, pass the reset on;
  *                 2 SERVER_LOST: the server app died, the client side holds) | message (string)
+ * type 7 ACK      either way, only on a REPLAY link, after OPENED: cumulative acknowledgement.   [since version 2]
+ *                 received u64: of the DATA bytes the receiver of this ACK sent on this link, how many the sender
+ *                 has passed on (server side: written to the server app; client side: written to the client app,
+ *                 or dropped as duplicates of what it already had). Sent at most every 64 KiB or 20 ms of input.
  * </pre>
+ *
+ * <p>Sequence numbers are implicit: DATA on a link is a byte stream starting at offset 0 of the link, and a link
+ * carries one attempt. On a replay the client side's stream on the new link is again the client app's stream from
+ * its first byte (since the connection's last fresh attach), so link offsets and stream offsets coincide: an ACK is
+ * both. The client side keeps the whole client-to-server stream (its replay log is trimmed to nothing short of a
+ * fresh attach: a restarted server needs it all), so an ACK from the server side trims nothing there; it tells the
+ * client side (and its status) how much the current server instance has read, and when a replay has been consumed.
  *
  * <p>A link that closes without FIN from both sides or an ABORT means the other daemon (or the path to it) was
  * lost: the client side holds its connection, the server side resets its app connection.
@@ -53,18 +70,45 @@ final class LinkFrames {
   static final byte DATA = 4;
   static final byte FIN = 5;
   static final byte ABORT = 6;
+  static final byte ACK = 7;
 
   static final int HEADER_LENGTH = 5;
   static final int MAX_CONTROL_BODY = 4096;
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+  /** The oldest OPEN version the server side still accepts (as RECONNECT). */
+  static final int MIN_VERSION = 1;
+
+  static final int POLICY_RECONNECT = 1;
+  static final int POLICY_REPLAY = 2;
 
   private LinkFrames() {}
 
   /** A decoded control frame (everything but DATA, which travels as a plain {@link ByteBuf}). */
-  sealed interface Frame permits Open, Opened, Refused, Fin, Abort {}
+  sealed interface Frame permits Open, Opened, Refused, Fin, Abort, Ack {}
 
-  record Open(int version, int attempt, String connectionId, ServiceAddress service, InetSocketAddress client)
-      implements Frame {}
+  /**
+   * OPEN. {@code replay} and {@code skip} only with {@code policy} REPLAY: the link carries the client's whole
+   * stream again, and the client side drops the first {@code skip} bytes of the server app's output.
+   */
+  record Open(
+      int version,
+      int attempt,
+      String connectionId,
+      ServiceAddress service,
+      InetSocketAddress client,
+      RecoveryPolicy policy,
+      boolean replay,
+      long skip)
+      implements Frame {
+
+    /** A fresh RECONNECT OPEN (version 1 fields only). */
+    Open(int version, int attempt, String connectionId, ServiceAddress service, InetSocketAddress client) {
+      this(version, attempt, connectionId, service, client, RecoveryPolicy.RECONNECT, false, 0);
+    }
+  }
+
+  /** ACK: {@code received} bytes of the DATA the receiver sent on this link were passed on by the sender. */
+  record Ack(long received) implements Frame {}
 
   enum Opened implements Frame {
     INSTANCE
@@ -139,12 +183,18 @@ final class LinkFrames {
       out.writeShort(open.service().port());
       byte[] ip = open.client().getAddress().getAddress();
       out.writeByte(ip.length).writeBytes(ip).writeShort(open.client().getPort());
+      if (open.version() >= 2) {
+        out.writeByte(open.policy() == RecoveryPolicy.REPLAY ? POLICY_REPLAY : POLICY_RECONNECT);
+        out.writeByte(open.replay() ? 1 : 0).writeLong(open.skip());
+      }
     } else if (frame instanceof Refused refused) {
       out.writeByte(refused.reason().code);
       writeString(out, refused.message());
     } else if (frame instanceof Abort abort) {
       out.writeByte(abort.reason().code);
       writeString(out, abort.message());
+    } else if (frame instanceof Ack ack) {
+      out.writeLong(ack.received());
     }
     int bodyLength = out.readableBytes() - HEADER_LENGTH;
     if (bodyLength > MAX_CONTROL_BODY) {
@@ -164,6 +214,8 @@ final class LinkFrames {
       return REFUSED;
     } else if (frame instanceof Fin) {
       return FIN;
+    } else if (frame instanceof Ack) {
+      return ACK;
     } else {
       return ABORT;
     }
@@ -187,18 +239,43 @@ final class LinkFrames {
           byte[] ip = new byte[ipLength];
           body.readBytes(ip);
           int clientPort = body.readUnsignedShort();
+          RecoveryPolicy policy = RecoveryPolicy.RECONNECT;
+          boolean replay = false;
+          long skip = 0;
+          if (version >= 2) {
+            int code = body.readUnsignedByte();
+            if (code != POLICY_RECONNECT && code != POLICY_REPLAY) {
+              throw new CorruptedFrameException("OPEN with unknown policy " + code);
+            }
+            policy = code == POLICY_REPLAY ? RecoveryPolicy.REPLAY : RecoveryPolicy.RECONNECT;
+            replay = body.readUnsignedByte() == 1;
+            skip = body.readLong();
+            if (skip < 0 || (!replay && skip != 0) || (replay && policy != RecoveryPolicy.REPLAY)) {
+              throw new CorruptedFrameException("OPEN with replay " + replay + ", skip " + skip + ", " + policy);
+            }
+          }
           frame =
               new Open(
                   version,
                   attempt,
                   id,
                   new ServiceAddress(host, port),
-                  new InetSocketAddress(InetAddress.getByAddress(ip), clientPort));
+                  new InetSocketAddress(InetAddress.getByAddress(ip), clientPort),
+                  policy,
+                  replay,
+                  skip);
         }
         case OPENED -> frame = Opened.INSTANCE;
         case REFUSED -> frame = new Refused(RefusalReason.of(body.readUnsignedByte()), readString(body));
         case FIN -> frame = Fin.INSTANCE;
         case ABORT -> frame = new Abort(AbortReason.of(body.readUnsignedByte()), readString(body));
+        case ACK -> {
+          long received = body.readLong();
+          if (received < 0) {
+            throw new CorruptedFrameException("ACK of " + received + " bytes");
+          }
+          frame = new Ack(received);
+        }
         default -> throw new CorruptedFrameException("unknown frame type " + type);
       }
       if (body.isReadable()) {

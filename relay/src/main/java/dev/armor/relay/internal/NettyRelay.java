@@ -2,6 +2,7 @@ package dev.armor.relay.internal;
 
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.LivenessProbe;
+import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.Relay;
 import dev.armor.relay.RelayConfig;
 import dev.armor.relay.RelayListener;
@@ -145,13 +146,16 @@ public final class NettyRelay implements Relay {
     this.dataAddress = (InetSocketAddress) dataServer.localAddress();
     String whyNot = Transport.whyNotNative(config.nativeTransport());
     log.info(
-        "relay {} started: data address {}, transport {}{}, hold buffer {} bytes, hold timeout {} ms",
+        "relay {} started: data address {}, transport {}{}, hold buffer {} bytes, hold timeout {} ms, replay log {}"
+            + " bytes (overflow: {})",
         config.nodeName(),
         RelayListener.describe(dataAddress),
         transport.name(),
         whyNot == null ? "" : " (" + whyNot + ")",
         config.holdBufferBytes(),
-        config.holdTimeout().toMillis());
+        config.holdTimeout().toMillis(),
+        config.replayLogBytes(),
+        config.replayOverflow().name().toLowerCase(java.util.Locale.ROOT));
   }
 
   // ---------------------------------------------------------------- Relay
@@ -194,17 +198,33 @@ public final class NettyRelay implements Relay {
     }
   }
 
+  /** As {@link #serviceLocated(ServiceAddress, InetSocketAddress, RecoveryPolicy)} keeping the service's policy. */
   @Override
   public void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon) {
+    locate(service, serverDaemon, null);
+  }
+
+  /**
+   * The policy applies from now on: new connections, and held ones when they re-attach. A connection can only be
+   * replayed if it was logged since its last fresh attach, so one that attached under RECONNECT re-attaches fresh
+   * once more (and is logged from then on).
+   */
+  @Override
+  public void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon, RecoveryPolicy policy) {
+    locate(service, serverDaemon, Objects.requireNonNull(policy, "policy"));
+  }
+
+  private void locate(ServiceAddress service, InetSocketAddress serverDaemon, RecoveryPolicy policy) {
     Objects.requireNonNull(serverDaemon, "serverDaemon");
     ensureOpen();
     ClientService clientService = clientService(service);
-    clientService.located(serverDaemon);
+    ClientService.Route route = clientService.located(serverDaemon, policy);
     log.info(
-        "service {} located at daemon {} ({} connections)",
+        "service {} located at daemon {} ({} connections, recovery {})",
         service,
         RelayListener.describe(serverDaemon),
-        clientService.connections.size());
+        clientService.connections.size(),
+        route.policy().name().toLowerCase(java.util.Locale.ROOT));
     notifyRouteChanged(clientService);
   }
 

@@ -3,6 +3,7 @@ package dev.armor.relay.internal;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.ConnectionInfo.Side;
 import dev.armor.relay.ConnectionInfo.State;
+import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
@@ -36,6 +37,11 @@ abstract class RelayConnection {
   volatile long bytesToServer;
   volatile long bytesToClient;
   volatile int reattachments;
+  /** The recovery in effect (see {@link ConnectionInfo#recovery()}). */
+  volatile RecoveryPolicy recovery = RecoveryPolicy.RECONNECT;
+  volatile long replayLogBytes;
+  volatile long peerAcknowledged;
+  volatile long divergedAtOffset = -1;
 
   RelayConnection(
       NettyRelay relay, String id, ServiceAddress service, InetSocketAddress client, Side side, EventLoop loop) {
@@ -127,7 +133,19 @@ abstract class RelayConnection {
   }
 
   final ConnectionInfo info() {
-    return new ConnectionInfo(id, service, client, side, state, bytesToServer, bytesToClient, reattachments);
+    return new ConnectionInfo(
+        id,
+        service,
+        client,
+        side,
+        state,
+        bytesToServer,
+        bytesToClient,
+        reattachments,
+        recovery,
+        replayLogBytes,
+        peerAcknowledged,
+        divergedAtOffset);
   }
 
   /** Runs {@code task} on this connection's loop; dropped (with the relay) if the loop is shutting down. */

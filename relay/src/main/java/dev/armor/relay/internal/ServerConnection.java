@@ -2,8 +2,10 @@ package dev.armor.relay.internal;
 
 import dev.armor.relay.ConnectionInfo.Side;
 import dev.armor.relay.ConnectionInfo.State;
+import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.RelayListener;
 import dev.armor.relay.internal.LinkFrames.Abort;
+import dev.armor.relay.internal.LinkFrames.Ack;
 import dev.armor.relay.internal.LinkFrames.AbortReason;
 import dev.armor.relay.internal.LinkFrames.Fin;
 import dev.armor.relay.internal.LinkFrames.Frame;
@@ -45,6 +47,10 @@ import org.slf4j.LoggerFactory;
  * ABORT(SERVER_LOST) so the client side holds. An unanswered probe counts as alive after the grace period (a slow
  * probe must not hang the client; a wrong "alive" costs one connection, a wrong "dead" would hold it for nothing).
  *
+ * <p>Replay. An OPEN with policy REPLAY makes this side acknowledge (ACK) what it wrote to the app, so the client
+ * side knows how much of its stream the instance has read; a replayed attempt looks like any other to the app: a
+ * new connection whose client sends its stream from the start. Duplicate suppression is the client side's job.
+ *
  * <p>Concurrency: the app socket is opened on the link's event loop; all state is confined to it.
  */
 final class ServerConnection extends RelayConnection {
@@ -61,6 +67,9 @@ final class ServerConnection extends RelayConnection {
   private final Channel link;
   private final int attempt;
   private final Exposure exposure;
+  private final Open open;
+  /** Non-null on a REPLAY link. */
+  private final AckSender acks;
   private Channel app;
   private int localPort = -1;
 
@@ -85,6 +94,9 @@ final class ServerConnection extends RelayConnection {
     this.link = link;
     this.attempt = open.attempt();
     this.exposure = exposure;
+    this.open = open;
+    this.recovery = open.policy();
+    this.acks = open.policy() == RecoveryPolicy.REPLAY ? new AckSender(link) : null;
   }
 
   @Override
@@ -167,7 +179,12 @@ final class ServerConnection extends RelayConnection {
             + RelayListener.describe(client)
             + " (link from "
             + RelayListener.describe((InetSocketAddress) link.remoteAddress())
-            + ")");
+            + ")"
+            + (open.replay()
+                ? "; the client side replays its stream from byte 0 and drops the first "
+                    + open.skip()
+                    + " bytes of the app's output"
+                : ""));
     app.config().setAutoRead(link.isWritable());
   }
 
@@ -284,6 +301,9 @@ final class ServerConnection extends RelayConnection {
   }
 
   private void release() {
+    if (acks != null) {
+      acks.cancel();
+    }
     if (probeGrace != null) {
       probeGrace.cancel(false);
       probeGrace = null;
@@ -336,6 +356,9 @@ final class ServerConnection extends RelayConnection {
       return;
     }
     bytesToServer += buf.readableBytes();
+    if (acks != null) {
+      acks.passedOn(buf.readableBytes());
+    }
     app.write(buf, app.voidPromise());
     if (!app.isWritable()) {
       link.config().setAutoRead(false);
@@ -345,6 +368,9 @@ final class ServerConnection extends RelayConnection {
   void onLinkReadComplete() {
     if (state() == State.ATTACHED && !appFailed) {
       app.flush();
+      if (acks != null) {
+        acks.readComplete();
+      }
     }
   }
 
@@ -362,6 +388,8 @@ final class ServerConnection extends RelayConnection {
       onLinkFin();
     } else if (frame instanceof Abort abort) {
       closeWithReset(abort.message() + "; server app connection reset");
+    } else if (frame instanceof Ack ack) {
+      peerAcknowledged = Math.max(peerAcknowledged, ack.received());
     } else {
       log.warn("{}: unexpected {} on the link: closing it", describe(), frame);
       closeWithReset("protocol error (unexpected " + frame + "); server app connection reset");

@@ -72,7 +72,7 @@ final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
 
   private void onOpen(ChannelHandlerContext ctx, Open open) {
     openTimeout.cancel(false);
-    if (open.version() != LinkFrames.VERSION) {
+    if (open.version() < LinkFrames.MIN_VERSION || open.version() > LinkFrames.VERSION) {
       refuse(ctx, open, RefusalReason.BAD_OPEN, "link protocol version " + open.version() + " not supported");
       return;
     }

@@ -4,8 +4,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import dev.armor.relay.internal.LinkFrames.Abort;
+import dev.armor.relay.internal.LinkFrames.Ack;
 import dev.armor.relay.internal.LinkFrames.AbortReason;
 import dev.armor.relay.internal.LinkFrames.Fin;
 import dev.armor.relay.internal.LinkFrames.Frame;
@@ -43,7 +45,17 @@ class LinkFramesTest {
             Opened.INSTANCE,
             new Refused(RefusalReason.NOT_EXPOSED, "service not exposed here"),
             Fin.INSTANCE,
-            new Abort(AbortReason.SERVER_LOST, "server app died"));
+            new Abort(AbortReason.SERVER_LOST, "server app died"),
+            new Open(
+                LinkFrames.VERSION,
+                4,
+                "n1-18",
+                new ServiceAddress("127.0.0.2", 7000),
+                new InetSocketAddress("::1", 50123),
+                RecoveryPolicy.REPLAY,
+                true,
+                (1L << 40) + 5),
+            new Ack((1L << 33) + 7));
     for (Frame frame : controls) {
       ByteBuf encoded = LinkFrames.encode(ByteBufAllocator.DEFAULT, frame);
       stream.writeBytes(encoded);
@@ -75,6 +87,18 @@ class LinkFramesTest {
       assertThat(data.toString(UTF_8)).isEqualTo("hello".repeat(controls.size()));
       assertThat(channel.finish()).isFalse();
     }
+  }
+
+  @Test
+  void shouldStillDecodeAVersion1OpenAsReconnect() {
+    Open v1 = new Open(1, 2, "n1-3", new ServiceAddress("127.0.0.2", 7000), new InetSocketAddress("127.0.0.1", 5));
+    ByteBuf encoded = LinkFrames.encode(ByteBufAllocator.DEFAULT, v1); // version 1: no policy fields
+    EmbeddedChannel channel = new EmbeddedChannel(new LinkFrameDecoder());
+    channel.writeInbound(encoded);
+    Open decoded = channel.readInbound();
+    assertThat(decoded).isEqualTo(v1);
+    assertThat(decoded.policy()).isEqualTo(RecoveryPolicy.RECONNECT);
+    assertThat(decoded.replay()).isFalse();
   }
 
   @Test

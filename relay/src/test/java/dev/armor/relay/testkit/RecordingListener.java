@@ -9,28 +9,29 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /** Records the relay's events for assertions. */
 public final class RecordingListener implements RelayListener {
 
-  public record Event(String kind, String connectionId, ServiceAddress service, String reason) {}
+  /** {@code info} is the connection's snapshot at the event (null for locationNeeded). */
+  public record Event(String kind, String connectionId, ServiceAddress service, String reason, ConnectionInfo info) {}
 
   public final Queue<Event> events = new ConcurrentLinkedQueue<>();
 
   @Override
   public void locationNeeded(ServiceAddress service) {
-    events.add(new Event("locationNeeded", null, service, null));
+    events.add(new Event("locationNeeded", null, service, null, null));
   }
 
   @Override
   public void connectionAttached(ConnectionInfo connection) {
-    events.add(new Event("attached", connection.id(), connection.service(), null));
+    events.add(new Event("attached", connection.id(), connection.service(), null, connection));
   }
 
   @Override
   public void connectionHeld(ConnectionInfo connection, String reason) {
-    events.add(new Event("held", connection.id(), connection.service(), reason));
+    events.add(new Event("held", connection.id(), connection.service(), reason, connection));
   }
 
   @Override
   public void connectionClosed(ConnectionInfo connection, String reason) {
-    events.add(new Event("closed", connection.id(), connection.service(), reason));
+    events.add(new Event("closed", connection.id(), connection.service(), reason, connection));
   }
 
   public boolean has(String kind, ServiceAddress service) {

@@ -2,6 +2,7 @@ package dev.armor.relay.testkit;
 
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.ConnectionInfo.Side;
+import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.Relay;
 import dev.armor.relay.RelayConfig;
 import dev.armor.relay.Relays;
@@ -27,6 +28,8 @@ public final class RelayPair implements AutoCloseable {
   public final RecordingListener serverEvents = new RecordingListener();
   /** What the server relay's liveness probe answers. */
   public final AtomicBoolean serverAppAlive = new AtomicBoolean(true);
+  /** The recovery policy {@link #expose} reports with the location, as the daemon passes on the FTM's. */
+  public volatile RecoveryPolicy policy = RecoveryPolicy.RECONNECT;
 
   public RelayPair() {
     this(UnaryOperator.identity());
@@ -50,7 +53,7 @@ public final class RelayPair implements AutoCloseable {
   public void expose(ServiceAddress service, TestServer app) {
     server.exposeLocalService(
         service, app.address(), () -> CompletableFuture.completedFuture(serverAppAlive.get()));
-    client.serviceLocated(service, server.dataAddress());
+    client.serviceLocated(service, server.dataAddress(), policy);
   }
 
   /** Re-exposes {@code service} on a new app instance (restart) and tells the client relay, as the daemon would. */
@@ -69,6 +72,11 @@ public final class RelayPair implements AutoCloseable {
 
   public Optional<ConnectionInfo> clientSide(Socket clientApp) {
     return find(client.connections(), Side.CLIENT, clientApp.getLocalPort());
+  }
+
+  /** The client side of the connection whose client app has local port {@code clientPort}, while it is open. */
+  public Optional<ConnectionInfo> clientSide(int clientPort) {
+    return find(client.connections(), Side.CLIENT, clientPort);
   }
 
   public List<ConnectionInfo> serverSide() {

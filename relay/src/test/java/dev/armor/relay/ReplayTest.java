@@ -1,0 +1,456 @@
+package dev.armor.relay;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.armor.relay.ConnectionInfo.State;
+import dev.armor.relay.RelayConfig.ReplayOverflow;
+import dev.armor.relay.testkit.ClientApp;
+import dev.armor.relay.testkit.RecordingListener.Event;
+import dev.armor.relay.testkit.RelayPair;
+import dev.armor.relay.testkit.StreamRecorder;
+import dev.armor.relay.testkit.TestServer;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The REPLAY recovery policy (issue 4), two relays in one JVM: a restarted deterministic server is replayed the
+ * client's whole stream and its duplicate output is dropped, so the client sees every byte once, in order, with no
+ * gap; a non-deterministic one gets the client reset, never a splice; a connection past its replay-log bound falls
+ * back as configured. Crashes are simulated as in {@code RelayTest}: sockets reset, and the probe says dead.
+ */
+@Timeout(value = 180, unit = SECONDS)
+class ReplayTest {
+
+  private static final Logger log = LoggerFactory.getLogger(ReplayTest.class);
+  private static final ServiceAddress SERVICE = new ServiceAddress("127.0.0.2", 7200);
+  private static final int KILLS = 22;
+  private static final int RECORD = 12;
+
+  private RelayPair pair;
+  private TestServer app;
+  private final List<TestServer> instances = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws IOException {
+    for (TestServer instance : instances) {
+      instance.close();
+    }
+    if (pair != null) {
+      pair.close();
+    }
+  }
+
+  private RelayPair replayPair(UnaryOperator<RelayConfig> customize) {
+    pair = new RelayPair(customize);
+    pair.policy = RecoveryPolicy.REPLAY;
+    return pair;
+  }
+
+  private TestServer start(TestServer.Behaviour behaviour) throws IOException {
+    TestServer instance = TestServer.start(behaviour);
+    instances.add(instance);
+    return instance;
+  }
+
+  /** Kills the server app (sockets reset, probe says dead), restarts it, and waits for re-attachment {@code k}. */
+  private void crashAndRestart(TestServer.Behaviour behaviour, int clientPort, int k) throws IOException {
+    pair.serverAppAlive.set(false);
+    app.crash();
+    await()
+        .atMost(30, SECONDS)
+        .until(() -> pair.clientSide(clientPort).map(c -> c.state() != State.ATTACHED).orElse(true));
+    app = start(behaviour);
+    pair.serverAppAlive.set(true);
+    pair.restartedOn(SERVICE, app);
+    await()
+        .atMost(30, SECONDS)
+        .until(
+            () ->
+                pair.clientSide(clientPort)
+                    .map(c -> c.state() == State.ATTACHED && c.reattachments() >= k)
+                    .orElse(true));
+  }
+
+  // ---------------------------------------------------------------- a deterministic stream
+
+  /** Record i: i as 8 bytes, then the CRC-32 of those 8 bytes. */
+  private static void putRecord(byte[] into, int at, long i) {
+    ByteBuffer.wrap(into, at, 8).putLong(i);
+    CRC32 crc = new CRC32();
+    crc.update(into, at, 8);
+    ByteBuffer.wrap(into, at + 8, 4).putInt((int) crc.getValue());
+  }
+
+  /** Writes records 0, 1, 2, ... as fast as the socket takes them, until killed. */
+  private static final TestServer.Behaviour STREAM =
+      (socket, in, out) -> {
+        int batch = 512;
+        byte[] buf = new byte[batch * RECORD];
+        for (long i = 0; ; i += batch) {
+          for (int r = 0; r < batch; r++) {
+            putRecord(buf, r * RECORD, i + r);
+          }
+          out.write(buf);
+        }
+      };
+
+  /** Reads records on a thread of its own, checking each is the next one; throttled until told otherwise. */
+  private static final class RecordReader extends Thread {
+    private final ClientApp client;
+    volatile boolean throttle = true;
+    volatile long records;
+    volatile String error;
+
+    RecordReader(ClientApp client) {
+      super("test-record-reader");
+      this.client = client;
+      setDaemon(true);
+    }
+
+    @Override
+    public void run() {
+      byte[] buf = new byte[4096];
+      byte[] record = new byte[RECORD];
+      int partial = 0;
+      long next = 0;
+      try {
+        for (int n = client.read(buf, 0, buf.length); n >= 0; n = client.read(buf, 0, buf.length)) {
+          for (int i = 0; i < n; i++) {
+            record[partial++] = buf[i];
+            if (partial == RECORD) {
+              partial = 0;
+              long index = ByteBuffer.wrap(record, 0, 8).getLong();
+              CRC32 crc = new CRC32();
+              crc.update(record, 0, 8);
+              if (index != next || ByteBuffer.wrap(record, 8, 4).getInt() != (int) crc.getValue()) {
+                error = "expected record " + next + ", got " + index + " (crc ok: "
+                    + (ByteBuffer.wrap(record, 8, 4).getInt() == (int) crc.getValue()) + ")";
+                return;
+              }
+              records = ++next;
+            }
+          }
+          if (throttle) {
+            Thread.sleep(1);
+          }
+        }
+        error = "end of stream after " + next + " records";
+      } catch (IOException | InterruptedException e) {
+        error = "read failed after " + next + " records: " + e;
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "nio client: {0}")
+  @ValueSource(booleans = {false, true})
+  void shouldDeliverEveryRecordOfAStreamExactlyOnceAcrossRepeatedCrashes(boolean nio) throws Exception {
+    replayPair(UnaryOperator.identity());
+    app = start(STREAM);
+    pair.expose(SERVICE, app);
+    long seed = System.nanoTime();
+    log.info("random kill moments: seed {}", seed);
+    Random random = new Random(seed);
+
+    try (ClientApp client = ClientApp.connect(pair.client.openServiceListener(SERVICE), nio)) {
+      RecordReader reader = new RecordReader(client);
+      reader.start();
+      await().atMost(30, SECONDS).until(() -> reader.records > 1000 || reader.error != null);
+      for (int k = 1; k <= KILLS && reader.error == null; k++) {
+        Thread.sleep(random.nextInt(50));
+        crashAndRestart(STREAM, client.localPort(), k);
+      }
+      reader.throttle = false;
+      long target = reader.records + 100_000;
+      await().atMost(60, SECONDS).until(() -> reader.records >= target || reader.error != null);
+      assertThat(reader.error).as("seed %d", seed).isNull();
+
+      ConnectionInfo info = pair.clientSide(client.localPort()).orElseThrow();
+      assertThat(info.reattachments()).isEqualTo(KILLS);
+      assertThat(info.recovery()).isEqualTo(RecoveryPolicy.REPLAY);
+      assertThat(info.divergedAtOffset()).isEqualTo(-1);
+      assertThat(info.bytesToClient()).isGreaterThanOrEqualTo(target * RECORD);
+    }
+  }
+
+  // ---------------------------------------------------------------- a deterministic request/response server
+
+  private static String sha256(String line) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(line.getBytes(UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Answers each request line with its SHA-256, but only once the next request (or the end of input) has arrived:
+   * whenever it is killed, it has read a request it has not answered.
+   */
+  private static final TestServer.Behaviour RPC =
+      (socket, in, out) -> {
+        BufferedReader requests = new BufferedReader(new InputStreamReader(in, UTF_8));
+        Writer answers = new BufferedWriter(new OutputStreamWriter(out, UTF_8));
+        String pending = null;
+        for (String line = requests.readLine(); line != null; line = requests.readLine()) {
+          if (pending != null) {
+            answers.write(sha256(pending) + "\n");
+            answers.flush();
+          }
+          pending = line;
+        }
+        if (pending != null) {
+          answers.write(sha256(pending) + "\n");
+        }
+        answers.flush();
+        socket.shutdownOutput();
+      };
+
+  @ParameterizedTest(name = "nio client: {0}")
+  @ValueSource(booleans = {false, true})
+  void shouldAnswerEveryRequestExactlyOnceInOrderAcrossRepeatedCrashes(boolean nio) throws Exception {
+    replayPair(UnaryOperator.identity());
+    app = start(RPC);
+    pair.expose(SERVICE, app);
+    long seed = System.nanoTime();
+    log.info("random kill moments: seed {}", seed);
+    Random random = new Random(seed);
+
+    try (ClientApp client = ClientApp.connect(pair.client.openServiceListener(SERVICE), nio)) {
+      AtomicLong sent = new AtomicLong();
+      AtomicLong answered = new AtomicLong();
+      AtomicReference<String> error = new AtomicReference<>();
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread writer =
+          new Thread(
+              () -> {
+                try {
+                  while (!stop.get()) {
+                    if (sent.get() - answered.get() >= 32) {
+                      Thread.sleep(1);
+                      continue;
+                    }
+                    client.write(("req-" + sent.get() + "\n").getBytes(UTF_8));
+                    sent.incrementAndGet();
+                  }
+                  client.shutdownOutput();
+                } catch (IOException | InterruptedException e) {
+                  error.compareAndSet(null, "write failed: " + e);
+                }
+              },
+              "test-rpc-writer");
+      Thread reader =
+          new Thread(
+              () -> {
+                StringBuilder line = new StringBuilder();
+                byte[] buf = new byte[4096];
+                try {
+                  for (int n = client.read(buf, 0, buf.length); n >= 0; n = client.read(buf, 0, buf.length)) {
+                    for (int i = 0; i < n; i++) {
+                      if (buf[i] != '\n') {
+                        line.append((char) buf[i]);
+                        continue;
+                      }
+                      String expected = sha256("req-" + answered.get());
+                      if (!line.toString().equals(expected)) {
+                        error.compareAndSet(null, "answer " + answered.get() + " is " + line + ", expected " + expected);
+                        return;
+                      }
+                      line.setLength(0);
+                      answered.incrementAndGet();
+                    }
+                  }
+                } catch (IOException e) {
+                  error.compareAndSet(null, "read failed after " + answered.get() + " answers: " + e);
+                }
+              },
+              "test-rpc-reader");
+      writer.setDaemon(true);
+      reader.setDaemon(true);
+      writer.start();
+      reader.start();
+      await().atMost(30, SECONDS).until(() -> answered.get() > 100 || error.get() != null);
+      for (int k = 1; k <= KILLS && error.get() == null; k++) {
+        Thread.sleep(random.nextInt(50));
+        crashAndRestart(RPC, client.localPort(), k);
+      }
+      stop.set(true);
+      writer.join(60_000);
+      reader.join(60_000);
+      assertThat(error.get()).as("seed %d", seed).isNull();
+      assertThat(answered.get()).isEqualTo(sent.get()).isGreaterThan(100);
+      assertThat(pair.clientEvents.events)
+          .filteredOn(e -> e.kind().equals("attached"))
+          .hasSize(KILLS + 1);
+    }
+  }
+
+  // ---------------------------------------------------------------- divergence, bounds, basics
+
+  @Test
+  void shouldResetTheClientRatherThanSpliceWhenTheRestartedServerDiverges() throws Exception {
+    replayPair(UnaryOperator.identity());
+    TestServer.Behaviour greeter =
+        (socket, in, out) -> {
+          out.write(String.format("id=%019d\n", ThreadLocalRandom.current().nextLong(Long.MAX_VALUE)).getBytes(UTF_8));
+          in.transferTo(out);
+        };
+    app = start(greeter);
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      client.getOutputStream().write('x');
+      await().atMost(10, SECONDS).until(() -> received.text().length() == 24);
+      String before = received.text();
+      int port = client.getLocalPort();
+
+      pair.serverAppAlive.set(false);
+      app.crash();
+      await().atMost(10, SECONDS).until(() -> pair.clientSide(port).orElseThrow().state() == State.HELD);
+      app = start(greeter); // greets with another id: same length, other bytes
+      pair.serverAppAlive.set(true);
+      pair.restartedOn(SERVICE, app);
+
+      await().atMost(10, SECONDS).until(() -> received.error() != null);
+      assertThat(received.text()).isEqualTo(before); // nothing of the new history reached the client
+      Event closed =
+          pair.clientEvents.events.stream().filter(e -> e.kind().equals("closed")).findFirst().orElseThrow();
+      assertThat(closed.reason()).contains("not deterministic");
+      assertThat(closed.info().divergedAtOffset()).isZero(); // within the first (and only) checked range
+      assertThat(closed.info().reattachments()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void shouldReplayAnEchoSoTheClientSeesEachByteOnce() throws Exception {
+    replayPair(UnaryOperator.identity());
+    app = start(echo());
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      StringBuilder expected = new StringBuilder();
+      for (int restart = 1; restart <= 3; restart++) {
+        String before = "before-" + restart + ";";
+        client.getOutputStream().write(before.getBytes(UTF_8));
+        expected.append(before);
+        await().atMost(10, SECONDS).until(() -> received.text().contentEquals(expected));
+        crashAndRestart(echo(), client.getLocalPort(), restart);
+        String after = "after-" + restart + ";";
+        client.getOutputStream().write(after.getBytes(UTF_8));
+        expected.append(after);
+        await().atMost(10, SECONDS).until(() -> received.text().contentEquals(expected));
+      }
+      assertThat(received.error()).isNull();
+      long sent = expected.length();
+      await()
+          .atMost(10, SECONDS)
+          .until(() -> pair.clientSide(client).orElseThrow().peerAcknowledged() == sent);
+      ConnectionInfo info = pair.clientSide(client).orElseThrow();
+      assertThat(info.recovery()).isEqualTo(RecoveryPolicy.REPLAY);
+      assertThat(info.replayLogBytes()).isEqualTo(sent);
+      assertThat(info.bytesToClient()).isEqualTo(sent);
+    }
+  }
+
+  @Test
+  void shouldFallBackToReconnectPastTheReplayLogBound() throws Exception {
+    replayPair(c -> c.withReplayLogBytes(64 * 1024));
+    app = start(echo());
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      byte[] big = new byte[100 * 1024];
+      client.getOutputStream().write(big);
+      assertThat(client.getInputStream().readNBytes(big.length)).hasSize(big.length);
+      assertThat(pair.clientSide(client).orElseThrow().recovery()).isEqualTo(RecoveryPolicy.RECONNECT);
+
+      crashAndRestart(echo(), client.getLocalPort(), 1);
+      client.getOutputStream().write("after".getBytes(UTF_8)); // a fresh connection: only new bytes come back
+      assertThat(new String(client.getInputStream().readNBytes(5), UTF_8)).isEqualTo("after");
+      // a fresh attach starts a new replay epoch
+      assertThat(pair.clientSide(client).orElseThrow().recovery()).isEqualTo(RecoveryPolicy.REPLAY);
+    }
+  }
+
+  @Test
+  void shouldResetAConnectionPastTheReplayLogBoundWhenItsServerIsLostIfSoConfigured() throws Exception {
+    replayPair(c -> c.withReplayLogBytes(64 * 1024).withReplayOverflow(ReplayOverflow.RESET));
+    app = start(echo());
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      byte[] big = new byte[100 * 1024];
+      client.getOutputStream().write(big);
+      assertThat(client.getInputStream().readNBytes(big.length)).hasSize(big.length); // still works meanwhile
+
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      pair.serverAppAlive.set(false);
+      app.crash();
+      await().atMost(10, SECONDS).until(() -> received.error() != null);
+      assertThat(pair.clientEvents.has("closed", SERVICE, "replay-overflow is reset")).isTrue();
+    }
+  }
+
+  @Test
+  void shouldStartReplayingAConnectionOnceItsServiceSwitchesToReplay() throws Exception {
+    pair = new RelayPair(); // RECONNECT at first
+    app = start(echo());
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      client.getOutputStream().write("a;".getBytes(UTF_8));
+      await().atMost(10, SECONDS).until(() -> received.text().equals("a;"));
+      assertThat(pair.clientSide(client).orElseThrow().recovery()).isEqualTo(RecoveryPolicy.RECONNECT);
+
+      pair.policy = RecoveryPolicy.REPLAY;
+      crashAndRestart(echo(), client.getLocalPort(), 1); // fresh: nothing was logged under reconnect
+      client.getOutputStream().write("b;".getBytes(UTF_8));
+      await().atMost(10, SECONDS).until(() -> received.text().equals("a;b;"));
+      assertThat(pair.clientSide(client).orElseThrow().recovery()).isEqualTo(RecoveryPolicy.REPLAY);
+
+      crashAndRestart(echo(), client.getLocalPort(), 2); // replays "b;" and drops its echo
+      client.getOutputStream().write("c;".getBytes(UTF_8));
+      await().atMost(10, SECONDS).until(() -> received.text().equals("a;b;c;"));
+      await().during(Duration.ofMillis(200)).atMost(5, SECONDS).until(() -> received.text().equals("a;b;c;"));
+      Optional<ConnectionInfo> info = pair.clientSide(client);
+      assertThat(info.orElseThrow().reattachments()).isEqualTo(2);
+    }
+  }
+
+  private static TestServer.Behaviour echo() {
+    return (socket, in, out) -> {
+      byte[] buf = new byte[64 * 1024];
+      for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+        out.write(buf, 0, n);
+      }
+      socket.shutdownOutput();
+    };
+  }
+}
