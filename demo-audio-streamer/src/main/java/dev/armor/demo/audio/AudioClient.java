@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 
 /**
@@ -15,10 +16,18 @@ import java.util.function.LongSupplier;
  * how continuous it is. It never reconnects: a broken stream must show, since Armor's job is to keep it from
  * breaking.
  *
+ * <p>Protocol. Everything the client sends is ASCII lines ending in {@code \n}: {@code HELLO} once, on connect,
+ * then {@code PLAYED <n>} every {@code --report-ms} (default 100 ms; 0 = never), {@code n} being the playback
+ * position of the modelled player (the bytes it has consumed, see {@link ContinuityMeter}: real-time playback
+ * once the {@code --buffer-ms} buffer has filled), not the bytes received. The servers pace a reporting client's
+ * stream by these reports (up to a lead of about a second beyond {@code n}) rather than by their clock, so the
+ * timing of the stream, like its bytes, follows from what the connection sent.
+ *
  * <p>Command line:
  * <pre>
  * AudioClient --host H --port P [--seconds N] [--out file.wav] [--events] [--gap-ms 150] [--buffer-ms 200]
  *             [--rate 8000] [--nio | --nio-nonblocking] [--verify] [--connect-timeout-ms 5000]
+ *             [--report-ms 100]
  * </pre>
  *
  * <p>Output on stdout, one line each, {@code key=value} fields separated by single spaces; {@code t} is epoch
@@ -33,22 +42,25 @@ import java.util.function.LongSupplier;
  * EVENT mismatch t=T offset=O                 (--verify) a run of reads with wrong bytes starts at stream offset O
  * EVENT eof t=T                               the server closed the stream
  * EVENT error t=T type=java.net.SocketException message=Connection reset   (message: rest of the line)
- * STATS bytes=B underruns=U longest_gap_ms=G t=T gaps=N [mismatches=M]     once a second
- * SUMMARY bytes=B underruns=U longest_gap_ms=G errors=E eof=true|false gaps=N [mismatches=M]   always, last
+ * STATS bytes=B underruns=U longest_gap_ms=G t=T gaps=N [mismatches=M] played=P     once a second
+ * SUMMARY bytes=B underruns=U longest_gap_ms=G errors=E eof=true|false gaps=N [mismatches=M] played=P   always, last
  * </pre>
  * {@code EVENT} and {@code STATS} lines appear only with {@code --events}; {@code SUMMARY} always does.
  * {@code longest_gap_ms} is the longest silence between two reads that returned data, counting the silence
- * still running at the time of the line. Human-readable notes go to stderr.
+ * still running at the time of the line; {@code played} is the modelled playback position (what a
+ * {@code PLAYED} report would say then). Human-readable notes go to stderr.
  *
  * <p>Exit code: 0 if the run ended because {@code --seconds} elapsed with no error and no end of stream;
  * 1 after an error (connect failures included) or end of stream; 2 for bad arguments. (On SIGTERM the summary is
  * still printed and the WAV file completed; the JVM then exits with 143.)
  *
- * <p>Design note. Two threads: a reader that blocks in {@code read} and feeds the {@link ContinuityMeter} and
- * the sink, and the calling thread, which ticks every 10 ms to notice gaps while no data comes, prints
- * {@code STATS}, and enforces {@code --seconds} by closing the connection (a flag set first tells the reader
- * that the resulting failure is not an error). Both touch the meter and print under one lock, so lines come out
- * in the order things happened.
+ * <p>Design note. Three threads: a reader that blocks in {@code read} and feeds the {@link ContinuityMeter} and
+ * the sink; a reporter that sends the {@code PLAYED} lines, so that a write that blocks never delays the reader
+ * (see {@link ClientConnection#send}); and the calling thread, which ticks every 10 ms to notice gaps while no
+ * data comes, prints {@code STATS}, and enforces {@code --seconds} by closing the connection (a flag set first
+ * tells the others that the resulting failure is not an error). They touch the meter and print under one lock,
+ * so lines come out in the order things happened. A report that cannot be sent ends the reporting only (noted
+ * on stderr): the reader is the one that tells how the connection ended.
  */
 public final class AudioClient {
 
@@ -96,6 +108,7 @@ public final class AudioClient {
         AudioSink sink = null;
         ClientConnection connection = null;
         Thread reader = null;
+        Thread reporter = null;
         try {
             sink = openSink();
             err.println("AudioClient: " + sink.describe());
@@ -109,6 +122,11 @@ public final class AudioClient {
             reader = new Thread(() -> readLoop(c, s), "audio-client-reader");
             reader.setDaemon(true);
             reader.start();
+            if (options.reportMillis() > 0) {
+                reporter = new Thread(() -> reportLoop(c), "audio-client-reporter");
+                reporter.setDaemon(true);
+                reporter.start();
+            }
             monitor(start);
         } catch (Exception e) {
             if (!stopping) {
@@ -116,8 +134,10 @@ public final class AudioClient {
             }
         } finally {
             stopping = true;
+            LockSupport.unpark(reporter);
             AudioServer.closeQuietly(connection);
             AudioServer.joinQuietly(reader, 2000);
+            AudioServer.joinQuietly(reporter, 2000);
             closeSink(sink);
         }
         int code;
@@ -125,7 +145,8 @@ public final class AudioClient {
             ContinuityMeter.Snapshot s = meter.snapshot(ticker.nanoTime());
             out.println("SUMMARY bytes=" + s.bytes() + " underruns=" + s.underruns()
                     + " longest_gap_ms=" + TimeUnit.NANOSECONDS.toMillis(s.longestGapNanos())
-                    + " errors=" + errors + " eof=" + eof + " gaps=" + s.gaps() + mismatchField());
+                    + " errors=" + errors + " eof=" + eof + " gaps=" + s.gaps() + mismatchField()
+                    + " played=" + meter.playedBytes(ticker.nanoTime()));
             out.flush();
             code = errors == 0 && !eof ? 0 : 1;
         }
@@ -209,6 +230,38 @@ public final class AudioClient {
         }
     }
 
+    /** Sends {@code PLAYED <n>} every {@code --report-ms} until stopping, end of stream or a failed write. */
+    private void reportLoop(ClientConnection connection) {
+        long period = TimeUnit.MILLISECONDS.toNanos(options.reportMillis());
+        long next = ticker.nanoTime() + period;
+        try {
+            while (!stopping) {
+                long wait = next - ticker.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
+                    continue;
+                }
+                long played;
+                synchronized (lock) {
+                    if (eof) {
+                        return; // the server is done with this connection; writing to it can only fail
+                    }
+                    played = meter.playedBytes(ticker.nanoTime());
+                }
+                connection.send(("PLAYED " + played + "\n").getBytes(StandardCharsets.US_ASCII));
+                next += period;
+                long now = ticker.nanoTime();
+                if (now - next > period) {
+                    next = now + period; // a write was held up: go on from now, no burst of stale reports
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (!stopping) {
+                err.println("AudioClient: stopped reporting the playback position: " + ServerLog.describe(e));
+            }
+        }
+    }
+
     private void closeSink(AudioSink sink) {
         if (sink == null) {
             return;
@@ -249,7 +302,8 @@ public final class AudioClient {
         ContinuityMeter.Snapshot s = meter.snapshot(now);
         out.println("STATS bytes=" + s.bytes() + " underruns=" + s.underruns()
                 + " longest_gap_ms=" + TimeUnit.NANOSECONDS.toMillis(s.longestGapNanos())
-                + " t=" + epochMillis(now) + " gaps=" + s.gaps() + mismatchField());
+                + " t=" + epochMillis(now) + " gaps=" + s.gaps() + mismatchField()
+                + " played=" + meter.playedBytes(now));
         out.flush();
     }
 

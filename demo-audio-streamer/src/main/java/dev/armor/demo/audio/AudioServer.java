@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketAddress;
+import java.net.SocketTimeoutException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,22 +23,37 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The blocking audio server: a {@link ServerSocket}, an accept thread and one thread per client, each streaming
- * the {@link Melody} paced in real time.
+ * the {@link Melody}, paced in real time.
  *
- * <p>Design note. Each client thread alternates: discard whatever the client sent (it may say {@code HELLO};
- * the server reads it with {@link InputStream#available()} so it never blocks on input), write one chunk, sleep
- * until the next chunk is due on an absolute {@link ChunkSchedule}. A client that goes away shows up as a failed
- * write, which ends that thread only. {@link #close()} (the SIGTERM shutdown hook in {@link #main}) closes the
- * listening socket, half-closes then closes every client socket (so clients see an orderly end of stream), waits
- * briefly for the client threads, and logs {@code STOPPED}. The JVM then exits with the usual 143 for SIGTERM.
+ * <p>Pacing. The client's input is ASCII lines: {@code HELLO}, then, from clients that report their playback,
+ * {@code PLAYED <n>} lines ({@code n} = bytes its player has consumed; see {@link PlayedReports}). Until a client
+ * has sent a valid report (older clients never do) its stream is paced by the clock: one chunk at the start and
+ * one every chunk duration after, on an absolute {@link ChunkSchedule}. From its first report on, the clock no
+ * longer matters for that connection: the server sends, in chunks, as fast as the socket takes, while
+ * {@code sent < played + lead} ({@code --lead-ms}, default 1 s of audio), never past that limit, and then waits
+ * for the next report. So the timing of a connection's stream is a function of what the connection sent: a
+ * fresh server instance that is given the whole input of a connection at once (Armor's replay recovery) sends
+ * at once what the old one had sent by then, and the bytes are the same, since byte {@code n} is always
+ * {@code melody.sampleAt(n)}.
  *
- * <p>Command line: {@code AudioServer --port P [--host H] [--rate 8000] [--chunk-ms 50]}; the stdout lines are
- * described on {@code ServerLog}.
+ * <p>Design note. Each client thread alternates: parse whatever input is there (with
+ * {@link InputStream#available()}, never blocking), write the next chunk if it may, otherwise wait for input
+ * with a read bounded by {@code SO_TIMEOUT} (until the next chunk is due, when paced by the clock), so a report
+ * is acted on as soon as it comes. A client that goes away shows up as a failed write, which ends that thread
+ * only; one stalled at its limit whose input ended can never continue and is dropped ({@code peer-closed}).
+ * {@link #close()} (the SIGTERM shutdown hook in {@link #main}) closes the listening socket, half-closes then
+ * closes every client socket (so clients see an orderly end of stream), waits briefly for the client threads,
+ * and logs {@code STOPPED}. The JVM then exits with the usual 143 for SIGTERM.
+ *
+ * <p>Command line: {@code AudioServer --port P [--host H] [--rate 8000] [--chunk-ms 50] [--lead-ms 1000]}; the
+ * stdout lines are described on {@code ServerLog}.
  */
 public final class AudioServer implements AutoCloseable {
 
     /** If a client falls further behind than this, pacing restarts from now instead of bursting the backlog. */
     static final long MAX_LAG_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How long a client thread stalled at its lead limit waits for a report before looking at the closed flag. */
+    private static final long STALLED_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final ServerOptions options;
     private final ServerLog log;
@@ -166,19 +182,41 @@ public final class AudioServer implements AutoCloseable {
         log.connect(id, remote);
         try (socket) {
             socket.setTcpNoDelay(true);
-            InputStream in = socket.getInputStream();
+            Input input = new Input(socket);
             OutputStream out = socket.getOutputStream();
             byte[] chunk = new byte[options.chunkBytes()];
-            byte[] discard = new byte[512];
+            long lead = options.leadBytes();
             ChunkSchedule schedule = new ChunkSchedule(startNanos, options.chunkNanos(), MAX_LAG_NANOS);
             while (!closed) {
-                discardAvailable(in, discard);
-                melody.fill(chunk, 0, chunk.length, sent);
-                out.write(chunk);
-                sent += chunk.length;
-                schedule.chunkSent(ticker.nanoTime());
-                if (!sleepUntil(schedule.nextDueNanos())) {
-                    break;
+                input.readAvailable();
+                int size;
+                if (input.reports.any()) {
+                    // Paced by the client's playback: up to lead bytes beyond what it has played, no clock.
+                    long room = input.reports.played() + lead - sent;
+                    if (room <= 0) {
+                        if (!input.awaitInput(STALLED_POLL_NANOS)) {
+                            reason = "peer-closed";
+                            break; // no report can come any more: the stream cannot go on
+                        }
+                        continue;
+                    }
+                    size = (int) Math.min(chunk.length, room);
+                } else {
+                    // Paced by the clock (no report yet), but woken at once by input, which may be a report.
+                    long wait = schedule.nextDueNanos() - ticker.nanoTime();
+                    if (wait > 0) {
+                        if (!input.awaitInput(wait) && !sleepUntil(schedule.nextDueNanos())) {
+                            break;
+                        }
+                        continue;
+                    }
+                    size = chunk.length;
+                }
+                melody.fill(chunk, 0, size, sent);
+                out.write(chunk, 0, size);
+                sent += size;
+                if (!input.reports.any()) {
+                    schedule.chunkSent(ticker.nanoTime());
                 }
             }
         } catch (IOException | UncheckedIOException e) {
@@ -192,13 +230,55 @@ public final class AudioServer implements AutoCloseable {
         }
     }
 
-    /** Reads and drops what the client sent, without ever blocking. */
-    private static void discardAvailable(InputStream in, byte[] buffer) throws IOException {
-        int available;
-        while ((available = in.available()) > 0) {
-            if (in.read(buffer, 0, Math.min(available, buffer.length)) < 0) {
-                return;
+    /**
+     * One client's input, read by its serving thread: never blocking unless asked to wait, and then only up to
+     * a timeout (the socket's {@code SO_TIMEOUT}), so the thread still writes on time.
+     */
+    private final class Input {
+        final PlayedReports reports = new PlayedReports();
+        private final Socket socket;
+        private final InputStream in;
+        private final byte[] buffer = new byte[512];
+        private boolean ended;
+
+        Input(Socket socket) throws IOException {
+            this.socket = socket;
+            this.in = socket.getInputStream();
+        }
+
+        /** Reads and parses whatever input is already there. */
+        void readAvailable() throws IOException {
+            int available;
+            while (!ended && (available = in.available()) > 0) {
+                int n = in.read(buffer, 0, Math.min(available, buffer.length));
+                if (n < 0) {
+                    ended = true;
+                } else {
+                    reports.feed(buffer, 0, n);
+                }
             }
+        }
+
+        /**
+         * Waits up to {@code nanos} for input and parses what comes (returning early when it does); false if the
+         * input has ended (the client shut down its output), in which case nothing was waited for.
+         */
+        boolean awaitInput(long nanos) throws IOException {
+            if (ended) {
+                return false;
+            }
+            socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, (nanos + 999_999) / 1_000_000)));
+            try {
+                int n = in.read(buffer);
+                if (n < 0) {
+                    ended = true;
+                    return false;
+                }
+                reports.feed(buffer, 0, n);
+            } catch (SocketTimeoutException e) {
+                // nothing came: time to write again, or to look at the closed flag
+            }
+            return true;
         }
     }
 
@@ -254,7 +334,7 @@ public final class AudioServer implements AutoCloseable {
         }
     }
 
-    /** {@code AudioServer --port P [--host H] [--rate 8000] [--chunk-ms 50]}. */
+    /** {@code AudioServer --port P [--host H] [--rate 8000] [--chunk-ms 50] [--lead-ms 1000]}. */
     public static void main(String[] args) throws InterruptedException {
         ServerOptions options = parseOrExit("AudioServer", args);
         AudioServer server = new AudioServer(options, System.out);

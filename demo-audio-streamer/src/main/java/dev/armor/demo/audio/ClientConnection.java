@@ -21,6 +21,10 @@ import java.nio.channels.SocketChannel;
  *
  * <p>{@link #read} blocks until data or end of stream; {@link #close()} may be called from another thread and
  * makes a blocked {@code read} fail promptly (the caller knows it is stopping and ignores that failure).
+ * {@link #send} may be called by one thread while another is blocked in {@code read}, and neither waits for the
+ * other: sockets and channels lock reading and writing separately (so the channel flavours read and write the
+ * channel itself, not through {@code Channels.newInputStream}, whose reads on a blocking channel hold the lock a
+ * write needs), and the selector flavour waits for writability on a selector of its own.
  */
 abstract class ClientConnection implements Closeable {
 
@@ -156,11 +160,17 @@ abstract class ClientConnection implements Closeable {
         }
     }
 
-    /** A non-blocking {@code SocketChannel} driven by its own {@code Selector}, connect included. */
+    /**
+     * A non-blocking {@code SocketChannel} driven by {@code Selector}s, connect included: one for reading (and
+     * connecting), one for writing, so that a writer waiting for room never changes the interest of, or waits
+     * for the selector of, a reader waiting for data.
+     */
     private static final class SelectorConnection extends ClientConnection {
         private final SocketChannel channel;
         private final Selector selector;
         private final SelectionKey key;
+        private final Selector writeSelector;
+        private final SelectionKey writeKey;
         private final String local;
         private final String remote;
         private volatile boolean closed;
@@ -171,6 +181,13 @@ abstract class ClientConnection implements Closeable {
             this.key = key;
             this.local = String.valueOf(channel.getLocalAddress());
             this.remote = String.valueOf(channel.getRemoteAddress());
+            this.writeSelector = Selector.open();
+            try {
+                this.writeKey = channel.register(writeSelector, 0);
+            } catch (IOException | RuntimeException e) {
+                writeSelector.close();
+                throw e;
+            }
         }
 
         static SelectorConnection connect(InetSocketAddress address, int timeoutMillis) throws IOException {
@@ -209,7 +226,7 @@ abstract class ClientConnection implements Closeable {
             ByteBuffer buffer = ByteBuffer.wrap(data);
             channel.write(buffer);
             while (buffer.hasRemaining()) {
-                await(SelectionKey.OP_WRITE);
+                await(writeSelector, writeKey, SelectionKey.OP_WRITE);
                 channel.write(buffer);
             }
         }
@@ -219,12 +236,12 @@ abstract class ClientConnection implements Closeable {
             ByteBuffer target = ByteBuffer.wrap(buffer);
             int n;
             while ((n = channel.read(target)) == 0) {
-                await(SelectionKey.OP_READ);
+                await(selector, key, SelectionKey.OP_READ);
             }
             return n;
         }
 
-        private void await(int ops) throws IOException {
+        private void await(Selector selector, SelectionKey key, int ops) throws IOException {
             try {
                 key.interestOps(ops);
                 selector.select();
@@ -252,9 +269,14 @@ abstract class ClientConnection implements Closeable {
             closed = true;
             try {
                 selector.wakeup();
+                writeSelector.wakeup();
                 channel.close();
             } finally {
-                selector.close();
+                try {
+                    selector.close();
+                } finally {
+                    writeSelector.close();
+                }
             }
         }
     }

@@ -18,6 +18,9 @@ import java.util.Set;
  * @param transport          how to connect and read (default {@link Transport#SOCKET})
  * @param verify             compare every byte with the melody the servers generate (default off)
  * @param connectTimeoutMillis connect timeout (default 5000 ms; the blocking NIO flavour uses the OS's own)
+ * @param reportMillis       send {@code PLAYED <n>} (the playback model's position) every this many ms, which
+ *                           makes the servers pace the stream by it; 0 = never, leaving them to pace by their
+ *                           clock (default 100; keep it below the gap threshold, as data then comes per report)
  */
 public record ClientOptions(
         String host,
@@ -30,10 +33,13 @@ public record ClientOptions(
         int sampleRate,
         Transport transport,
         boolean verify,
-        int connectTimeoutMillis) {
+        int connectTimeoutMillis,
+        int reportMillis) {
 
     /** WAV file written when no sound device is usable and no {@code --out} is given. */
     public static final String DEFAULT_WAV = "audio-client.wav";
+    /** Default interval of the {@code PLAYED} reports. */
+    public static final int DEFAULT_REPORT_MILLIS = 100;
 
     /** How the client talks to the server. */
     public enum Transport {
@@ -58,7 +64,9 @@ public record ClientOptions(
             "         [--nio]                use a blocking SocketChannel",
             "         [--nio-nonblocking]    use a non-blocking SocketChannel and a Selector",
             "         [--verify]             check every byte against the servers' melody (mismatches=)",
-            "         [--connect-timeout-ms T] (default 5000)");
+            "         [--connect-timeout-ms T] (default 5000)",
+            "         [--report-ms M]        send PLAYED <position> every M ms so the server paces by playback",
+            "                                (default 100; 0 = never: the server paces by its clock)");
 
     public ClientOptions {
         if (host == null || host.isBlank()) {
@@ -82,20 +90,32 @@ public record ClientOptions(
         if (connectTimeoutMillis < 1) {
             throw new IllegalArgumentException("connect-timeout-ms must be positive, but was " + connectTimeoutMillis);
         }
+        if (reportMillis < 0) {
+            throw new IllegalArgumentException("report-ms must not be negative, but was " + reportMillis);
+        }
         if (transport == null) {
             transport = Transport.SOCKET;
         }
     }
 
+    /** The default report interval. */
+    public ClientOptions(String host, int port, double seconds, Path out, boolean events, int gapMillis,
+            int bufferMillis, int sampleRate, Transport transport, boolean verify, int connectTimeoutMillis) {
+        this(host, port, seconds, out, events, gapMillis, bufferMillis, sampleRate, transport, verify,
+                connectTimeoutMillis, DEFAULT_REPORT_MILLIS);
+    }
+
     /** Defaults for everything but host and port. */
     public static ClientOptions of(String host, int port) {
-        return new ClientOptions(host, port, 0, null, false, 150, 200, 8000, Transport.SOCKET, false, 5000);
+        return new ClientOptions(host, port, 0, null, false, 150, 200, 8000, Transport.SOCKET, false, 5000,
+                DEFAULT_REPORT_MILLIS);
     }
 
     /** Parses the command line described by {@link #USAGE}. */
     public static ClientOptions parse(String... argv) {
         Args args = Args.parse(argv,
-                Set.of("host", "port", "seconds", "out", "gap-ms", "buffer-ms", "rate", "connect-timeout-ms"),
+                Set.of("host", "port", "seconds", "out", "gap-ms", "buffer-ms", "rate", "connect-timeout-ms",
+                        "report-ms"),
                 Set.of("events", "nio", "nio-nonblocking", "verify"));
         Transport transport = args.flag("nio-nonblocking")
                 ? Transport.NIO_NONBLOCKING
@@ -112,7 +132,8 @@ public record ClientOptions(
                 args.integer("rate", 8000, 1000, 192_000),
                 transport,
                 args.flag("verify"),
-                args.integer("connect-timeout-ms", 5000, 1, 3_600_000));
+                args.integer("connect-timeout-ms", 5000, 1, 3_600_000),
+                args.integer("report-ms", DEFAULT_REPORT_MILLIS, 0, 3_600_000));
     }
 
     /** The listening time in nanoseconds, or 0 for no limit. */

@@ -102,6 +102,20 @@ final class ContinuityMeter {
         }
     }
 
+    /**
+     * The playback position at {@code nowNanos}: how many bytes the modelled player has consumed (it plays
+     * {@code bytesPerSecond} once the buffer has filled, and never past the bytes received). Has no side effects:
+     * an underrun it implies is reported by the next {@link #onTick} or {@link #onData}.
+     */
+    long playedBytes(long nowNanos) {
+        if (!playing) {
+            return played;
+        }
+        long elapsed = Math.max(0, nowNanos - playStartNanos);
+        long consumed = (long) (elapsed / 1e9 * bytesPerSecond);
+        return Math.min(bytes, playedAtStart + consumed);
+    }
+
     Snapshot snapshot(long nowNanos) {
         long longest = anyData ? Math.max(longestGapNanos, nowNanos - lastDataNanos) : longestGapNanos;
         return new Snapshot(bytes, underruns, longest, gaps);

@@ -20,13 +20,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The non-blocking audio server: one thread, a {@link Selector}, a non-blocking {@link ServerSocketChannel} and
- * non-blocking client channels; it streams exactly what {@link AudioServer} streams, paced the same way.
+ * non-blocking client channels; it streams exactly what {@link AudioServer} streams, paced the same way (by the
+ * clock, or by the client's {@code PLAYED} reports once it sends them: see {@link AudioServer}).
  *
  * <p>Design note. The loop selects with a timeout that ends when the earliest client chunk is due. A due client
  * gets its next chunk written at once; what the socket does not take stays in that client's pending buffer, the
  * key gains {@code OP_WRITE}, and no further chunk is made for it until the buffer is flushed (the schedule then
- * catches up, within {@link AudioServer#MAX_LAG_NANOS}). Input is read and discarded on {@code OP_READ}; end of
- * input closes the connection ({@code reason=peer-closed}). {@link #close()} wakes the selector; the loop thread
+ * catches up, within {@link AudioServer#MAX_LAG_NANOS}). Input is read on {@code OP_READ} and parsed for
+ * playback reports ({@link PlayedReports}); end of input closes the connection ({@code reason=peer-closed}).
+ * Once a client has reported, the clock no longer matters for it: it is due whenever it may be sent more
+ * ({@code sent < played + lead}), and it then gets chunks until that limit or until its socket is full; at the
+ * limit it waits for its next report. {@link #close()} wakes the selector; the loop thread
  * half-closes and closes every client, closes the selector and logs {@code STOPPED}.
  *
  * <p>Command line and stdout lines are those of {@link AudioServer} ({@code server=nio} in {@code LISTENING}).
@@ -42,7 +46,7 @@ public final class NioAudioServer implements AutoCloseable {
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final ByteBuffer discard = ByteBuffer.allocate(4096);
+    private final ByteBuffer input = ByteBuffer.allocate(4096);
     private volatile boolean closed;
     private Selector selector;
     private ServerSocketChannel listener;
@@ -155,10 +159,11 @@ public final class NioAudioServer implements AutoCloseable {
         Client client = (Client) key.attachment();
         try {
             if (key.isReadable()) {
-                discard.clear();
+                input.clear();
                 int n;
-                while ((n = client.channel.read(discard)) > 0) {
-                    discard.clear();
+                while ((n = client.channel.read(input)) > 0) {
+                    client.reports.feed(input.array(), 0, n);
+                    input.clear();
                 }
                 if (n < 0) {
                     drop(client, "peer-closed");
@@ -202,22 +207,36 @@ public final class NioAudioServer implements AutoCloseable {
         }
     }
 
-    /** Makes and writes the next chunk for every client that is due and has nothing pending. */
+    /**
+     * Makes and writes the next chunk for every client that is due and has nothing pending. A client paced by
+     * its reports is due while it has room under its limit, and gets chunk after chunk until the limit or until
+     * its socket takes no more (the rest then goes out on {@code OP_WRITE}).
+     */
     private void serveDueClients(long now) {
         for (Client client : new ArrayList<>(clients)) {
-            if (client.pending.hasRemaining() || !client.schedule.isDue(now)) {
-                continue;
-            }
-            client.pending.clear();
-            melody.fill(client.pending.array(), 0, client.pending.capacity(), client.offset);
-            client.offset += client.pending.capacity();
-            client.schedule.chunkSent(now);
             try {
-                flush(client);
+                if (client.reports.any()) {
+                    long room;
+                    while (!client.pending.hasRemaining() && (room = client.room()) > 0) {
+                        nextChunk(client, (int) Math.min(client.pending.capacity(), room));
+                        flush(client);
+                    }
+                } else if (!client.pending.hasRemaining() && client.schedule.isDue(now)) {
+                    nextChunk(client, client.pending.capacity());
+                    client.schedule.chunkSent(now);
+                    flush(client);
+                }
             } catch (IOException e) {
                 drop(client, "io-error " + ServerLog.describe(e));
             }
         }
+    }
+
+    private void nextChunk(Client client, int size) {
+        client.pending.clear();
+        melody.fill(client.pending.array(), 0, size, client.offset);
+        client.pending.limit(size);
+        client.offset += size;
     }
 
     private void flush(Client client) throws IOException {
@@ -233,9 +252,14 @@ public final class NioAudioServer implements AutoCloseable {
     private long nanosUntilNextDue(long now) {
         long wait = TimeUnit.SECONDS.toNanos(1);
         for (Client client : clients) {
-            if (!client.pending.hasRemaining()) {
-                wait = Math.min(wait, client.schedule.nextDueNanos() - now);
+            if (client.pending.hasRemaining()) {
+                continue; // waits for OP_WRITE
             }
+            if (!client.reports.any()) {
+                wait = Math.min(wait, client.schedule.nextDueNanos() - now);
+            } else if (client.room() > 0) {
+                wait = 0;
+            } // else: waits for a report (OP_READ)
         }
         return wait;
     }
@@ -275,6 +299,7 @@ public final class NioAudioServer implements AutoCloseable {
         final long startNanos;
         final ChunkSchedule schedule;
         final ByteBuffer pending;
+        final PlayedReports reports = new PlayedReports();
         SelectionKey key;
         long offset;
 
@@ -287,9 +312,14 @@ public final class NioAudioServer implements AutoCloseable {
             this.pending = ByteBuffer.allocate(options.chunkBytes());
             this.pending.limit(0);
         }
+
+        /** For a client paced by its reports: how many more bytes it may be sent now. */
+        long room() {
+            return reports.played() + options.leadBytes() - offset;
+        }
     }
 
-    /** {@code NioAudioServer --port P [--host H] [--rate 8000] [--chunk-ms 50]}. */
+    /** {@code NioAudioServer --port P [--host H] [--rate 8000] [--chunk-ms 50] [--lead-ms 1000]}. */
     public static void main(String[] args) throws InterruptedException {
         ServerOptions options = AudioServer.parseOrExit("NioAudioServer", args);
         NioAudioServer server = new NioAudioServer(options, System.out);

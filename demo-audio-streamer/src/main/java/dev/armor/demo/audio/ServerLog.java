@@ -6,7 +6,7 @@ import java.io.PrintStream;
  * The servers' stdout log: one line per event, {@code KEYWORD key=value ... t=<epochMillis>}, free text last.
  *
  * <pre>
- * LISTENING host=0.0.0.0 port=7000 rate=8000 chunk_bytes=400 server=blocking t=...
+ * LISTENING host=0.0.0.0 port=7000 rate=8000 chunk_bytes=400 server=blocking t=... lead_bytes=8000
  * CONNECT id=1 remote=/127.0.0.1:53422 t=...
  * DISCONNECT id=1 remote=/127.0.0.1:53422 bytes=81600 duration_ms=10203 t=... reason=peer-closed|shutdown|io-error detail...
  * STOPPED t=...
@@ -22,7 +22,8 @@ final class ServerLog {
 
     void listening(ServerOptions options, int port, String kind) {
         line("LISTENING host=" + options.hostForDisplay() + " port=" + port + " rate=" + options.sampleRate()
-                + " chunk_bytes=" + options.chunkBytes() + " server=" + kind + " t=" + now());
+                + " chunk_bytes=" + options.chunkBytes() + " server=" + kind + " t=" + now()
+                + " lead_bytes=" + options.leadBytes());
     }
 
     void connect(long id, Object remote) {

@@ -65,6 +65,21 @@ class ContinuityMeterTest {
     }
 
     @Test
+    void playedBytes_isZeroUntilTheBufferFills_thenRealTime_andNeverPastWhatCame() {
+        meter.onData(800, 0);
+        assertThat(meter.playedBytes(100 * MS)).isZero();  // 100 ms buffered, 200 ms needed
+        meter.onData(800, 100 * MS);                       // 1600 bytes: playback starts at 100 ms
+        assertThat(meter.playedBytes(100 * MS)).isZero();
+        assertThat(meter.playedBytes(150 * MS)).isEqualTo(400);
+        assertThat(meter.playedBytes(300 * MS)).isEqualTo(1600);
+        assertThat(meter.playedBytes(900 * MS)).as("not past the bytes received").isEqualTo(1600);
+        meter.onTick(900 * MS);                            // the underrun: playback waits for the buffer again
+        assertThat(events).contains(new Underrun(300 * MS));
+        meter.onData(1600, 1_000 * MS);
+        assertThat(meter.playedBytes(1_100 * MS)).isEqualTo(2400);
+    }
+
+    @Test
     void gapNotSeenByATick_isStillReportedBeforeTheResume() {
         meter.onData(400, 0);
         meter.onData(400, 300 * MS);

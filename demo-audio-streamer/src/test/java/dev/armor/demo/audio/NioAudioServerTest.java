@@ -45,8 +45,10 @@ class NioAudioServerTest {
         int port = startServer();
         List<ClientRun> runs = new ArrayList<>();
         for (ClientOptions.Transport transport : ClientOptions.Transport.values()) {
+            // Without playback reports, so paced by the server's clock (ReportPacingTest covers reporting clients).
             runs.add(ClientRun.start(AudioClientTest.withTransport(transport, "--port", String.valueOf(port),
-                    "--seconds", "2", "--events", "--verify", "--out", dir.resolve(transport + ".wav").toString())));
+                    "--seconds", "2", "--events", "--verify", "--report-ms", "0",
+                    "--out", dir.resolve(transport + ".wav").toString())));
         }
         for (ClientRun run : runs) {
             assertThat(run.awaitExit()).isZero();

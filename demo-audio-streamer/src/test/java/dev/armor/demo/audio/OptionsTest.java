@@ -25,6 +25,26 @@ class OptionsTest {
     }
 
     @Test
+    void server_lead() {
+        assertThat(ServerOptions.parse("--port", "7000").leadMillis()).isEqualTo(1000);
+        assertThat(ServerOptions.parse("--port", "7000").leadBytes()).isEqualTo(8000);
+        ServerOptions o = ServerOptions.parse("--port", "7000", "--lead-ms", "2500", "--rate", "16000");
+        assertThat(o).isEqualTo(new ServerOptions(null, 7000, 16000, 50, 2500));
+        assertThat(o.leadBytes()).isEqualTo(40_000);
+        assertThatThrownBy(() -> ServerOptions.parse("--port", "1", "--lead-ms", "0"))
+                .hasMessage("--lead-ms must be an integer in 1..3600000, but was '0'");
+    }
+
+    @Test
+    void client_reportInterval() {
+        assertThat(ClientOptions.parse("--port", "9").reportMillis()).isEqualTo(100);
+        assertThat(ClientOptions.parse("--port", "9", "--report-ms", "0").reportMillis()).isZero();
+        assertThat(ClientOptions.parse("--port", "9", "--report-ms=250").reportMillis()).isEqualTo(250);
+        assertThatThrownBy(() -> ClientOptions.parse("--port", "9", "--report-ms", "-1"))
+                .hasMessage("--report-ms must be an integer in 0..3600000, but was '-1'");
+    }
+
+    @Test
     void badValues_nameTheOptionTheRuleAndTheValue() {
         assertThatThrownBy(() -> ServerOptions.parse("--port", "seventy"))
                 .hasMessage("--port must be an integer in 0..65535, but was 'seventy'");
