@@ -84,11 +84,27 @@ class ReplayTest {
 
   /** Kills the server app (sockets reset, probe says dead), restarts it, and waits for re-attachment {@code k}. */
   private void crashAndRestart(TestServer.Behaviour behaviour, int clientPort, int k) throws IOException {
+    long held = heldEvents();
+    crash();
+    awaitHeldAfter(held);
+    restart(behaviour, clientPort, k);
+  }
+
+  private void crash() throws IOException {
     pair.serverAppAlive.set(false);
     app.crash();
-    await()
-        .atMost(30, SECONDS)
-        .until(() -> pair.clientSide(clientPort).map(c -> c.state() != State.ATTACHED).orElse(true));
+  }
+
+  /** Events, not polled states: a hold can be shorter than a poll interval. */
+  private long heldEvents() {
+    return pair.clientEvents.events.stream().filter(e -> e.kind().equals("held")).count();
+  }
+
+  private void awaitHeldAfter(long heldBefore) {
+    await().atMost(30, SECONDS).until(() -> heldEvents() > heldBefore);
+  }
+
+  private void restart(TestServer.Behaviour behaviour, int clientPort, int k) throws IOException {
     app = start(behaviour);
     pair.serverAppAlive.set(true);
     pair.restartedOn(SERVICE, app);
@@ -441,6 +457,33 @@ class ReplayTest {
       await().during(Duration.ofMillis(200)).atMost(5, SECONDS).until(() -> received.text().equals("a;b;c;"));
       Optional<ConnectionInfo> info = pair.clientSide(client);
       assertThat(info.orElseThrow().reattachments()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void shouldReplayAServerThatHadAlreadyEndedItsOutputWithoutCallingItDivergent() throws Exception {
+    replayPair(UnaryOperator.identity());
+    java.util.concurrent.atomic.AtomicLong consumed = new java.util.concurrent.atomic.AtomicLong();
+    TestServer.Behaviour greetThenListen =
+        (socket, in, out) -> {
+          out.write("hello\n".getBytes(UTF_8));
+          socket.shutdownOutput(); // done talking; keeps reading the client
+          consumed.set(in.transferTo(java.io.OutputStream.nullOutputStream()));
+        };
+    app = start(greetThenListen);
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      assertThat(new String(client.getInputStream().readAllBytes(), UTF_8)).isEqualTo("hello\n"); // and EOF
+      client.getOutputStream().write("one;".getBytes(UTF_8));
+      long held = heldEvents();
+      crash();
+      // its input shut, the relay notices the dead app when it next writes to it: those bytes are lost in flight
+      client.getOutputStream().write("two;".getBytes(UTF_8));
+      awaitHeldAfter(held);
+      restart(greetThenListen, client.getLocalPort(), 1); // says hello again: dropped, checked; "two;" replayed
+      client.shutdownOutput();
+      await().atMost(10, SECONDS).until(() -> pair.clientEvents.has("closed", SERVICE, "closed normally"));
+      assertThat(consumed.get()).isEqualTo(8); // the new instance was replayed "one;two;"
     }
   }
 

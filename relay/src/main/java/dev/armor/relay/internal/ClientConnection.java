@@ -447,6 +447,7 @@ final class ClientConnection extends RelayConnection {
 
   /** On OPENED of a fresh attach: a new epoch, logged if the service's policy is REPLAY. Returns a log note. */
   private String startFresh() {
+    String note = everAttached ? " (as a fresh connection: " + freshWhy() + ")" : "";
     releaseReplay();
     replayOverflowed = false;
     replayPending = 0;
@@ -460,7 +461,7 @@ final class ClientConnection extends RelayConnection {
       recovery = RecoveryPolicy.RECONNECT;
     }
     peerAcknowledged = 0;
-    return everAttached ? " (as a fresh connection: " + freshWhy() + ")" : "";
+    return note;
   }
 
   private String freshWhy() {
@@ -703,18 +704,20 @@ final class ClientConnection extends RelayConnection {
   // ---------------------------------------------------------------- link events
 
   private void onLinkData(Channel ch, ByteBuf buf) {
-    if (ch != link || state() != State.ATTACHED || appOutputDone) {
+    if (ch != link || state() != State.ATTACHED) {
       buf.release();
       return;
     }
     if (acks != null) {
       acks.passedOn(buf.readableBytes());
     }
+    // checked even when the client app's input is already shut: a server that had ended its output before it
+    // crashed must end it at the same byte again
     if (suppressing != null && !suppress(buf)) {
       buf.release();
       return;
     }
-    if (!buf.isReadable()) {
+    if (!buf.isReadable() || appOutputDone) {
       buf.release();
       return;
     }

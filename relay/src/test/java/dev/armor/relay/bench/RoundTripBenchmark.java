@@ -1,5 +1,6 @@
 package dev.armor.relay.bench;
 
+import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import dev.armor.relay.testkit.RelayPair;
 import dev.armor.relay.testkit.TestServer;
@@ -13,7 +14,11 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Not a test: {@code main} measures what a client app sees through two relays in one JVM, against the same app
  * reached directly. Ping-pong with one message in flight (p50 / p99 / p99.9), then one-connection bulk throughput.
- * Run: {@code mvn -q -pl relay test-compile} then {@code java -cp <test classpath> dev.armor.relay.bench.RoundTripBenchmark}.
+ * Run: {@code mvn -q -pl relay test-compile} then
+ * {@code java -cp <test classpath> dev.armor.relay.bench.RoundTripBenchmark [rounds [reconnect|replay [bulk-MiB]]]}:
+ * the policy the relayed connections get (replay: every client byte is also copied to the replay log and every
+ * delivered byte hashed; the replay log overflows its 8 MiB early in the bulk run, which then measures the
+ * fallback, so the bulk run under replay raises replay-log-bytes to the bulk size).
  * Say how processes were placed when quoting numbers: everything here shares one JVM and the machine's cores.
  */
 public final class RoundTripBenchmark {
@@ -22,8 +27,13 @@ public final class RoundTripBenchmark {
 
   public static void main(String[] args) throws Exception {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    RecoveryPolicy policy =
+        args.length > 1 ? RecoveryPolicy.valueOf(args[1].toUpperCase(java.util.Locale.ROOT)) : RecoveryPolicy.RECONNECT;
+    long bulk = (args.length > 2 ? Long.parseLong(args[2]) : 1024) << 20;
+    System.out.println("recovery policy of the relayed connections: " + policy);
     try (TestServer echo = TestServer.echo();
         RelayPair pair = new RelayPair()) {
+      pair.policy = policy;
       pair.expose(SERVICE, echo);
       for (int size : new int[] {32, 2048}) {
         try (Socket direct = new Socket(echo.address().getAddress(), echo.address().getPort());
@@ -34,14 +44,33 @@ public final class RoundTripBenchmark {
         }
       }
     }
-    long bulk = 1L << 30;
+    int logBytes = (int) Math.min(Integer.MAX_VALUE, bulk + (1 << 20));
     try (TestServer sink = TestServer.start((socket, in, out) -> in.transferTo(OutputStream.nullOutputStream()));
-        RelayPair pair = new RelayPair()) {
+        RelayPair pair = new RelayPair(c -> c.withReplayLogBytes(logBytes))) {
+      pair.policy = policy;
       pair.expose(SERVICE, sink);
       try (Socket direct = new Socket(sink.address().getAddress(), sink.address().getPort());
           Socket relayed = pair.connect(SERVICE)) {
         System.out.printf("bulk direct : %.2f GB/s%n", bulk(direct, bulk));
         System.out.printf("bulk relayed: %.2f GB/s%n", bulk(relayed, bulk));
+      }
+    }
+    // the other way: the server streams, the client reads (under replay every delivered byte is hashed)
+    try (TestServer source =
+            TestServer.start(
+                (socket, in, out) -> {
+                  byte[] chunk = new byte[256 * 1024];
+                  for (long sent = 0; sent < bulk; sent += chunk.length) {
+                    out.write(chunk);
+                  }
+                });
+        RelayPair pair = new RelayPair()) {
+      pair.policy = policy;
+      pair.expose(SERVICE, source);
+      try (Socket direct = new Socket(source.address().getAddress(), source.address().getPort());
+          Socket relayed = pair.connect(SERVICE)) {
+        System.out.printf("download direct : %.2f GB/s%n", download(direct, bulk));
+        System.out.printf("download relayed: %.2f GB/s%n", download(relayed, bulk));
       }
     }
   }
@@ -75,6 +104,20 @@ public final class RoundTripBenchmark {
         sorted[sorted.length / 2] / 1000,
         sorted[(int) (sorted.length * 0.99)] / 1000,
         sorted[(int) (sorted.length * 0.999)] / 1000);
+  }
+
+  private static double download(Socket socket, long total) throws IOException {
+    long start = System.nanoTime();
+    byte[] buf = new byte[256 * 1024];
+    long read = 0;
+    InputStream in = socket.getInputStream();
+    for (int n = in.read(buf); n >= 0 && read < total; n = in.read(buf)) {
+      read += n;
+    }
+    if (read < total) {
+      throw new IOException("end of stream after " + read + " of " + total + " bytes");
+    }
+    return total / ((System.nanoTime() - start) / 1e9) / 1e9;
   }
 
   private static double bulk(Socket socket, long total) throws Exception {

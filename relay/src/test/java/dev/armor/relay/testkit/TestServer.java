@@ -28,6 +28,10 @@ public final class TestServer implements AutoCloseable {
   private final ServerSocket listener;
   private final Behaviour behaviour;
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+  /** Set before the listener closes: a connection accepted in the race with close() is reset, not served. */
+  private volatile boolean crashed;
+
+  private final Thread acceptor;
   /** Per connection, in accept order: the exception that ended it, or null if it ended normally. */
   public final Queue<Result> results = new ConcurrentLinkedQueue<>();
 
@@ -36,7 +40,7 @@ public final class TestServer implements AutoCloseable {
   private TestServer(Behaviour behaviour) throws IOException {
     this.behaviour = behaviour;
     this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread acceptor = new Thread(this::acceptLoop, "test-server-accept-" + listener.getLocalPort());
+    acceptor = new Thread(this::acceptLoop, "test-server-accept-" + listener.getLocalPort());
     acceptor.setDaemon(true);
     acceptor.start();
   }
@@ -69,6 +73,12 @@ public final class TestServer implements AutoCloseable {
     while (!listener.isClosed()) {
       try {
         Socket socket = listener.accept();
+        if (crashed) {
+          // close() races a blocked accept(): the kernel may still hand over a connection; a dead process would not
+          socket.setSoLinger(true, 0);
+          socket.close();
+          return;
+        }
         socket.setTcpNoDelay(true);
         sockets.add(socket);
         Thread worker = new Thread(() -> serve(socket), "test-server-conn-" + socket.getPort());
@@ -92,7 +102,16 @@ public final class TestServer implements AutoCloseable {
 
   /** The process dies: listener closed, every connection reset. */
   public void crash() throws IOException {
+    crashed = true;
     listener.close();
+    // the kernel keeps the listening socket until the thread blocked in accept() has left it: only then is the
+    // address refusing, as a dead process's would be, before any connection of it is reset (which is what makes
+    // the relay retry it)
+    try {
+      acceptor.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     for (Socket socket : sockets) {
       try {
         socket.setSoLinger(true, 0);
