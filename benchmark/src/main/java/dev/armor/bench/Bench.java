@@ -85,6 +85,7 @@ public final class Bench {
   private final Map<String, Map<String, Double>> results = new LinkedHashMap<>();
   private final Map<String, String> skipped = new LinkedHashMap<>();
   private final List<Double> recoverySamples = new ArrayList<>();
+  private final List<Long> killWallMillis = new ArrayList<>();
 
   Bench(Options options) throws IOException {
     this.options = options;
@@ -165,21 +166,20 @@ public final class Bench {
     log("starting Armor: FTM 127.0.0.1:" + options.ftmPort() + ", daemons n1 127.0.0.2 and n2 127.0.0.3, cluster port "
         + options.clusterPort());
     try (ArmorCluster cluster = ArmorCluster.start(options.root(), home, options.ftmPort(), options.clusterPort())) {
-      try {
-        List<String> run = new ArrayList<>(List.of("run", "--node", "n1", "--ftm", cluster.ftm(), "--max-restarts",
-            "1000", "--wait-for-service", "--", javaBin, "-cp", childClassPath, "dev.armor.bench.EchoServer",
-            "" + servicePort, "any", pidFile.toString()));
-        cluster.ok(Duration.ofSeconds(120), run.toArray(String[]::new));
-        Map<String, String> client = Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n2"));
-        measure(ARMOR, client, "127.0.0.2", servicePort);
-        idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home));
-        binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n1")));
-        recovery(client, servicePort, pidFile);
-      } finally {
-        killServer(pidFile);
-      }
+      List<String> run = new ArrayList<>(List.of("run", "--node", "n1", "--ftm", cluster.ftm(), "--max-restarts",
+          "1000", "--wait-for-service", "--", javaBin, "-cp", childClassPath, "dev.armor.bench.EchoServer",
+          "" + servicePort, "any", pidFile.toString()));
+      cluster.ok(Duration.ofSeconds(120), run.toArray(String[]::new));
+      Map<String, String> client = Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n2"));
+      measure(ARMOR, client, "127.0.0.2", servicePort);
+      idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home));
+      binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n1")));
+      recovery(client, servicePort, pidFile);
+      recoveryPhases(home.resolve("logs"));
+    } finally {
+      // armor stop (closing the cluster) stops the server; killing it earlier would only make Armor restart it.
+      killServer(pidFile);
     }
-    killServer(pidFile);
   }
 
   /** The client JVM's latency, connect/close and throughput figures for one setup. */
@@ -310,11 +310,13 @@ public final class Bench {
         long pid = Long.parseLong(Files.readString(pidFile).trim());
         ProcessHandle victim = ProcessHandle.of(pid).orElseThrow(() -> new IOException("server " + pid + " not running"));
         long killedAt = System.nanoTime();
+        long killedAtWall = System.currentTimeMillis();
         victim.destroyForcibly();
         client.send("KILLED " + killedAt);
         String line = client.awaitLine("RECOVERED ", Duration.ofSeconds(60));
         double millis = Double.parseDouble(line.substring("RECOVERED ".length())) / 1000.0;
         recoverySamples.add(millis);
+        killWallMillis.add(killedAtWall);
         log(String.format("  kill %d of pid %d: first echo from the new instance after %.1f ms", i + 1, pid, millis));
       }
     }
@@ -324,6 +326,45 @@ public final class Bench {
     figures.put("recovery.min_ms", Arrays.stream(values).min().orElse(Double.NaN));
     figures.put("recovery.max_ms", Arrays.stream(values).max().orElse(Double.NaN));
     figures.put("recovery.count", (double) values.length);
+  }
+
+  /**
+   * Where a recovery's time goes, from the wall-clock milestones each server instance printed (in its Execution
+   * ARMOR's log): kill to the new instance's {@code main} (detection, launch, JVM and shim start), {@code main} to
+   * bind returned (includes the registration with the FTM), bind to the client's first echo (re-attach, held
+   * bytes, one round trip).
+   * Medians over the kills; instance i+1 is the one started after kill i.
+   */
+  private void recoveryPhases(Path armorLogs) throws IOException {
+    List<long[]> instances = new ArrayList<>();
+    try (Stream<Path> files = Files.list(armorLogs)) {
+      for (Path log : files.filter(f -> f.getFileName().toString().startsWith("exec-")).toList()) {
+        for (String line : Files.readAllLines(log)) {
+          java.util.regex.Matcher m = java.util.regex.Pattern
+              .compile("^READY \\d+ main=(\\d+) bound=(\\d+)").matcher(line);
+          if (m.find()) {
+            instances.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+          }
+        }
+      }
+    }
+    int kills = recoverySamples.size();
+    if (instances.size() < kills + 1) {
+      log("recovery breakdown skipped: " + instances.size() + " server instances logged for " + kills + " kills");
+      return;
+    }
+    double[][] phases = new double[3][kills];
+    for (int i = 0; i < kills; i++) {
+      long[] next = instances.get(i + 1);
+      long kill = killWallMillis.get(i);
+      phases[0][i] = next[0] - kill;
+      phases[1][i] = next[1] - next[0];
+      phases[2][i] = kill + recoverySamples.get(i) - next[1];
+    }
+    Map<String, Double> figures = results.computeIfAbsent(ARMOR, s -> new LinkedHashMap<>());
+    figures.put("recovery.phase.to_main_ms", BenchClient.median(phases[0]));
+    figures.put("recovery.phase.bind_ms", BenchClient.median(phases[1]));
+    figures.put("recovery.phase.reattach_ms", BenchClient.median(phases[2]));
   }
 
   private void killServer(Path pidFile) {

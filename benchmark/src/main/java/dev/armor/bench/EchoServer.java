@@ -23,13 +23,15 @@ import java.nio.file.Path;
  *
  * <p>Usage: {@code EchoServer PORT [HOST|any] [PIDFILE]}. With {@code any} (the default) it binds the wildcard
  * address, as an unmodified server would; under Armor that bind is the service registration. It writes its pid
- * to PIDFILE after binding (so the benchmark can kill each new instance) and prints {@code READY}.
+ * to PIDFILE after binding (so the benchmark can kill each new instance) and prints {@code READY} with the times
+ * it entered {@code main} and bound.
  */
 public final class EchoServer {
 
   private EchoServer() {}
 
   public static void main(String[] args) throws IOException {
+    long mainAt = System.currentTimeMillis();
     int port = Integer.parseInt(args[0]);
     String host = args.length > 1 ? args[1] : "any";
     ServerSocket server = "any".equals(host) ? new ServerSocket(port, 1024)
@@ -41,7 +43,12 @@ public final class EchoServer {
       Files.move(tmp, pidFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
-    System.out.println("READY " + ((InetSocketAddress) server.getLocalSocketAddress()).getPort());
+    long boundAt = System.currentTimeMillis();
+    // Wall-clock milestones (ms since the epoch) for the recovery breakdown: main() entered, bind returned (under
+    // Armor: registered with the FTM). Not the process start: the JDK derives it from the boot time, which Linux
+    // gives in whole seconds.
+    System.out.println("READY " + ((InetSocketAddress) server.getLocalSocketAddress()).getPort() + " main=" + mainAt
+        + " bound=" + boundAt);
     System.out.flush();
     while (true) {
       Socket socket = server.accept();

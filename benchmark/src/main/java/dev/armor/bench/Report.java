@@ -92,6 +92,15 @@ final class Report {
         .append(" | ").append(number(value(Bench.ARMOR, "recovery.median_ms")))
         .append(" | ").append(number(value(Bench.ARMOR, "recovery.min_ms")))
         .append(" | ").append(number(value(Bench.ARMOR, "recovery.max_ms"))).append(" |\n");
+    md.append("\nWhere the time goes (ms, medians over the kills; wall-clock milestones the new server instance "
+        + "printed): kill to the new instance's `main` (detection, launch, JVM and shim start), `main` to `new ServerSocket` returned (includes registration with the FTM), bind "
+        + "returned to the client's first echo (re-attach, held bytes delivered, one round trip).\n\n");
+    md.append("| setup | kill to main | main to bound | bound to first echo |\n|---|---|---|---|\n");
+    md.append("| ").append(Bench.ARMOR);
+    for (String phase : List.of("to_main_ms", "bind_ms", "reattach_ms")) {
+      md.append(" | ").append(number(value(Bench.ARMOR, "recovery.phase." + phase)));
+    }
+    md.append(" |\n");
 
     md.append(String.format(Locale.ROOT, "%n## Idle connections: proxy memory per connection (KiB; %d idle "
         + "connections, both proxy processes summed)%n%n", counts.idle()));
