@@ -112,7 +112,14 @@ final class ArmorTestCluster implements AutoCloseable {
 
   /** {@code armor run --wait-for-service} on {@code node}; returns the Execution ARMOR id. */
   String launchServer(String node, List<String> command) {
-    List<String> args = new ArrayList<>(List.of("run", "--node", node, "--wait-for-service", "--"));
+    return launchServer(node, List.of(), command);
+  }
+
+  /** As {@link #launchServer(String, List)}, with more {@code armor run} options (e.g. {@code --recovery replay}). */
+  String launchServer(String node, List<String> runOptions, List<String> command) {
+    List<String> args = new ArrayList<>(List.of("run", "--node", node, "--wait-for-service"));
+    args.addAll(runOptions);
+    args.add("--");
     args.addAll(command);
     String out = armorOk(Duration.ofSeconds(90), args.toArray(String[]::new));
     return out.replaceFirst("(?s).*Execution ARMOR (\\S+) .*", "$1").trim();
@@ -135,6 +142,24 @@ final class ArmorTestCluster implements AutoCloseable {
       }
     }
     throw new AssertionError("no live process for " + armorId);
+  }
+
+  /**
+   * The live pid of a test server that prints {@code LISTENING pid=N}, read from its Armor log: cheaper than a
+   * status call when a test kills the same server many times.
+   */
+  long listeningPid(String armorId) throws IOException {
+    List<String> lines = Files.readAllLines(home.resolve("logs").resolve(armorId + ".log"));
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (lines.get(i).startsWith("LISTENING pid=")) {
+        long pid = Long.parseLong(lines.get(i).substring("LISTENING pid=".length()).trim());
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          return pid;
+        }
+        break;
+      }
+    }
+    throw new AssertionError("no live server for " + armorId + " yet");
   }
 
   /** The JVM options that wrap an app to {@code node}'s daemon, from {@code armor agent-opts}. */
