@@ -30,9 +30,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The demo: a local cluster (an FTM and two daemons on their own loopback addresses), the audio server under
- * Armor on node n1, the audio client wrapped to node n2, and the server killed with SIGKILL while the client
- * plays. Prints a timeline per kill: detection, server running again, client's stream resumed.
+ * The demo: a local cluster (an FTM and two daemons on their own loopback addresses), two audio servers under
+ * Armor on node n1, one per recovery policy (reconnect, replay), their clients wrapped to node n2, and both
+ * servers killed with SIGKILL while the clients play. Prints a timeline per kill: detection, server running
+ * again, client's stream resumed; and each client's verdict (with replay the song plays on without restarting).
  */
 @Command(name = "demo", description = "Run the audio streaming demo: kill the server repeatedly while a client plays.")
 final class DemoCommand implements Callable<Integer> {
@@ -55,7 +56,93 @@ final class DemoCommand implements Callable<Integer> {
   private final List<Process> started = new ArrayList<>();
 
   /** One kill and what followed, in epoch milliseconds. */
-  private record Row(int n, long pid, long killedAt, long detectedAt, long runningAgainAt, long resumedAt, long gapMillis) {}
+  private record Row(String policy, int n, long pid, long killedAt, long detectedAt, long runningAgainAt, long resumedAt,
+      long gapMillis) {}
+
+  /** One audio server under a recovery policy and its client. */
+  private final class Stream {
+    final String policy;
+    final int port;
+    final BlockingQueue<Map<String, String>> events = new LinkedBlockingQueue<>();
+    final List<String> summary = new ArrayList<>();
+    final List<Row> rows = new ArrayList<>();
+    String armorId;
+    String service;
+    Process audioClient;
+    Thread reader;
+    long killedPid;
+    long killedAt;
+
+    Stream(String policy, int port) {
+      this.policy = policy;
+      this.port = port;
+    }
+
+    void launchServer(FtmClient client, Path demoJar) throws InterruptedException {
+      ProcessLaunched server = client.stub(60).launch(LaunchRequest.newBuilder()
+          .setNode("n1")
+          .addAllCommand(List.of(Installation.java().toString(), "-cp", demoJar.toString(), "dev.armor.demo.audio.AudioServer",
+              "--port", "" + port))
+          .setWorkingDirectory(System.getProperty("user.dir"))
+          .setRecovery(RunCommand.recoveryPolicy(policy))
+          .build());
+      armorId = server.getArmorId();
+      service = awaitService(client, armorId, 0).getService();
+      say("audio server (" + policy + ") launched under " + armorId + " on n1 (pid " + server.getPid() + "), serving " + service);
+    }
+
+    void startClient(Path demoJar, String agent, ArmorHome home) throws java.io.IOException {
+      ProcessBuilder builder = new ProcessBuilder(Installation.java().toString(), "-cp", demoJar.toString(),
+          "dev.armor.demo.audio.AudioClient", "--host", service.substring(0, service.lastIndexOf(':')), "--port",
+          service.substring(service.lastIndexOf(':') + 1), "--events", "--verify",
+          "--out", home.root().resolve("demo-client-" + policy + ".wav").toString());
+      builder.environment().put("JAVA_TOOL_OPTIONS", agent);
+      builder.redirectErrorStream(true);
+      audioClient = builder.start();
+      started.add(audioClient);
+      reader = new Thread(() -> readClient(policy, audioClient, events, summary), "demo-client-reader-" + policy);
+      reader.setDaemon(true);
+      reader.start();
+      say("audio client (" + policy + ") started on n2 (pid " + audioClient.pid() + ")");
+    }
+
+    void kill(FtmClient client) {
+      killedPid = serverPid(client, armorId);
+      killedAt = System.currentTimeMillis();
+      ProcessHandle.of(killedPid).ifPresent(ProcessHandle::destroyForcibly);
+      say("SIGKILL to the " + policy + " audio server, pid " + killedPid);
+    }
+
+    void recordRecovery(FtmClient client, int n) throws InterruptedException {
+      Map<String, String> resumed = awaitEvent(events, "resumed", killedAt, Duration.ofSeconds(30));
+      ClusterStatus status = client.stub(10).status(StatusRequest.getDefaultInstance());
+      long pid = killedPid;
+      long detectedAt = status.getEventsList().stream()
+          .filter(e -> e.getKind() == ProcessEventKind.EXITED && e.getPid() == pid)
+          .mapToLong(ProcessEvent::getAtMillis).findFirst().orElse(-1);
+      ServiceEntry entry = awaitService(client, armorId, pid);
+      long resumedAt = resumed == null ? -1 : Long.parseLong(resumed.get("t"));
+      long gap = resumed == null ? -1 : Long.parseLong(resumed.getOrDefault("gap_ms", "-1"));
+      rows.add(new Row(policy, n, pid, killedAt, detectedAt, entry.getChangedAtMillis(), resumedAt, gap));
+      say(resumed == null ? "the " + policy + " client did not resume within 30 s"
+          : "the " + policy + " client's stream resumed after " + resumed.get("gap_ms") + " ms of silence");
+    }
+
+    void awaitFirstData() throws InterruptedException {
+      if (awaitEvent(events, "first-data", 0, Duration.ofSeconds(60)) == null) {
+        throw new ArmorCliException("the " + policy + " audio client received nothing within 60 s");
+      }
+    }
+
+    /** Stops the client (SIGTERM: it prints its SUMMARY) and says whether it played through without an error. */
+    boolean finish() throws InterruptedException {
+      audioClient.toHandle().destroy();
+      boolean ended = audioClient.waitFor(30, TimeUnit.SECONDS);
+      reader.join(5000);
+      boolean clean = summary.stream().anyMatch(line -> line.contains(" errors=0 ") && line.contains(" eof=false"));
+      return ended && clean && rows.stream().allMatch(r -> r.resumedAt() > 0);
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -72,60 +159,43 @@ final class DemoCommand implements Callable<Integer> {
       CompletableFuture<Long> n2 = daemon(home, "n2", "127.0.0.3", ftm);
       pids.add(n1.join());
       pids.add(n2.join());
-      ProcessLaunched server = client.stub(60).launch(LaunchRequest.newBuilder()
-          .setNode("n1")
-          .addAllCommand(List.of(Installation.java().toString(), "-cp", demoJar.toString(), "dev.armor.demo.audio.AudioServer",
-              "--port", "" + servicePort))
-          .setWorkingDirectory(System.getProperty("user.dir"))
-          .build());
-      say("audio server launched under " + server.getArmorId() + " on n1 (pid " + server.getPid() + ")");
-      String service = awaitService(client, server.getArmorId(), 0).getService();
-      say("audio server serves " + service);
       String agent = "-javaagent:" + Installation.shimJar() + "=socket="
           + client.stub(10).agentOptions(AgentOptionsRequest.newBuilder().setNode("n2").build()).getShimSocket() + ",node=n2";
-      long seconds = (kills + 1) * between.toSeconds() + 6;
-      ProcessBuilder clientProcess = new ProcessBuilder(Installation.java().toString(), "-cp", demoJar.toString(),
-          "dev.armor.demo.audio.AudioClient", "--host", service.substring(0, service.lastIndexOf(':')), "--port",
-          service.substring(service.lastIndexOf(':') + 1), "--events", "--seconds", "" + seconds,
-          "--out", home.root().resolve("demo-client.wav").toString());
-      clientProcess.environment().put("JAVA_TOOL_OPTIONS", agent);
-      clientProcess.redirectErrorStream(true);
-      Process audioClient = clientProcess.start();
-      started.add(audioClient);
-      BlockingQueue<Map<String, String>> events = new LinkedBlockingQueue<>();
-      List<String> summary = new ArrayList<>();
-      Thread reader = new Thread(() -> readClient(audioClient, events, summary), "demo-client-reader");
-      reader.setDaemon(true);
-      reader.start();
-      say("audio client started on n2 (pid " + audioClient.pid() + "), wrapped with: JAVA_TOOL_OPTIONS=\"" + agent + "\"");
-
-      List<Row> rows = new ArrayList<>();
+      List<Stream> streams = List.of(new Stream("reconnect", servicePort), new Stream("replay", servicePort + 1));
+      for (Stream stream : streams) {
+        stream.launchServer(client, demoJar);
+      }
+      for (Stream stream : streams) {
+        stream.startClient(demoJar, agent, home);
+      }
+      for (Stream stream : streams) {
+        stream.awaitFirstData();
+      }
+      say("wrapped the clients with: JAVA_TOOL_OPTIONS=\"" + agent + "\"");
       for (int n = 1; n <= kills; n++) {
         Thread.sleep(between.toMillis()); // let the music play between kills: this is the demo's pacing
-        long pid = serverPid(client, server.getArmorId());
-        long killedAt = System.currentTimeMillis();
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        say("kill " + n + ": SIGKILL to the audio server, pid " + pid);
-        Map<String, String> resumed = awaitEvent(events, "resumed", killedAt, Duration.ofSeconds(30));
-        ClusterStatus status = client.stub(10).status(StatusRequest.getDefaultInstance());
-        long detectedAt = status.getEventsList().stream()
-            .filter(e -> e.getKind() == ProcessEventKind.EXITED && e.getPid() == pid)
-            .mapToLong(ProcessEvent::getAtMillis).findFirst().orElse(-1);
-        ServiceEntry entry = awaitService(client, server.getArmorId(), pid);
-        long resumedAt = resumed == null ? -1 : Long.parseLong(resumed.get("t"));
-        long gap = resumed == null ? -1 : Long.parseLong(resumed.getOrDefault("gap_ms", "-1"));
-        rows.add(new Row(n, pid, killedAt, detectedAt, entry.getChangedAtMillis(), resumedAt, gap));
-        say(resumed == null ? "the client did not resume within 30 s" : "the client's stream resumed");
+        for (Stream stream : streams) {
+          stream.kill(client);
+        }
+        for (Stream stream : streams) {
+          stream.recordRecovery(client, n);
+        }
       }
-      boolean ended = audioClient.waitFor(seconds + 30, TimeUnit.SECONDS);
-      reader.join(2000);
-      printTimeline(rows);
-      summary.forEach(line -> System.out.println("client: " + line));
-      int exit = ended ? audioClient.exitValue() : -1;
-      boolean ok = exit == 0 && rows.stream().allMatch(r -> r.resumedAt() > 0);
+      boolean ok = true;
+      for (Stream stream : streams) {
+        ok &= stream.finish();
+      }
+      printTimeline(streams);
+      for (Stream stream : streams) {
+        stream.summary.forEach(line -> System.out.println(stream.policy + " client: " + line));
+      }
+      Stream replay = streams.get(1);
+      ok &= replay.summary.stream().anyMatch(line -> line.contains(" mismatches=0"));
       System.out.println(ok
-          ? "The client was never restarted and saw no error: its one connection lived through " + kills + " server kills."
-          : "The demo FAILED: client exit " + exit + "; see the logs in " + home.logs());
+          ? "Both clients were never restarted and saw no error: each one connection lived through " + kills
+              + " server kills. With reconnect the song started over after each kill (mismatches above); with replay"
+              + " it played on where it was (mismatches=0)."
+          : "The demo FAILED; see the logs in " + home.logs());
       return ok ? 0 : 1;
     } finally {
       for (Process p : started) {
@@ -170,7 +240,8 @@ final class DemoCommand implements Callable<Integer> {
     throw new ArmorCliException("the audio server of " + armorId + " is not running");
   }
 
-  private static void readClient(Process process, BlockingQueue<Map<String, String>> events, List<String> summary) {
+  private static void readClient(String policy, Process process, BlockingQueue<Map<String, String>> events,
+      List<String> summary) {
     try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
@@ -185,7 +256,9 @@ final class DemoCommand implements Callable<Integer> {
             }
           }
           events.add(event);
-          System.out.println("  client | " + line);
+          if (List.of("connected", "first-data", "error", "eof").contains(event.get("event"))) {
+            System.out.println("  " + policy + " client | " + line);
+          }
         } else if (line.startsWith("SUMMARY")) {
           summary.add(line);
         }
@@ -210,14 +283,16 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static void printTimeline(List<Row> rows) {
+  private static void printTimeline(List<Stream> streams) {
     System.out.println();
-    System.out.println("Timeline (milliseconds after each SIGKILL; FTM, daemons, server and client on one machine, unpinned):");
-    System.out.println("| kill | server pid | crash detected | server running again | client's first byte after | client's longest silence |");
-    System.out.println("|---:|---:|---:|---:|---:|---:|");
-    for (Row r : rows) {
-      System.out.printf("| %d | %d | %s | %s | %s | %s |%n", r.n(), r.pid(), since(r.killedAt(), r.detectedAt()),
-          since(r.killedAt(), r.runningAgainAt()), since(r.killedAt(), r.resumedAt()), r.gapMillis() < 0 ? "?" : r.gapMillis() + " ms");
+    System.out.println("Timeline (milliseconds after each SIGKILL; FTM, daemons, servers and clients on one machine, unpinned):");
+    System.out.println("| policy | kill | server pid | crash detected | server running again | client's first byte after | client's longest silence |");
+    System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+    for (Stream stream : streams) {
+      for (Row r : stream.rows) {
+        System.out.printf("| %s | %d | %d | %s | %s | %s | %s |%n", r.policy(), r.n(), r.pid(), since(r.killedAt(), r.detectedAt()),
+            since(r.killedAt(), r.runningAgainAt()), since(r.killedAt(), r.resumedAt()), r.gapMillis() < 0 ? "?" : r.gapMillis() + " ms");
+      }
     }
     System.out.println();
   }

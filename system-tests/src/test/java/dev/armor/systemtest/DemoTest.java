@@ -21,11 +21,17 @@ class DemoTest {
         "--interval", "3s", "--ftm-port", "7803", "--cluster-port", "25803", "--service-port", "7401");
     assertThat(demo.exit()).as("demo output:%n%s", demo.out()).isZero();
     assertThat(demo.out())
-        .contains("| kill | server pid | crash detected | server running again | client's first byte after |")
-        .containsPattern("\\| 1 \\| \\d+ \\| \\+\\d+ ms \\| \\+\\d+ ms \\| \\+\\d+ ms \\|")
-        .containsPattern("\\| 2 \\| \\d+ \\| \\+\\d+ ms \\| \\+\\d+ ms \\| \\+\\d+ ms \\|")
-        .contains("errors=0 eof=false")
-        .contains("its one connection lived through 2 server kills");
+        .contains("| policy | kill | server pid | crash detected | server running again | client's first byte after |");
+    for (String policy : new String[] {"reconnect", "replay"}) {
+      for (int kill = 1; kill <= 2; kill++) {
+        assertThat(demo.out()).as("%s, kill %d", policy, kill)
+            .containsPattern("\\| " + policy + " \\| " + kill + " \\| \\d+ \\| \\+\\d+ ms \\| \\+\\d+ ms \\| \\+\\d+ ms \\|");
+      }
+      assertThat(demo.out()).containsPattern(policy + " client: SUMMARY .*errors=0 eof=false");
+    }
+    assertThat(demo.out())
+        .containsPattern("replay client: SUMMARY .* mismatches=0")
+        .contains("each one connection lived through 2 server kills");
     assertThat(ArmorTestCluster.armor(home, null, Duration.ofSeconds(60), "stop").out())
         .as("the demo stopped its own cluster").contains("nothing to stop");
   }
