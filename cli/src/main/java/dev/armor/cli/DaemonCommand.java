@@ -3,6 +3,7 @@ package dev.armor.cli;
 import dev.armor.daemon.DaemonNode;
 import dev.armor.daemon.DaemonSettings;
 import dev.armor.ftm.ClusterNodeConfig;
+import dev.armor.relay.RelayConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,18 +30,46 @@ final class DaemonCommand implements Callable<Integer> {
   @Option(names = "--ftm-capable", description = "This node may also host the FTM.")
   boolean ftmCapable;
 
+  @Option(names = "--hold-timeout", defaultValue = "60s",
+      description = "How long a client's connection is held open while its service recovers (default: ${DEFAULT-VALUE}).")
+  String holdTimeout;
+
+  @Option(names = "--replay-log", defaultValue = "8MiB",
+      description = "Per connection of a replay service, how much of the client's stream is kept (default: ${DEFAULT-VALUE}).")
+  String replayLog;
+
+  @Option(names = "--replay-overflow", defaultValue = "reconnect",
+      description = "What a connection past --replay-log gets at its next recovery: reconnect or reset (default: ${DEFAULT-VALUE}).")
+  String replayOverflow;
+
   @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
   boolean detach;
 
+  /** The data-plane options, validated here so a bad value fails before the daemon starts. */
+  DaemonSettings.DataPlane dataPlane() {
+    RelayConfig.ReplayOverflow overflow = switch (replayOverflow) {
+      case "reconnect" -> RelayConfig.ReplayOverflow.RECONNECT;
+      case "reset" -> RelayConfig.ReplayOverflow.RESET;
+      default -> throw new IllegalArgumentException("--replay-overflow must be reconnect or reset, but was '" + replayOverflow + "'");
+    };
+    long bytes = Sizes.parse("--replay-log", replayLog);
+    if (bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("--replay-log must be at most 2GiB, but was " + replayLog);
+    }
+    return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow);
+  }
+
   @Override
   public Integer call() throws Exception {
+    DaemonSettings.DataPlane dataPlane = dataPlane();
     ArmorHome home = ArmorHome.resolve();
     FtmAddress ftm = new FtmAddress();
     ftm.ftm = join;
     String name = "daemon-" + node;
     if (detach) {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
-          "--cluster-port", "" + clusterPort));
+          "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
+          "--replay-overflow", replayOverflow));
       if (ftmCapable) {
         args.add("--ftm-capable");
       }
@@ -49,7 +78,7 @@ final class DaemonCommand implements Callable<Integer> {
       return 0;
     }
     DaemonSettings settings = new DaemonSettings(node, host, clusterPort, ftm.target(), home.root(),
-        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5));
+        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane);
     DaemonNode daemon = DaemonNode.start(settings);
     home.writePid(name);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));

@@ -21,7 +21,6 @@ import dev.armor.ftm.ClusterNodeConfig;
 import dev.armor.ftm.Ftm;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.Relay;
-import dev.armor.relay.RelayConfig;
 import dev.armor.relay.RelayListener;
 import dev.armor.relay.Relays;
 import dev.armor.relay.ServiceAddress;
@@ -93,7 +92,8 @@ public final class DaemonNode implements AutoCloseable {
     DaemonRouter router = new DaemonRouter(ftm);
     String gatewayId = ArmorIds.daemon(settings.node());
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
-    Relay relay = Relays.start(RelayConfig.defaults(settings.node(), settings.host()), new RelayEvents(gatewayId, gatewayRef));
+    Relay relay = Relays.start(settings.dataPlane().relayConfig(settings.node(), settings.host()),
+        new RelayEvents(gatewayId, gatewayRef));
     Cache<String, ServiceLocation> locations =
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
     ShimEndpoint[] endpoint = new ShimEndpoint[1];

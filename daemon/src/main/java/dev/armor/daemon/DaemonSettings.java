@@ -1,5 +1,6 @@
 package dev.armor.daemon;
 
+import dev.armor.relay.RelayConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -15,6 +16,7 @@ import java.time.Duration;
  * @param shimJar the socket shim agent jar injected into protected JVMs
  * @param ftmCapable also host the FTM singleton when this node is the oldest FTM-capable one
  * @param requestTimeout how long a request to the FTM may take
+ * @param dataPlane the operator's settings for the relay: hold timeout, replay-log bound and overflow
  */
 public record DaemonSettings(
     String node,
@@ -24,7 +26,26 @@ public record DaemonSettings(
     Path home,
     Path shimJar,
     boolean ftmCapable,
-    Duration requestTimeout) {
+    Duration requestTimeout,
+    DataPlane dataPlane) {
+
+  /**
+   * The data-plane settings an operator may change.
+   *
+   * @param holdTimeout how long a client's connection is held open while its service recovers, before a reset
+   * @param replayLogBytes per connection of a replay service, how much of the client's stream is kept for replay
+   * @param replayOverflow what a connection past that bound gets at its next recovery: reconnect or reset
+   */
+  public record DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow) {
+    public static final DataPlane DEFAULTS = new DataPlane(RelayConfig.DEFAULT_HOLD_TIMEOUT,
+        RelayConfig.DEFAULT_REPLAY_LOG_BYTES, RelayConfig.DEFAULT_REPLAY_OVERFLOW);
+
+    /** The relay's configuration for this node, validated by {@link RelayConfig}. */
+    public RelayConfig relayConfig(String node, String host) {
+      return RelayConfig.defaults(node, host).withHoldTimeout(holdTimeout).withReplayLogBytes(replayLogBytes)
+          .withReplayOverflow(replayOverflow);
+    }
+  }
 
   public DaemonSettings {
     if (node == null || !node.matches("[A-Za-z0-9_.-]{1,64}")) {
