@@ -6,6 +6,7 @@ import dev.armor.elements.ElementContext;
 import dev.armor.elements.Ops;
 import dev.armor.elements.ReplyHandle;
 import dev.armor.elements.wire.AppListening;
+import dev.armor.elements.wire.AppUnlistened;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.RegisterServiceResult;
@@ -60,7 +61,7 @@ final class AppCommServer implements Element {
 
   @Override
   public Set<String> subscriptions() {
-    return Set.of(Ops.APP_LISTENING, Ops.APP_REGISTERED, Ops.SESSION_CLOSED);
+    return Set.of(Ops.APP_LISTENING, Ops.APP_REGISTERED, Ops.SESSION_CLOSED, Ops.APP_UNLISTENED);
   }
 
   @Override
@@ -69,6 +70,7 @@ final class AppCommServer implements Element {
       case Ops.APP_LISTENING -> listening(Ops.argument(operation, AppListening.class), context);
       case Ops.APP_REGISTERED -> registered(Ops.argument(operation, RegistrationOutcome.class), context);
       case Ops.SESSION_CLOSED -> sessionClosed(Ops.argument(operation, SessionClosed.class), context);
+      case Ops.APP_UNLISTENED -> unlistened(Ops.argument(operation, AppUnlistened.class), context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
@@ -149,19 +151,37 @@ final class AppCommServer implements Element {
         continue;
       }
       String service = entry.getKey();
-      services.remove(service);
-      relay.withdrawLocalService(ServiceAddress.parse(service));
+      withdraw(service);
       if (ArmorIds.isDaemon(local.armorId())) {
         context.log().info("daemon {}: pid {} serving {} ended; it was started by hand, so nobody restarts it: unregistering",
             node, closed.getPid(), service);
-        context.send(ArmorIds.FTM, Ops.UNREGISTER_SERVICE,
-            UnregisterService.newBuilder().setService(service).setArmorId(local.armorId())
-                .setReason("pid " + closed.getPid() + " ended and was not launched by Armor").build());
+        unregister(service, local, "pid " + closed.getPid() + " ended and was not launched by Armor", context);
       } else {
         context.log().info("daemon {}: pid {} serving {} is gone; its Execution ARMOR {} restarts it",
             node, closed.getPid(), service, local.armorId());
       }
     }
+  }
+
+  /** A live app closed its listener: the service is no longer served, whoever launched the app. */
+  private void unlistened(AppUnlistened closed, ElementContext context) {
+    LocalService local = services.get(closed.getService());
+    if (local == null || local.pid() != closed.getPid()) {
+      return;
+    }
+    withdraw(closed.getService());
+    context.log().info("daemon {}: pid {} closed its listener for {}: unregistering", node, closed.getPid(), closed.getService());
+    unregister(closed.getService(), local, "pid " + closed.getPid() + " closed its listener", context);
+  }
+
+  private void withdraw(String service) {
+    services.remove(service);
+    relay.withdrawLocalService(ServiceAddress.parse(service));
+  }
+
+  private static void unregister(String service, LocalService local, String reason, ElementContext context) {
+    context.send(ArmorIds.FTM, Ops.UNREGISTER_SERVICE,
+        UnregisterService.newBuilder().setService(service).setArmorId(local.armorId()).setReason(reason).build());
   }
 
   private static String key(String service, long pid) {

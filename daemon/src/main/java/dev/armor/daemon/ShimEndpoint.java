@@ -6,6 +6,7 @@ import dev.armor.elements.ArmorIds;
 import dev.armor.elements.Armors;
 import dev.armor.elements.Ops;
 import dev.armor.elements.wire.AppListening;
+import dev.armor.elements.wire.AppUnlistened;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.ClientInterest;
 import dev.armor.elements.wire.LookupService;
@@ -155,7 +156,10 @@ final class ShimEndpoint implements ShimRequestHandler {
 
   @Override
   public void unlistened(ShimSession session, InetSocketAddress requested) {
-    log.debug("pid {} closed its listener for {}", session.pid(), serviceAddress(requested));
+    gateway.tell(new ArmorActor.Deliver(
+        Armors.message(gatewayId, gatewayId, Ops.APP_UNLISTENED,
+            AppUnlistened.newBuilder().setPid(session.pid()).setService(serviceAddress(requested)).build()),
+        null));
   }
 
   @Override

@@ -4,6 +4,7 @@ import static dev.armor.systemtest.ArmorTestCluster.appCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.armor.systemtest.ArmorTestCluster.CliResult;
+import dev.armor.systemtest.apps.BindAndClose;
 import dev.armor.systemtest.apps.LineClient;
 import dev.armor.systemtest.apps.LineEchoServer;
 import java.time.Duration;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Bad input gets a clear error and loses nothing: the app sees the exception type the JDK would throw, with a
- * message saying what Armor found; the CLI says what is wrong in one line.
+ * message saying what Armor found; the CLI says what is wrong in one line. And nothing stale is left behind.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BadInputTest {
@@ -58,6 +59,15 @@ class BadInputTest {
     AppProcess client = cluster.startApp("n1", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.0.2", "7201", "2");
     client.awaitLine(line -> line.startsWith("DONE"), Duration.ofSeconds(30));
     assertThat(client.lines(l -> l.startsWith("ECHO"))).isNotEmpty();
+  }
+
+  @Test
+  void aListenerTheAppCloses_isUnregistered() throws Exception {
+    AppProcess app = cluster.startApp("n1", ArmorTestCluster.JDK17, BindAndClose.class.getName(), "7202");
+    app.awaitLine(line -> line.equals("CLOSED"), Duration.ofSeconds(30));
+    org.awaitility.Awaitility.await("127.0.0.2:7202 leaves APP_SERVER_DB").atMost(Duration.ofSeconds(30))
+        .until(() -> cluster.status().getServicesList().stream().noneMatch(s -> s.getService().equals("127.0.0.2:7202")));
+    assertThat(app.process().isAlive()).as("the app itself lives on").isTrue();
   }
 
   @Test
