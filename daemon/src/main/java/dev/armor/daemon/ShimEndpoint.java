@@ -24,7 +24,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -52,7 +51,6 @@ final class ShimEndpoint implements ShimRequestHandler {
   private final Relay relay;
   private final Cache<String, ServiceLocation> locations;
   private final Map<Long, ShimSession> sessions = new ConcurrentHashMap<>();
-  private final Set<String> interests = ConcurrentHashMap.newKeySet();
   private final String gatewayId;
   private final Map<String, RecoveryPolicy> recoveryPolicies;
 
@@ -97,7 +95,8 @@ final class ShimEndpoint implements ShimRequestHandler {
     }
     String service = ServiceAddress.of(destination).toString();
     ServiceLocation location = locations.getIfPresent(service);
-    if (location == null) {
+    boolean looked = location == null;
+    if (looked) {
       try {
         location = lookup(service);
       } catch (Exception e) {
@@ -113,7 +112,9 @@ final class ShimEndpoint implements ShimRequestHandler {
     }
     ServiceAddress address = ServiceAddress.parse(service);
     int port = relay.openServiceListener(address);
-    if (interests.add(service)) {
+    if (looked) {
+      // Fresh from the FTM (first use, or the cached entry was dropped): tell the relay where the service is, and
+      // the FTM that this node has clients of it, so it is told of the service's recoveries. Both are idempotent.
       if (location.getEntry().getState() == ServiceState.UP && !location.getDataHost().isEmpty()) {
         relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()),
             AppCommClient.relayPolicy(location.getEntry().getRecovery()));
