@@ -37,9 +37,9 @@ public final class Bench {
 
   /** Counts for one mode: smoke is brief, full is the real measurement (at most 10 minutes on 2 cores). */
   record Counts(int warmup, int iterations, int connects, long bulkMillis, int binds, int bindWarmup, int kills,
-      int idle) {
-    static final Counts FULL = new Counts(10_000, 50_000, 200, 3_000, 50, 5, 5, 1_000);
-    static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1, 20);
+      int idle, int scale, int audioStreams, long audioMillis) {
+    static final Counts FULL = new Counts(10_000, 50_000, 200, 3_000, 50, 5, 5, 1_000, 10_000, 1_000, 20_000);
+    static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1, 20, 50, 20, 1_000);
   }
 
   record Options(boolean smoke, Path out, Path markdown, int ftmPort, int clusterPort, int basePort, Path root) {
@@ -118,6 +118,7 @@ public final class Bench {
       server.awaitLine("READY", Duration.ofSeconds(30));
       measure(DIRECT, Map.of(), "127.0.0.1", serverPort);
       binds(DIRECT, Map.of());
+      audio(DIRECT, Map.of(), "127.0.0.1", serverPort);
       try (Child far = startJava("relay-b", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1", "" + (base + 2),
               "127.0.0.1", "" + serverPort);
           Child near = startJava("relay-a", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1", "" + (base + 1),
@@ -125,7 +126,8 @@ public final class Bench {
         far.awaitLine("READY", Duration.ofSeconds(30));
         near.awaitLine("READY", Duration.ofSeconds(30));
         measure(RELAY, Map.of(), "127.0.0.1", base + 1);
-        idle(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()));
+        idle(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()), "idle.",
+            counts.idle(), 1, 'E');
       }
       String socat = which("socat");
       if (socat == null) {
@@ -172,7 +174,9 @@ public final class Bench {
       cluster.ok(Duration.ofSeconds(120), run.toArray(String[]::new));
       Map<String, String> client = Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n2"));
       measure(ARMOR, client, "127.0.0.2", servicePort);
-      idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home));
+      idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home), "idle.", counts.idle(), 1, 'E');
+      idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home), "scale.", counts.scale(), 4, 'I');
+      audio(ARMOR, client, "127.0.0.2", servicePort);
       binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n1")));
       recovery(client, servicePort, pidFile);
       recoveryPhases(home.resolve("logs"));
@@ -206,9 +210,9 @@ public final class Bench {
    * {@code GC.heap_info}) and resident set size, both summed over the two proxy processes, before and while the
    * client holds {@code idle} connections, divided by their number. Direct buffers show in RSS only.
    */
-  private void idle(String setup, Map<String, String> env, String host, int port, List<Long> proxies)
-      throws Exception {
-    log("idle connections " + setup + ": " + counts.idle() + ", proxies' pids " + proxies);
+  private void idle(String setup, Map<String, String> env, String host, int port, List<Long> proxies, String prefix,
+      int count, int threads, char mode) throws Exception {
+    log(prefix.replace(".", "") + " connections " + setup + ": " + count + ", proxies' pids " + proxies);
     long heapBefore = 0;
     long rssBefore = 0;
     for (long pid : proxies) {
@@ -217,18 +221,49 @@ public final class Bench {
     }
     long heapAfter = 0;
     long rssAfter = 0;
-    try (Child client = startJava("idle-" + setup, env, "dev.armor.bench.BenchClient", "idle", host, "" + port,
-        "" + counts.idle())) {
-      client.awaitLine("READY", Duration.ofMinutes(3));
+    int reached;
+    try (Child client = startJava(prefix + "client-" + setup, env, "dev.armor.bench.BenchClient", "idle", host,
+        "" + port, "" + count, "" + threads, "" + mode)) {
+      String ready = client.awaitLine("READY", Duration.ofMinutes(5));
+      reached = Integer.parseInt(ready.split(" ")[1]);
+      if (reached < count) {
+        log("  reached " + reached + " of " + count + " connections: " + ready);
+      }
+      if (reached == 0) {
+        throw new IOException(setup + ": no idle connection opened: " + ready);
+      }
       for (long pid : proxies) {
         heapAfter += heapUsedKib(pid);
         rssAfter += rssKib(pid);
       }
+      log(String.format("  %d connections: heap %d -> %d KiB, RSS %d -> %d KiB", reached, heapBefore, heapAfter,
+          rssBefore, rssAfter));
     }
     Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
-    figures.put("idle.heap_per_conn_kib", (heapAfter - heapBefore) / (double) counts.idle());
-    figures.put("idle.rss_per_conn_kib", (rssAfter - rssBefore) / (double) counts.idle());
-    figures.put("idle.connections", (double) counts.idle());
+    figures.put(prefix + "heap_per_conn_kib", (heapAfter - heapBefore) / (double) reached);
+    figures.put(prefix + "rss_per_conn_kib", (rssAfter - rssBefore) / (double) reached);
+    figures.put(prefix + "connections", (double) reached);
+  }
+
+  /** {@code audioStreams} audio-rate streams for {@code audioMillis}: underruns of a 200 ms playback buffer. */
+  private void audio(String setup, Map<String, String> env, String host, int port) throws Exception {
+    log("audio streams " + setup + ": " + counts.audioStreams() + " for " + counts.audioMillis() + " ms");
+    try (Child client = startJava("audio-" + setup, env, "dev.armor.bench.BenchClient", "audio", host, "" + port,
+        "" + counts.audioStreams(), "" + counts.audioMillis())) {
+      Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
+      while (true) {
+        String line = client.nextLine(Duration.ofMinutes(5));
+        if (line.equals("DONE")) {
+          break;
+        }
+        if (line.startsWith("R ")) {
+          String[] parts = line.split(" ");
+          figures.put(parts[1], Double.parseDouble(parts[2]));
+        }
+      }
+      log("  " + figures.get("audio.underruns") + " underrun(s), worst stream " + figures.get(
+          "audio.worst_stream_underruns"));
+    }
   }
 
   private long heapUsedKib(long pid) throws Exception {

@@ -44,7 +44,13 @@ public final class BenchClient {
       return;
     }
     if ("idle".equals(args[0])) {
-      idle(target, Integer.parseInt(args[3]));
+      idle(target, Integer.parseInt(args[3]), args.length > 4 ? Integer.parseInt(args[4]) : 1,
+          args.length > 5 ? args[5].charAt(0) : 'E');
+      return;
+    }
+    if ("audio".equals(args[0])) {
+      audio(target, Integer.parseInt(args[3]), Long.parseLong(args[4]));
+      System.out.println("DONE");
       return;
     }
     int warmup = Integer.parseInt(args[3]);
@@ -223,19 +229,40 @@ public final class BenchClient {
     }
   }
 
-  /** Opens {@code count} connections, proves each with one echoed byte, then keeps them idle until stdin ends. */
-  static void idle(InetSocketAddress target, int count) throws IOException {
-    List<Socket> sockets = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      Socket socket = open(target, 'E');
-      socket.setSoTimeout(30_000);
-      socket.getOutputStream().write('i');
-      if (socket.getInputStream().read() != 'i') {
-        throw new IOException("idle connection " + i + ": no echo");
-      }
-      sockets.add(socket);
+  /**
+   * Opens {@code count} connections from {@code threads} threads (first byte {@code mode}), proves each with one
+   * echoed byte, then keeps them idle until stdin ends. If opening fails part-way (file descriptors, say), it
+   * keeps what it reached: {@code READY n} says how many, followed by the first error.
+   */
+  static void idle(InetSocketAddress target, int count, int threads, char mode) throws Exception {
+    List<Socket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    List<Thread> openers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      Thread opener = new Thread(() -> {
+        while (failure.get() == null && next.getAndIncrement() < count) {
+          try {
+            Socket socket = open(target, mode);
+            sockets.add(socket);
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write('i');
+            if (socket.getInputStream().read() != 'i') {
+              throw new IOException("idle connection " + sockets.size() + ": no echo");
+            }
+          } catch (IOException | RuntimeException e) {
+            failure.compareAndSet(null, e);
+          }
+        }
+      }, "opener-" + t);
+      opener.start();
+      openers.add(opener);
     }
-    System.out.println("READY " + sockets.size());
+    for (Thread opener : openers) {
+      opener.join();
+    }
+    Throwable error = failure.get();
+    System.out.println("READY " + sockets.size() + (error == null ? "" : " first error: " + error));
     System.out.flush();
     while (System.in.read() >= 0) {
       // hold the connections until the orchestrator closes our stdin
@@ -243,6 +270,166 @@ public final class BenchClient {
     for (Socket socket : sockets) {
       socket.close();
     }
+  }
+
+  /** One audio stream's playback, as a player with a {@link #PLAYBACK_BUFFER_MS} ms buffer would see it. */
+  static final class Stream {
+    static final double BYTES_PER_NS = EchoServer.AUDIO_CHUNK / (EchoServer.AUDIO_PERIOD_MS * 1e6);
+    static final long PLAYBACK_BUFFER_NS = PLAYBACK_BUFFER_MS * 1_000_000L;
+    long received;
+    long playStart = Long.MIN_VALUE; // playback position 0 is played at this time; then BYTES_PER_NS
+    long lastArrival;
+    long maxGapNs;
+    int underruns;
+    int underrunsSteady;
+    boolean ended;
+
+    /** The bytes playback has consumed by {@code now}; more than received means the buffer ran dry. */
+    double played(long now) {
+      return playStart == Long.MIN_VALUE || now < playStart ? 0 : (now - playStart) * BYTES_PER_NS;
+    }
+
+    /** Bytes arrived at {@code now}: was the buffer dry before they came? Then re-buffer 200 ms. */
+    void arrived(long now, int bytes, boolean steady) {
+      if (playStart == Long.MIN_VALUE) {
+        playStart = now + PLAYBACK_BUFFER_NS; // playback starts once 200 ms are buffered
+      } else {
+        maxGapNs = Math.max(maxGapNs, now - lastArrival);
+        check(now, steady);
+      }
+      lastArrival = now;
+      received += bytes;
+    }
+
+    void check(long now, boolean steady) {
+      if (played(now) > received) {
+        underruns++;
+        if (steady) {
+          underrunsSteady++;
+        }
+        // Re-buffer: what was received plays again from 200 ms from now.
+        playStart = now + PLAYBACK_BUFFER_NS - (long) (received / BYTES_PER_NS);
+      }
+    }
+  }
+
+  static final int PLAYBACK_BUFFER_MS = 200;
+
+  /**
+   * {@code count} audio streams ({@link EchoServer}'s {@code 'A'}: 400 bytes every 50 ms each), opened by two
+   * threads and all read by one selector thread, for {@code millis} after the last one was open. Each stream is
+   * played as with a 200 ms buffer: playback starts 200 ms after its first bytes and consumes 8 bytes per ms; a
+   * stream whose bytes had all been played when the next ones arrived ran dry (an underrun) and re-buffers
+   * 200 ms. Counts underruns over the whole run and over the steady part (after every stream was open).
+   */
+  static void audio(InetSocketAddress target, int count, long millis) throws Exception {
+    java.nio.channels.Selector selector = java.nio.channels.Selector.open();
+    java.util.concurrent.ConcurrentLinkedQueue<java.nio.channels.SocketChannel> opened =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.CountDownLatch allOpen = new java.util.concurrent.CountDownLatch(2);
+    for (int t = 0; t < 2; t++) {
+      Thread opener = new Thread(() -> {
+        try {
+          while (next.getAndIncrement() < count) {
+            java.nio.channels.SocketChannel channel = java.nio.channels.SocketChannel.open();
+            channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+            channel.connect(target);
+            channel.write(ByteBuffer.wrap(new byte[] {'A'}));
+            channel.configureBlocking(false);
+            opened.add(channel);
+            selector.wakeup();
+          }
+        } catch (IOException | RuntimeException e) {
+          failure.compareAndSet(null, e);
+        } finally {
+          allOpen.countDown();
+          selector.wakeup();
+        }
+      }, "opener-" + t);
+      opener.setDaemon(true);
+      opener.start();
+    }
+    List<Stream> streams = new ArrayList<>();
+    List<java.nio.channels.SocketChannel> channels = new ArrayList<>();
+    ByteBuffer buffer = ByteBuffer.allocateDirect(64 * 1024);
+    long openedAt = Long.MAX_VALUE;
+    long end = Long.MAX_VALUE;
+    long t0 = System.nanoTime();
+    while (true) {
+      long now = System.nanoTime();
+      if (openedAt == Long.MAX_VALUE && allOpen.getCount() == 0 && opened.isEmpty()) {
+        openedAt = now;
+        end = now + millis * 1_000_000;
+        if (failure.get() != null) {
+          System.err.println("audio: opened " + channels.size() + " of " + count + ": " + failure.get());
+        }
+      }
+      if (now >= end) {
+        break;
+      }
+      java.nio.channels.SocketChannel fresh;
+      while ((fresh = opened.poll()) != null) {
+        Stream stream = new Stream();
+        fresh.register(selector, java.nio.channels.SelectionKey.OP_READ, stream);
+        streams.add(stream);
+        channels.add(fresh);
+      }
+      selector.select(Math.max(1, Math.min(100, (end - now) / 1_000_000)));
+      now = System.nanoTime();
+      boolean steady = now >= openedAt;
+      for (java.nio.channels.SelectionKey key : selector.selectedKeys()) {
+        Stream stream = (Stream) key.attachment();
+        java.nio.channels.SocketChannel channel = (java.nio.channels.SocketChannel) key.channel();
+        int total = 0;
+        int n;
+        while ((n = channel.read(buffer.clear())) > 0) {
+          total += n;
+        }
+        if (total > 0) {
+          stream.arrived(now, total, steady);
+        }
+        if (n < 0) {
+          stream.ended = true;
+          key.cancel();
+        }
+      }
+      selector.selectedKeys().clear();
+    }
+    long now = System.nanoTime();
+    long bytes = 0;
+    long maxGap = 0;
+    int total = 0;
+    int steadyTotal = 0;
+    int worst = 0;
+    int withUnderrun = 0;
+    int ended = 0;
+    for (Stream stream : streams) {
+      if (!stream.ended) {
+        stream.check(now, true); // ran dry at the end, nothing arrived since
+      }
+      bytes += stream.received;
+      maxGap = Math.max(maxGap, stream.maxGapNs);
+      total += stream.underruns;
+      steadyTotal += stream.underrunsSteady;
+      worst = Math.max(worst, stream.underruns);
+      withUnderrun += stream.underruns > 0 ? 1 : 0;
+      ended += stream.ended ? 1 : 0;
+    }
+    for (java.nio.channels.SocketChannel channel : channels) {
+      channel.close();
+    }
+    emit("audio.streams", streams.size());
+    emit("audio.open_s", (openedAt - t0) / 1e9);
+    emit("audio.steady_s", (now - openedAt) / 1e9);
+    emit("audio.underruns", total);
+    emit("audio.underruns_steady", steadyTotal);
+    emit("audio.streams_with_underrun", withUnderrun);
+    emit("audio.worst_stream_underruns", worst);
+    emit("audio.max_gap_ms", maxGap / 1e6);
+    emit("audio.ended_early", ended);
+    emit("audio.mbytes", bytes / 1e6);
   }
 
   private static void readKills(long[] killedAt) {

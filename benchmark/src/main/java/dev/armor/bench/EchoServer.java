@@ -11,6 +11,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The benchmark's server: plain blocking sockets, one thread per connection, knows nothing of Armor.
@@ -19,7 +22,9 @@ import java.nio.file.Path;
  * every byte, the {@code 'R'} included (the recovery client's messages each start with {@code 'R'}, so a new
  * server instance, which sees a re-attached connection afresh, still picks the right mode from the first held
  * message); {@code 'S'} is a sink that reads to end of stream, then answers the number of bytes it read (8 bytes)
- * and closes.
+ * and closes; {@code 'I'} echoes like {@code 'E'} with a small buffer (the scale measurement's many idle
+ * connections); {@code 'A'} is an audio-rate stream (400 bytes every 50 ms, paced by a few shared threads, until
+ * the client goes).
  *
  * <p>Usage: {@code EchoServer PORT [HOST|any] [PIDFILE]}. With {@code any} (the default) it binds the wildcard
  * address, as an unmodified server would; under Armor that bind is the service registration. It writes its pid
@@ -58,17 +63,66 @@ public final class EchoServer {
     }
   }
 
+  /** Paces every audio stream ({@code 'A'}): a few threads for all of them, not one per connection. */
+  private static final ScheduledExecutorService PACER = Executors.newScheduledThreadPool(4, runnable -> {
+    Thread thread = new Thread(runnable, "audio-pacer");
+    thread.setDaemon(true);
+    return thread;
+  });
+
   private static void serve(Socket socket) {
-    try (socket) {
+    int mode;
+    try {
       socket.setTcpNoDelay(true);
+      mode = socket.getInputStream().read();
+      if (mode == 'A') {
+        audio(socket);
+        return;
+      }
+    } catch (IOException e) {
+      closeQuietly(socket);
+      return;
+    }
+    serve(socket, mode);
+  }
+
+  /**
+   * An audio-rate stream: {@link #AUDIO_CHUNK} bytes every {@link #AUDIO_PERIOD_MS} ms (8 KB/s), at a fixed rate
+   * (a late write is followed by catch-up writes, as a real source would produce them), until the client goes.
+   */
+  static final int AUDIO_CHUNK = 400;
+  static final int AUDIO_PERIOD_MS = 50;
+
+  private static void audio(Socket socket) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    byte[] chunk = new byte[AUDIO_CHUNK];
+    PACER.scheduleAtFixedRate(() -> {
+      try {
+        out.write(chunk);
+      } catch (IOException e) {
+        closeQuietly(socket);
+        throw new IllegalStateException("stream over", e); // cancels this stream's schedule
+      }
+    }, 0, AUDIO_PERIOD_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // nothing to do
+    }
+  }
+
+  private static void serve(Socket socket, int mode) {
+    try (socket) {
       InputStream in = socket.getInputStream();
       OutputStream out = socket.getOutputStream();
-      int mode = in.read();
-      byte[] buffer = new byte[64 * 1024];
+      byte[] buffer = new byte[mode == 'I' ? 256 : 64 * 1024];
       if (mode == 'R') {
         out.write(mode);
       }
-      if (mode == 'E' || mode == 'R') {
+      if (mode == 'E' || mode == 'R' || mode == 'I') {
         int n;
         while ((n = in.read(buffer)) > 0) {
           out.write(buffer, 0, n);

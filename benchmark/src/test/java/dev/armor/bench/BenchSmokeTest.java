@@ -42,7 +42,8 @@ class BenchSmokeTest {
     String markdown = Files.readString(md);
     System.out.println(markdown);
     assertThat(markdown).contains("## Round-trip latency", "## Socket calls", "## Bulk throughput",
-        "## Recovery from a server crash", "## Idle connections", "Processes were not pinned");
+        "## Recovery from a server crash", "## Idle connections", "## Scale: idle connections",
+        "## Scale: audio-rate streams", "Processes were not pinned");
     List<String[]> rows = tableRows(markdown);
     assertThat(rows).hasSizeGreaterThanOrEqualTo(6 * 3 + 3 + 3 + 1 + 1 + 2);
     for (String[] row : rows) {
@@ -72,7 +73,8 @@ class BenchSmokeTest {
         double value = figure.getValue().getAsDouble();
         assertThat(value).as("%s %s", setup, figure.getKey()).isFinite();
         // a memory difference over a few connections may be negative; a phase in whole ms may be zero
-        if (!figure.getKey().startsWith("idle.") && !figure.getKey().startsWith("recovery.phase.")) {
+        if (!figure.getKey().startsWith("idle.") && !figure.getKey().startsWith("scale.")
+            && !figure.getKey().startsWith("audio.") && !figure.getKey().startsWith("recovery.phase.")) {
           assertThat(value).as("%s %s", setup, figure.getKey()).isPositive();
         }
       }
@@ -80,7 +82,11 @@ class BenchSmokeTest {
     assertThat(results.getAsJsonObject(Bench.DIRECT).keySet()).contains("bind.mean_us");
     assertThat(results.getAsJsonObject(Bench.ARMOR).keySet()).contains("bind.mean_us", "recovery.median_ms",
         "recovery.phase.to_main_ms", "recovery.phase.reattach_ms",
-        "idle.heap_per_conn_kib", "idle.rss_per_conn_kib");
+        "idle.heap_per_conn_kib", "idle.rss_per_conn_kib", "scale.connections", "scale.heap_per_conn_kib",
+        "scale.rss_per_conn_kib", "audio.streams", "audio.underruns", "audio.worst_stream_underruns");
+    assertThat(results.getAsJsonObject(Bench.ARMOR).get("scale.connections").getAsDouble()).isPositive();
+    assertThat(results.getAsJsonObject(Bench.ARMOR).get("audio.streams").getAsDouble()).isPositive();
+    assertThat(results.getAsJsonObject(Bench.DIRECT).keySet()).contains("audio.underruns");
     assertThat(results.getAsJsonObject(Bench.RELAY).keySet()).contains("idle.heap_per_conn_kib");
     assertThat(root.getAsJsonArray("recovery_samples_ms")).hasSize(1);
   }
