@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * {@code RecordClient HOST PORT SECONDS}: reads {@link RecordStreamServer}'s records over one connection and checks
  * each is the next one with its CRC; acknowledges every 100 (sleeping 1 ms per 100 to stay a moderate reader). Prints
- * {@code RECORDS n} every 500 ms; any gap, repeat or bad CRC prints {@code ERROR} and exits 1; EOF prints
+ * {@code RECORDS n} every 100 ms; any gap, repeat or bad CRC prints {@code ERROR} and exits 1; EOF prints
  * {@code EOF} and exits 1; {@code DONE records=n} and exit 0 at the end.
  */
 public final class RecordClient {
@@ -37,7 +37,7 @@ public final class RecordClient {
           out.write(("ACK " + expected + "\n").getBytes(StandardCharsets.US_ASCII));
           Thread.sleep(1);
         }
-        if (System.currentTimeMillis() - lastReport >= 500) {
+        if (System.currentTimeMillis() - lastReport >= 100) {
           lastReport = System.currentTimeMillis();
           System.out.println("RECORDS " + expected);
         }

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * {@code RequestClient HOST PORT SECONDS}: sends {@code request-i} lines over one connection, one at a time, and
  * checks each answer is {@link HashServer}'s hash of it (the part before a space). Prints {@code ANSWERED n} every
- * 500 ms; a wrong or missing answer prints {@code ERROR} and exits 1, as do EOF and I/O errors;
+ * 100 ms; a wrong or missing answer prints {@code ERROR} and exits 1, as do EOF and I/O errors;
  * {@code DONE answered=n} and exit 0 at the end.
  */
 public final class RequestClient {
@@ -38,7 +38,7 @@ public final class RequestClient {
           System.exit(1);
         }
         answered++;
-        if (System.currentTimeMillis() - lastReport >= 500) {
+        if (System.currentTimeMillis() - lastReport >= 100) {
           lastReport = System.currentTimeMillis();
           System.out.println("ANSWERED " + answered);
         }
