@@ -30,16 +30,20 @@ final class DaemonElement implements Element {
   private final Supplier<Set<String>> installed;
   private final Relay relay;
   private final java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies;
+  private final java.util.Collection<ConnectionInfo> divergences;
 
   /**
    * @param installer spawns the Execution ARMOR with the given id and makes it routable
    * @param installed the ids of the ARMORs installed here
    * @param recoveryPolicies where the recovery policy each Execution ARMOR was launched with is recorded, for the
    *     registration of the services its process binds
+   * @param divergences the last connections reset because a replayed server's output diverged, for status
    */
   DaemonElement(String node, Consumer<String> installer, Supplier<Set<String>> installed, Relay relay,
-      java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies) {
+      java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
+      java.util.Collection<ConnectionInfo> divergences) {
     this.recoveryPolicies = recoveryPolicies;
+    this.divergences = divergences;
     this.node = node;
     this.installer = installer;
     this.installed = installed;
@@ -87,7 +91,11 @@ final class DaemonElement implements Element {
               .toCompletableFuture()
               .exceptionally(e -> ProcessInfo.newBuilder().setArmorId(armorId).setNode(node).setState("UNRESPONSIVE").build()));
     }
-    List<ConnectionStatus> connections = relay.connections().stream().map(this::toStatus).toList();
+    List<ConnectionStatus> connections = new ArrayList<>(relay.connections().stream().map(this::toStatus).toList());
+    for (ConnectionInfo diverged : divergences) {
+      connections.add(toStatus(diverged).toBuilder()
+          .setState("RESET: the restarted server diverged at byte " + diverged.divergedAtOffset()).build());
+    }
     CompletableFuture.allOf(processes.toArray(CompletableFuture[]::new))
         .thenRun(() -> reply.complete(
             DaemonReport.newBuilder()

@@ -92,8 +92,9 @@ public final class DaemonNode implements AutoCloseable {
     DaemonRouter router = new DaemonRouter(ftm);
     String gatewayId = ArmorIds.daemon(settings.node());
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
+    java.util.Deque<ConnectionInfo> divergences = new java.util.concurrent.ConcurrentLinkedDeque<>();
     Relay relay = Relays.start(settings.dataPlane().relayConfig(settings.node(), settings.host()),
-        new RelayEvents(gatewayId, gatewayRef));
+        new RelayEvents(gatewayId, gatewayRef, divergences));
     Cache<String, ServiceLocation> locations =
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
     ShimEndpoint[] endpoint = new ShimEndpoint[1];
@@ -105,7 +106,7 @@ public final class DaemonNode implements AutoCloseable {
             new DaemonElement(settings.node(), armorId -> installExecutionArmor(system, settings, router, gatewayRef.get(), armorId),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),
-                relay, recoveryPolicies));
+                relay, recoveryPolicies, divergences));
     ActorRef<ArmorActor.Command> gateway =
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
     gatewayRef.set(gateway);
@@ -213,9 +214,14 @@ public final class DaemonNode implements AutoCloseable {
     relay.close();
   }
 
-  /** Relay events that change the daemon's state become operations for the gateway ARMOR. */
-  private record RelayEvents(String gatewayId, AtomicReference<ActorRef<ArmorActor.Command>> gateway)
-      implements RelayListener {
+  /**
+   * Relay events that change the daemon's state become operations for the gateway ARMOR; connections reset
+   * because a replayed server diverged are kept (the last few) for status, since they are gone from the relay.
+   */
+  private record RelayEvents(String gatewayId, AtomicReference<ActorRef<ArmorActor.Command>> gateway,
+      java.util.Deque<ConnectionInfo> divergences) implements RelayListener {
+    static final int KEPT_DIVERGENCES = 50;
+
     @Override
     public void locationNeeded(ServiceAddress service) {
       ActorRef<ArmorActor.Command> ref = gateway.get();
@@ -233,7 +239,14 @@ public final class DaemonNode implements AutoCloseable {
     public void connectionHeld(ConnectionInfo connection, String reason) {}
 
     @Override
-    public void connectionClosed(ConnectionInfo connection, String reason) {}
+    public void connectionClosed(ConnectionInfo connection, String reason) {
+      if (connection.divergedAtOffset() >= 0) {
+        divergences.addFirst(connection);
+        while (divergences.size() > KEPT_DIVERGENCES) {
+          divergences.pollLast();
+        }
+      }
+    }
   }
 
   /** A service's location is kept until the FTM changes it; "not a service" only briefly. */

@@ -81,6 +81,10 @@ class ReplayRecoveryTest {
     String end = client.awaitLine(line -> line.startsWith("ERROR") || line.startsWith("EOF"), Duration.ofSeconds(60));
     assertThat(end).as("a clean reset, not a mismatch the client had to find itself")
         .contains("type=java.net.SocketException").doesNotContain("mismatch");
+    assertThat(cluster.status().getNodesList().stream().flatMap(n -> n.getConnectionsList().stream()))
+        .as("status shows the divergence and where it was found")
+        .anyMatch(c -> c.getService().equals("127.0.0.2:7603")
+            && c.getState().startsWith("RESET: the restarted server diverged at byte "));
   }
 
   /** Kills the server {@code kills} times at random moments, each time after the client made progress on the new one. */
