@@ -234,6 +234,18 @@ final class ArmorTestCluster implements AutoCloseable {
     if (stop.exit() != 0) {
       System.err.println("armor stop failed: " + stop);
     }
+    deleteHome(home);
+  }
+
+  /** Removes a test's ARMOR_HOME (logs were printed already if a test failed). */
+  static void deleteHome(Path home) {
+    try (Stream<Path> files = Files.walk(home)) {
+      for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      System.err.println("could not remove " + home + ": " + e);
+    }
   }
 
   static Map<String, String> fields(String line) {

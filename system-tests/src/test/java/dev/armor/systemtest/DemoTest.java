@@ -34,5 +34,6 @@ class DemoTest {
         .contains("each one connection lived through 2 server kills");
     assertThat(ArmorTestCluster.armor(home, null, Duration.ofSeconds(60), "stop").out())
         .as("the demo stopped its own cluster").contains("nothing to stop");
+    ArmorTestCluster.deleteHome(home);
   }
 }
