@@ -82,10 +82,8 @@ final class ShimEndpoint implements ShimRequestHandler {
   @Override
   public void sessionClosed(ShimSession session) {
     sessions.remove(session.pid(), session);
-    gateway.tell(new ArmorActor.Deliver(
-        Armors.message(gatewayId, gatewayId, Ops.SESSION_CLOSED,
-            SessionClosed.newBuilder().setPid(session.pid()).setArmorId(armorOf(session)).build()),
-        null));
+    tell(gatewayId, Ops.SESSION_CLOSED,
+        SessionClosed.newBuilder().setPid(session.pid()).setArmorId(armorOf(session)).build());
   }
 
   @Override
@@ -121,10 +119,8 @@ final class ShimEndpoint implements ShimRequestHandler {
       } else {
         relay.serviceRecovering(address);
       }
-      gateway.tell(new ArmorActor.Deliver(
-          Armors.message(gatewayId, ArmorIds.FTM, Ops.CLIENT_INTEREST,
-              ClientInterest.newBuilder().setService(service).setNode(settings.node()).build()),
-          null));
+      tell(ArmorIds.FTM, Ops.CLIENT_INTEREST,
+          ClientInterest.newBuilder().setService(service).setNode(settings.node()).build());
     }
     return new Route.Via(port);
   }
@@ -157,10 +153,8 @@ final class ShimEndpoint implements ShimRequestHandler {
 
   @Override
   public void unlistened(ShimSession session, InetSocketAddress requested) {
-    gateway.tell(new ArmorActor.Deliver(
-        Armors.message(gatewayId, gatewayId, Ops.APP_UNLISTENED,
-            AppUnlistened.newBuilder().setPid(session.pid()).setService(serviceAddress(requested)).build()),
-        null));
+    tell(gatewayId, Ops.APP_UNLISTENED,
+        AppUnlistened.newBuilder().setPid(session.pid()).setService(serviceAddress(requested)).build());
   }
 
   @Override
@@ -178,6 +172,11 @@ final class ShimEndpoint implements ShimRequestHandler {
 
   private String armorOf(ShimSession session) {
     return session.armorId() == null || session.armorId().isEmpty() ? gatewayId : session.armorId();
+  }
+
+  /** Sends a one-operation message through the gateway (to the gateway itself, or routed on); no reply. */
+  private void tell(String to, String type, com.google.protobuf.Message argument) {
+    gateway.tell(new ArmorActor.Deliver(Armors.message(gatewayId, to, type, argument), null));
   }
 
   private ServiceLocation lookup(String service) throws Exception {

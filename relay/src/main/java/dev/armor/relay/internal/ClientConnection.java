@@ -24,7 +24,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -782,14 +781,7 @@ final class ClientConnection extends RelayConnection {
       closeIfBothDone();
       return;
     }
-    // shutdownOutput() discards pending writes: write everything first, then shut down
-    app.writeAndFlush(Unpooled.EMPTY_BUFFER)
-        .addListener(
-            written -> {
-              if (!isClosed() && written.isSuccess()) {
-                ((DuplexChannel) app).shutdownOutput().addListener(shut -> onAppOutputShut());
-              }
-            });
+    shutdownAppOutputAfterPendingWrites(app, this::onAppOutputShut);
   }
 
   private void onAppOutputShut() {

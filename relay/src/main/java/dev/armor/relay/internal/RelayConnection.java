@@ -5,7 +5,10 @@ import dev.armor.relay.ConnectionInfo.Side;
 import dev.armor.relay.ConnectionInfo.State;
 import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DuplexChannel;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.Set;
@@ -65,6 +68,20 @@ abstract class RelayConnection {
 
   final boolean isClosed() {
     return state == State.CLOSED;
+  }
+
+  /**
+   * Half-closes {@code app} towards its app once everything queued for it is written (Netty's shutdownOutput()
+   * discards pending writes), then runs {@code onShut} on the event loop, unless this connection closed meanwhile.
+   */
+  final void shutdownAppOutputAfterPendingWrites(Channel app, Runnable onShut) {
+    app.writeAndFlush(Unpooled.EMPTY_BUFFER)
+        .addListener(
+            written -> {
+              if (!isClosed() && written.isSuccess()) {
+                ((DuplexChannel) app).shutdownOutput().addListener(shut -> onShut.run());
+              }
+            });
   }
 
   /** Nanoseconds spent in the current state. */

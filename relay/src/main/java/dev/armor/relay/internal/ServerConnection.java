@@ -22,7 +22,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -404,14 +403,7 @@ final class ServerConnection extends RelayConnection {
     if (appFailed) {
       return;
     }
-    // shutdownOutput() discards pending writes: write everything first, then shut down
-    app.writeAndFlush(Unpooled.EMPTY_BUFFER)
-        .addListener(
-            written -> {
-              if (!isClosed() && written.isSuccess()) {
-                ((DuplexChannel) app).shutdownOutput().addListener(shut -> onAppOutputShut());
-              }
-            });
+    shutdownAppOutputAfterPendingWrites(app, this::onAppOutputShut);
   }
 
   private void onAppOutputShut() {
