@@ -49,14 +49,23 @@ final class ArmorTestCluster implements AutoCloseable {
   /** As {@link #start(String, int, int, int)}, with extra {@code armor daemon} options for each daemon. */
   static ArmorTestCluster start(String name, int ftmPort, int clusterPort, int daemons, List<String> daemonOptions)
       throws Exception {
+    return start(name, "127.0.0", ftmPort, clusterPort, daemons, daemonOptions);
+  }
+
+  /**
+   * As {@link #start(String, int, int, int, List)} on another loopback subnet: the FTM on {@code subnet.1}, daemons
+   * on {@code subnet.2}, {@code subnet.3}, ... (test classes that may run beside others use a subnet of their own).
+   */
+  static ArmorTestCluster start(String name, String subnet, int ftmPort, int clusterPort, int daemons,
+      List<String> daemonOptions) throws Exception {
     Path home = Files.createTempDirectory("armor-" + name + "-");
-    ArmorTestCluster cluster = new ArmorTestCluster(home, "127.0.0.1:" + ftmPort);
-    cluster.armorOk(Duration.ofSeconds(90), "ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
+    ArmorTestCluster cluster = new ArmorTestCluster(home, subnet + ".1:" + ftmPort);
+    cluster.armorOk(Duration.ofSeconds(90), "ftm", "--host", subnet + ".1", "--port", "" + ftmPort,
         "--cluster-port", "" + clusterPort, "--detach");
     List<CompletableFuture<CliResult>> starting = new ArrayList<>();
     for (int i = 1; i <= daemons; i++) {
       String node = "n" + i;
-      String host = "127.0.0." + (i + 1);
+      String host = subnet + "." + (i + 1);
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", cluster.ftm,
           "--cluster-port", "" + clusterPort, "--detach"));
       args.addAll(daemonOptions);
