@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       DemoCommand.class,
       StopCommand.class,
+      FaultsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,67 @@
+package dev.armor.cli;
+
+import dev.armor.faults.Fault;
+import dev.armor.faults.FaultReport;
+import dev.armor.faults.FaultSuite;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "faults",
+    description = {"Run the fault suite: a real cluster in network namespaces (needs root and iproute2), a protected",
+        "server with a protected and a wrapped client under steady traffic, every fault injected --rounds times at",
+        "random moments; prints a table per fault (detection, recovery, client errors, bytes lost or duplicated).",
+        "Exits 1 if any injection was visible to a client or not recovered."})
+final class FaultsCommand implements Callable<Integer> {
+
+  @Option(names = "--rounds", defaultValue = "10", description = "Injections of each fault (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--faults", defaultValue = "all",
+      description = "Comma-separated faults to inject (default: all): server-crash, server-hang, client-crash, "
+          + "daemon-crash, node-crash, node-hang, ftm-crash, ftm-crash-in-recovery.")
+  String faults;
+
+  @Option(names = "--subnet", defaultValue = "77",
+      description = "Third octet of the suite's test network 198.18.X.0/24 (default: ${DEFAULT-VALUE}).")
+  int subnet;
+
+  @Option(names = "--seed", description = "Seed of the random order and moments (default: random, printed).")
+  Long seed;
+
+  @Option(names = "--markdown", description = "Also write the table to this file.")
+  Path markdown;
+
+  @Option(names = "--out", description = "Also write every injection as JSON to this file.")
+  Path json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (rounds < 1) {
+      throw new ArmorCliException("--rounds must be at least 1, but was " + rounds);
+    }
+    long chosenSeed = seed == null ? ThreadLocalRandom.current().nextLong() : seed;
+    System.out.println("faults: seed " + chosenSeed + ", " + rounds + " round(s) of " + faults);
+    Path armor = Path.of(System.getProperty("armor.root", "."), "scripts", "armor").toAbsolutePath().normalize();
+    FaultReport report = FaultSuite.run(
+        new FaultSuite.Options(rounds, Fault.parse(faults), subnet, chosenSeed, armor, System.out));
+    String table = report.markdown();
+    System.out.println();
+    System.out.println(table);
+    if (markdown != null) {
+      Files.writeString(markdown, table);
+    }
+    if (json != null) {
+      Files.writeString(json, report.json());
+    }
+    long unclean = report.injections().stream().filter(i -> !i.clean()).count();
+    if (unclean > 0) {
+      System.out.println("faults: " + unclean + " injection(s) were not recovered cleanly (see the table)");
+      return 1;
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,114 @@
+package dev.armor.faults;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/** The suite's results: one row per injection, a table per fault kind. */
+public final class FaultReport {
+
+  /**
+   * One injected fault and what it cost.
+   *
+   * @param detectionMillis fault to Armor's detection (the event in the FTM's log), -1 if never detected
+   * @param recoveryMillis fault to the clients' first byte after it (the slower client), -1 if they never got one
+   * @param errors errors and EOFs the clients saw
+   * @param lostBytes bytes of the clients' streams that never came back
+   * @param duplicatedBytes bytes that came back twice
+   */
+  public record Injection(Fault fault, int round, long atMillis, long detectionMillis, long recoveryMillis, long errors,
+      long lostBytes, long duplicatedBytes, String note) {
+
+    /** Recovered with nothing visible to the clients. */
+    public boolean clean() {
+      return detectionMillis >= 0 && recoveryMillis >= 0 && errors == 0 && lostBytes == 0 && duplicatedBytes == 0;
+    }
+  }
+
+  private final List<Injection> injections = new ArrayList<>();
+  private final String placement;
+
+  FaultReport(String placement) {
+    this.placement = placement;
+  }
+
+  synchronized void add(Injection injection) {
+    injections.add(injection);
+  }
+
+  public synchronized List<Injection> injections() {
+    return List.copyOf(injections);
+  }
+
+  private Map<Fault, List<Injection>> byFault() {
+    Map<Fault, List<Injection>> rows = new EnumMap<>(Fault.class);
+    for (Injection injection : injections()) {
+      rows.computeIfAbsent(injection.fault(), f -> new ArrayList<>()).add(injection);
+    }
+    return rows;
+  }
+
+  public String markdown() {
+    StringBuilder out = new StringBuilder();
+    out.append("Placement: ").append(placement).append("\n\n");
+    out.append("| fault | injected | detection p50 / max (ms) | recovery p50 / max (ms) | client errors | bytes lost | bytes duplicated |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|\n");
+    byFault().forEach((fault, rows) -> out.append("| ").append(fault.label())
+        .append(" | ").append(rows.size())
+        .append(" | ").append(summary(rows.stream().mapToLong(Injection::detectionMillis).toArray()))
+        .append(" | ").append(summary(rows.stream().mapToLong(Injection::recoveryMillis).toArray()))
+        .append(" | ").append(rows.stream().mapToLong(Injection::errors).sum())
+        .append(" | ").append(rows.stream().mapToLong(Injection::lostBytes).sum())
+        .append(" | ").append(rows.stream().mapToLong(Injection::duplicatedBytes).sum())
+        .append(" |\n"));
+    out.append("\nDetection: fault to Armor's event for it (process exit, missed heartbeats, node down, new FTM). "
+        + "Recovery: fault to the clients' first byte after it (for ftm faults, to the control API answering again; "
+        + "for client-crash, to the restarted client's first byte).\n");
+    List<Injection> noted = injections().stream().filter(i -> !i.note().isEmpty()).toList();
+    if (!noted.isEmpty()) {
+      out.append("\nNotes:\n");
+      noted.forEach(i -> out.append("- ").append(i.fault().label()).append(" #").append(i.round()).append(": ")
+          .append(i.note()).append('\n'));
+    }
+    return out.toString();
+  }
+
+  public String json() {
+    StringBuilder out = new StringBuilder("{\n  \"placement\": ").append(quote(placement)).append(",\n  \"injections\": [");
+    List<Injection> all = injections();
+    for (int i = 0; i < all.size(); i++) {
+      Injection r = all.get(i);
+      out.append(i == 0 ? "\n" : ",\n").append("    {\"fault\": ").append(quote(r.fault().label()))
+          .append(", \"round\": ").append(r.round())
+          .append(", \"at_millis\": ").append(r.atMillis())
+          .append(", \"detection_ms\": ").append(r.detectionMillis())
+          .append(", \"recovery_ms\": ").append(r.recoveryMillis())
+          .append(", \"client_errors\": ").append(r.errors())
+          .append(", \"bytes_lost\": ").append(r.lostBytes())
+          .append(", \"bytes_duplicated\": ").append(r.duplicatedBytes())
+          .append(", \"note\": ").append(quote(r.note())).append('}');
+    }
+    return out.append("\n  ]\n}\n").toString();
+  }
+
+  /** p50 / max of the measured values; "-" for none, and "never" counted when a value is missing (-1). */
+  static String summary(long[] values) {
+    long[] measured = java.util.Arrays.stream(values).filter(v -> v >= 0).sorted().toArray();
+    long missing = values.length - measured.length;
+    if (measured.length == 0) {
+      return missing == 0 ? "-" : "never (" + missing + ")";
+    }
+    String text = median(measured).getAsLong() + " / " + measured[measured.length - 1];
+    return missing == 0 ? text : text + " (+" + missing + " never)";
+  }
+
+  static OptionalLong median(long[] sorted) {
+    return sorted.length == 0 ? OptionalLong.empty() : OptionalLong.of(sorted[(sorted.length - 1) / 2]);
+  }
+
+  private static String quote(String text) {
+    return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + '"';
+  }
+}

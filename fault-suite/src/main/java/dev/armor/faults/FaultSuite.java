@@ -1,0 +1,409 @@
+package dev.armor.faults;
+
+import dev.armor.elements.wire.ClusterStatus;
+import dev.armor.elements.wire.NodeStatus;
+import dev.armor.elements.wire.ProcessEvent;
+import dev.armor.elements.wire.ProcessEventKind;
+import dev.armor.elements.wire.ProcessInfo;
+import dev.armor.elements.wire.ServiceEntry;
+import dev.armor.elements.wire.ServiceState;
+import dev.armor.faults.apps.SequenceClient;
+import dev.armor.faults.apps.SequenceServer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The fault suite: a real cluster (two FTM processes, three daemons, each node a network namespace of its own), a
+ * protected echo server under the replay policy, a protected and a wrapped client streaming numbered records through
+ * it; each fault injected {@code rounds} times at random moments, in a shuffled order; a table per fault of
+ * detection time, recovery time, client-visible errors and bytes lost or duplicated.
+ *
+ * <p>The server starts on n1 and moves between n1 and n2 as their nodes are failed and restored; the clients live on
+ * n3, which is never failed. Between injections the suite restores what it broke (restarts the daemon or FTM, brings
+ * the link back) and waits until the cluster is whole and both clients are receiving again.
+ */
+public final class FaultSuite {
+
+  static final String FTM1 = "ftm1";
+  static final String FTM2 = "ftm2";
+  static final String CLIENT_NODE = "n3";
+  static final List<String> SERVER_NODES = List.of("n1", "n2");
+  static final int SERVICE_PORT = 7950;
+  private static final Duration STEADY_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(90);
+
+  /**
+   * @param rounds how many times each fault is injected
+   * @param subnet the third octet of the suite's 198.18.x.0/24 network
+   */
+  public record Options(int rounds, List<Fault> faults, int subnet, long seed, Path armorScript, PrintStream out) {}
+
+  private final Options options;
+  private final SuiteCluster cluster;
+  private final Random random;
+  private final String service;
+  private final Path appJar;
+  private String clientArmor;
+  private ClientLog protectedClient;
+  private ClientLog wrappedClient;
+
+  private FaultSuite(Options options, SuiteCluster cluster) {
+    this.options = options;
+    this.cluster = cluster;
+    this.random = new Random(options.seed());
+    this.service = cluster.network().address("n1") + ":" + SERVICE_PORT;
+    this.appJar = codeSource();
+  }
+
+  /** Runs the suite; the cluster and its namespaces are gone when it returns. */
+  public static FaultReport run(Options options) throws Exception {
+    List<String> nodes = List.of(FTM1, FTM2, "n1", "n2", CLIENT_NODE);
+    Path home = Files.createTempDirectory("armor-faults-");
+    FaultReport report = new FaultReport("unpinned, " + Runtime.getRuntime().availableProcessors()
+        + " cores shared by everything; FTM processes ftm1, ftm2 and daemons n1, n2, n3 each in a network namespace of"
+        + " its own (198.18." + options.subnet() + ".0/24 over a bridge); server on n1/n2, clients on n3");
+    try (SuiteCluster cluster = new SuiteCluster(TestNetwork.create(options.subnet(), nodes), options.armorScript(), home,
+        List.of(FTM1, FTM2))) {
+      FaultSuite suite = new FaultSuite(options, cluster);
+      try {
+        suite.start();
+        suite.inject(report);
+      } catch (Exception | AssertionError e) {
+        suite.say("the suite stopped: " + e.getMessage() + "; logs are in " + home.resolve("logs"));
+        throw e;
+      }
+      if (report.injections().stream().allMatch(FaultReport.Injection::clean)) {
+        deleteTree(home);
+      } else {
+        suite.say("logs kept in " + home.resolve("logs") + " (an injection was not recovered cleanly)");
+      }
+    }
+    return report;
+  }
+
+  private void start() throws Exception {
+    say("starting the cluster: FTM processes on ftm1 and ftm2, daemons on n1, n2, n3 (home " + cluster.home() + ")");
+    cluster.startFtm(FTM1, Optional.empty());
+    cluster.startFtm(FTM2, Optional.of(FTM1));
+    List<CompletableFuture<Void>> daemons = new ArrayList<>();
+    for (String node : List.of("n1", "n2", CLIENT_NODE)) {
+      daemons.add(CompletableFuture.runAsync(() -> {
+        try {
+          cluster.startDaemon(node);
+        } catch (IOException e) {
+          throw new IllegalStateException(e.getMessage(), e);
+        }
+      }));
+    }
+    daemons.forEach(CompletableFuture::join);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String server = cluster.run("n1", List.of("--recovery", "replay", "--wait-for-service"),
+        List.of(java, "-cp", appJar.toString(), SequenceServer.class.getName(), "" + SERVICE_PORT));
+    say("protected server " + server + " serves " + service);
+    List<String> client = List.of(java, "-cp", appJar.toString(), SequenceClient.class.getName(),
+        cluster.network().address("n1"), "" + SERVICE_PORT, "10");
+    clientArmor = cluster.run(CLIENT_NODE, List.of(), client);
+    protectedClient = new ClientLog(cluster.log(clientArmor));
+    Path wrappedLog = cluster.log("wrapped-client");
+    cluster.startWrapped(CLIENT_NODE, client, wrappedLog);
+    wrappedClient = new ClientLog(wrappedLog);
+    say("clients on n3: protected " + clientArmor + ", wrapped (agent-opts); a 16-byte record every 10 ms each");
+    awaitSteady();
+  }
+
+  private void inject(FaultReport report) throws Exception {
+    List<Fault> plan = new ArrayList<>();
+    for (int round = 0; round < options.rounds(); round++) {
+      List<Fault> shuffled = new ArrayList<>(options.faults());
+      Collections.shuffle(shuffled, random);
+      plan.addAll(shuffled);
+    }
+    int[] rounds = new int[Fault.values().length];
+    for (Fault fault : plan) {
+      int round = ++rounds[fault.ordinal()];
+      Thread.sleep(500 + random.nextInt(2000)); // a random moment in the steady traffic
+      FaultReport.Injection injection = injectOnce(fault, round);
+      report.add(injection);
+      say(String.format("%-22s #%d: detected %s, clients' first byte after %s, errors %d, lost %d B, duplicated %d B%s",
+          fault.label(), round, ms(injection.detectionMillis()), ms(injection.recoveryMillis()), injection.errors(),
+          injection.lostBytes(), injection.duplicatedBytes(), injection.note().isEmpty() ? "" : " (" + injection.note() + ")"));
+      awaitSteady();
+    }
+  }
+
+  private FaultReport.Injection injectOnce(Fault fault, int round) throws Exception {
+    ClusterStatus before = status();
+    ServiceEntry served = entry(before).orElseThrow();
+    String serverNode = served.getNode();
+    String serverArmor = served.getArmorId();
+    String ftmNode = ftmProcessNode(before);
+    ClientLog.Totals[] totals = {protectedClient.totals(), wrappedClient.totals()};
+    List<String> notes = new ArrayList<>();
+    long at = System.currentTimeMillis();
+    long detected = -1;
+    long recovered = -1;
+    switch (fault) {
+      case SERVER_CRASH -> {
+        kill(pidOf(before, serverArmor), "KILL");
+        detected = awaitEvent(serverArmor, ProcessEventKind.EXITED, at);
+        recovered = clientsBack(at);
+      }
+      case SERVER_HANG -> {
+        long pid = pidOf(before, serverArmor);
+        kill(pid, "STOP");
+        detected = awaitEvent(serverArmor, ProcessEventKind.HUNG, at);
+        recovered = clientsBack(at);
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          notes.add("the hung process was still alive after the recovery");
+          kill(pid, "KILL");
+        }
+      }
+      case CLIENT_CRASH -> {
+        long serverLines = serverConnectionLines(serverArmor);
+        kill(pidOf(before, clientArmor), "KILL");
+        detected = awaitEvent(clientArmor, ProcessEventKind.EXITED, at);
+        recovered = await(() -> protectedClient.firstEchoOfRunAfter(at), RECOVERY_TIMEOUT).orElse(-1);
+        long disturbed = serverConnectionLines(serverArmor) - serverLines;
+        if (disturbed != 0) {
+          notes.add("the server saw " + disturbed + " connection accept/close event(s)");
+        }
+        recovered = recovered < 0 ? -1 : recovered - at;
+        // The killed run's last report stands; the restarted run starts its own counters.
+      }
+      case DAEMON_CRASH, NODE_CRASH, NODE_HANG, FTM_CRASH_IN_RECOVERY -> {
+        Optional<Long> daemonPid = cluster.nodePid("daemon-" + serverNode);
+        switch (fault) {
+          case NODE_CRASH -> {
+            cluster.network().cut(serverNode);
+            cluster.network().killAll(serverNode);
+          }
+          case NODE_HANG -> kill(daemonPid.orElseThrow(), "STOP");
+          default -> kill(daemonPid.orElseThrow(), "KILL");
+        }
+        detected = awaitEvent("daemon@" + serverNode, ProcessEventKind.NODE_DOWN, at);
+        if (fault == Fault.FTM_CRASH_IN_RECOVERY && detected >= 0) {
+          kill(cluster.nodePid(cluster.ftmProcessName(ftmNode)).orElseThrow(), "KILL");
+        }
+        recovered = clientsBack(at);
+        restoreNode(fault, serverNode, daemonPid, notes);
+        if (fault == Fault.FTM_CRASH_IN_RECOVERY) {
+          restartFtm(ftmNode);
+        }
+      }
+      case FTM_CRASH -> {
+        String singleton = before.getFtmNode();
+        kill(cluster.nodePid(cluster.ftmProcessName(ftmNode)).orElseThrow(), "KILL");
+        OptionalLong moved = await(() -> {
+          Optional<ClusterStatus> now = cluster.status(Duration.ofSeconds(2));
+          return now.isPresent() && !now.get().getFtmNode().equals(singleton)
+              ? OptionalLong.of(System.currentTimeMillis()) : OptionalLong.empty();
+        }, RECOVERY_TIMEOUT);
+        detected = moved.isPresent() ? moved.getAsLong() - at : -1;
+        recovered = detected;
+        for (ClientLog client : List.of(protectedClient, wrappedClient)) {
+          OptionalLong stallEnd = client.firstByteAfterStall(at);
+          if (stallEnd.isPresent()) {
+            notes.add("a client's echoes paused (over 100 ms) until +" + (stallEnd.getAsLong() - at) + " ms");
+          }
+        }
+        restartFtm(ftmNode);
+      }
+      default -> throw new IllegalStateException("unexpected fault " + fault);
+    }
+    awaitSteady();
+    ClientLog.Totals[] after = {protectedClient.totals(), wrappedClient.totals()};
+    long errors = 0;
+    long lost = 0;
+    long dup = 0;
+    for (int i = 0; i < 2; i++) {
+      errors += after[i].errors() - totals[i].errors();
+      lost += after[i].lost() - totals[i].lost();
+      dup += after[i].dup() - totals[i].dup();
+    }
+    return new FaultReport.Injection(fault, round, at, detected, recovered, errors, lost, dup, String.join("; ", notes));
+  }
+
+  /** Brings a failed server node back: its old processes gone (noted if any outlived their daemon), a new daemon. */
+  private void restoreNode(Fault fault, String node, Optional<Long> daemonPid, List<String> notes) throws Exception {
+    if (fault == Fault.NODE_HANG) {
+      kill(daemonPid.orElseThrow(), "CONT");
+      // A downed daemon that wakes must stop itself (fenced) rather than act.
+      if (await(() -> gone(daemonPid.get()) ? OptionalLong.of(0) : OptionalLong.empty(), Duration.ofSeconds(30)).isEmpty()) {
+        notes.add("the resumed daemon did not stop itself within 30 s");
+      }
+    }
+    if (fault != Fault.NODE_CRASH) {
+      // Protected processes must not outlive their daemon: the shim stops them.
+      if (await(() -> cluster.network().pids(node).isEmpty() ? OptionalLong.of(0) : OptionalLong.empty(),
+          Duration.ofSeconds(15)).isEmpty()) {
+        notes.add(cluster.network().pids(node).size() + " process(es) outlived the daemon of " + node + " (killed)");
+      }
+    }
+    cluster.network().killAll(node);
+    if (fault == Fault.NODE_CRASH) {
+      cluster.network().restore(node);
+    }
+    cluster.startDaemon(node);
+  }
+
+  private void restartFtm(String node) throws IOException {
+    String other = node.equals(FTM1) ? FTM2 : FTM1;
+    cluster.startFtm(node, Optional.of(other));
+  }
+
+  /** The slower client's first byte after the fault, in ms after it; -1 if a client never got one. */
+  private long clientsBack(long at) {
+    OptionalLong protectedBack = await(() -> protectedClient.firstByteAfterStall(at), RECOVERY_TIMEOUT);
+    OptionalLong wrappedBack = await(() -> wrappedClient.firstByteAfterStall(at), Duration.ofSeconds(5));
+    if (protectedBack.isEmpty() && wrappedBack.isEmpty()) {
+      return -1;
+    }
+    return Math.max(protectedBack.orElse(0), wrappedBack.orElse(0)) - at;
+  }
+
+  /** Waits until the FTM's event log holds an event of this kind for the ARMOR at or after {@code at}. */
+  private long awaitEvent(String armorId, ProcessEventKind kind, long at) {
+    OptionalLong when = await(() -> {
+      Optional<ClusterStatus> status = cluster.status(Duration.ofSeconds(3));
+      if (status.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      for (ProcessEvent event : status.get().getEventsList()) {
+        if (event.getArmorId().equals(armorId) && event.getKind() == kind && event.getAtMillis() >= at - 50) {
+          return OptionalLong.of(event.getAtMillis());
+        }
+      }
+      return OptionalLong.empty();
+    }, RECOVERY_TIMEOUT);
+    return when.isPresent() ? Math.max(0, when.getAsLong() - at) : -1;
+  }
+
+  /** Until the service is up, every daemon reachable, nothing restarting, and both clients receiving. */
+  private void awaitSteady() throws IOException {
+    OptionalLong steady = await(() -> {
+      Optional<ClusterStatus> status = cluster.status(Duration.ofSeconds(3));
+      if (status.isEmpty() || entry(status.get()).map(e -> e.getState() != ServiceState.UP).orElse(true)) {
+        return OptionalLong.empty();
+      }
+      long reachable = status.get().getNodesList().stream().filter(NodeStatus::getReachable).count();
+      boolean restarting = status.get().getNodesList().stream().flatMap(n -> n.getProcessesList().stream())
+          .anyMatch(p -> !p.getAlive());
+      long now = System.currentTimeMillis();
+      try {
+        boolean receiving = now - protectedClient.lastReport() < 2500 && now - wrappedClient.lastReport() < 2500;
+        return reachable >= 3 && !restarting && receiving ? OptionalLong.of(now) : OptionalLong.empty();
+      } catch (IOException e) {
+        return OptionalLong.empty();
+      }
+    }, STEADY_TIMEOUT);
+    if (steady.isEmpty()) {
+      throw new IllegalStateException("the cluster did not return to a steady state within " + STEADY_TIMEOUT.toSeconds()
+          + " s (service up, three daemons reachable, both clients receiving)");
+    }
+  }
+
+  private ClusterStatus status() {
+    return cluster.status(Duration.ofSeconds(5)).orElseThrow(() -> new IllegalStateException("no FTM answers"));
+  }
+
+  private Optional<ServiceEntry> entry(ClusterStatus status) {
+    return status.getServicesList().stream().filter(e -> e.getService().equals(service)).findFirst();
+  }
+
+  private long pidOf(ClusterStatus status, String armorId) {
+    for (NodeStatus node : status.getNodesList()) {
+      for (ProcessInfo process : node.getProcessesList()) {
+        if (process.getArmorId().equals(armorId) && process.getAlive()) {
+          return process.getPid();
+        }
+      }
+    }
+    throw new IllegalStateException("no live process for ARMOR " + armorId);
+  }
+
+  /** Which FTM process (ftm1 or ftm2) runs the FTM singleton now. */
+  private String ftmProcessNode(ClusterStatus status) {
+    String host = status.getFtmNode();
+    return cluster.network().address(FTM2).equals(host) ? FTM2 : FTM1;
+  }
+
+  private long serverConnectionLines(String serverArmor) throws IOException {
+    Path log = cluster.log(serverArmor);
+    if (!Files.exists(log)) {
+      return 0;
+    }
+    return Files.readAllLines(log).stream().filter(l -> l.startsWith("ACCEPTED ") || l.startsWith("CLOSED ")).count();
+  }
+
+  private static void kill(long pid, String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill -" + signal + " " + pid + " failed: " + new String(kill.getInputStream().readAllBytes()));
+    }
+  }
+
+  private static boolean gone(long pid) {
+    return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+  }
+
+  /** Polls every 100 ms until the probe has a value or the timeout passes. */
+  static OptionalLong await(IoSupplier probe, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        OptionalLong value = probe.get();
+        if (value.isPresent()) {
+          return value;
+        }
+        Thread.sleep(100);
+      } catch (IOException e) {
+        // not there yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return OptionalLong.empty();
+      }
+    }
+    return OptionalLong.empty();
+  }
+
+  /** A probe that may fail while the thing it reads is being rebuilt. */
+  interface IoSupplier {
+    OptionalLong get() throws IOException;
+  }
+
+  private void say(String line) {
+    options.out().println("faults: " + line);
+  }
+
+  private static String ms(long millis) {
+    return millis < 0 ? "never" : "+" + millis + " ms";
+  }
+
+  private static Path codeSource() {
+    try {
+      return Path.of(FaultSuite.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot find the fault suite's own jar for its apps", e);
+    }
+  }
+
+  private static void deleteTree(Path root) {
+    try (var files = Files.walk(root)) {
+      for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      // a leftover temporary directory; nothing to lose
+    }
+  }
+}

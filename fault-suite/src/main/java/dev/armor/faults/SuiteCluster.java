@@ -1,0 +1,179 @@
+package dev.armor.faults;
+
+import dev.armor.elements.control.ArmorControlGrpc;
+import dev.armor.elements.control.StatusRequest;
+import dev.armor.elements.wire.ClusterStatus;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The suite's real cluster: two FTM processes ({@code ftm1}, {@code ftm2}: the FTM singleton runs on the older, the
+ * other takes over) and daemons, each node a namespace of its {@link TestNetwork}, all started through
+ * {@code scripts/armor} with a private {@code ARMOR_HOME}. Status comes from whichever FTM control API answers.
+ */
+final class SuiteCluster implements AutoCloseable {
+
+  static final int CONTROL_PORT = 7700;
+  static final int CLUSTER_PORT = 25520;
+
+  private final TestNetwork network;
+  private final Path armor;
+  private final Path home;
+  private final List<String> ftms;
+  private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+  private final List<Process> apps = new ArrayList<>();
+
+  SuiteCluster(TestNetwork network, Path armor, Path home, List<String> ftms) {
+    this.network = network;
+    this.armor = armor;
+    this.home = home;
+    this.ftms = ftms;
+    for (String ftm : ftms) {
+      channels.put(ftm, ManagedChannelBuilder.forTarget(network.address(ftm) + ":" + CONTROL_PORT).usePlaintext().build());
+    }
+  }
+
+  Path home() {
+    return home;
+  }
+
+  TestNetwork network() {
+    return network;
+  }
+
+  record Result(int exit, String out) {
+    Result orThrow(String what) throws IOException {
+      if (exit != 0) {
+        throw new IOException(what + " failed (exit " + exit + "):\n" + out);
+      }
+      return this;
+    }
+  }
+
+  /** {@code scripts/armor ARGS} inside the node's namespace. */
+  Result armor(String node, Duration timeout, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(armor.toString()));
+    command.addAll(Arrays.asList(args));
+    ProcessBuilder builder = new ProcessBuilder(network.inNode(node, command)).redirectErrorStream(true);
+    builder.environment().put("ARMOR_HOME", home.toString());
+    builder.environment().put("ARMOR_FTM", liveFtmControl());
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    Process process = builder.start();
+    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
+      try {
+        return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        return "(unreadable: " + e + ")";
+      }
+    });
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        return new Result(-1, "timed out after " + timeout + ": " + out.getNow(""));
+      }
+      return new Result(process.exitValue(), out.get(5, TimeUnit.SECONDS));
+    } catch (Exception e) {
+      throw new IOException("armor " + String.join(" ", args) + " on " + node + ": " + e, e);
+    }
+  }
+
+  /** Starts an FTM process on {@code node}; with a seed it joins the running cluster. */
+  void startFtm(String node, Optional<String> seedNode) throws IOException {
+    List<String> args = new ArrayList<>(List.of("ftm", "--host", network.address(node), "--port", "" + CONTROL_PORT,
+        "--cluster-port", "" + CLUSTER_PORT, "--detach"));
+    seedNode.ifPresent(seed -> {
+      args.add("--seed");
+      args.add("pekko://armor@" + network.address(seed) + ":" + CLUSTER_PORT);
+    });
+    armor(node, Duration.ofSeconds(120), args.toArray(String[]::new)).orThrow("starting the FTM on " + node);
+  }
+
+  void startDaemon(String node) throws IOException {
+    armor(node, Duration.ofSeconds(120), "daemon", "--node", node, "--host", network.address(node),
+        "--join", liveFtmControl(), "--cluster-port", "" + CLUSTER_PORT, "--detach")
+        .orThrow("starting the daemon of " + node);
+  }
+
+  /** {@code armor run} on a node; returns the Execution ARMOR's id. */
+  String run(String node, List<String> options, List<String> command) throws IOException {
+    List<String> args = new ArrayList<>(List.of("run", "--node", node));
+    args.addAll(options);
+    args.add("--");
+    args.addAll(command);
+    String out = armor(node, Duration.ofSeconds(120), args.toArray(String[]::new)).orThrow("armor run on " + node).out();
+    return out.replaceFirst("(?s).*Execution ARMOR (\\S+) .*", "$1").trim();
+  }
+
+  /** Starts a JVM by hand inside the node, wrapped to its daemon by {@code armor agent-opts}. */
+  Process startWrapped(String node, List<String> command, Path log) throws IOException {
+    String options = armor(node, Duration.ofSeconds(60), "agent-opts", "--node", node).orThrow("agent-opts").out().trim();
+    ProcessBuilder builder = new ProcessBuilder(network.inNode(node, command))
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().put("JAVA_TOOL_OPTIONS", options);
+    Process process = builder.start();
+    apps.add(process);
+    return process;
+  }
+
+  Path log(String name) {
+    return home.resolve("logs").resolve(name + ".log");
+  }
+
+  /** The pid the {@code armor} launcher recorded for a node process ({@code daemon-n1}, {@code ftm-HOST-PORT}). */
+  Optional<Long> nodePid(String name) {
+    try {
+      return Optional.of(Long.parseLong(Files.readString(home.resolve("pids").resolve(name + ".pid")).trim()));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  String ftmProcessName(String node) {
+    return "ftm-" + network.address(node) + "-" + CONTROL_PORT;
+  }
+
+  /** The cluster's status from the first FTM control API that answers, if any does. */
+  Optional<ClusterStatus> status(Duration timeout) {
+    for (Map.Entry<String, ManagedChannel> ftm : channels.entrySet()) {
+      try {
+        return Optional.of(ArmorControlGrpc.newBlockingStub(ftm.getValue())
+            .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .status(StatusRequest.getDefaultInstance()));
+      } catch (StatusRuntimeException e) {
+        // try the next one
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** host:port of an FTM process that is alive (the suite kills them in turn). */
+  String liveFtmControl() {
+    for (String ftm : ftms) {
+      if (nodePid(ftmProcessName(ftm)).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false)) {
+        return network.address(ftm) + ":" + CONTROL_PORT;
+      }
+    }
+    return network.address(ftms.get(0)) + ":" + CONTROL_PORT;
+  }
+
+  @Override
+  public void close() {
+    apps.forEach(Process::destroyForcibly);
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    network.close();
+  }
+}

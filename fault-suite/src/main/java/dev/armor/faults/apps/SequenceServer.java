@@ -1,0 +1,57 @@
+package dev.armor.faults.apps;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code SequenceServer PORT}: echoes every byte of every connection back, one thread per connection. Echo is
+ * deterministic, so a restarted copy fed the same input writes the same output (the replay policy's condition).
+ *
+ * <p>Prints {@code LISTENING pid=N port=P}, then {@code ACCEPTED n remote=ADDR} for each connection and
+ * {@code CLOSED n how=eof|reset bytes=B} when one ends: the fault suite reads these to see whether a fault that
+ * should not disturb the server (a client crash) did.
+ */
+public final class SequenceServer {
+
+  private SequenceServer() {}
+
+  public static void main(String[] args) throws IOException {
+    int port = Integer.parseInt(args[0]);
+    AtomicInteger connections = new AtomicInteger();
+    try (ServerSocket server = new ServerSocket(port)) {
+      System.out.println("LISTENING pid=" + ProcessHandle.current().pid() + " port=" + server.getLocalPort());
+      while (true) {
+        Socket socket = server.accept();
+        int n = connections.incrementAndGet();
+        System.out.println("ACCEPTED " + n + " remote=" + socket.getRemoteSocketAddress());
+        Thread echo = new Thread(() -> echo(n, socket), "echo-" + n);
+        echo.setDaemon(true);
+        echo.start();
+      }
+    }
+  }
+
+  private static void echo(int n, Socket socket) {
+    long bytes = 0;
+    String how = "eof";
+    try (socket; InputStream in = socket.getInputStream(); OutputStream out = socket.getOutputStream()) {
+      socket.setTcpNoDelay(true);
+      byte[] buffer = new byte[8192];
+      int read;
+      while ((read = in.read(buffer)) >= 0) {
+        out.write(buffer, 0, read);
+        bytes += read;
+      }
+    } catch (EOFException e) {
+      how = "eof";
+    } catch (IOException e) {
+      how = "reset (" + e.getMessage() + ")";
+    }
+    System.out.println("CLOSED " + n + " how=" + how + " bytes=" + bytes);
+  }
+}
