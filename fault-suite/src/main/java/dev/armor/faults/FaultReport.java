@@ -17,13 +17,16 @@ public final class FaultReport {
    * @param errors errors and EOFs the clients saw
    * @param lostBytes bytes of the clients' streams that never came back
    * @param duplicatedBytes bytes that came back twice
+   * @param problem what went wrong beyond the figures (an orphan process, a disturbed server), empty if nothing
+   * @param note what was observed and is not wrong in itself
    */
   public record Injection(Fault fault, int round, long atMillis, long detectionMillis, long recoveryMillis, long errors,
-      long lostBytes, long duplicatedBytes, String note) {
+      long lostBytes, long duplicatedBytes, String problem, String note) {
 
-    /** Recovered with nothing visible to the clients. */
+    /** Recovered with nothing visible to the clients, and nothing else wrong. */
     public boolean clean() {
-      return detectionMillis >= 0 && recoveryMillis >= 0 && errors == 0 && lostBytes == 0 && duplicatedBytes == 0;
+      return detectionMillis >= 0 && recoveryMillis >= 0 && errors == 0 && lostBytes == 0 && duplicatedBytes == 0
+          && problem.isEmpty();
     }
   }
 
@@ -66,10 +69,11 @@ public final class FaultReport {
     out.append("\nDetection: fault to Armor's event for it (process exit, missed heartbeats, node down, new FTM). "
         + "Recovery: fault to the clients' first byte after it (for ftm faults, to the control API answering again; "
         + "for client-crash, to the restarted client's first byte).\n");
-    List<Injection> noted = injections().stream().filter(i -> !i.note().isEmpty()).toList();
+    List<Injection> noted = injections().stream().filter(i -> !i.note().isEmpty() || !i.problem().isEmpty()).toList();
     if (!noted.isEmpty()) {
       out.append("\nNotes:\n");
       noted.forEach(i -> out.append("- ").append(i.fault().label()).append(" #").append(i.round()).append(": ")
+          .append(i.problem().isEmpty() ? "" : "PROBLEM: " + i.problem() + (i.note().isEmpty() ? "" : "; "))
           .append(i.note()).append('\n'));
     }
     return out.toString();
@@ -88,6 +92,7 @@ public final class FaultReport {
           .append(", \"client_errors\": ").append(r.errors())
           .append(", \"bytes_lost\": ").append(r.lostBytes())
           .append(", \"bytes_duplicated\": ").append(r.duplicatedBytes())
+          .append(", \"problem\": ").append(quote(r.problem()))
           .append(", \"note\": ").append(quote(r.note())).append('}');
     }
     return out.append("\n  ]\n}\n").toString();

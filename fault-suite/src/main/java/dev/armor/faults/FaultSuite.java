@@ -136,7 +136,9 @@ public final class FaultSuite {
       report.add(injection);
       say(String.format("%-22s #%d: detected %s, clients' first byte after %s, errors %d, lost %d B, duplicated %d B%s",
           fault.label(), round, ms(injection.detectionMillis()), ms(injection.recoveryMillis()), injection.errors(),
-          injection.lostBytes(), injection.duplicatedBytes(), injection.note().isEmpty() ? "" : " (" + injection.note() + ")"));
+          injection.lostBytes(), injection.duplicatedBytes(), (injection.problem() + " " + injection.note()).isBlank() ? ""
+              : " (" + String.join("; ", List.of(injection.problem(), injection.note()).stream()
+                  .filter(t -> !t.isEmpty()).toList()) + ")"));
       awaitSteady();
     }
   }
@@ -149,6 +151,7 @@ public final class FaultSuite {
     String ftmNode = ftmProcessNode(before);
     ClientLog.Totals[] totals = {protectedClient.totals(), wrappedClient.totals()};
     List<String> notes = new ArrayList<>();
+    List<String> problems = new ArrayList<>();
     long at = System.currentTimeMillis();
     long detected = -1;
     long recovered = -1;
@@ -164,7 +167,7 @@ public final class FaultSuite {
         detected = awaitEvent(serverArmor, ProcessEventKind.HUNG, at);
         recovered = clientsBack(at);
         if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-          notes.add("the hung process was still alive after the recovery");
+          problems.add("the hung process was still alive after the recovery");
           kill(pid, "KILL");
         }
       }
@@ -175,7 +178,7 @@ public final class FaultSuite {
         recovered = await(() -> protectedClient.firstEchoOfRunAfter(at), RECOVERY_TIMEOUT).orElse(-1);
         long disturbed = serverConnectionLines(serverArmor) - serverLines;
         if (disturbed != 0) {
-          notes.add("the server saw " + disturbed + " connection accept/close event(s)");
+          problems.add("the server saw " + disturbed + " connection accept/close event(s)");
         }
         recovered = recovered < 0 ? -1 : recovered - at;
         // The killed run's last report stands; the restarted run starts its own counters.
@@ -195,7 +198,7 @@ public final class FaultSuite {
           kill(cluster.nodePid(cluster.ftmProcessName(ftmNode)).orElseThrow(), "KILL");
         }
         recovered = clientsBack(at);
-        restoreNode(fault, serverNode, daemonPid, notes);
+        restoreNode(fault, serverNode, daemonPid, problems);
         if (fault == Fault.FTM_CRASH_IN_RECOVERY) {
           restartFtm(ftmNode);
         }
@@ -230,23 +233,24 @@ public final class FaultSuite {
       lost += after[i].lost() - totals[i].lost();
       dup += after[i].dup() - totals[i].dup();
     }
-    return new FaultReport.Injection(fault, round, at, detected, recovered, errors, lost, dup, String.join("; ", notes));
+    return new FaultReport.Injection(fault, round, at, detected, recovered, errors, lost, dup,
+        String.join("; ", problems), String.join("; ", notes));
   }
 
   /** Brings a failed server node back: its old processes gone (noted if any outlived their daemon), a new daemon. */
-  private void restoreNode(Fault fault, String node, Optional<Long> daemonPid, List<String> notes) throws Exception {
+  private void restoreNode(Fault fault, String node, Optional<Long> daemonPid, List<String> problems) throws Exception {
     if (fault == Fault.NODE_HANG) {
       kill(daemonPid.orElseThrow(), "CONT");
       // A downed daemon that wakes must stop itself (fenced) rather than act.
       if (await(() -> gone(daemonPid.get()) ? OptionalLong.of(0) : OptionalLong.empty(), Duration.ofSeconds(30)).isEmpty()) {
-        notes.add("the resumed daemon did not stop itself within 30 s");
+        problems.add("the resumed daemon did not stop itself within 30 s");
       }
     }
     if (fault != Fault.NODE_CRASH) {
       // Protected processes must not outlive their daemon: the shim stops them.
       if (await(() -> cluster.network().pids(node).isEmpty() ? OptionalLong.of(0) : OptionalLong.empty(),
           Duration.ofSeconds(15)).isEmpty()) {
-        notes.add(cluster.network().pids(node).size() + " process(es) outlived the daemon of " + node + " (killed)");
+        problems.add(cluster.network().pids(node).size() + " process(es) outlived the daemon of " + node + " (killed)");
       }
     }
     cluster.network().killAll(node);

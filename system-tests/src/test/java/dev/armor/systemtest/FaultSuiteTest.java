@@ -1,0 +1,59 @@
+package dev.armor.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The short version of the fault suite (the full one is {@code scripts/armor faults}, 10 rounds): every fault once,
+ * on a cluster of network namespaces (198.18.78.0/24), through the real command. Every injection must be detected
+ * and recovered with nothing visible to the clients, and the namespaces must be gone afterwards.
+ */
+class FaultSuiteTest {
+
+  private static final Pattern INJECTION = Pattern.compile(
+      "\\{\"fault\": \"([a-z-]+)\", \"round\": \\d+, \"at_millis\": \\d+, \"detection_ms\": (-?\\d+), \"recovery_ms\": (-?\\d+), "
+          + "\"client_errors\": (\\d+), \"bytes_lost\": (\\d+), \"bytes_duplicated\": (\\d+), \"problem\": \"([^\"]*)\"");
+
+  @Test
+  void everyFaultOnce_isDetectedAndRecoveredWithNothingVisibleToTheClients(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("faults.json");
+    ArmorTestCluster.CliResult result = ArmorTestCluster.armor(dir, null, Duration.ofMinutes(20),
+        "faults", "--rounds", "1", "--subnet", "78", "--out", json.toString());
+    System.out.println(result.out());
+    assertThat(namespaces()).as("the suite removes its network namespaces").noneMatch(ns -> ns.startsWith("armor-78-"));
+    assertThat(result.exit()).as("armor faults exit status; output:%n%s", result.out()).isZero();
+
+    Matcher injections = INJECTION.matcher(Files.readString(json));
+    List<String> faults = new java.util.ArrayList<>();
+    while (injections.find()) {
+      String fault = injections.group(1);
+      faults.add(fault);
+      assertThat(Long.parseLong(injections.group(2))).as("%s detected", fault).isNotNegative();
+      assertThat(Long.parseLong(injections.group(3))).as("%s recovered", fault).isNotNegative();
+      assertThat(injections.group(4)).as("%s: client errors", fault).isEqualTo("0");
+      assertThat(injections.group(5)).as("%s: bytes lost", fault).isEqualTo("0");
+      assertThat(injections.group(6)).as("%s: bytes duplicated", fault).isEqualTo("0");
+      assertThat(injections.group(7)).as("%s: problems beyond the figures", fault).isEmpty();
+    }
+    assertThat(faults).containsExactlyInAnyOrder("server-crash", "server-hang", "client-crash", "daemon-crash",
+        "node-crash", "node-hang", "ftm-crash", "ftm-crash-in-recovery");
+    assertThat(result.out()).contains("| fault | injected | detection p50 / max (ms) |");
+  }
+
+  private static List<String> namespaces() throws IOException, InterruptedException {
+    Process ip = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
+    String out = new String(ip.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    ip.waitFor();
+    return out.lines().map(l -> l.split(" ")[0]).toList();
+  }
+}
