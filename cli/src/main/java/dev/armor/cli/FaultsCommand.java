@@ -35,6 +35,9 @@ final class FaultsCommand implements Callable<Integer> {
   @Option(names = "--markdown", description = "Also write the table to this file.")
   Path markdown;
 
+  @Option(names = "--keep-logs", description = "Keep the cluster's logs (always kept when an injection was not clean).")
+  boolean keepLogs;
+
   @Option(names = "--out", description = "Also write every injection as JSON to this file.")
   Path json;
 
@@ -47,7 +50,7 @@ final class FaultsCommand implements Callable<Integer> {
     System.out.println("faults: seed " + chosenSeed + ", " + rounds + " round(s) of " + faults);
     Path armor = Path.of(System.getProperty("armor.root", "."), "scripts", "armor").toAbsolutePath().normalize();
     FaultReport report = FaultSuite.run(
-        new FaultSuite.Options(rounds, Fault.parse(faults), subnet, chosenSeed, armor, System.out));
+        new FaultSuite.Options(rounds, Fault.parse(faults), subnet, chosenSeed, armor, keepLogs, System.out));
     String table = report.markdown();
     System.out.println();
     System.out.println(table);

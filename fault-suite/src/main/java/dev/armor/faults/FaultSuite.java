@@ -45,8 +45,10 @@ public final class FaultSuite {
   /**
    * @param rounds how many times each fault is injected
    * @param subnet the third octet of the suite's 198.18.x.0/24 network
+   * @param keepLogs keep the cluster's logs even when every injection was clean (they are always kept otherwise)
    */
-  public record Options(int rounds, List<Fault> faults, int subnet, long seed, Path armorScript, PrintStream out) {}
+  public record Options(int rounds, List<Fault> faults, int subnet, long seed, Path armorScript, boolean keepLogs,
+      PrintStream out) {}
 
   private final Options options;
   private final SuiteCluster cluster;
@@ -82,10 +84,10 @@ public final class FaultSuite {
         suite.say("the suite stopped: " + e.getMessage() + "; logs are in " + home.resolve("logs"));
         throw e;
       }
-      if (report.injections().stream().allMatch(FaultReport.Injection::clean)) {
-        deleteTree(home);
+      if (options.keepLogs() || !report.injections().stream().allMatch(FaultReport.Injection::clean)) {
+        suite.say("logs kept in " + home.resolve("logs"));
       } else {
-        suite.say("logs kept in " + home.resolve("logs") + " (an injection was not recovered cleanly)");
+        deleteTree(home);
       }
     }
     return report;
