@@ -42,9 +42,12 @@ public final class Bench {
     static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1, 20, 50, 20, 1_000);
   }
 
-  record Options(boolean smoke, Path out, Path markdown, int ftmPort, int clusterPort, int basePort, Path root) {
+  /** {@code work}: where logs go (null: a new temporary directory, kept for the user to read). */
+  record Options(boolean smoke, Path out, Path markdown, int ftmPort, int clusterPort, int basePort, Path work,
+      Path root) {
     static Options parse(String... args) {
       boolean smoke = false;
+      Path work = null;
       Path out = null;
       Path markdown = null;
       int ftmPort = 7900;
@@ -58,12 +61,13 @@ public final class Bench {
           case "--ftm-port" -> ftmPort = Integer.parseInt(args[++i]);
           case "--cluster-port" -> clusterPort = Integer.parseInt(args[++i]);
           case "--base-port" -> basePort = Integer.parseInt(args[++i]);
+          case "--work" -> work = Path.of(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i]
               + "; usage: bench [--smoke] [--out FILE.json] [--markdown FILE.md] [--ftm-port 7900]"
-              + " [--cluster-port 25900] [--base-port 7950]");
+              + " [--cluster-port 25900] [--base-port 7950] [--work DIR]");
         }
       }
-      return new Options(smoke, out, markdown, ftmPort, clusterPort, basePort, findRoot());
+      return new Options(smoke, out, markdown, ftmPort, clusterPort, basePort, work, findRoot());
     }
 
     private static Path findRoot() {
@@ -90,7 +94,8 @@ public final class Bench {
   Bench(Options options) throws IOException {
     this.options = options;
     this.counts = options.smoke() ? Counts.SMOKE : Counts.FULL;
-    this.work = Files.createTempDirectory("armor-bench-");
+    this.work = options.work() == null ? Files.createTempDirectory("armor-bench-")
+        : Files.createDirectories(options.work());
     this.logs = Files.createDirectories(work.resolve("logs"));
     // Only the benchmark's own classes and HdrHistogram: Armor's classes on an app's class path (the shim's
     // in particular) would not be what an unmodified app has, and a second copy of the shim breaks the agent.

@@ -35,7 +35,8 @@ class BenchSmokeTest {
     Path json = dir.resolve("results.json");
     Path md = dir.resolve("results.md");
     Bench.Options options = Bench.Options.parse("--smoke", "--out", json.toString(), "--markdown", md.toString(),
-        "--ftm-port", "7901", "--cluster-port", "25901", "--base-port", "8050");
+        "--ftm-port", "7901", "--cluster-port", "25901", "--base-port", "8050",
+        "--work", dir.resolve("work").toString());
 
     new Bench(options).run();
 
