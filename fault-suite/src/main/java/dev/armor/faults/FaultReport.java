@@ -17,16 +17,17 @@ public final class FaultReport {
    * @param errors errors and EOFs the clients saw
    * @param lostBytes bytes of the clients' streams that never came back
    * @param duplicatedBytes bytes that came back twice
+   * @param falseDetections hangs or node losses Armor reported for something the fault did not touch
    * @param problem what went wrong beyond the figures (an orphan process, a disturbed server), empty if nothing
    * @param note what was observed and is not wrong in itself
    */
   public record Injection(Fault fault, int round, long atMillis, long detectionMillis, long recoveryMillis, long errors,
-      long lostBytes, long duplicatedBytes, String problem, String note) {
+      long lostBytes, long duplicatedBytes, long falseDetections, String problem, String note) {
 
     /** Recovered with nothing visible to the clients, and nothing else wrong. */
     public boolean clean() {
       return detectionMillis >= 0 && recoveryMillis >= 0 && errors == 0 && lostBytes == 0 && duplicatedBytes == 0
-          && problem.isEmpty();
+          && falseDetections == 0 && problem.isEmpty();
     }
   }
 
@@ -56,8 +57,8 @@ public final class FaultReport {
   public String markdown() {
     StringBuilder out = new StringBuilder();
     out.append("Placement: ").append(placement).append("\n\n");
-    out.append("| fault | injected | detection p50 / max (ms) | recovery p50 / max (ms) | client errors | bytes lost | bytes duplicated |\n");
-    out.append("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.append("| fault | injected | detection p50 / max (ms) | recovery p50 / max (ms) | client errors | bytes lost | bytes duplicated | false detections |\n");
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     byFault().forEach((fault, rows) -> out.append("| ").append(fault.label())
         .append(" | ").append(rows.size())
         .append(" | ").append(summary(rows.stream().mapToLong(Injection::detectionMillis).toArray()))
@@ -65,10 +66,12 @@ public final class FaultReport {
         .append(" | ").append(rows.stream().mapToLong(Injection::errors).sum())
         .append(" | ").append(rows.stream().mapToLong(Injection::lostBytes).sum())
         .append(" | ").append(rows.stream().mapToLong(Injection::duplicatedBytes).sum())
+        .append(" | ").append(rows.stream().mapToLong(Injection::falseDetections).sum())
         .append(" |\n"));
     out.append("\nDetection: fault to Armor's event for it (process exit, missed heartbeats, node down, new FTM). "
         + "Recovery: fault to the clients' first byte after it (for ftm faults, to the control API answering again; "
-        + "for client-crash, to the restarted client's first byte).\n");
+        + "for client-crash, to the restarted client's first byte). False detections: a hang or a node loss Armor reported for a "
+        + "process or node the fault did not touch, since the previous injection.\n");
     List<Injection> noted = injections().stream().filter(i -> !i.note().isEmpty() || !i.problem().isEmpty()).toList();
     if (!noted.isEmpty()) {
       out.append("\nNotes:\n");
@@ -92,6 +95,7 @@ public final class FaultReport {
           .append(", \"client_errors\": ").append(r.errors())
           .append(", \"bytes_lost\": ").append(r.lostBytes())
           .append(", \"bytes_duplicated\": ").append(r.duplicatedBytes())
+          .append(", \"false_detections\": ").append(r.falseDetections())
           .append(", \"problem\": ").append(quote(r.problem()))
           .append(", \"note\": ").append(quote(r.note())).append('}');
     }

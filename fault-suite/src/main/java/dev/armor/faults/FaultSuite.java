@@ -58,6 +58,7 @@ public final class FaultSuite {
   private String clientArmor;
   private ClientLog protectedClient;
   private ClientLog wrappedClient;
+  private long scannedUntil;
 
   private FaultSuite(Options options, SuiteCluster cluster) {
     this.options = options;
@@ -121,6 +122,7 @@ public final class FaultSuite {
     wrappedClient = new ClientLog(wrappedLog);
     say("clients on n3: protected " + clientArmor + ", wrapped (agent-opts); a 16-byte record every 10 ms each");
     awaitSteady();
+    scannedUntil = System.currentTimeMillis();
   }
 
   private void inject(FaultReport report) throws Exception {
@@ -235,8 +237,28 @@ public final class FaultSuite {
       lost += after[i].lost() - totals[i].lost();
       dup += after[i].dup() - totals[i].dup();
     }
-    return new FaultReport.Injection(fault, round, at, detected, recovered, errors, lost, dup,
+    String target = fault.losesServerNode() ? "daemon@" + serverNode : serverArmor;
+    long falseDetections = falseDetections(target, notes);
+    return new FaultReport.Injection(fault, round, at, detected, recovered, errors, lost, dup, falseDetections,
         String.join("; ", problems), String.join("; ", notes));
+  }
+
+  /**
+   * Hangs and node losses the FTM reported since the last scan for anything but the fault's target: under the
+   * suite's load, a slow process or node must not be taken for a dead one.
+   */
+  private long falseDetections(String target, List<String> notes) {
+    long until = System.currentTimeMillis();
+    long count = 0;
+    for (ProcessEvent event : status().getEventsList()) {
+      boolean suspicion = event.getKind() == ProcessEventKind.HUNG || event.getKind() == ProcessEventKind.NODE_DOWN;
+      if (suspicion && event.getAtMillis() > scannedUntil && !event.getArmorId().equals(target)) {
+        count++;
+        notes.add("false detection: " + event.getKind() + " of " + event.getArmorId() + " (" + event.getDetail() + ")");
+      }
+    }
+    scannedUntil = until;
+    return count;
   }
 
   /** Brings a failed server node back: its old processes gone (noted if any outlived their daemon), a new daemon. */

@@ -9,15 +9,15 @@ class FaultReportTest {
   @Test
   void table_hasOneRowPerFaultWithMedianAndMax() {
     FaultReport report = new FaultReport("unpinned");
-    report.add(new FaultReport.Injection(Fault.SERVER_CRASH, 1, 0, 40, 700, 0, 0, 0, "", ""));
-    report.add(new FaultReport.Injection(Fault.SERVER_CRASH, 2, 0, 20, 500, 0, 0, 0, "", ""));
-    report.add(new FaultReport.Injection(Fault.SERVER_CRASH, 3, 0, 30, 900, 1, 16, 0, "", ""));
-    report.add(new FaultReport.Injection(Fault.NODE_CRASH, 1, 0, -1, -1, 0, 0, 0, "2 process(es) outlived", ""));
+    report.add(new FaultReport.Injection(Fault.SERVER_CRASH, 1, 0, 40, 700, 0, 0, 0, 0, "", ""));
+    report.add(new FaultReport.Injection(Fault.SERVER_CRASH, 2, 0, 20, 500, 0, 0, 0, 0, "", ""));
+    report.add(new FaultReport.Injection(Fault.SERVER_CRASH, 3, 0, 30, 900, 1, 16, 0, 0, "", ""));
+    report.add(new FaultReport.Injection(Fault.NODE_CRASH, 1, 0, -1, -1, 0, 0, 0, 0, "2 process(es) outlived", ""));
 
     String table = report.markdown();
 
-    assertThat(table).contains("| server-crash | 3 | 30 / 40 | 700 / 900 | 1 | 16 | 0 |");
-    assertThat(table).contains("| node-crash | 1 | never (1) | never (1) | 0 | 0 | 0 |");
+    assertThat(table).contains("| server-crash | 3 | 30 / 40 | 700 / 900 | 1 | 16 | 0 | 0 |");
+    assertThat(table).contains("| node-crash | 1 | never (1) | never (1) | 0 | 0 | 0 | 0 |");
     assertThat(table).contains("node-crash #1: PROBLEM: 2 process(es) outlived");
     assertThat(report.injections()).filteredOn(FaultReport.Injection::clean).hasSize(2);
   }
@@ -25,7 +25,7 @@ class FaultReportTest {
   @Test
   void json_quotesNotes() {
     FaultReport report = new FaultReport("a \"quoted\" placement");
-    report.add(new FaultReport.Injection(Fault.FTM_CRASH, 1, 5, 10, 10, 0, 0, 0, "", "line\nbreak"));
+    report.add(new FaultReport.Injection(Fault.FTM_CRASH, 1, 5, 10, 10, 0, 0, 0, 0, "", "line\nbreak"));
 
     assertThat(report.json()).contains("\"placement\": \"a \\\"quoted\\\" placement\"")
         .contains("\"fault\": \"ftm-crash\", \"round\": 1, \"at_millis\": 5, \"detection_ms\": 10")
