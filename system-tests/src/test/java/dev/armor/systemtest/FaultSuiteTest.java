@@ -22,7 +22,7 @@ class FaultSuiteTest {
 
   private static final Pattern INJECTION = Pattern.compile(
       "\\{\"fault\": \"([a-z-]+)\", \"round\": \\d+, \"at_millis\": \\d+, \"detection_ms\": (-?\\d+), \"recovery_ms\": (-?\\d+), "
-          + "\"client_errors\": (\\d+), \"bytes_lost\": (\\d+), \"bytes_duplicated\": (\\d+), \"problem\": \"([^\"]*)\"");
+          + "\"client_errors\": (\\d+), \"bytes_lost\": (\\d+), \"bytes_duplicated\": (\\d+), \"false_detections\": (\\d+), \"problem\": \"([^\"]*)\"");
 
   @Test
   void everyFaultOnce_isDetectedAndRecoveredWithNothingVisibleToTheClients(@TempDir Path dir) throws Exception {
@@ -43,7 +43,8 @@ class FaultSuiteTest {
       assertThat(injections.group(4)).as("%s: client errors", fault).isEqualTo("0");
       assertThat(injections.group(5)).as("%s: bytes lost", fault).isEqualTo("0");
       assertThat(injections.group(6)).as("%s: bytes duplicated", fault).isEqualTo("0");
-      assertThat(injections.group(7)).as("%s: problems beyond the figures", fault).isEmpty();
+      assertThat(injections.group(7)).as("%s: false detections", fault).isEqualTo("0");
+      assertThat(injections.group(8)).as("%s: problems beyond the figures", fault).isEmpty();
     }
     assertThat(faults).containsExactlyInAnyOrder("server-crash", "server-hang", "client-crash", "daemon-crash",
         "node-crash", "node-hang", "ftm-crash", "ftm-crash-in-recovery");
