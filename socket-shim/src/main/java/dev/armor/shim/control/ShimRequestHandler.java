@@ -27,6 +27,13 @@ public interface ShimRequestHandler {
   /** The app process behind the session is gone: its session connection reached end of stream. */
   void sessionClosed(ShimSession session);
 
+  /**
+   * The shim of a protected app (one with an ARMOR id) beat: its process runs. Called on the session's thread
+   * after the beat was acknowledged, every heartbeat interval per app, so it must be cheap and must not block.
+   * The default ignores it.
+   */
+  default void heartbeat(ShimSession session, long beat) {}
+
   /** The app is connecting to {@code destination}: go direct, go through this daemon, or fail the connect. */
   Route route(ShimSession session, InetSocketAddress destination);
 
