@@ -20,7 +20,8 @@ public interface ShimRequestHandler {
 
   /**
    * A shim of a new app process said hello: its session lasts as long as that process. It may also be an app the
-   * daemon knew before it restarted: shims reconnect on their own. {@link ShimSession#ping} may be called from here.
+   * daemon knew before it restarted: shims reconnect on their own (a protected app's shim halts its app instead,
+   * unless fencing is off). {@link ShimSession#ping} may be called from here.
    */
   void sessionOpened(ShimSession session);
 
