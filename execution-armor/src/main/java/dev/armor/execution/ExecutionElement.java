@@ -104,6 +104,7 @@ public final class ExecutionElement implements Element {
   private long startedAtNanos;
   private long exitedAtNanos;
   private long detectedAtNanos; // the exit, or the hang detection before it
+  private String detected = "crash"; // what detectedAtNanos saw: "crash" or "hang"
   private int restarts;
 
   // Hang detection, per incarnation (reset at each start).
@@ -278,6 +279,7 @@ public final class ExecutionElement implements Element {
     }
     exitedAtNanos = context.nanoTime();
     detectedAtNanos = hungAtNanos != 0 ? hungAtNanos : exitedAtNanos;
+    detected = hungAtNanos != 0 ? "hang" : "crash";
     long ranMillis = (exitedAtNanos - startedAtNanos) / 1_000_000;
     String how = describeExit(exit.getExitCode());
     if (state == State.STOPPING || exit.getExitCode() == 0) {
@@ -318,8 +320,8 @@ public final class ExecutionElement implements Element {
     restarts++;
     try {
       start(context);
-      context.log().info("{}: restarted {} ms after the crash was detected", context.armorId(),
-          (context.nanoTime() - detectedAtNanos) / 1_000_000);
+      context.log().info("{}: restarted {} ms after the {} was detected", context.armorId(),
+          (context.nanoTime() - detectedAtNanos) / 1_000_000, detected);
     } catch (IOException e) {
       String why = "restart " + restarts + " failed: the command cannot start: " + e.getMessage();
       // A start failure counts against the budget like a crash.

@@ -106,6 +106,14 @@ class HangAndFencingTest {
     assertThat(hung.get(0).getPid()).isEqualTo(pid);
     assertThat(hung.get(0).getDetail()).startsWith("no heartbeat from pid " + pid + " for ");
     assertThat(hung.get(0).getAtMillis()).isBetween(stoppedAt, killedAt + 1000);
+    List<String> daemonLog = Files.readAllLines(cluster.home().resolve("logs").resolve("daemon-n1.log"));
+    List<String> said = daemonLog.stream().filter(l -> l.contains(hungServerArmor)
+        && (l.contains("the process is hung") || l.contains("after the hang was detected"))).toList();
+    said.forEach(line -> System.out.println("daemon n1: " + line));
+    assertThat(said).as("the daemon says it in an operator's words, with the silence and the restart's timing")
+        .anyMatch(l -> l.contains("the process is hung: no heartbeat from pid " + pid + " for ")
+            && l.contains("killing pid " + pid + " with SIGKILL"))
+        .anyMatch(l -> l.contains("restarted") && l.contains("ms after the hang was detected"));
     client.close();
   }
 
