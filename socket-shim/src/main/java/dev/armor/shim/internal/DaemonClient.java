@@ -226,9 +226,7 @@ final class DaemonClient {
           lease.answered();
           answer(current, message);
         } else if (config.fences() && lease.expired(now)) {
-          String why = "it has not answered heartbeats for " + lease.silenceNanos(now) / 1_000_000 + " ms";
-          Log.get().log(Level.WARNING, () -> config.daemonName() + " " + why);
-          return why;
+          return "it has not answered heartbeats for " + lease.silenceNanos(now) / 1_000_000 + " ms";
         }
         if (beating && now - nextBeatNanos >= 0) {
           current.send(new Heartbeat(++beats), now + config.timeoutNanos());
@@ -237,7 +235,10 @@ final class DaemonClient {
         }
       }
     } catch (IOException e) {
-      Log.get().log(Level.WARNING, () -> "lost the session with " + config.daemonName() + ": " + e.getMessage());
+      if (!config.fences()) {
+        // A fencing app says it in its one stderr line instead: its logging must not stand between it and the halt.
+        Log.get().log(Level.WARNING, () -> "lost the session with " + config.daemonName() + ": " + e.getMessage());
+      }
       return "its control session ended: " + e.getMessage();
     }
   }

@@ -13,13 +13,26 @@ interface Fence {
   /** Stops this process; {@code why} says how the daemon was found gone. May return only in tests. */
   void stop(String why);
 
+  /** How long writing the line may take before the process halts without it (stderr may be a full pipe). */
+  long LINE_GRACE_MILLIS = 1000;
+
   /**
-   * The real one: one line on stderr (the app's logging may be what is stuck, and stderr reaches the app's log
-   * file), then {@link Runtime#halt}: no shutdown hooks, since the app's hooks could write or block, and a
-   * fenced process must stop now.
+   * The real one: one line on stderr (not the app's logging, which may be what is stuck; stderr reaches the app's
+   * log file), then {@link Runtime#halt}: no shutdown hooks, since the app's hooks could write or block, and a
+   * fenced process must stop now. A watchdog halts it anyway if the line cannot be written in time.
    */
   static Fence halting(ShimConfig config) {
     return why -> {
+      Thread watchdog = new Thread(() -> {
+        try {
+          Thread.sleep(LINE_GRACE_MILLIS);
+        } catch (InterruptedException e) {
+          // halt all the same
+        }
+        Runtime.getRuntime().halt(HALT_STATUS);
+      }, "armor-shim-fence");
+      watchdog.setDaemon(true);
+      watchdog.start();
       System.err.println(message(config, why));
       System.err.flush();
       Runtime.getRuntime().halt(HALT_STATUS);
