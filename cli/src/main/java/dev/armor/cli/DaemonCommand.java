@@ -42,6 +42,24 @@ final class DaemonCommand implements Callable<Integer> {
       description = "What a connection past --replay-log gets at its next recovery: reconnect or reset (default: ${DEFAULT-VALUE}).")
   String replayOverflow;
 
+  @Option(names = "--heartbeat", defaultValue = "500ms",
+      description = "How often a protected app's shim tells this daemon it is alive (default: ${DEFAULT-VALUE}).")
+  String heartbeat;
+
+  @Option(names = "--hang-timeout", defaultValue = "3s",
+      description = "A protected process silent this long is hung: killed (SIGKILL) and restarted like a crash; "
+          + "armor run --hang-timeout overrides it per launch (default: ${DEFAULT-VALUE}, six heartbeats).")
+  String hangTimeout;
+
+  @Option(names = "--shim-lease", defaultValue = "5s",
+      description = "A protected app whose heartbeats this daemon leaves unanswered this long halts itself; keep it "
+          + "shorter than the cluster's down decision (about 9.5 s) (default: ${DEFAULT-VALUE}).")
+  String shimLease;
+
+  @Option(names = "--no-fencing",
+      description = "Protected apps keep running (and reconnect) when this daemon dies or freezes, instead of halting.")
+  boolean noFencing;
+
   @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
   boolean detach;
 
@@ -59,9 +77,16 @@ final class DaemonCommand implements Callable<Integer> {
     return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow);
   }
 
+  /** The liveness options, validated here so a bad value fails before the daemon starts. */
+  DaemonSettings.Liveness liveness() {
+    return new DaemonSettings.Liveness(Durations.parse("--heartbeat", heartbeat),
+        Durations.parse("--hang-timeout", hangTimeout), Durations.parse("--shim-lease", shimLease), !noFencing);
+  }
+
   @Override
   public Integer call() throws Exception {
     DaemonSettings.DataPlane dataPlane = dataPlane();
+    DaemonSettings.Liveness liveness = liveness();
     ArmorHome home = ArmorHome.resolve();
     FtmAddress ftm = new FtmAddress();
     ftm.ftm = join;
@@ -69,16 +94,20 @@ final class DaemonCommand implements Callable<Integer> {
     if (detach) {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
-          "--replay-overflow", replayOverflow));
+          "--replay-overflow", replayOverflow, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
+          "--shim-lease", shimLease));
       if (ftmCapable) {
         args.add("--ftm-capable");
+      }
+      if (noFencing) {
+        args.add("--no-fencing");
       }
       long pid = Detacher.spawn(name, args, home, Duration.ofSeconds(90));
       System.out.println("daemon " + node + " started (pid " + pid + ") on " + host + ", log " + home.logs().resolve(name + ".log"));
       return 0;
     }
     DaemonSettings settings = new DaemonSettings(node, host, clusterPort, ftm.target(), home.root(),
-        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane);
+        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane, liveness);
     DaemonNode daemon = DaemonNode.start(settings);
     home.writePid(name);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));

@@ -38,6 +38,11 @@ final class RunCommand implements Callable<Integer> {
           + "servers whose replies depend only on what the connection sent). Default: ${DEFAULT-VALUE}.")
   String recovery;
 
+  @Option(names = "--hang-timeout", paramLabel = "DURATION",
+      description = "Declare the process hung (then kill and restart it) when its shim has not beaten for this long "
+          + "(default: the daemon's --hang-timeout, 3 s unless set). Processes without the shim are never declared hung.")
+  String hangTimeout;
+
   @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable for the command.")
   Map<String, String> environment = Map.of();
 
@@ -67,6 +72,7 @@ final class RunCommand implements Callable<Integer> {
             .setWorkingDirectory(System.getProperty("user.dir"))
             .setPolicy(policy)
             .setRecovery(recoveryPolicy(recovery))
+            .setHangTimeoutMillis(hangTimeoutMillis(hangTimeout))
             .build();
     try (FtmClient client = new FtmClient(ftm.target())) {
       ProcessLaunched launched;
@@ -83,6 +89,18 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The --hang-timeout in milliseconds, 0 (the daemon's default) when not given. */
+  static long hangTimeoutMillis(String text) {
+    if (text == null) {
+      return 0;
+    }
+    Duration timeout = Durations.parse("--hang-timeout", text);
+    if (timeout.toMillis() < 100) {
+      throw new IllegalArgumentException("--hang-timeout must be at least 100ms, but was '" + text + "'");
+    }
+    return timeout.toMillis();
   }
 
   static dev.armor.elements.wire.RecoveryPolicy recoveryPolicy(String text) {

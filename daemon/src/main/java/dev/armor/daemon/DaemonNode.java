@@ -125,7 +125,8 @@ public final class DaemonNode implements AutoCloseable {
   private static void installExecutionArmor(ActorSystem<Void> system, DaemonSettings settings, DaemonRouter router,
       ActorRef<ArmorActor.Command> gateway, String armorId) {
     ExecutionElement execution =
-        new ExecutionElement(settings.node(), ProcessLauncher.SYSTEM, settings.logDirectory(), settings::agentOptions);
+        new ExecutionElement(settings.node(), ProcessLauncher.SYSTEM, settings.logDirectory(), settings::agentOptions,
+            settings.liveness().hangTimeout());
     // An Execution ARMOR sends everything through its daemon, the gateway.
     ActorRef<ArmorActor.Command> armor =
         system.systemActorOf(

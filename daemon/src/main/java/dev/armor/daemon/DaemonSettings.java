@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param ftmCapable also host the FTM singleton when this node is the oldest FTM-capable one
  * @param requestTimeout how long a request to the FTM may take
  * @param dataPlane the operator's settings for the relay: hold timeout, replay-log bound and overflow
+ * @param liveness heartbeats of protected apps, hang detection and the shims' fencing
  */
 public record DaemonSettings(
     String node,
@@ -27,7 +28,44 @@ public record DaemonSettings(
     Path shimJar,
     boolean ftmCapable,
     Duration requestTimeout,
-    DataPlane dataPlane) {
+    DataPlane dataPlane,
+    Liveness liveness) {
+
+  /** The settings before liveness was configurable: its defaults. */
+  public DaemonSettings(String node, String host, int clusterPort, String ftmControl, Path home, Path shimJar,
+      boolean ftmCapable, Duration requestTimeout, DataPlane dataPlane) {
+    this(node, host, clusterPort, ftmControl, home, shimJar, ftmCapable, requestTimeout, dataPlane, Liveness.DEFAULTS);
+  }
+
+  /**
+   * How protected apps are watched, and how they watch their daemon.
+   *
+   * @param heartbeat how often a protected app's shim beats (default 500 ms)
+   * @param hangTimeout silence after which a protected process is hung, killed and restarted, for launches that do
+   *     not set their own (default 3 s: see {@code ExecutionElement.DEFAULT_HANG_TIMEOUT})
+   * @param lease how long a heartbeat may stay unanswered before the app fences itself (default 5 s: shorter than
+   *     the cluster's down decision, about 2.5 s unreachable + 7 s stable-after, so the old copy on a frozen node
+   *     is dead before its work starts elsewhere)
+   * @param fence whether protected apps halt themselves when this daemon dies or freezes (default true)
+   */
+  public record Liveness(Duration heartbeat, Duration hangTimeout, Duration lease, boolean fence) {
+    public static final Liveness DEFAULTS =
+        new Liveness(Duration.ofMillis(500), Duration.ofSeconds(3), Duration.ofSeconds(5), true);
+
+    public Liveness {
+      if (heartbeat.isNegative() || heartbeat.isZero()) {
+        throw new IllegalArgumentException("heartbeat must be positive, but was " + heartbeat);
+      }
+      if (hangTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException("hang-timeout must be at least two heartbeats (" + heartbeat.toMillis()
+            + " ms), but was " + hangTimeout.toMillis() + " ms");
+      }
+      if (lease.compareTo(heartbeat.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException("shim-lease must be at least two heartbeats (" + heartbeat.toMillis()
+            + " ms), but was " + lease.toMillis() + " ms");
+      }
+    }
+  }
 
   /**
    * The data-plane settings an operator may change.
@@ -60,6 +98,9 @@ public record DaemonSettings(
     if (ftmControl == null || !ftmControl.matches(".+:\\d+")) {
       throw new IllegalArgumentException("join must be the FTM's HOST:PORT, but was '" + ftmControl + "'");
     }
+    if (liveness == null) {
+      throw new IllegalArgumentException("liveness settings must be given");
+    }
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw new IllegalArgumentException("request-timeout must be positive, but was " + requestTimeout);
     }
@@ -77,9 +118,16 @@ public record DaemonSettings(
     return home.resolve("logs");
   }
 
-  /** The JVM options that load the shim, wired to this daemon, for an app launched by {@code armorId}. */
+  /**
+   * The JVM options that load the shim, wired to this daemon, for an app launched by {@code armorId}; a protected
+   * app's (one with an ARMOR id) also carry the heartbeat, lease and fencing settings.
+   */
   public String agentOptions(String armorId) {
-    return "-javaagent:" + shimJar + "=socket=" + shimSocket() + ",node=" + node
-        + (armorId == null || armorId.isEmpty() ? "" : ",armor=" + armorId);
+    String options = "-javaagent:" + shimJar + "=socket=" + shimSocket() + ",node=" + node;
+    if (armorId == null || armorId.isEmpty()) {
+      return options;
+    }
+    return options + ",armor=" + armorId + ",heartbeat=" + liveness.heartbeat().toMillis() + ",lease="
+        + liveness.lease().toMillis() + (liveness.fence() ? "" : ",fence=off");
   }
 }

@@ -10,6 +10,7 @@ import dev.armor.elements.wire.AppUnlistened;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.ClientInterest;
 import dev.armor.elements.wire.LookupService;
+import dev.armor.elements.wire.ProcessHeartbeat;
 import dev.armor.elements.wire.RecoveryPolicy;
 import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.ServiceLocation;
@@ -84,6 +85,20 @@ final class ShimEndpoint implements ShimRequestHandler {
     sessions.remove(session.pid(), session);
     tell(gatewayId, Ops.SESSION_CLOSED,
         SessionClosed.newBuilder().setPid(session.pid()).setArmorId(armorOf(session)).build());
+  }
+
+  /**
+   * A protected app's beat goes to its Execution ARMOR, which watches for hangs. One small message per beat (two
+   * a second per app at the default interval) through the gateway, which routes it locally; the shim has already
+   * been answered, so a busy ARMOR cannot make a live daemon look dead to its apps.
+   */
+  @Override
+  public void heartbeat(ShimSession session, long beat) {
+    if (session.armorId() == null || session.armorId().isEmpty()) {
+      return; // a hand-wrapped app: nobody watches it
+    }
+    tell(session.armorId(), Ops.PROCESS_HEARTBEAT,
+        ProcessHeartbeat.newBuilder().setPid(session.pid()).setBeat(beat).build());
   }
 
   @Override

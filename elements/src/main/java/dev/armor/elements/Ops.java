@@ -47,6 +47,10 @@ public final class Ops {
   public static final String RESTART_DUE = "execution.restart_due";
   public static final String STOP_PROCESS = "execution.stop";
   public static final String DESCRIBE_PROCESS = "execution.describe";
+  /** A heartbeat of the protected process's shim, forwarded by its daemon's shim endpoint. */
+  public static final String PROCESS_HEARTBEAT = "execution.heartbeat";
+  /** The Execution ARMOR's own timer: has the process been silent for its hang timeout? */
+  public static final String HANG_CHECK = "execution.hang_check";
 
   public static Operation of(String type, Message argument) {
     return Operation.newBuilder().setType(type).setArgument(Any.pack(argument)).build();

@@ -8,9 +8,11 @@ import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.ProcessEvent;
 import dev.armor.elements.wire.ProcessEventKind;
+import dev.armor.elements.wire.ProcessHeartbeat;
 import dev.armor.elements.wire.ProcessInfo;
 import dev.armor.elements.wire.ProcessLaunched;
 import dev.armor.elements.wire.RestartPolicy;
+import com.google.protobuf.Empty;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,6 +29,15 @@ import java.util.function.Function;
  * {@link ProcessLauncher.Launched#exit()}), so a crash is seen the moment the JDK reaps the process, with no
  * polling. Each state change goes through {@link #transitionTo}, which checks it is legal and logs it. Every
  * event is sent to the FTM, whose APP_SERVER_DB holds the clients while the process is down.
+ *
+ * <p>Hangs. A process can stop without exiting (SIGSTOP, a frozen cgroup, a machine swapping to death): its shim's
+ * heartbeats, forwarded by the daemon as {@code execution.heartbeat}, stop. Once the process has beaten once, a
+ * timer ({@code execution.hang_check}, set for when the silence would reach the hang timeout) checks the time since
+ * the last beat; at the hang timeout the process is declared hung, killed with SIGKILL (a stopped process can still
+ * be killed, and must never resume and write next to its replacement), reported HUNG to the FTM, and its exit is
+ * then handled as a crash: the restart policy restarts it and its clients re-attach. A process that never beats
+ * (no shim, an agent that failed to start) is never declared hung: only its exit is watched. What is detected is a
+ * whole process that stopped running, not an app whose own threads deadlocked while the shim's thread still beats.
  */
 public final class ExecutionElement implements Element {
 
@@ -68,10 +79,23 @@ public final class ExecutionElement implements Element {
 
   private static final Duration STOP_GRACE = Duration.ofSeconds(5);
 
+  /**
+   * Three seconds of silence: six missed beats at the default 500 ms heartbeat, so a loaded machine or a GC pause
+   * of a small heap is not taken for a hang, yet a hung server costs its clients little more than a crash does;
+   * raise it ({@code armor run --hang-timeout}) for apps with long stop-the-world pauses.
+   */
+  public static final Duration DEFAULT_HANG_TIMEOUT = Duration.ofSeconds(3);
+
+  private static final String HANG_TIMER = "hang-check";
+
+  /** The status a protected app's shim halts with when it fences itself (the shim's {@code Fence.HALT_STATUS}). */
+  static final int FENCED_STATUS = 86;
+
   private final String node;
   private final ProcessLauncher launcher;
   private final Path logDirectory;
   private final Function<String, String> agentOptions;
+  private final Duration defaultHangTimeout;
 
   private State state = State.NEW;
   private LaunchProcess spec;
@@ -79,16 +103,38 @@ public final class ExecutionElement implements Element {
   private ProcessLauncher.Launched process;
   private long startedAtNanos;
   private long exitedAtNanos;
+  private long detectedAtNanos; // the exit, or the hang detection before it
+  private String detected = "crash"; // what detectedAtNanos saw: "crash" or "hang"
   private int restarts;
+
+  // Hang detection, per incarnation (reset at each start).
+  private long hangTimeoutNanos;
+  private long heartbeatPid; // the pid whose beats count: the launched process or its descendant; 0 before any
+  private boolean beating; // the process has beaten since it started: the hang check is armed
+  private long lastBeatNanos;
+  private long hungAtNanos; // when it was declared hung, or 0: its exit is then the hang's, not a crash's
+  private long hungSilenceMillis;
 
   /**
    * @param agentOptions given the ARMOR id, the JVM options that load the shim wired to this node's daemon
    */
   public ExecutionElement(String node, ProcessLauncher launcher, Path logDirectory, Function<String, String> agentOptions) {
+    this(node, launcher, logDirectory, agentOptions, DEFAULT_HANG_TIMEOUT);
+  }
+
+  /**
+   * @param defaultHangTimeout the daemon's hang timeout, for launches that do not set their own
+   */
+  public ExecutionElement(String node, ProcessLauncher launcher, Path logDirectory, Function<String, String> agentOptions,
+      Duration defaultHangTimeout) {
+    if (defaultHangTimeout.isNegative() || defaultHangTimeout.isZero()) {
+      throw new IllegalArgumentException("hang-timeout must be positive, but was " + defaultHangTimeout);
+    }
     this.node = node;
     this.launcher = launcher;
     this.logDirectory = logDirectory;
     this.agentOptions = agentOptions;
+    this.defaultHangTimeout = defaultHangTimeout;
   }
 
   @Override
@@ -98,7 +144,8 @@ public final class ExecutionElement implements Element {
 
   @Override
   public Set<String> subscriptions() {
-    return Set.of(Ops.LAUNCH_PROCESS, Ops.PROCESS_EXITED, Ops.RESTART_DUE, Ops.STOP_PROCESS, Ops.DESCRIBE_PROCESS);
+    return Set.of(Ops.LAUNCH_PROCESS, Ops.PROCESS_EXITED, Ops.RESTART_DUE, Ops.STOP_PROCESS, Ops.DESCRIBE_PROCESS,
+        Ops.PROCESS_HEARTBEAT, Ops.HANG_CHECK);
   }
 
   public State state() {
@@ -113,15 +160,24 @@ public final class ExecutionElement implements Element {
       case Ops.RESTART_DUE -> onRestartDue(context);
       case Ops.STOP_PROCESS -> onStop(context);
       case Ops.DESCRIBE_PROCESS -> context.setPayload(describe(context));
+      case Ops.PROCESS_HEARTBEAT -> onHeartbeat(Ops.argument(operation, ProcessHeartbeat.class), context);
+      case Ops.HANG_CHECK -> onHangCheck(context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
 
+  /**
+   * The ARMOR is going away (its daemon stops or is being killed): its process must not live on as an orphan, so it
+   * is killed at once (SIGKILL) rather than asked to stop with a grace. Why no grace: the grace's SIGKILL would be
+   * sent by a thread of this very JVM, which is exiting and would not be there to send it, so an app that ignores
+   * SIGTERM would survive; and once this daemon is gone the cluster may start the work elsewhere, where a copy
+   * still finishing its shutdown here could act next to its replacement. An operator's {@code armor stop} still
+   * gets the grace (see {@link #onStop}); the app's shim fences itself anyway if this kill never happens.
+   */
   @Override
   public void stopped() {
-    // The ARMOR is going away (its daemon stops): its process must not live on as an orphan.
     if (process != null && process.isAlive()) {
-      process.stop(STOP_GRACE);
+      process.kill();
     }
   }
 
@@ -146,6 +202,14 @@ public final class ExecutionElement implements Element {
       context.fail(e.getMessage());
       return;
     }
+    if (launch.getHangTimeoutMillis() < 0) {
+      context.fail("hang-timeout must be positive (or 0 for the daemon's default), but was "
+          + launch.getHangTimeoutMillis() + " ms");
+      return;
+    }
+    hangTimeoutNanos = launch.getHangTimeoutMillis() == 0
+        ? defaultHangTimeout.toNanos()
+        : Duration.ofMillis(launch.getHangTimeoutMillis()).toNanos();
     spec = launch;
     try {
       start(context);
@@ -193,6 +257,10 @@ public final class ExecutionElement implements Element {
     Path workingDirectory = spec.getWorkingDirectory().isEmpty() ? null : Path.of(spec.getWorkingDirectory());
     process = launcher.launch(spec.getCommandList(), environment, workingDirectory, logFile(context));
     startedAtNanos = context.nanoTime();
+    context.cancelTimer(HANG_TIMER);
+    heartbeatPid = 0;
+    beating = false;
+    hungAtNanos = 0;
     long pid = process.pid();
     context.pipeToSelf(
         process.exit(),
@@ -210,6 +278,8 @@ public final class ExecutionElement implements Element {
       return; // an earlier incarnation's exit, already handled
     }
     exitedAtNanos = context.nanoTime();
+    detectedAtNanos = hungAtNanos != 0 ? hungAtNanos : exitedAtNanos;
+    detected = hungAtNanos != 0 ? "hang" : "crash";
     long ranMillis = (exitedAtNanos - startedAtNanos) / 1_000_000;
     String how = describeExit(exit.getExitCode());
     if (state == State.STOPPING || exit.getExitCode() == 0) {
@@ -218,7 +288,11 @@ public final class ExecutionElement implements Element {
       report(context, ProcessEventKind.STOPPED, exit.getPid(), exit.getExitCode(), detail);
       return;
     }
-    String crash = "pid " + exit.getPid() + " " + how + " after " + ranMillis + " ms";
+    context.cancelTimer(HANG_TIMER);
+    String crash = hungAtNanos != 0
+        ? "pid " + exit.getPid() + " hung (no heartbeat for " + hungSilenceMillis + " ms) and " + how + " after running "
+            + ranMillis + " ms"
+        : "pid " + exit.getPid() + " " + how + " after " + ranMillis + " ms";
     report(context, ProcessEventKind.EXITED, exit.getPid(), exit.getExitCode(), crash);
     RestartBudget.Decision decision = budget.onExit(exitedAtNanos, exitedAtNanos - startedAtNanos);
     if (decision instanceof RestartBudget.Decision.RestartAfter restart) {
@@ -246,8 +320,8 @@ public final class ExecutionElement implements Element {
     restarts++;
     try {
       start(context);
-      context.log().info("{}: restarted {} ms after the crash was detected", context.armorId(),
-          (context.nanoTime() - exitedAtNanos) / 1_000_000);
+      context.log().info("{}: restarted {} ms after the {} was detected", context.armorId(),
+          (context.nanoTime() - detectedAtNanos) / 1_000_000, detected);
     } catch (IOException e) {
       String why = "restart " + restarts + " failed: the command cannot start: " + e.getMessage();
       // A start failure counts against the budget like a crash.
@@ -265,6 +339,7 @@ public final class ExecutionElement implements Element {
   private void onStop(ElementContext context) {
     switch (state) {
       case RUNNING -> {
+        context.cancelTimer(HANG_TIMER);
         transitionTo(State.STOPPING, context, "stop requested");
         process.stop(STOP_GRACE);
       }
@@ -275,6 +350,56 @@ public final class ExecutionElement implements Element {
       }
       default -> { }
     }
+  }
+
+  /** A beat of the current process (or of its descendant JVM) renews it; the first one arms the hang check. */
+  private void onHeartbeat(ProcessHeartbeat beat, ElementContext context) {
+    if (state != State.RUNNING || hungAtNanos != 0) {
+      return; // stopping, restarting, or already declared hung: a late beat changes nothing
+    }
+    if (beat.getPid() != heartbeatPid) {
+      if (!process.runs(beat.getPid())) {
+        return; // an earlier incarnation's beat, still in flight
+      }
+      heartbeatPid = beat.getPid();
+    }
+    lastBeatNanos = context.nanoTime();
+    if (!beating) {
+      beating = true;
+      context.log().info("Execution ARMOR {}: first heartbeat from pid {} {} ms after the start; it is declared hung "
+              + "if silent for {} ms", context.armorId(), beat.getPid(), (lastBeatNanos - startedAtNanos) / 1_000_000,
+          hangTimeoutNanos / 1_000_000);
+      scheduleHangCheck(context, hangTimeoutNanos);
+    }
+  }
+
+  /**
+   * The timer fires when the silence would reach the hang timeout if no beat came meanwhile: one timer per
+   * timeout, not one per beat. A beat that came meanwhile moves the next check on.
+   */
+  private void onHangCheck(ElementContext context) {
+    if (state != State.RUNNING || !beating || hungAtNanos != 0) {
+      return;
+    }
+    long now = context.nanoTime();
+    long silence = now - lastBeatNanos;
+    if (silence < hangTimeoutNanos) {
+      scheduleHangCheck(context, hangTimeoutNanos - silence);
+      return;
+    }
+    hungAtNanos = now;
+    hungSilenceMillis = silence / 1_000_000;
+    long pid = process.pid();
+    String why = "no heartbeat from pid " + heartbeatPid + " for " + hungSilenceMillis + " ms (hang timeout "
+        + hangTimeoutNanos / 1_000_000 + " ms)";
+    context.log().warn("Execution ARMOR {}: the process is hung: {}; killing pid {} with SIGKILL so the stopped copy "
+        + "can never resume, then restarting it as after a crash", context.armorId(), why, pid);
+    process.kill();
+    report(context, ProcessEventKind.HUNG, pid, 0, why + ": killed with SIGKILL, restart follows");
+  }
+
+  private void scheduleHangCheck(ElementContext context, long delayNanos) {
+    context.scheduleToSelf(HANG_TIMER, Duration.ofNanos(delayNanos), Ops.HANG_CHECK, Empty.getDefaultInstance());
   }
 
   private ProcessInfo describe(ElementContext context) {
@@ -340,6 +465,9 @@ public final class ExecutionElement implements Element {
         default -> "signal " + signal;
       };
       return "was killed by " + name + " (exit status " + status + ")";
+    }
+    if (status == FENCED_STATUS) {
+      return "halted itself (exit status 86: its shim found the daemon gone)";
     }
     return "exited with status " + status;
   }

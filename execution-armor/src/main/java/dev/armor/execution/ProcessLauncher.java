@@ -21,8 +21,16 @@ public interface ProcessLauncher {
     /** Asks the process to stop (SIGTERM), then kills it (SIGKILL) if it is still there after the grace. */
     void stop(java.time.Duration grace);
 
-    /** Kills it at once (SIGKILL). */
+    /** Kills it at once (SIGKILL), with its descendants. */
     void kill();
+
+    /**
+     * Whether {@code pid} is this process or one of its descendants (a command run through a shell wrapper has the
+     * protected JVM as a child): whose heartbeats count for it.
+     */
+    default boolean runs(long pid) {
+      return pid == pid();
+    }
   }
 
   Launched launch(List<String> command, Map<String, String> environment, Path workingDirectory, Path logFile)

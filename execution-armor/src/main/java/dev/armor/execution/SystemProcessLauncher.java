@@ -62,6 +62,11 @@ final class SystemProcessLauncher implements ProcessLauncher {
       }
 
       @Override
+      public boolean runs(long pid) {
+        return pid == process.pid() || process.descendants().anyMatch(child -> child.pid() == pid);
+      }
+
+      @Override
       public void kill() {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();

@@ -14,6 +14,7 @@ import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.ProcessEvent;
 import dev.armor.elements.wire.ProcessEventKind;
+import dev.armor.elements.wire.ProcessHeartbeat;
 import dev.armor.elements.wire.ProcessInfo;
 import dev.armor.elements.wire.ProcessLaunched;
 import dev.armor.elements.wire.RestartPolicy;
@@ -392,12 +393,13 @@ class ExecutionElementTest {
   }
 
   @Test
-  void armorStops_stopsALiveProcess() {
+  void armorStops_killsALiveProcessAtOnce() {
     FakeProcess process = launchAndStart();
 
     testKit.stop(armor);
 
-    assertThat(process.stops()).containsExactly(STOP_GRACE);
+    assertThat(process.stops()).isEmpty();
+    assertThat(process.kills()).isEqualTo(1);
   }
 
   @Test
@@ -409,6 +411,127 @@ class ExecutionElementTest {
     testKit.stop(armor);
 
     assertThat(process.stops()).isEmpty();
+  }
+
+  // ---- hangs ---------------------------------------------------------------------------------------
+
+  @Test
+  void hang_noHeartbeatForTheHangTimeout_killsTheProcessReportsHungAndRestartsIt() {
+    FakeProcess process = launchAndStart(1000);
+    beat(process.pid());
+    timePasses(Duration.ofMillis(500));
+    beat(process.pid());
+    timePasses(Duration.ofMillis(999)); // 999 ms since the last beat: not yet
+    assertThat(describe().getState()).isEqualTo("RUNNING");
+    assertThat(process.kills()).isZero();
+
+    timePasses(Duration.ofMillis(1));
+
+    ProcessEvent hung = expectEvent(ProcessEventKind.HUNG);
+    assertThat(hung.getPid()).isEqualTo(process.pid());
+    assertThat(hung.getAtMillis()).isEqualTo(clock.currentTimeMillis());
+    assertThat(hung.getDetail()).isEqualTo("no heartbeat from pid " + process.pid()
+        + " for 1000 ms (hang timeout 1000 ms): killed with SIGKILL, restart follows");
+    assertThat(process.kills()).isEqualTo(1);
+    ProcessEvent exited = expectEvent(ProcessEventKind.EXITED);
+    assertThat(exited.getExitCode()).isEqualTo(137);
+    assertThat(exited.getDetail()).startsWith("pid " + process.pid() + " hung (no heartbeat for 1000 ms) and was killed by SIGKILL");
+    expectEvent(ProcessEventKind.RESTARTING);
+    FakeProcess next = launcher.nextLaunch().process();
+    assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(next.pid());
+    assertThat(describe().getRestarts()).isEqualTo(1);
+  }
+
+  @Test
+  void hang_theRestartedProcessIsWatchedAfresh_fromItsOwnFirstHeartbeat() {
+    FakeProcess process = launchAndStart(1000);
+    beat(process.pid());
+    timePasses(Duration.ofMillis(1000));
+    expectEvent(ProcessEventKind.HUNG);
+    expectEvent(ProcessEventKind.EXITED);
+    expectEvent(ProcessEventKind.RESTARTING);
+    FakeProcess next = launcher.nextLaunch().process();
+    expectEvent(ProcessEventKind.STARTED);
+
+    beat(process.pid()); // a late beat of the killed incarnation does not arm the check
+    timePasses(Duration.ofSeconds(30));
+    assertThat(describe().getState()).isEqualTo("RUNNING");
+    assertThat(next.kills()).isZero();
+
+    beat(next.pid());
+    timePasses(Duration.ofMillis(1000));
+    assertThat(expectEvent(ProcessEventKind.HUNG).getPid()).isEqualTo(next.pid());
+  }
+
+  @Test
+  void hang_aProcessThatNeverBeats_isNeverDeclaredHung() {
+    FakeProcess process = launchAndStart(1000);
+
+    timePasses(Duration.ofMinutes(5));
+
+    assertThat(describe().getState()).isEqualTo("RUNNING");
+    assertThat(process.kills()).isZero();
+    ftm.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void hang_beatsOfAnUnrelatedPid_doNotCount() {
+    FakeProcess process = launchAndStart(1000);
+
+    beat(99_999);
+    timePasses(Duration.ofMinutes(1));
+
+    assertThat(process.kills()).isZero();
+    ftm.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void hang_regularBeats_keepTheProcessAlive() {
+    FakeProcess process = launchAndStart(1000);
+    for (int i = 0; i < 40; i++) {
+      beat(process.pid());
+      timePasses(Duration.ofMillis(500));
+    }
+
+    assertThat(process.kills()).isZero();
+    ftm.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void hang_withoutATimeoutOfItsOwn_usesTheDaemonsDefault() {
+    FakeProcess process = launchAndStart(0);
+    beat(process.pid());
+    timePasses(ExecutionElement.DEFAULT_HANG_TIMEOUT.minusMillis(1));
+    assertThat(process.kills()).isZero();
+
+    timePasses(Duration.ofMillis(1));
+
+    assertThat(expectEvent(ProcessEventKind.HUNG).getDetail()).contains("(hang timeout 3000 ms)");
+  }
+
+  @Test
+  void hang_stoppingTheProcess_endsTheWatch() {
+    FakeProcess process = launchAndStart(1000);
+    beat(process.pid());
+    request(Ops.STOP_PROCESS, ProcessEvent.getDefaultInstance());
+
+    timePasses(Duration.ofSeconds(10));
+
+    assertThat(process.kills()).isZero();
+    assertThat(describe().getState()).isEqualTo("STOPPING");
+  }
+
+  @Test
+  void launch_negativeHangTimeout_failsNamingTheSetting() {
+    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().setHangTimeoutMillis(-1).build());
+
+    assertThat(reply.getError()).isEqualTo("hang-timeout must be positive (or 0 for the daemon's default), but was -1 ms");
+    launcher.expectNoLaunch();
+  }
+
+  @Test
+  void exit_withTheFencedStatus_isSaidInAnOperatorsWords() {
+    assertThat(ExecutionElement.describeExit(86)).isEqualTo("halted itself (exit status 86: its shim found the daemon gone)");
   }
 
   // ---- describe ------------------------------------------------------------------------------------
@@ -463,6 +586,22 @@ class ExecutionElementTest {
     FakeProcess process = launcher.nextLaunch().process();
     assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(process.pid());
     return process;
+  }
+
+  /** Launches with {@code hangTimeoutMillis} (0: the default) and waits for its STARTED event. */
+  private FakeProcess launchAndStart(long hangTimeoutMillis) {
+    assertThat(request(Ops.LAUNCH_PROCESS, launchRequest().setHangTimeoutMillis(hangTimeoutMillis).build()).getError())
+        .isEmpty();
+    FakeProcess process = launcher.nextLaunch().process();
+    assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(process.pid());
+    return process;
+  }
+
+  /** Delivers a heartbeat of {@code pid}, as the shim endpoint does, and waits until the ARMOR handled it. */
+  private void beat(long pid) {
+    armor.tell(new ArmorActor.Deliver(Armors.message("daemon@" + NODE, armorId, Ops.PROCESS_HEARTBEAT,
+        ProcessHeartbeat.newBuilder().setPid(pid).setBeat(1).build()), null));
+    describe();
   }
 
   /**

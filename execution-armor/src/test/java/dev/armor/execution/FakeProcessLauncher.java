@@ -68,6 +68,7 @@ final class FakeProcessLauncher implements ProcessLauncher {
     private final long pid;
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final List<Duration> stops = new CopyOnWriteArrayList<>();
+    private final AtomicLong kills = new AtomicLong();
 
     FakeProcess(long pid) {
       this.pid = pid;
@@ -104,8 +105,15 @@ final class FakeProcessLauncher implements ProcessLauncher {
       stops.add(grace);
     }
 
+    /** How many times the element killed it (SIGKILL). */
+    long kills() {
+      return kills.get();
+    }
+
+    /** A kill ends the process at once, as SIGKILL does (even a stopped process). */
     @Override
     public void kill() {
+      kills.incrementAndGet();
       exit.complete(137);
     }
   }

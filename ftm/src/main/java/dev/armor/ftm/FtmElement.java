@@ -109,7 +109,8 @@ final class FtmElement implements Element {
             .addAllCommand(request.getCommandList())
             .putAllEnvironment(request.getEnvironmentMap())
             .setWorkingDirectory(request.getWorkingDirectory())
-            .setRecovery(request.getRecovery());
+            .setRecovery(request.getRecovery())
+            .setHangTimeoutMillis(request.getHangTimeoutMillis());
     if (request.hasPolicy()) {
       launch.setPolicy(request.getPolicy());
     }

@@ -9,7 +9,8 @@ import java.security.CodeSource;
 
 /**
  * The Armor socket shim's Java agent entry: {@code -javaagent:armor-socket-shim-agent.jar=socket=/abs/daemon.sock,
- * node=NAME[,armor=ARMOR_ID][,timeout=MILLIS]}, or the same through {@code JAVA_TOOL_OPTIONS}. Without a {@code
+ * node=NAME[,armor=ARMOR_ID][,timeout=MILLIS][,heartbeat=MILLIS][,lease=MILLIS][,fence=on|off]}, or the same
+ * through {@code JAVA_TOOL_OPTIONS} (see {@code ShimConfig} for each argument). Without a {@code
  * socket} argument it does nothing at all, silently: {@code JAVA_TOOL_OPTIONS} reaches every JVM of a shell.
  *
  * <p>Why so thin: {@code -javaagent} puts the agent jar on the app's class path, and this class is the only class

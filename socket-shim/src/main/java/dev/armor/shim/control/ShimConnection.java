@@ -4,6 +4,8 @@ import dev.armor.shim.control.ShimMessage.Ack;
 import dev.armor.shim.control.ShimMessage.BindQuery;
 import dev.armor.shim.control.ShimMessage.ConnectionKind;
 import dev.armor.shim.control.ShimMessage.DaemonError;
+import dev.armor.shim.control.ShimMessage.Heartbeat;
+import dev.armor.shim.control.ShimMessage.HeartbeatAck;
 import dev.armor.shim.control.ShimMessage.Hello;
 import dev.armor.shim.control.ShimMessage.Listening;
 import dev.armor.shim.control.ShimMessage.PeerQuery;
@@ -96,10 +98,15 @@ final class ShimConnection implements Runnable {
       session.welcomed();
       while (true) {
         ShimMessage message = reader.read(channel);
-        if (!(message instanceof Pong pong)) {
-          throw new ShimProtocolException("a session connection carries only PONG, but got " + message);
+        if (message instanceof Heartbeat heartbeat) {
+          // Answered first, on this thread: the ack says "this daemon process runs", whatever the handler does.
+          send(new HeartbeatAck(heartbeat.beat()));
+          reportHeartbeat(session, heartbeat.beat());
+        } else if (message instanceof Pong pong) {
+          session.pong(pong.id());
+        } else {
+          throw new ShimProtocolException("a session connection carries only PONG and HEARTBEAT, but got " + message);
         }
-        session.pong(pong.id());
       }
     } finally {
       session.markClosed();
@@ -121,6 +128,14 @@ final class ShimConnection implements Runnable {
     }
     sessions.add(session);
     return true;
+  }
+
+  private void reportHeartbeat(ShimSessionImpl session, long beat) {
+    try {
+      handler.heartbeat(session, beat);
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "handling a heartbeat of the " + who + " failed", e);
+    }
   }
 
   private void reportClosed(ShimSessionImpl session) {

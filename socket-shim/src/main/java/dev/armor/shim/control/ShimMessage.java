@@ -34,6 +34,12 @@ public sealed interface ShimMessage {
   /** Answer to {@link Ping}, on the session connection. */
   record Pong(long id) implements ShimMessage {}
 
+  /**
+   * A protected app's shim is alive: sent on the session connection every heartbeat interval, numbered from 1;
+   * the daemon answers {@link HeartbeatAck} at once.
+   */
+  record Heartbeat(long beat) implements ShimMessage {}
+
   /** The app connects to {@code destination}: answered by {@link Direct}, {@link Via} or {@link Fail}. */
   record RouteQuery(InetSocketAddress destination) implements ShimMessage {
     public RouteQuery {
@@ -77,6 +83,9 @@ public sealed interface ShimMessage {
 
   /** Liveness probe on the session connection; the shim answers {@link Pong} with the same id. */
   record Ping(long id) implements ShimMessage {}
+
+  /** Answer to {@link Heartbeat}: the daemon is alive; the shim's lease on it is renewed. */
+  record HeartbeatAck(long beat) implements ShimMessage {}
 
   /** Route answer: connect directly. */
   record Direct() implements ShimMessage {}

@@ -20,12 +20,20 @@ public interface ShimRequestHandler {
 
   /**
    * A shim of a new app process said hello: its session lasts as long as that process. It may also be an app the
-   * daemon knew before it restarted: shims reconnect on their own. {@link ShimSession#ping} may be called from here.
+   * daemon knew before it restarted: shims reconnect on their own (a protected app's shim halts its app instead,
+   * unless fencing is off). {@link ShimSession#ping} may be called from here.
    */
   void sessionOpened(ShimSession session);
 
   /** The app process behind the session is gone: its session connection reached end of stream. */
   void sessionClosed(ShimSession session);
+
+  /**
+   * The shim of a protected app (one with an ARMOR id) beat: its process runs. Called on the session's thread
+   * after the beat was acknowledged, every heartbeat interval per app, so it must be cheap and must not block.
+   * The default ignores it.
+   */
+  default void heartbeat(ShimSession session, long beat) {}
 
   /** The app is connecting to {@code destination}: go direct, go through this daemon, or fail the connect. */
   Route route(ShimSession session, InetSocketAddress destination);

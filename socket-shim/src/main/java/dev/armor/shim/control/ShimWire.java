@@ -6,6 +6,8 @@ import dev.armor.shim.control.ShimMessage.ConnectionKind;
 import dev.armor.shim.control.ShimMessage.DaemonError;
 import dev.armor.shim.control.ShimMessage.Direct;
 import dev.armor.shim.control.ShimMessage.Fail;
+import dev.armor.shim.control.ShimMessage.Heartbeat;
+import dev.armor.shim.control.ShimMessage.HeartbeatAck;
 import dev.armor.shim.control.ShimMessage.Hello;
 import dev.armor.shim.control.ShimMessage.Listening;
 import dev.armor.shim.control.ShimMessage.NoPeer;
@@ -53,6 +55,7 @@ import java.nio.channels.WritableByteChannel;
  *       <td>magic:int32 = 0x41524D52 ("ARMR"), version:uint8 = 1, kind:uint8 (1 session, 2 request), pid:int64,
  *       armorId:string, node:string</td></tr>
  *   <tr><td>0x02</td><td>shim to daemon</td><td>PONG</td><td>id:int64</td></tr>
+ *   <tr><td>0x03</td><td>shim to daemon</td><td>HEARTBEAT</td><td>beat:int64</td></tr>
  *   <tr><td>0x10</td><td>shim to daemon</td><td>ROUTE</td><td>destination:address</td></tr>
  *   <tr><td>0x11</td><td>shim to daemon</td><td>BIND</td><td>requested:address</td></tr>
  *   <tr><td>0x12</td><td>shim to daemon</td><td>LISTENING</td><td>requested:address, actualPort:uint16</td></tr>
@@ -60,6 +63,7 @@ import java.nio.channels.WritableByteChannel;
  *   <tr><td>0x14</td><td>shim to daemon</td><td>PEER_OF</td><td>daemonPort:uint16</td></tr>
  *   <tr><td>0x81</td><td>daemon to shim</td><td>WELCOME</td><td>(none)</td></tr>
  *   <tr><td>0x82</td><td>daemon to shim</td><td>PING</td><td>id:int64</td></tr>
+ *   <tr><td>0x83</td><td>daemon to shim</td><td>HEARTBEAT_ACK</td><td>beat:int64</td></tr>
  *   <tr><td>0x90</td><td>daemon to shim</td><td>DIRECT</td><td>(none)</td></tr>
  *   <tr><td>0x91</td><td>daemon to shim</td><td>VIA</td><td>port:uint16</td></tr>
  *   <tr><td>0x92</td><td>daemon to shim</td><td>FAIL</td><td>message:string</td></tr>
@@ -73,8 +77,10 @@ import java.nio.channels.WritableByteChannel;
  * <h2>Conversation</h2>
  *
  * Every connection opens with HELLO; the daemon answers WELCOME, or ERROR and closes. On the SESSION connection
- * (one per app process, opened at premain, held until the process ends) only the daemon asks: PING, which the
- * shim's own thread answers with PONG; end of stream there means the process is gone. On a REQUEST connection
+ * (one per app process, opened at premain, held until the process ends) the daemon asks PING, which the
+ * shim's own thread answers with PONG, and a protected app's shim (one with an ARMOR id) sends HEARTBEAT every
+ * heartbeat interval, which the daemon answers with HEARTBEAT_ACK; end of stream there means the process is gone
+ * (to the daemon) or the daemon is gone (to the shim). On a REQUEST connection
  * (tied to the session by pid) only the shim asks, one query at a time, each answered by exactly one frame:
  * ROUTE by DIRECT, VIA or FAIL; BIND and LISTENING by OK or FAIL; UNLISTENED by ACK; PEER_OF by PEER or NO_PEER;
  * any query by ERROR when the daemon cannot answer. A frame that breaks these rules closes the connection.
@@ -95,6 +101,7 @@ public final class ShimWire {
 
   private static final int HELLO = 0x01;
   private static final int PONG = 0x02;
+  private static final int HEARTBEAT = 0x03;
   private static final int ROUTE = 0x10;
   private static final int BIND = 0x11;
   private static final int LISTENING = 0x12;
@@ -102,6 +109,7 @@ public final class ShimWire {
   private static final int PEER_OF = 0x14;
   private static final int WELCOME = 0x81;
   private static final int PING = 0x82;
+  private static final int HEARTBEAT_ACK = 0x83;
   private static final int DIRECT = 0x90;
   private static final int VIA = 0x91;
   private static final int FAIL = 0x92;
@@ -173,6 +181,9 @@ public final class ShimWire {
     } else if (message instanceof Pong m) {
       out.writeByte(PONG);
       out.writeLong(m.id());
+    } else if (message instanceof Heartbeat m) {
+      out.writeByte(HEARTBEAT);
+      out.writeLong(m.beat());
     } else if (message instanceof RouteQuery m) {
       out.writeByte(ROUTE);
       writeAddress(out, m.destination());
@@ -200,6 +211,9 @@ public final class ShimWire {
     } else if (message instanceof Ping m) {
       out.writeByte(PING);
       out.writeLong(m.id());
+    } else if (message instanceof HeartbeatAck m) {
+      out.writeByte(HEARTBEAT_ACK);
+      out.writeLong(m.beat());
     } else if (message instanceof Direct) {
       out.writeByte(DIRECT);
     } else if (message instanceof Via m) {
@@ -232,6 +246,8 @@ public final class ShimWire {
         return readHello(in);
       case PONG:
         return new Pong(in.readLong());
+      case HEARTBEAT:
+        return new Heartbeat(in.readLong());
       case ROUTE:
         return new RouteQuery(readAddress(in));
       case BIND:
@@ -246,6 +262,8 @@ public final class ShimWire {
         return new Welcome();
       case PING:
         return new Ping(in.readLong());
+      case HEARTBEAT_ACK:
+        return new HeartbeatAck(in.readLong());
       case DIRECT:
         return new Direct();
       case VIA:

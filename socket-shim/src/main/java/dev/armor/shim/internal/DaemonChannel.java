@@ -94,6 +94,23 @@ final class DaemonChannel implements Closeable {
     }
   }
 
+  /**
+   * The next message if one arrives by {@code deadlineNanos}, else null (no exception: the session thread polls
+   * this way every heartbeat). A last look at the socket after the deadline, so an answer that arrived while this
+   * thread was not running (the process was stopped) is seen before anyone concludes there was none.
+   */
+  ShimMessage poll(long deadlineNanos) throws IOException {
+    while (true) {
+      ShimMessage message = reader.read(channel);
+      if (message != null) {
+        return message;
+      }
+      if (!ready(SelectionKey.OP_READ, deadlineNanos)) {
+        return reader.read(channel);
+      }
+    }
+  }
+
   @Override
   public void close() {
     try {
@@ -132,16 +149,24 @@ final class DaemonChannel implements Closeable {
    * channel, asks again on another and sets the flag back.
    */
   private void await(int operation, long deadlineNanos) throws IOException {
+    if (!ready(operation, deadlineNanos)) {
+      throw new SocketTimeoutException("no answer within the shim's timeout");
+    }
+  }
+
+  /** Waits until {@code operation} is ready (true) or the deadline passes (false); interrupts as for await. */
+  private boolean ready(int operation, long deadlineNanos) throws IOException {
     key.interestOps(operation);
     while (selector.select(millisUntil(deadlineNanos)) == 0) {
       if (Thread.interrupted()) {
         throw new ClosedByInterruptException();
       }
       if (deadlineNanos != NO_DEADLINE && System.nanoTime() - deadlineNanos >= 0) {
-        throw new SocketTimeoutException("no answer within the shim's timeout");
+        return false;
       }
     }
     selector.selectedKeys().clear();
+    return true;
   }
 
   private static long millisUntil(long deadlineNanos) {

@@ -2,6 +2,8 @@ package dev.armor.shim.internal;
 
 import dev.armor.shim.control.ShimMessage;
 import dev.armor.shim.control.ShimMessage.ConnectionKind;
+import dev.armor.shim.control.ShimMessage.Heartbeat;
+import dev.armor.shim.control.ShimMessage.HeartbeatAck;
 import dev.armor.shim.control.ShimMessage.Hello;
 import dev.armor.shim.control.ShimMessage.Ping;
 import dev.armor.shim.control.ShimMessage.Pong;
@@ -26,6 +28,15 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * pool (or opened) and returned after a good answer, so concurrent connects do not queue behind each other (a bind
  * may take a while). A connection that failed or timed out is closed: a late answer must never be read as the
  * answer to the next query.
+ *
+ * <p>Heartbeats and fencing (protected apps only, see {@link ShimConfig#heartbeats()}): the session thread also
+ * sends a HEARTBEAT every heartbeat interval, which the daemon acknowledges at once; its Execution ARMOR declares
+ * the process hung when the beats stop. The same thread holds a {@link DaemonLease} on the daemon: when the session
+ * ends (the daemon died) or a heartbeat stays unanswered for the lease (the daemon is frozen), a fencing app stops
+ * itself through its {@link Fence} instead of reconnecting, since nothing would restart it or relay its clients,
+ * and the cluster may already be starting its work elsewhere. Before the first session opened, or while none is,
+ * reconnect attempts that fail for a whole lease fence it too. All on this one daemon thread: it adds no thread,
+ * allocates one small frame per beat, and never keeps the app alive.
  */
 final class DaemonClient {
   private static final int MAX_IDLE_REQUEST_CONNECTIONS = 4;
@@ -36,14 +47,23 @@ final class DaemonClient {
   private final ShimConfig config;
   private final long pid;
   private final Runnable onSessionLost;
+  private final Fence fence;
+  private final DaemonLease lease;
+  private long beats; // session thread only
   private final Object sessionLock = new Object();
   private final Deque<DaemonChannel> idle = new ConcurrentLinkedDeque<>();
   private DaemonChannel session; // guarded by sessionLock; null while there is none
 
   DaemonClient(ShimConfig config, long pid, Runnable onSessionLost) {
+    this(config, pid, onSessionLost, Fence.halting(config));
+  }
+
+  DaemonClient(ShimConfig config, long pid, Runnable onSessionLost, Fence fence) {
     this.config = config;
     this.pid = pid;
     this.onSessionLost = onSessionLost;
+    this.fence = fence;
+    this.lease = new DaemonLease(config.leaseNanos());
   }
 
   /** Opens the session unless it is open: one attempt, bounded by the timeout. */
@@ -143,12 +163,25 @@ final class DaemonClient {
     while (true) {
       DaemonChannel current = currentSession();
       if (current == null) {
+        if (config.fences()) {
+          long now = System.nanoTime();
+          lease.asked(now);
+          if (lease.expired(now)) {
+            fence.stop("could not reach it for " + lease.silenceNanos(now) / 1_000_000 + " ms");
+            return;
+          }
+        }
         backoffMillis = reopen(backoffMillis);
         continue;
       }
+      lease.answered(); // the daemon welcomed this session
       long openedAt = System.nanoTime();
-      serve(current);
+      String why = serve(current);
       lost(current);
+      if (config.fences()) {
+        fence.stop(why);
+        return;
+      }
       if (System.nanoTime() - openedAt > 10 * MAX_BACKOFF_MILLIS * 1_000_000L) {
         backoffMillis = MIN_BACKOFF_MILLIS; // it had been up a good while: a restart, not a refusing daemon
       }
@@ -173,18 +206,48 @@ final class DaemonClient {
     }
   }
 
-  /** Answers pings until the session connection ends. */
-  private void serve(DaemonChannel current) {
+  /**
+   * Answers pings and, for a protected app, beats, until the session connection ends or (when fencing) the lease
+   * runs out; returns why it ended, in words for the fencing line. The first beat goes out at once, so the
+   * Execution ARMOR starts watching as soon as the process runs.
+   */
+  private String serve(DaemonChannel current) {
+    boolean beating = config.heartbeats();
+    long nextBeatNanos = System.nanoTime();
     try {
       while (true) {
-        ShimMessage message = current.receive(DaemonChannel.NO_DEADLINE);
-        if (!(message instanceof Ping ping)) {
-          throw new ShimProtocolException("the daemon sent " + message + " on the session connection");
+        long deadline = beating ? nextBeatNanos : DaemonChannel.NO_DEADLINE;
+        if (config.fences()) {
+          deadline = Math.min(deadline, lease.expiresAtNanos());
         }
-        current.send(new Pong(ping.id()), System.nanoTime() + config.timeoutNanos());
+        ShimMessage message = current.poll(deadline);
+        long now = System.nanoTime();
+        if (message != null) {
+          lease.answered();
+          answer(current, message);
+        } else if (config.fences() && lease.expired(now)) {
+          return "it has not answered heartbeats for " + lease.silenceNanos(now) / 1_000_000 + " ms";
+        }
+        if (beating && now - nextBeatNanos >= 0) {
+          current.send(new Heartbeat(++beats), now + config.timeoutNanos());
+          lease.asked(now);
+          nextBeatNanos = now + config.heartbeatNanos();
+        }
       }
     } catch (IOException e) {
-      Log.get().log(Level.WARNING, () -> "lost the session with " + config.daemonName() + ": " + e.getMessage());
+      if (!config.fences()) {
+        // A fencing app says it in its one stderr line instead: its logging must not stand between it and the halt.
+        Log.get().log(Level.WARNING, () -> "lost the session with " + config.daemonName() + ": " + e.getMessage());
+      }
+      return "its control session ended: " + e.getMessage();
+    }
+  }
+
+  private void answer(DaemonChannel current, ShimMessage message) throws IOException {
+    if (message instanceof Ping ping) {
+      current.send(new Pong(ping.id()), System.nanoTime() + config.timeoutNanos());
+    } else if (!(message instanceof HeartbeatAck)) {
+      throw new ShimProtocolException("the daemon sent " + message + " on the session connection");
     }
   }
 

@@ -8,12 +8,42 @@ import java.util.Optional;
  * The agent's arguments, validated once at premain: {@code socket=/abs/daemon-shim.sock} (required; without it the
  * agent stays inert), {@code node=NAME} (default empty), {@code armor=ARMOR_ID} (default: environment variable
  * {@code ARMOR_ARMOR_ID}, else empty), {@code timeout=MILLIS} (request timeout, default 5000), {@code cache=DIR} (where transformed JDK classes are
- * cached, see {@link TransformCache}; default {@code shim-cache} next to the socket, {@code off} for none). Arguments are
- * comma-separated {@code key=value} pairs, so no value may contain a comma.
+ * cached, see {@link TransformCache}; default {@code shim-cache} next to the socket, {@code off} for none),
+ * {@code heartbeat=MILLIS} (how often a protected app's shim tells its daemon it is alive, default 500),
+ * {@code lease=MILLIS} (how long the daemon may leave a heartbeat unanswered before a protected app fences itself,
+ * default 5000), {@code fence=on|off} (default on). Arguments are comma-separated {@code key=value} pairs, so no
+ * value may contain a comma.
+ *
+ * <p>Heartbeats and fencing concern protected apps only (an ARMOR id is set): an app wrapped by hand has nobody to
+ * restart it, so it neither beats nor halts; see {@link DaemonClient}.
  */
-record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, Optional<Path> cacheDir) {
+record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, Optional<Path> cacheDir,
+    long heartbeatMillis, long leaseMillis, boolean fence) {
   static final long DEFAULT_TIMEOUT_MILLIS = 5000;
+  /** Half a second: ten beats a second per node would still cost nothing, and a 3 s hang timeout sees six. */
+  static final long DEFAULT_HEARTBEAT_MILLIS = 500;
+  /**
+   * Five seconds: shorter than the cluster's decision that a node is down (about 2.5 s to call it unreachable plus
+   * 7 s stable-after), so the old copy of an app on a frozen node is gone before the FTM starts it elsewhere, and
+   * ten heartbeats long, so a busy daemon is not mistaken for a dead one.
+   */
+  static final long DEFAULT_LEASE_MILLIS = 5000;
   static final String ARMOR_ID_ENV = "ARMOR_ARMOR_ID";
+
+  ShimConfig {
+    if (heartbeatMillis <= 0) {
+      throw new IllegalArgumentException("agent argument heartbeat must be positive, but was " + heartbeatMillis);
+    }
+    if (leaseMillis <= heartbeatMillis) {
+      throw new IllegalArgumentException("agent argument lease must be longer than heartbeat (" + heartbeatMillis
+          + " ms), but was " + leaseMillis + " ms");
+    }
+  }
+
+  /** A configuration with the default heartbeat, lease and fencing. */
+  ShimConfig(Path socket, String node, String armorId, long timeoutMillis, Optional<Path> cacheDir) {
+    this(socket, node, armorId, timeoutMillis, cacheDir, DEFAULT_HEARTBEAT_MILLIS, DEFAULT_LEASE_MILLIS, true);
+  }
 
   /**
    * The configuration in {@code agentArgs}, or empty when there is no {@code socket} argument.
@@ -31,6 +61,9 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
     String armorId = null;
     long timeoutMillis = DEFAULT_TIMEOUT_MILLIS;
     String cache = null;
+    long heartbeatMillis = DEFAULT_HEARTBEAT_MILLIS;
+    long leaseMillis = DEFAULT_LEASE_MILLIS;
+    boolean fence = true;
     for (String pair : agentArgs == null ? new String[0] : agentArgs.split(",")) {
       if (pair.isBlank()) {
         continue;
@@ -52,14 +85,24 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
           armorId = value;
           break;
         case "timeout":
-          timeoutMillis = parseTimeout(value);
+          timeoutMillis = parseMillis("timeout", value);
+          break;
+        case "heartbeat":
+          heartbeatMillis = parseMillis("heartbeat", value);
+          break;
+        case "lease":
+          leaseMillis = parseMillis("lease", value);
+          break;
+        case "fence":
+          fence = parseSwitch("fence", value);
           break;
         case "cache":
           cache = value;
           break;
         default:
           throw new IllegalArgumentException(
-              "agent argument must be one of socket, node, armor, timeout, cache, but was '" + key + "'");
+              "agent argument must be one of socket, node, armor, timeout, cache, heartbeat, lease, fence, but was '"
+                  + key + "'");
       }
     }
     if (socket == null) {
@@ -69,7 +112,8 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
       armorId = env.getOrDefault(ARMOR_ID_ENV, "");
     }
     Path socketPath = socketPath(socket);
-    return Optional.of(new ShimConfig(socketPath, node, armorId, timeoutMillis, cacheDir(cache, socketPath)));
+    return Optional.of(new ShimConfig(socketPath, node, armorId, timeoutMillis, cacheDir(cache, socketPath),
+        heartbeatMillis, leaseMillis, fence));
   }
 
   private static Path socketPath(String value) {
@@ -95,7 +139,15 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
     return Optional.of(path);
   }
 
-  private static long parseTimeout(String value) {
+  private static boolean parseSwitch(String key, String value) {
+    return switch (value) {
+      case "on" -> true;
+      case "off" -> false;
+      default -> throw new IllegalArgumentException("agent argument " + key + " must be on or off, but was '" + value + "'");
+    };
+  }
+
+  private static long parseMillis(String key, String value) {
     long millis;
     try {
       millis = Long.parseLong(value);
@@ -104,9 +156,32 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
     }
     if (millis <= 0) {
       throw new IllegalArgumentException(
-          "agent argument timeout must be a positive number of milliseconds, but was '" + value + "'");
+          "agent argument " + key + " must be a positive number of milliseconds, but was '" + value + "'");
     }
     return millis;
+  }
+
+  /** A protected app: launched by an Execution ARMOR, which restarts it. */
+  boolean isProtected() {
+    return !armorId.isEmpty();
+  }
+
+  /** Whether this shim sends heartbeats: only a protected app's does, as only an Execution ARMOR watches them. */
+  boolean heartbeats() {
+    return isProtected();
+  }
+
+  /** Whether this process halts when its daemon is gone: a protected app's, unless {@code fence=off}. */
+  boolean fences() {
+    return isProtected() && fence;
+  }
+
+  long heartbeatNanos() {
+    return heartbeatMillis * 1_000_000L;
+  }
+
+  long leaseNanos() {
+    return leaseMillis * 1_000_000L;
   }
 
   long timeoutNanos() {

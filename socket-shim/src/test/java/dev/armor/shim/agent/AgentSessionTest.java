@@ -1,6 +1,7 @@
 package dev.armor.shim.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.armor.shim.control.ShimSession;
 import java.time.Duration;
@@ -44,6 +45,39 @@ class AgentSessionTest extends AgentTestSupport {
       assertThat(session).as(app.describe()).isNotNull();
       assertThat(session.armorId()).isEqualTo("armor-from-env");
       assertSilent(app);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void aProtectedApp_beats_andHaltsWithStatus86WhenItsDaemonGoes(Jdk jdk) throws Exception {
+    try (ChildJvm app = ChildJvm.start(jdk, agentArgs() + ",armor=armor-7,heartbeat=50,lease=1000", List.of(),
+        Map.of(), "pid", "wait")) {
+      assertThat(daemon.opened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS)).as(app.describe()).isNotNull();
+      await().atMost(Duration.ofSeconds(ChildJvm.TIMEOUT_SECONDS)).until(() -> daemon.beats.size() >= 3);
+      assertThat(daemon.beats).startsWith(1L, 2L, 3L);
+
+      daemon.close();
+
+      assertThat(app.awaitExit()).as(app.describe()).isEqualTo(86);
+      assertThat(app.stderr()).as(app.describe()).contains("armor shim: daemon of node " + NODE
+          + " is gone (its control session ended: end of stream); stopping this protected process so it cannot act"
+          + " as an orphan");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void aWrappedApp_neitherBeatsNorHalts_whenItsDaemonGoes(Jdk jdk) throws Exception {
+    try (ChildJvm app = ChildJvm.start(jdk, agentArgs() + ",heartbeat=50,lease=200", List.of(), Map.of(), "pid", "wait")) {
+      assertThat(daemon.opened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS)).as(app.describe()).isNotNull();
+
+      daemon.close();
+
+      await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(app.pid()).map(ProcessHandle::isAlive).orElse(false));
+      app.send("quit");
+      assertThat(app.awaitExit()).as(app.describe()).isZero();
+      assertThat(daemon.beats).isEmpty();
     }
   }
 

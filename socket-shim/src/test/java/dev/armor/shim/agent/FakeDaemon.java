@@ -31,6 +31,7 @@ final class FakeDaemon implements ShimRequestHandler, AutoCloseable {
   final List<Integer> peerQueries = new CopyOnWriteArrayList<>();
   final BlockingQueue<ShimSession> opened = new LinkedBlockingQueue<>();
   final BlockingQueue<ShimSession> closed = new LinkedBlockingQueue<>();
+  final List<Long> beats = new CopyOnWriteArrayList<>();
   final BlockingQueue<ListeningReport> listening = new LinkedBlockingQueue<>();
   final BlockingQueue<InetSocketAddress> unlistened = new LinkedBlockingQueue<>();
   volatile Verdict listeningVerdict = new Verdict.Ok();
@@ -52,6 +53,11 @@ final class FakeDaemon implements ShimRequestHandler, AutoCloseable {
   @Override
   public void sessionClosed(ShimSession session) {
     closed.add(session);
+  }
+
+  @Override
+  public void heartbeat(ShimSession session, long beat) {
+    beats.add(beat);
   }
 
   @Override

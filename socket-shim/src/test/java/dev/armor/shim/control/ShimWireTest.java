@@ -9,6 +9,8 @@ import dev.armor.shim.control.ShimMessage.ConnectionKind;
 import dev.armor.shim.control.ShimMessage.DaemonError;
 import dev.armor.shim.control.ShimMessage.Direct;
 import dev.armor.shim.control.ShimMessage.Fail;
+import dev.armor.shim.control.ShimMessage.Heartbeat;
+import dev.armor.shim.control.ShimMessage.HeartbeatAck;
 import dev.armor.shim.control.ShimMessage.Hello;
 import dev.armor.shim.control.ShimMessage.Listening;
 import dev.armor.shim.control.ShimMessage.NoPeer;
@@ -45,7 +47,7 @@ class ShimWireTest {
         new Pong(-1), new RouteQuery(v4), new RouteQuery(v6), new BindQuery(new InetSocketAddress("0.0.0.0", 80)),
         new Listening(v6, 40000), new Unlistened(v4), new PeerQuery(65535), new Welcome(), new Ping(7),
         new Direct(), new Via(1), new Fail("no server for orders"), new Ok(), new Peer(v6), new NoPeer(), new Ack(),
-        new DaemonError("boom"));
+        new DaemonError("boom"), new Heartbeat(1), new HeartbeatAck(Long.MAX_VALUE));
   }
 
   @ParameterizedTest

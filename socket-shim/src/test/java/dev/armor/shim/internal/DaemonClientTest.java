@@ -129,8 +129,86 @@ class DaemonClientTest {
     }
   }
 
+  // ---- heartbeats and fencing -------------------------------------------------------------------------
+
+  @Test
+  void aProtectedApp_beatsEveryHeartbeat_andTheDaemonAcksThem() throws Exception {
+    server = ShimControlServer.start(socket(), handler);
+    DaemonClient client = fencingClient("a1", 50, 2000);
+    client.ensureSession();
+    client.startSessionThread();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> handler.beats.size() >= 5);
+    assertThat(handler.beats).startsWith(1L, 2L, 3L, 4L, 5L);
+    assertThat(fenced).as("acked beats keep the lease").isEmpty();
+  }
+
+  @Test
+  void aFencingApp_stopsItself_whenTheDaemonDies() throws Exception {
+    server = ShimControlServer.start(socket(), handler);
+    DaemonClient client = fencingClient("a1", 50, 2000);
+    client.ensureSession();
+    client.startSessionThread();
+    await().atMost(Duration.ofSeconds(10)).until(() -> !handler.beats.isEmpty());
+
+    server.close();
+
+    String why = fenced.poll(10, TimeUnit.SECONDS);
+    assertThat(why).startsWith("its control session ended");
+    assertThat(Fence.message(new ShimConfig(socket(), "n1", "a1", 1), why))
+        .startsWith("armor shim: daemon of node n1 is gone (its control session ended")
+        .endsWith("); stopping this protected process so it cannot act as an orphan");
+  }
+
+  @Test
+  void aFencingApp_stopsItself_whenTheDaemonLeavesItsHeartbeatsUnansweredForTheLease() throws Exception {
+    handler.stallBeats = true; // the daemon's session thread answers the first beat, then stops
+    server = ShimControlServer.start(socket(), handler);
+    DaemonClient client = fencingClient("a1", 50, 400);
+    client.ensureSession();
+    client.startSessionThread();
+
+    String why = fenced.poll(10, TimeUnit.SECONDS);
+    assertThat(why).matches("it has not answered heartbeats for \\d+ ms");
+    assertThat(Long.parseLong(why.replaceAll("\\D", ""))).isGreaterThanOrEqualTo(400);
+  }
+
+  @Test
+  void aWrappedApp_neitherBeatsNorFences_andReconnects() throws Exception {
+    server = ShimControlServer.start(socket(), handler);
+    DaemonClient client = fencingClient("", 50, 400);
+    client.ensureSession();
+    client.startSessionThread();
+    handler.opened.poll(10, TimeUnit.SECONDS);
+
+    server.close();
+    await().atMost(Duration.ofSeconds(10)).until(() -> lostSessions.get() == 1);
+    server = ShimControlServer.start(socket(), handler);
+
+    assertThat(handler.opened.poll(10, TimeUnit.SECONDS)).isNotNull();
+    assertThat(handler.beats).isEmpty();
+    assertThat(fenced).isEmpty();
+  }
+
+  @Test
+  void aFencingApp_thatNeverReachesItsDaemon_stopsItselfAfterTheLease() throws Exception {
+    DaemonClient client = fencingClient("a1", 50, 400);
+    client.startSessionThread();
+
+    assertThat(fenced.poll(10, TimeUnit.SECONDS)).matches("could not reach it for \\d+ ms");
+  }
+
+  private final LinkedBlockingQueue<String> fenced = new LinkedBlockingQueue<>();
+
+  private DaemonClient fencingClient(String armorId, long heartbeatMillis, long leaseMillis) {
+    ShimConfig config = new ShimConfig(socket(), "n1", armorId, 5000, Optional.empty(), heartbeatMillis, leaseMillis, true);
+    return new DaemonClient(config, 1234, lostSessions::incrementAndGet, fenced::add);
+  }
+
+  /** A protected app's client without fencing: the daemon may restart under it. */
   private DaemonClient client(long timeoutMillis) {
-    return new DaemonClient(new ShimConfig(socket(), "n1", "a1", timeoutMillis), 1234, lostSessions::incrementAndGet);
+    ShimConfig config = new ShimConfig(socket(), "n1", "a1", timeoutMillis, Optional.empty(), 500, 5000, false);
+    return new DaemonClient(config, 1234, lostSessions::incrementAndGet, fenced::add);
   }
 
   private Path socket() {
@@ -141,6 +219,8 @@ class DaemonClientTest {
     final LinkedBlockingQueue<ShimSession> opened = new LinkedBlockingQueue<>();
     final CountDownLatch release = new CountDownLatch(1);
     volatile boolean stall;
+    volatile boolean stallBeats;
+    final java.util.List<Long> beats = new java.util.concurrent.CopyOnWriteArrayList<>();
     final AtomicInteger stalled = new AtomicInteger();
     private final java.util.Set<String> requestThreads = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -155,6 +235,18 @@ class DaemonClientTest {
 
     @Override
     public void sessionClosed(ShimSession session) {}
+
+    @Override
+    public void heartbeat(ShimSession session, long beat) {
+      beats.add(beat);
+      if (stallBeats) {
+        try {
+          release.await(); // blocks the session's thread: later beats are not read, so not acked
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
 
     @Override
     public Route route(ShimSession session, InetSocketAddress destination) {

@@ -42,9 +42,33 @@ class ShimConfigTest {
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,timeout=soon", Map.of()))
         .hasMessageContaining("but was 'soon'");
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,colour=red", Map.of()))
-        .hasMessage("agent argument must be one of socket, node, armor, timeout, cache, but was 'colour'");
+        .hasMessage("agent argument must be one of socket, node, armor, timeout, cache, heartbeat, lease, fence, but was 'colour'");
+    assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,heartbeat=-5", Map.of()))
+        .hasMessage("agent argument heartbeat must be a positive number of milliseconds, but was '-5'");
+    assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,heartbeat=500,lease=500", Map.of()))
+        .hasMessage("agent argument lease must be longer than heartbeat (500 ms), but was 500 ms");
+    assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,fence=maybe", Map.of()))
+        .hasMessage("agent argument fence must be on or off, but was 'maybe'");
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,verbose", Map.of()))
         .hasMessage("agent argument must be key=value, but was 'verbose'");
+  }
+
+  @Test
+  void parse_heartbeatLeaseAndFence_andOnlyAProtectedAppBeatsOrFences() {
+    ShimConfig config = ShimConfig.parse("socket=/s.sock,armor=a-1,heartbeat=100,lease=900,fence=off", Map.of()).orElseThrow();
+    assertThat(config.heartbeatMillis()).isEqualTo(100);
+    assertThat(config.leaseMillis()).isEqualTo(900);
+    assertThat(config.heartbeats()).isTrue();
+    assertThat(config.fences()).isFalse();
+
+    ShimConfig defaults = ShimConfig.parse("socket=/s.sock,armor=a-1", Map.of()).orElseThrow();
+    assertThat(defaults.heartbeatMillis()).isEqualTo(ShimConfig.DEFAULT_HEARTBEAT_MILLIS);
+    assertThat(defaults.leaseMillis()).isEqualTo(ShimConfig.DEFAULT_LEASE_MILLIS);
+    assertThat(defaults.fences()).isTrue();
+
+    ShimConfig wrapped = ShimConfig.parse("socket=/s.sock,fence=on", Map.of()).orElseThrow();
+    assertThat(wrapped.heartbeats()).isFalse();
+    assertThat(wrapped.fences()).isFalse();
   }
 
   @Test

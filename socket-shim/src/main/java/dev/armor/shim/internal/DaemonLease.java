@@ -1,0 +1,55 @@
+package dev.armor.shim.internal;
+
+/**
+ * The shim's lease on its daemon: held while the daemon answers. A heartbeat (or a reconnect attempt) starts the
+ * wait for an answer; any frame from the daemon ends it; a wait that lasts {@code lease} means the daemon is gone
+ * or frozen. Time is passed in (nanoseconds, any origin), so a test drives it without sleeping.
+ *
+ * <p>Why the lease runs from the oldest unanswered heartbeat rather than from the last answer: if the app itself
+ * was stopped (SIGSTOP, a long GC pause) it sent nothing meanwhile, and measuring from the last answer would make
+ * it fence itself on resume although its daemon is fine. Measured this way only the daemon's silence counts.
+ *
+ * <p>Used by the session thread only: not thread-safe.
+ */
+final class DaemonLease {
+
+  /** No answer is awaited: the daemon answered everything asked so far. */
+  private static final long NOT_WAITING = Long.MIN_VALUE;
+
+  private final long leaseNanos;
+  private long waitingSinceNanos = NOT_WAITING;
+
+  DaemonLease(long leaseNanos) {
+    if (leaseNanos <= 0) {
+      throw new IllegalArgumentException("lease must be positive, but was " + leaseNanos + " ns");
+    }
+    this.leaseNanos = leaseNanos;
+  }
+
+  /** Something that needs an answer went to the daemon at {@code nowNanos} (a heartbeat, a reconnect attempt). */
+  void asked(long nowNanos) {
+    if (waitingSinceNanos == NOT_WAITING) {
+      waitingSinceNanos = nowNanos;
+    }
+  }
+
+  /** The daemon answered: whatever was outstanding is answered. */
+  void answered() {
+    waitingSinceNanos = NOT_WAITING;
+  }
+
+  /** True when an answer has been awaited for the whole lease at {@code nowNanos}. */
+  boolean expired(long nowNanos) {
+    return waitingSinceNanos != NOT_WAITING && nowNanos - waitingSinceNanos >= leaseNanos;
+  }
+
+  /** How long the daemon has left us waiting at {@code nowNanos}; 0 when nothing is awaited. */
+  long silenceNanos(long nowNanos) {
+    return waitingSinceNanos == NOT_WAITING ? 0 : nowNanos - waitingSinceNanos;
+  }
+
+  /** When the lease expires unless the daemon answers first, or {@link Long#MAX_VALUE} when nothing is awaited. */
+  long expiresAtNanos() {
+    return waitingSinceNanos == NOT_WAITING ? Long.MAX_VALUE : waitingSinceNanos + leaseNanos;
+  }
+}
