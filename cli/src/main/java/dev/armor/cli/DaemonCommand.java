@@ -42,6 +42,11 @@ final class DaemonCommand implements Callable<Integer> {
       description = "What a connection past --replay-log gets at its next recovery: reconnect or reset (default: ${DEFAULT-VALUE}).")
   String replayOverflow;
 
+  @Option(names = "--link-keepalive", defaultValue = "10s",
+      description = "Kernel TCP keepalive on links between daemons: idle time before probing a silent link, so a"
+          + " link to a vanished node is noticed without the FTM; 0 turns it off (default: ${DEFAULT-VALUE}).")
+  String linkKeepalive;
+
   @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
   boolean detach;
 
@@ -56,7 +61,12 @@ final class DaemonCommand implements Callable<Integer> {
     if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("--replay-log must be at most 2GiB, but was " + replayLog);
     }
-    return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow);
+    Duration keepalive = linkKeepalive.trim().equals("0") ? Duration.ZERO : Durations.parse("--link-keepalive", linkKeepalive);
+    if (!keepalive.isZero() && (keepalive.compareTo(Duration.ofSeconds(1)) < 0 || keepalive.compareTo(Duration.ofHours(1)) > 0)) {
+      throw new IllegalArgumentException("--link-keepalive must be 0 (off) or from 1s to 60m, but was '" + linkKeepalive + "'");
+    }
+    return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow,
+        keepalive);
   }
 
   @Override
@@ -69,7 +79,7 @@ final class DaemonCommand implements Callable<Integer> {
     if (detach) {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
-          "--replay-overflow", replayOverflow));
+          "--replay-overflow", replayOverflow, "--link-keepalive", linkKeepalive));
       if (ftmCapable) {
         args.add("--ftm-capable");
       }

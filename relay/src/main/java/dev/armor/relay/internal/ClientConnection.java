@@ -202,6 +202,11 @@ final class ClientConnection extends RelayConnection {
     return new AppHandler();
   }
 
+  /** The current link, read on the connection's loop (tests). */
+  Channel currentLink() {
+    return loop.submit(() -> link).syncUninterruptibly().getNow();
+  }
+
   /** Bytes in the hold buffer now (tests, status). */
   long heldBytes() {
     return heldBytes;

@@ -111,12 +111,17 @@ public final class NettyRelay implements Relay {
             .clone()
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.AUTO_READ, false); // reading starts once attached
+    // Links between daemons only (not the loopback app sockets): noticed dead by the kernel if the peer vanishes.
+    java.util.Map<ChannelOption<?>, Object> keepalive = transport.linkKeepaliveOptions(config.linkKeepalive());
+    keepalive.forEach((option, value) -> setOption(linkBootstrap, option, value));
     this.waterMark = waterMark;
     this.serviceBootstrap = serviceBootstrap(transport.workers());
 
     InetSocketAddress bindTo = new InetSocketAddress(parseIp(config.dataHost()), config.dataPort());
+    ServerBootstrap dataBootstrap = new ServerBootstrap();
+    keepalive.forEach((option, value) -> setChildOption(dataBootstrap, option, value));
     ChannelFuture bound =
-        new ServerBootstrap()
+        dataBootstrap
             .group(transport.acceptors(), transport.workers())
             .channel(transport.serverChannelClass())
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -142,7 +147,7 @@ public final class NettyRelay implements Relay {
     String whyNot = Transport.whyNotNative(config.nativeTransport());
     log.info(
         "relay {} started: data address {}, transport {}{}, hold buffer {} bytes, hold timeout {} ms, replay log {}"
-            + " bytes (overflow: {})",
+            + " bytes (overflow: {}), link keepalive {}",
         config.nodeName(),
         RelayListener.describe(dataAddress),
         transport.name(),
@@ -150,7 +155,18 @@ public final class NettyRelay implements Relay {
         config.holdBufferBytes(),
         config.holdTimeout().toMillis(),
         config.replayLogBytes(),
-        config.replayOverflow().name().toLowerCase(java.util.Locale.ROOT));
+        config.replayOverflow().name().toLowerCase(java.util.Locale.ROOT),
+        config.linkKeepalive().isZero() ? "off" : config.linkKeepalive().toSeconds() + " s");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> void setOption(Bootstrap bootstrap, ChannelOption<T> option, Object value) {
+    bootstrap.option(option, (T) value);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> void setChildOption(ServerBootstrap bootstrap, ChannelOption<T> option, Object value) {
+    bootstrap.childOption(option, (T) value);
   }
 
   /** Listeners of client apps: their connections run on {@code children}. */
