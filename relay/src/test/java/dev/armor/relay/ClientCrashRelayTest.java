@@ -158,6 +158,34 @@ class ClientCrashRelayTest {
   }
 
   @Test
+  void aRestartedClientThatConnectsBeforeTheProbeAnswersStillTakesOver() throws Exception {
+    pair = new RelayPair();
+    startServer();
+    CompletableFuture<Boolean> slowAnswer = new CompletableFuture<>();
+    AtomicBoolean asked = new AtomicBoolean();
+    int port = pair.client.openServiceListener(SERVICE, ARMOR, () -> {
+      asked.set(true);
+      return slowAnswer;
+    });
+    Socket first = new Socket(InetAddress.getLoopbackAddress(), port);
+    first.getOutputStream().write("one;".getBytes(UTF_8));
+    assertThat(read(first.getInputStream(), 4)).isEqualTo("one;");
+    crash(first);
+    await().atMost(5, SECONDS).untilTrue(asked); // the relay saw the app end and is asking
+
+    pair.client.openServiceListener(SERVICE, ARMOR, () -> CompletableFuture.completedFuture(true)); // restarted
+    try (Socket restarted = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      restarted.getOutputStream().write("two;".getBytes(UTF_8)); // waits until the first one's fate is known
+      Thread.sleep(200); // makes it likely the relay accepted it before the answer; no assertion depends on it
+      slowAnswer.complete(false);
+      assertThat(read(restarted.getInputStream(), 4)).isEqualTo("two;");
+      assertThat(pair.client.connections()).hasSize(1);
+      assertThat(pair.client.connections().get(0).reattachments()).isEqualTo(1);
+    }
+    assertThat(app.sockets()).as("the server accepted no new connection").hasSize(1);
+  }
+
+  @Test
   void withNoRestartedClientWithinTheHoldTimeoutTheServerGetsAReset() throws Exception {
     pair = new RelayPair(c -> c.withHoldTimeout(Duration.ofMillis(800)));
     startServer();

@@ -216,6 +216,19 @@ final class ClientConnection extends RelayConnection {
 
   private void start(ChannelHandler handler) {
     if (armor != null) {
+      if (armor.probing > 0) {
+        // Another connection of this ARMOR is being probed: if its app died, this may be the restarted instance
+        // that must take it over. Wait (not reading) until it is decided.
+        app.config().setAutoRead(false);
+        armor.waiting.add(
+            () -> {
+              if (!isClosed() && app.isActive()) {
+                app.config().setAutoRead(true);
+                start(handler);
+              }
+            });
+        return;
+      }
       ClientConnection orphan = armor.orphans.poll();
       if (orphan != null) {
         orphan.adopt(app, handler, appProbe); // this object is dropped: the orphan carries on with the new socket
@@ -687,9 +700,9 @@ final class ClientConnection extends RelayConnection {
 
   private void release() {
     cancelTimers();
-    if (probeGrace != null) {
-      probeGrace.cancel(false);
-      probeGrace = null;
+    if (probing) {
+      probeDone();
+      execute(this::startWaiting); // not from inside this connection's close
     }
     if (orphanTimer != null) {
       orphanTimer.cancel(false);
@@ -818,6 +831,7 @@ final class ClientConnection extends RelayConnection {
       return false;
     }
     probing = true;
+    armor.probing++;
     probedEof = eof;
     probedFailure = failure;
     link.config().setAutoRead(false);
@@ -857,11 +871,41 @@ final class ClientConnection extends RelayConnection {
     if (!probing || probedApp != app || isClosed()) {
       return;
     }
+    probeDone();
+    try {
+      decide(startedNanos, alive, note);
+    } finally {
+      startWaiting();
+    }
+  }
+
+  /** This connection's probe is over (answered, or the connection closed): one less for its ARMOR. */
+  private void probeDone() {
+    if (!probing) {
+      return;
+    }
     probing = false;
+    armor.probing--;
     if (probeGrace != null) {
       probeGrace.cancel(false);
       probeGrace = null;
     }
+  }
+
+  /**
+   * Once no connection of the ARMOR is being probed, the connections it made meanwhile start, in the order they
+   * were accepted: they may take over the connections just found orphaned.
+   */
+  private void startWaiting() {
+    if (armor == null) {
+      return;
+    }
+    while (armor.probing == 0 && !armor.waiting.isEmpty()) {
+      armor.waiting.poll().run();
+    }
+  }
+
+  private void decide(long startedNanos, boolean alive, String note) {
     if (note != null) {
       log.warn("{}: {}", describe(), note);
     }
@@ -937,6 +981,7 @@ final class ClientConnection extends RelayConnection {
     client = (InetSocketAddress) newApp.remoteAddress();
     newApp.pipeline().remove(discarded);
     newApp.pipeline().addLast(appHandler());
+    newApp.config().setAutoRead(true);
     appInputDone = false;
     appOutputDone = false;
     probedFailure = null;

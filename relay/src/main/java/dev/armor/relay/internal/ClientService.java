@@ -53,6 +53,10 @@ final class ClientService {
     volatile LivenessProbe probe;
     /** Orphaned connections, oldest first. Confined to {@link #loop}. */
     final ArrayDeque<ClientConnection> orphans = new ArrayDeque<>();
+    /** How many of its connections are being probed (their app side ended). Confined to {@link #loop}. */
+    int probing;
+    /** Connections accepted while some were being probed: started, in order, once none is. Confined to the loop. */
+    final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
     Channel listener; // guarded by the ClientService
 
     ClientArmor(String armorId, EventLoop loop, LivenessProbe probe) {
