@@ -71,7 +71,14 @@ class ClientCrashTest {
     long tookOver = System.currentTimeMillis() - killedAt;
     awaitLine(server, "GOT conn=1 HELLO pid=" + secondPid);
     awaitLine(server, "GOT conn=1 PING pid=" + secondPid);
-    System.out.println("client killed -> restarted instance receiving on the old connection: " + tookOver + " ms");
+    System.out.println("client killed -> restarted instance receiving on the old connection: " + tookOver + " ms"
+        + " (as the test saw it, including its status polling)");
+    Path daemonLog = cluster.home().resolve("logs").resolve("daemon-n2.log");
+    List<String> relayLines = Files.readAllLines(daemonLog).stream()
+        .filter(l -> l.contains("ARMOR " + client)).toList();
+    relayLines.forEach(l -> System.out.println("n2 relay: " + l));
+    assertThat(relayLines).as("n2's relay kept the connection and gave it to the restarted client")
+        .anyMatch(l -> l.contains("orphaned")).anyMatch(l -> l.contains("re-attached to the restarted client app"));
 
     List<String> serverLog = lines(server);
     assertThat(serverLog.stream().filter(l -> l.startsWith("ACCEPTED")).toList())
