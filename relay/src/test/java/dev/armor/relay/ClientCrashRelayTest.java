@@ -186,6 +186,49 @@ class ClientCrashRelayTest {
   }
 
   @Test
+  void aServerThatEndsItsOutputWhileItsClientIsDeadEndsItForTheRestartedClientAfterItsBytes() throws Exception {
+    pair = new RelayPair();
+    app = TestServer.start((socket, in, out) -> in.transferTo(OutputStream.nullOutputStream())); // reads to EOF
+    pair.expose(SERVICE, app);
+    Socket first = connectAs(ARMOR);
+    await().atMost(5, SECONDS).until(() -> app.sockets().size() == 1);
+    clientAlive.set(false);
+    crash(first);
+    await().atMost(5, SECONDS).until(() -> pair.client.connections().get(0).state() == State.ORPHANED);
+    Socket serverSide = app.sockets().get(0);
+    serverSide.getOutputStream().write("bye".getBytes(UTF_8));
+    serverSide.shutdownOutput();
+    await().atMost(5, SECONDS).until(() -> pair.serverSide().get(0).bytesToClient() >= 3);
+
+    clientAlive.set(true);
+    try (Socket restarted = connectAs(ARMOR)) {
+      InputStream in = restarted.getInputStream();
+      assertThat(read(in, 3)).isEqualTo("bye");
+      assertThat(in.read()).isEqualTo(-1);
+      restarted.shutdownOutput(); // the server sees a normal end
+    }
+    await().atMost(5, SECONDS).until(() -> app.results.size() == 1);
+    assertThat(app.results.peek().error()).isNull();
+  }
+
+  @Test
+  void anOrphanWhoseServiceMovesIsClosedWithAResetToTheServer() throws Exception {
+    pair = new RelayPair();
+    startServer();
+    Socket first = connectAs(ARMOR);
+    first.getOutputStream().write('x');
+    assertThat(first.getInputStream().read()).isEqualTo('x');
+    clientAlive.set(false);
+    crash(first);
+    await().atMost(5, SECONDS).until(() -> pair.client.connections().get(0).state() == State.ORPHANED);
+    pair.client.serviceLocated(SERVICE, new java.net.InetSocketAddress("127.0.0.9", 9));
+    await().atMost(5, SECONDS).until(() -> app.results.size() == 1);
+    assertThat(app.results.peek().error()).isInstanceOf(SocketException.class);
+    assertThat(pair.clientEvents.has("closed", SERVICE, "moved to daemon 127.0.0.9:9 while the client app was dead"))
+        .isTrue();
+  }
+
+  @Test
   void withNoRestartedClientWithinTheHoldTimeoutTheServerGetsAReset() throws Exception {
     pair = new RelayPair(c -> c.withHoldTimeout(Duration.ofMillis(800)));
     startServer();
