@@ -60,6 +60,11 @@ final class DaemonCommand implements Callable<Integer> {
       description = "Protected apps keep running (and reconnect) when this daemon dies or freezes, instead of halting.")
   boolean noFencing;
 
+  @Option(names = "--link-keepalive", defaultValue = "10s",
+      description = "Kernel TCP keepalive on links between daemons: idle time before probing a silent link, so a"
+          + " link to a vanished node is noticed without the FTM; 0 turns it off (default: ${DEFAULT-VALUE}).")
+  String linkKeepalive;
+
   @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
   boolean detach;
 
@@ -74,7 +79,12 @@ final class DaemonCommand implements Callable<Integer> {
     if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("--replay-log must be at most 2GiB, but was " + replayLog);
     }
-    return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow);
+    Duration keepalive = linkKeepalive.trim().equals("0") ? Duration.ZERO : Durations.parse("--link-keepalive", linkKeepalive);
+    if (!keepalive.isZero() && (keepalive.compareTo(Duration.ofSeconds(1)) < 0 || keepalive.compareTo(Duration.ofHours(1)) > 0)) {
+      throw new IllegalArgumentException("--link-keepalive must be 0 (off) or from 1s to 60m, but was '" + linkKeepalive + "'");
+    }
+    return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow,
+        keepalive);
   }
 
   /** The liveness options, validated here so a bad value fails before the daemon starts. */
@@ -95,7 +105,7 @@ final class DaemonCommand implements Callable<Integer> {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
           "--replay-overflow", replayOverflow, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
-          "--shim-lease", shimLease));
+          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive));
       if (ftmCapable) {
         args.add("--ftm-capable");
       }

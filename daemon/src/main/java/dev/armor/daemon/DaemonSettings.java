@@ -73,15 +73,22 @@ public record DaemonSettings(
    * @param holdTimeout how long a client's connection is held open while its service recovers, before a reset
    * @param replayLogBytes per connection of a replay service, how much of the client's stream is kept for replay
    * @param replayOverflow what a connection past that bound gets at its next recovery: reconnect or reset
+   * @param linkKeepalive kernel TCP keepalive idle time of links between daemons (0 = off)
    */
-  public record DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow) {
+  public record DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow,
+      Duration linkKeepalive) {
     public static final DataPlane DEFAULTS = new DataPlane(RelayConfig.DEFAULT_HOLD_TIMEOUT,
-        RelayConfig.DEFAULT_REPLAY_LOG_BYTES, RelayConfig.DEFAULT_REPLAY_OVERFLOW);
+        RelayConfig.DEFAULT_REPLAY_LOG_BYTES, RelayConfig.DEFAULT_REPLAY_OVERFLOW, RelayConfig.DEFAULT_LINK_KEEPALIVE);
+
+    /** The settings before link keepalive existed: keepalive at its default. */
+    public DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow) {
+      this(holdTimeout, replayLogBytes, replayOverflow, RelayConfig.DEFAULT_LINK_KEEPALIVE);
+    }
 
     /** The relay's configuration for this node, validated by {@link RelayConfig}. */
     public RelayConfig relayConfig(String node, String host) {
       return RelayConfig.defaults(node, host).withHoldTimeout(holdTimeout).withReplayLogBytes(replayLogBytes)
-          .withReplayOverflow(replayOverflow);
+          .withReplayOverflow(replayOverflow).withLinkKeepalive(linkKeepalive);
     }
   }
 

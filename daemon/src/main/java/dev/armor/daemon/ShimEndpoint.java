@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * The daemon's endpoint for the shims of its node's apps. It runs on the shim server's threads, so it may block
  * on a request to the FTM; what changes the daemon's state goes to the gateway ARMOR as an operation.
  *
- * <p>Connect: a destination the FTM knows as a service is rerouted to the relay's loopback listener for it;
- * anything else goes direct. Locations are cached (Caffeine): a hit costs no request, a "not a service" answer is
+ * <p>Connect: a destination the FTM knows as a service is rerouted to the relay's loopback listener for it (one
+ * per service for wrapped apps, one per service and ARMOR for protected clients); anything else goes direct. Locations are cached (Caffeine): a hit costs no request, a "not a service" answer is
  * kept only briefly, and APP_COMM_CLIENT updates entries when the FTM reports a recovery, move or failure.
  */
 final class ShimEndpoint implements ShimRequestHandler {
@@ -124,7 +124,14 @@ final class ShimEndpoint implements ShimRequestHandler {
       return new Route.Fail("Connection refused: Armor service " + service + " is down: " + location.getEntry().getReason());
     }
     ServiceAddress address = ServiceAddress.parse(service);
-    int port = relay.openServiceListener(address);
+    // A protected client (its session carries an ARMOR id) gets a listener of its own per service: which listener
+    // accepted a connection says whose it is, so that if its process dies the relay keeps the server's connection
+    // for the instance its Execution ARMOR restarts (docs/ARCHITECTURE.md, "Client crash"). The probe is this
+    // process's: the shim caches its route, so a restarted instance routes again and brings its own.
+    boolean protectedClient = session.armorId() != null && !session.armorId().isEmpty();
+    int port = protectedClient
+        ? relay.openServiceListener(address, session.armorId(), probe(session.pid()))
+        : relay.openServiceListener(address);
     if (looked) {
       // Fresh from the FTM (first use, or the cached entry was dropped): tell the relay where the service is, and
       // the FTM that this node has clients of it, so it is told of the service's recoveries. Both are idempotent.

@@ -64,6 +64,12 @@ public record ConnectionInfo(
     ATTACHED,
     /** The server side was lost; the client's socket is kept open and its writes are held. */
     HELD,
+    /**
+     * Client side only: the client app died (a protected client, its process probed dead) while attached; the link to
+     * the server is kept, with the server's bytes held, until the client's restarted instance connects again (see
+     * docs/ARCHITECTURE.md, "Client crash"). The server app notices nothing.
+     */
+    ORPHANED,
     /** Over. */
     CLOSED
   }

@@ -22,6 +22,19 @@ public interface Relay extends AutoCloseable {
   /** Opens (or returns the existing) loopback listener for {@code service}: returns its port on 127.0.0.1. */
   int openServiceListener(ServiceAddress service);
 
+  /**
+   * Opens (or returns the existing) loopback listener for the connections of one protected client, the apps of
+   * ARMOR {@code clientArmor}, to {@code service}: returns its port on 127.0.0.1. Which listener accepted a
+   * connection says whose it is, race-free. When such a connection's app side ends, the relay asks
+   * {@code clientAlive} (the latest one given for this ARMOR: its current process) whether the app is alive: if it
+   * is, the close is passed on as usual; if it died, the link to the server is kept for the hold timeout and the
+   * ARMOR's next connection to the same service is attached to it instead of opening a new one (oldest first).
+   * Call it again with the new process's probe when a restarted instance routes: the latest probe is used.
+   */
+  default int openServiceListener(ServiceAddress service, String clientArmor, LivenessProbe clientAlive) {
+    return openServiceListener(service);
+  }
+
   /** The service is now served at the daemon whose data address is {@code serverDaemon}: attach and re-attach. */
   void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon);
 

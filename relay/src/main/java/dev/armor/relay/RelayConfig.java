@@ -34,6 +34,11 @@ import java.util.regex.Pattern;
  * @param replayOverflow what a connection whose replay log outgrew its bound gets when its server is lost:
  *     {@link ReplayOverflow#RECONNECT} (default: re-attached as a fresh connection, with a logged warning) or
  *     {@link ReplayOverflow#RESET} (the client app's connection is reset). Until then it keeps working.
+ * @param linkKeepalive kernel TCP keepalive on links between daemons: after this long idle the kernel probes the
+ *     peer (every third of it, at least 1 s, 3 probes), and with epoll a link whose sent data stays unacknowledged
+ *     for twice this long is dropped ({@code TCP_USER_TIMEOUT}). A link to a vanished node is then noticed (held,
+ *     retried) without waiting for the FTM. Whole seconds, at least 1 s; zero turns it off. Default 10 s: well
+ *     above a loaded machine's pauses, well below the minutes TCP alone would take. Costs nothing per message.
  */
 public record RelayConfig(
     String nodeName,
@@ -50,7 +55,8 @@ public record RelayConfig(
     int ioThreads,
     boolean nativeTransport,
     int replayLogBytes,
-    ReplayOverflow replayOverflow) {
+    ReplayOverflow replayOverflow,
+    Duration linkKeepalive) {
 
   /** Setting {@code replay-overflow}: what a connection past its replay-log bound falls back to. */
   public enum ReplayOverflow {
@@ -70,6 +76,7 @@ public record RelayConfig(
   public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(1);
   public static final int DEFAULT_REPLAY_LOG_BYTES = 8 << 20;
   public static final ReplayOverflow DEFAULT_REPLAY_OVERFLOW = ReplayOverflow.RECONNECT;
+  public static final Duration DEFAULT_LINK_KEEPALIVE = Duration.ofSeconds(10);
 
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -123,6 +130,35 @@ public record RelayConfig(
     if (replayOverflow == null) {
       throw new IllegalArgumentException("replay-overflow must be reconnect or reset, but was null");
     }
+    if (linkKeepalive == null
+        || linkKeepalive.isNegative()
+        || (!linkKeepalive.isZero() && linkKeepalive.compareTo(Duration.ofSeconds(1)) < 0)
+        || linkKeepalive.compareTo(Duration.ofHours(1)) > 0) {
+      throw new IllegalArgumentException(
+          "link-keepalive must be 0 (off) or from 1s to 1h, but was " + format(linkKeepalive));
+    }
+  }
+
+  /** The settings before link keepalive existed: keepalive at its default. */
+  public RelayConfig(
+      String nodeName,
+      String dataHost,
+      int dataPort,
+      int holdBufferBytes,
+      Duration holdTimeout,
+      int writeBufferLowWaterMark,
+      int writeBufferHighWaterMark,
+      Duration livenessGrace,
+      Duration connectTimeout,
+      Duration retryBackoffMin,
+      Duration retryBackoffMax,
+      int ioThreads,
+      boolean nativeTransport,
+      int replayLogBytes,
+      ReplayOverflow replayOverflow) {
+    this(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport, replayLogBytes, replayOverflow, DEFAULT_LINK_KEEPALIVE);
   }
 
   /** The settings before replay existed (issue 4): replay ones at their defaults. */
@@ -162,64 +198,71 @@ public record RelayConfig(
         0,
         true,
         DEFAULT_REPLAY_LOG_BYTES,
-        DEFAULT_REPLAY_OVERFLOW);
+        DEFAULT_REPLAY_OVERFLOW,
+        DEFAULT_LINK_KEEPALIVE);
   }
 
   public RelayConfig withDataPort(int port) {
     return new RelayConfig(nodeName, dataHost, port, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withHoldBufferBytes(int bytes) {
     return new RelayConfig(nodeName, dataHost, dataPort, bytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withHoldTimeout(Duration timeout) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, timeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withWriteBufferWaterMarks(int low, int high) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, low, high, livenessGrace,
-        connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
+        connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withLivenessGrace(Duration grace) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, grace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
+        writeBufferHighWaterMark, grace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withConnectTimeout(Duration timeout) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, timeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
+        writeBufferHighWaterMark, livenessGrace, timeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withRetryBackoff(Duration min, Duration max) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, min, max, ioThreads, nativeTransport, replayLogBytes, replayOverflow);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, min, max, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withIoThreads(int threads) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, threads, nativeTransport, replayLogBytes, replayOverflow);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, threads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withNativeTransport(boolean useNative) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, useNative, replayLogBytes, replayOverflow);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, useNative, replayLogBytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withReplayLogBytes(int bytes) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
         writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, bytes, replayOverflow);
+        nativeTransport, bytes, replayOverflow, linkKeepalive);
   }
 
   public RelayConfig withReplayOverflow(ReplayOverflow overflow) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
         writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, replayLogBytes, overflow);
+        nativeTransport, replayLogBytes, overflow, linkKeepalive);
+  }
+
+  public RelayConfig withLinkKeepalive(Duration keepalive) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport, replayLogBytes, replayOverflow, keepalive);
   }
 
   private static void requirePositive(String setting, Duration value) {

@@ -19,6 +19,8 @@ public interface RelayListener {
    * connection is held open towards the client until {@link Relay#serviceLocated} says where to re-attach it.
    */
   void connectionHeld(ConnectionInfo connection, String reason);
+  // Also called when a protected client's app died and its connection is kept for the restarted instance
+  // (state ORPHANED): the reason says so.
 
   /** A proxied connection ended, normally or not; {@code reason} says which in an operator's words. */
   void connectionClosed(ConnectionInfo connection, String reason);

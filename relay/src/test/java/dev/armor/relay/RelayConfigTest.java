@@ -18,6 +18,8 @@ class RelayConfigTest {
     assertThat(defaults.nativeTransport()).isTrue();
     assertThat(defaults.replayLogBytes()).isEqualTo(8 << 20);
     assertThat(defaults.replayOverflow()).isEqualTo(RelayConfig.ReplayOverflow.RECONNECT);
+    assertThat(defaults.linkKeepalive()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(defaults.withLinkKeepalive(Duration.ZERO).withIoThreads(2).linkKeepalive()).isZero();
     assertThat(defaults.withReplayOverflow(RelayConfig.ReplayOverflow.RESET).withIoThreads(2).replayOverflow())
         .isEqualTo(RelayConfig.ReplayOverflow.RESET);
   }
@@ -44,6 +46,8 @@ class RelayConfigTest {
         .hasMessage("replay-log-bytes must be positive, but was 0");
     assertThatThrownBy(() -> defaults.withReplayOverflow(null))
         .hasMessage("replay-overflow must be reconnect or reset, but was null");
+    assertThatThrownBy(() -> defaults.withLinkKeepalive(Duration.ofMillis(500)))
+        .hasMessage("link-keepalive must be 0 (off) or from 1s to 1h, but was 500ms");
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.armor.relay.internal;
 
 import dev.armor.relay.ConnectionInfo.Side;
 import dev.armor.relay.ConnectionInfo.State;
+import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.RelayConfig.ReplayOverflow;
 import dev.armor.relay.RelayListener;
@@ -30,6 +31,7 @@ import java.util.ArrayDeque;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -65,6 +67,19 @@ import org.slf4j.LoggerFactory;
  * {@code replay-overflow = reset}, gets a reset when its server is lost). A fresh attach (reconnect) starts a new
  * epoch: log and digest start again at 0, as the new instance's stream does.
  *
+ * <p>Client crash (protected clients: accepted on their ARMOR's own listener, {@link ClientService.ClientArmor}).
+ * When the client app's side ends (EOF or reset) while ATTACHED, the link is paused and the ARMOR's probe asked
+ * whether the app's process is alive. Alive (or no answer within the liveness grace): the close is passed on as
+ * for any client. Dead: ORPHANED: the link stays open, the server's bytes are kept (up to the hold bound, then TCP
+ * backpressure on the server), and the ARMOR's next connection to this service takes the connection over
+ * ({@link #adopt}: oldest orphan first), receiving the kept bytes first. No taker within the hold timeout: the server
+ * gets a reset with the reason. What counts as "the same connection" and what happens to bytes in flight is
+ * documented in docs/ARCHITECTURE.md ("Client crash").
+ *
+ * <p>Service moved. A {@code serviceLocated} naming another daemon than an ATTACHED connection's link goes to means
+ * the old daemon was cut off or fenced (its link may stay silent forever): the link is dropped and the connection
+ * re-attaches to the new location as after a link loss (held, then reconnect or replay per the policy).
+ *
  * <p>Concurrency. Everything here runs on the app socket's event loop; links are opened on that same loop, so no
  * locks are needed. Events from a link that is no longer {@link #link} (an abandoned attempt) are ignored. Without
  * replay, bytes written on a link but not yet read by the server app when it dies are lost.
@@ -76,12 +91,18 @@ final class ClientConnection extends RelayConnection {
   private static final Map<State, Set<State>> TRANSITIONS =
       Map.of(
           State.CONNECTING, EnumSet.of(State.ATTACHED, State.HELD, State.CLOSED),
-          State.ATTACHED, EnumSet.of(State.HELD, State.CLOSED),
+          State.ATTACHED, EnumSet.of(State.HELD, State.ORPHANED, State.CLOSED),
           State.HELD, EnumSet.of(State.ATTACHED, State.CLOSED),
+          State.ORPHANED, EnumSet.of(State.ATTACHED, State.CLOSED),
           State.CLOSED, EnumSet.noneOf(State.class));
 
   private final ClientService clientService;
-  private final Channel app;
+  /** Non-null for a protected client's connection (accepted on its ARMOR's listener). */
+  private final ClientService.ClientArmor armor;
+  /** The probe of the process that made this connection (its ARMOR's latest when it was accepted). */
+  private LivenessProbe appProbe;
+  /** The client app's socket; replaced when a restarted client takes over this (orphaned) connection. */
+  private Channel app;
   private final int holdBound;
 
   /** The client app's bytes not yet sent on a link, oldest first. */
@@ -131,7 +152,22 @@ final class ClientConnection extends RelayConnection {
   /** The client app's output is shut down, after everything before the FIN was written to it. */
   private boolean appOutputDone;
 
-  ClientConnection(NettyRelay relay, ClientService clientService, Channel app) {
+  /** The client app's side ended and its process is being probed; the link is paused meanwhile. */
+  private boolean probing;
+  /** While probing: the app's side ended with an EOF (pass on a FIN if it is alive). */
+  private boolean probedEof;
+  /** While probing: the app's side failed (pass on a reset if it is alive), why; else null. */
+  private String probedFailure;
+  private ScheduledFuture<?> probeGrace;
+  /** Server-to-client bytes read while probing or ORPHANED, for the restarted client; created when first needed. */
+  private ArrayDeque<ByteBuf> serverHeld;
+  private long serverHeldBytes;
+  /** The server's FIN arrived while probing or ORPHANED: it follows the kept bytes. */
+  private boolean serverFinHeld;
+  private ScheduledFuture<?> orphanTimer;
+  private long orphanedSinceNanos;
+
+  ClientConnection(NettyRelay relay, ClientService clientService, ClientService.ClientArmor armor, Channel app) {
     super(
         relay,
         relay.nextConnectionId(),
@@ -140,6 +176,8 @@ final class ClientConnection extends RelayConnection {
         Side.CLIENT,
         app.eventLoop());
     this.clientService = clientService;
+    this.armor = armor;
+    this.appProbe = armor == null ? null : armor.probe;
     this.app = app;
     this.holdBound = relay.config().holdBufferBytes();
   }
@@ -164,6 +202,11 @@ final class ClientConnection extends RelayConnection {
     return new AppHandler();
   }
 
+  /** The current link, read on the connection's loop (tests). */
+  Channel currentLink() {
+    return loop.submit(() -> link).syncUninterruptibly().getNow();
+  }
+
   /** Bytes in the hold buffer now (tests, status). */
   long heldBytes() {
     return heldBytes;
@@ -171,7 +214,27 @@ final class ClientConnection extends RelayConnection {
 
   // ---------------------------------------------------------------- lifecycle
 
-  private void start() {
+  private void start(ChannelHandler handler) {
+    if (armor != null) {
+      if (armor.probing > 0) {
+        // Another connection of this ARMOR is being probed: if its app died, this may be the restarted instance
+        // that must take it over. Wait (not reading) until it is decided.
+        app.config().setAutoRead(false);
+        armor.waiting.add(
+            () -> {
+              if (!isClosed() && app.isActive()) {
+                app.config().setAutoRead(true);
+                start(handler);
+              }
+            });
+        return;
+      }
+      ClientConnection orphan = armor.orphans.poll();
+      if (orphan != null) {
+        orphan.adopt(app, handler, appProbe); // this object is dropped: the orphan carries on with the new socket
+        return;
+      }
+    }
     relay.register(this);
     clientService.connections.add(this);
     long now = relay.nanoTime();
@@ -291,7 +354,19 @@ final class ClientConnection extends RelayConnection {
       }
       return;
     }
+    if (state() == State.ORPHANED) {
+      if (route.failure() != null || (route.usable() && !route.daemon().equals(linkTarget))) {
+        closeOrphan(now, "service " + (route.failure() != null ? "failed (" + route.failure() + ")" : "moved to daemon "
+            + RelayListener.describe(route.daemon())) + " while the client app was dead");
+      }
+      return;
+    }
     if (state() == State.ATTACHED) {
+      if (route.usable() && !route.daemon().equals(linkTarget)) {
+        // The old daemon was cut off or fenced: its link may never report anything. Drop it, re-attach there.
+        lost(now, "service moved to daemon " + RelayListener.describe(route.daemon()) + "; link to "
+            + RelayListener.describe(linkTarget) + " dropped", true);
+      }
       return;
     }
     if (retryTimer != null) {
@@ -313,7 +388,7 @@ final class ClientConnection extends RelayConnection {
 
   private void onHoldTimeout() {
     holdTimer = null;
-    if (isClosed() || state() == State.ATTACHED) {
+    if (isClosed() || state() == State.ATTACHED || state() == State.ORPHANED) {
       return;
     }
     long now = relay.nanoTime();
@@ -330,6 +405,12 @@ final class ClientConnection extends RelayConnection {
 
   /** From ATTACHED: the server (or its daemon) was lost. Hold, and retry the location if it is still usable. */
   private void lost(long now, String reason) {
+    lost(now, reason, false);
+  }
+
+  /** As {@link #lost(long, String)}; {@code atOnce}: try the (new) location now rather than after the backoff. */
+  private void lost(long now, String reason, boolean atOnce) {
+    releaseServerHeld(); // from the lost instance: a re-attach starts a new stream (or replays it)
     Channel old = link;
     link = null;
     if (old != null) {
@@ -366,11 +447,15 @@ final class ClientConnection extends RelayConnection {
     holdTimer =
         loop.schedule(this::onHoldTimeout, relay.config().holdTimeout().toNanos(), TimeUnit.NANOSECONDS);
     updateAppAutoRead();
-    scheduleRetry(now);
+    if (atOnce && clientService.route().usable()) {
+      pursue(now);
+    } else {
+      scheduleRetry(now);
+    }
   }
 
   private void onOpened(Channel ch) {
-    if (ch != link || state() == State.ATTACHED || isClosed()) {
+    if (ch != link || state() == State.ATTACHED || state() == State.ORPHANED || isClosed()) {
       return;
     }
     long now = relay.nanoTime();
@@ -615,6 +700,18 @@ final class ClientConnection extends RelayConnection {
 
   private void release() {
     cancelTimers();
+    if (probing) {
+      probeDone();
+      execute(this::startWaiting); // not from inside this connection's close
+    }
+    if (orphanTimer != null) {
+      orphanTimer.cancel(false);
+      orphanTimer = null;
+    }
+    if (armor != null) {
+      armor.orphans.remove(this);
+    }
+    releaseServerHeld();
     releaseReplay();
     if (acks != null) {
       acks.cancel();
@@ -631,7 +728,7 @@ final class ClientConnection extends RelayConnection {
 
   private void onAppData(ByteBuf buf) {
     int n = buf.readableBytes();
-    if (isClosed() || n == 0) {
+    if (isClosed() || n == 0 || state() == State.ORPHANED) {
       buf.release();
       return;
     }
@@ -663,9 +760,16 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onAppEof() {
-    if (isClosed() || appInputDone) {
+    if (isClosed() || appInputDone || probing || state() == State.ORPHANED) {
       return;
     }
+    if (startProbe(true, null)) {
+      return;
+    }
+    passOnAppEof();
+  }
+
+  private void passOnAppEof() {
     appInputDone = true;
     if (state() == State.ATTACHED && link != null) {
       link.writeAndFlush(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
@@ -675,13 +779,29 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onAppFailure(Throwable cause) {
-    if (isClosed()) {
+    if (isClosed() || state() == State.ORPHANED) {
       return;
     }
     String reason =
         cause == null
             ? "client app connection closed abruptly"
             : "client app reset the connection (" + message(cause) + ")";
+    if (probing) {
+      if (probedFailure == null) {
+        probedFailure = reason; // decided when the probe answers
+      }
+      return;
+    }
+    if (startProbe(false, reason)) {
+      return;
+    }
+    passOnAppFailure(reason);
+  }
+
+  private void passOnAppFailure(String reason) {
+    if (isClosed()) {
+      return;
+    }
     if (state() == State.ATTACHED && link != null) {
       Channel l = link;
       link = null;
@@ -692,7 +812,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void updateAppAutoRead() {
-    if (isClosed()) {
+    if (isClosed() || state() == State.ORPHANED) {
       return;
     }
     boolean read =
@@ -700,10 +820,263 @@ final class ClientConnection extends RelayConnection {
     app.config().setAutoRead(read);
   }
 
+  // ---------------------------------------------------------------- client crash
+
+  /**
+   * A protected client's app side ended while attached: pause the link and ask whether its process is alive.
+   * Returns false (nothing started) when the connection is not a protected client's or is not simply attached.
+   */
+  private boolean startProbe(boolean eof, String failure) {
+    if (appProbe == null || state() != State.ATTACHED || link == null || finSent || serverFinReceived) {
+      return false;
+    }
+    probing = true;
+    armor.probing++;
+    probedEof = eof;
+    probedFailure = failure;
+    link.config().setAutoRead(false);
+    Channel probedApp = app;
+    long startedNanos = relay.nanoTime();
+    CompletableFuture<Boolean> answer;
+    try {
+      answer = appProbe.appAlive();
+      if (answer == null) {
+        answer = CompletableFuture.failedFuture(new NullPointerException("probe returned no future"));
+      }
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    long grace = relay.config().livenessGrace().toNanos();
+    probeGrace =
+        loop.schedule(
+            () -> onProbeAnswer(probedApp, startedNanos, true,
+                "no answer from the client's liveness probe within " + millis(grace) + " ms: app taken as alive"),
+            grace,
+            TimeUnit.NANOSECONDS);
+    answer.whenComplete(
+        (alive, error) ->
+            execute(
+                () ->
+                    onProbeAnswer(
+                        probedApp,
+                        startedNanos,
+                        error != null || alive == null || alive,
+                        error != null || alive == null
+                            ? "client's liveness probe failed (" + message(error) + "): app taken as alive"
+                            : null)));
+    return true;
+  }
+
+  private void onProbeAnswer(Channel probedApp, long startedNanos, boolean alive, String note) {
+    if (!probing || probedApp != app || isClosed()) {
+      return;
+    }
+    probeDone();
+    try {
+      decide(startedNanos, alive, note);
+    } finally {
+      startWaiting();
+    }
+  }
+
+  /** This connection's probe is over (answered, or the connection closed): one less for its ARMOR. */
+  private void probeDone() {
+    if (!probing) {
+      return;
+    }
+    probing = false;
+    armor.probing--;
+    if (probeGrace != null) {
+      probeGrace.cancel(false);
+      probeGrace = null;
+    }
+  }
+
+  /**
+   * Once no connection of the ARMOR is being probed, the connections it made meanwhile start, in the order they
+   * were accepted: they may take over the connections just found orphaned.
+   */
+  private void startWaiting() {
+    if (armor == null) {
+      return;
+    }
+    while (armor.probing == 0 && !armor.waiting.isEmpty()) {
+      armor.waiting.poll().run();
+    }
+  }
+
+  private void decide(long startedNanos, boolean alive, String note) {
+    if (note != null) {
+      log.warn("{}: {}", describe(), note);
+    }
+    long now = relay.nanoTime();
+    if (!alive && state() == State.ATTACHED && link != null) {
+      orphan(now, millis(now - startedNanos));
+      return;
+    }
+    // Alive (a normal close), or the server side was lost meanwhile: pass the app's end on as for any client.
+    if (serverHeld != null && probedFailure == null && app.isActive() && state() == State.ATTACHED) {
+      for (ByteBuf buf = serverHeld.poll(); buf != null; buf = serverHeld.poll()) {
+        bytesToClient += buf.readableBytes();
+        app.write(buf, app.voidPromise());
+      }
+      serverHeldBytes = 0;
+      app.flush();
+    }
+    releaseServerHeld();
+    if (link != null && state() == State.ATTACHED) {
+      link.config().setAutoRead(app.isWritable());
+    }
+    boolean finHeld = serverFinHeld;
+    serverFinHeld = false;
+    if (probedEof) {
+      passOnAppEof();
+    }
+    if (probedFailure != null) {
+      passOnAppFailure(probedFailure);
+    } else if (finHeld) {
+      onLinkFin();
+    }
+  }
+
+  /** The client app's process is dead: keep the link for its ARMOR's restarted instance. */
+  private void orphan(long now, long probeMillis) {
+    Channel dead = app;
+    orphanedSinceNanos = now;
+    transitionTo(
+        State.ORPHANED,
+        now,
+        "client app of ARMOR "
+            + armor.armorId
+            + " died ("
+            + (probedFailure != null ? probedFailure : "end of stream")
+            + ", probed dead in "
+            + probeMillis
+            + " ms); the link to the server stays open for its restarted instance for up to "
+            + millis(relay.config().holdTimeout().toNanos())
+            + " ms, the server's bytes kept meanwhile (up to "
+            + holdBound
+            + ")");
+    armor.orphans.add(this);
+    orphanTimer = loop.schedule(this::onOrphanTimeout, relay.config().holdTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    if (dead.isOpen()) {
+      dead.close(); // the process is gone; its events are ignored from now on
+    }
+    link.config().setAutoRead(serverHeldBytes < holdBound);
+  }
+
+  /**
+   * A restarted client of the same ARMOR connected to the same service: it carries on this connection. The
+   * server's bytes kept while orphaned go to it first, then its FIN if the server ended its output meanwhile.
+   * Runs on {@link #loop} (the ARMOR's listener's loop, which is also {@code newApp}'s).
+   */
+  void adopt(Channel newApp, ChannelHandler discarded, LivenessProbe newProbe) {
+    long now = relay.nanoTime();
+    if (orphanTimer != null) {
+      orphanTimer.cancel(false);
+      orphanTimer = null;
+    }
+    app = newApp;
+    appProbe = newProbe; // the restarted process is the one to ask from now on
+    client = (InetSocketAddress) newApp.remoteAddress();
+    newApp.pipeline().remove(discarded);
+    newApp.pipeline().addLast(appHandler());
+    newApp.config().setAutoRead(true);
+    appInputDone = false;
+    appOutputDone = false;
+    probedFailure = null;
+    probedEof = false;
+    long kept = serverHeldBytes;
+    if (serverHeld != null) {
+      for (ByteBuf buf = serverHeld.poll(); buf != null; buf = serverHeld.poll()) {
+        bytesToClient += buf.readableBytes();
+        newApp.write(buf, newApp.voidPromise());
+      }
+    }
+    serverHeldBytes = 0;
+    newApp.flush();
+    reattachments++;
+    transitionTo(
+        State.ATTACHED,
+        now,
+        "to the restarted client app of ARMOR "
+            + armor.armorId
+            + " (from "
+            + RelayListener.describe(client)
+            + ") after "
+            + millis(now - orphanedSinceNanos)
+            + " ms orphaned; "
+            + kept
+            + " bytes the server sent meanwhile delivered first");
+    if (serverFinHeld) {
+      serverFinHeld = false;
+      onLinkFin();
+    }
+    if (link != null) {
+      link.config().setAutoRead(newApp.isWritable());
+    }
+  }
+
+  private void keepForClient(ByteBuf buf) {
+    if (serverHeld == null) {
+      serverHeld = new ArrayDeque<>();
+    }
+    serverHeld.add(buf);
+    serverHeldBytes += buf.readableBytes();
+    if (serverHeldBytes >= holdBound && link != null) {
+      link.config().setAutoRead(false); // TCP pushes back on the server until a client takes them
+    }
+  }
+
+  private void releaseServerHeld() {
+    if (serverHeld != null) {
+      for (ByteBuf buf = serverHeld.poll(); buf != null; buf = serverHeld.poll()) {
+        buf.release();
+      }
+    }
+    serverHeldBytes = 0;
+  }
+
+  private void onOrphanTimeout() {
+    orphanTimer = null;
+    if (state() != State.ORPHANED) {
+      return;
+    }
+    long now = relay.nanoTime();
+    closeOrphan(
+        now,
+        "client app of ARMOR "
+            + armor.armorId
+            + " died and no restarted instance connected to "
+            + service
+            + " within the hold timeout of "
+            + millis(relay.config().holdTimeout().toNanos())
+            + " ms ("
+            + serverHeldBytes
+            + " bytes the server sent dropped)");
+  }
+
+  /** Ends an orphaned connection: the server gets a reset with the reason (its client is not coming back). */
+  private void closeOrphan(long now, String reason) {
+    if (state() != State.ORPHANED) {
+      return;
+    }
+    Channel l = link;
+    link = null;
+    if (l != null && l.isActive()) {
+      l.writeAndFlush(LinkFrames.encode(l.alloc(), new Abort(AbortReason.RESET, "client side: " + reason)))
+          .addListener(ChannelFutureListener.CLOSE);
+    } else if (l != null) {
+      l.close();
+    }
+    transitionTo(State.CLOSED, now, reason + "; server reset");
+    release();
+  }
+
   // ---------------------------------------------------------------- link events
 
   private void onLinkData(Channel ch, ByteBuf buf) {
-    if (ch != link || state() != State.ATTACHED) {
+    if (ch != link || (state() != State.ATTACHED && state() != State.ORPHANED)) {
       buf.release();
       return;
     }
@@ -722,6 +1095,10 @@ final class ClientConnection extends RelayConnection {
     }
     if (delivered != null) {
       delivered.update(buf);
+    }
+    if (probing || state() == State.ORPHANED) {
+      keepForClient(buf);
+      return;
     }
     bytesToClient += buf.readableBytes();
     app.write(buf, app.voidPromise());
@@ -751,7 +1128,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onLinkAck(Ack ack) {
-    if (state() != State.ATTACHED) {
+    if (state() != State.ATTACHED && state() != State.ORPHANED) {
       return;
     }
     peerAcknowledged = Math.max(peerAcknowledged, ack.received());
@@ -762,7 +1139,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onLinkFin() {
-    if (state() != State.ATTACHED || serverFinReceived) {
+    if ((state() != State.ATTACHED && state() != State.ORPHANED) || serverFinReceived || serverFinHeld) {
       return;
     }
     if (suppressing != null) {
@@ -774,6 +1151,10 @@ final class ClientConnection extends RelayConnection {
               + " of the "
               + delivered.position()
               + " bytes already delivered");
+      return;
+    }
+    if (probing || state() == State.ORPHANED) {
+      serverFinHeld = true; // follows the kept bytes to whoever gets them
       return;
     }
     serverFinReceived = true;
@@ -795,7 +1176,11 @@ final class ClientConnection extends RelayConnection {
 
   private void onLinkAbort(Channel ch, Abort abort) {
     long now = relay.nanoTime();
-    if (abort.reason() == AbortReason.RESET) {
+    if (state() == State.ORPHANED) {
+      link = null;
+      ch.close();
+      closeOrphan(now, "server side ended the connection while the client app was dead (" + abort.message() + ")");
+    } else if (abort.reason() == AbortReason.RESET) {
       closeWithReset(now, abort.message() + "; client reset");
     } else if (state() == State.ATTACHED) {
       lost(now, "server lost (" + abort.message() + ")");
@@ -812,7 +1197,9 @@ final class ClientConnection extends RelayConnection {
     }
     link = null;
     long now = relay.nanoTime();
-    if (state() == State.ATTACHED) {
+    if (state() == State.ORPHANED) {
+      closeOrphan(now, "link to " + RelayListener.describe(linkTarget) + " closed while the client app was dead");
+    } else if (state() == State.ATTACHED) {
       if (finSent && serverFinReceived) {
         closeIfBothDone(); // normal end; completes once the client app's output is shut
       } else {
@@ -842,12 +1229,14 @@ final class ClientConnection extends RelayConnection {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      start();
+      start(this);
     }
+
+    // Events of a socket that is no longer this connection's app (a dead client's, after a take-over) are ignored.
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof ByteBuf buf) {
+      if (msg instanceof ByteBuf buf && ctx.channel() == app) {
         onAppData(buf);
       } else {
         ReferenceCountUtil.release(msg);
@@ -856,12 +1245,14 @@ final class ClientConnection extends RelayConnection {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-      onAppReadComplete();
+      if (ctx.channel() == app) {
+        onAppReadComplete();
+      }
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof ChannelInputShutdownEvent) {
+      if (evt instanceof ChannelInputShutdownEvent && ctx.channel() == app) {
         onAppEof();
       }
       ReferenceCountUtil.release(evt);
@@ -869,19 +1260,23 @@ final class ClientConnection extends RelayConnection {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      if (state() == State.ATTACHED && link != null) {
+      if (state() == State.ATTACHED && link != null && !probing && ctx.channel() == app) {
         link.config().setAutoRead(app.isWritable());
       }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      onAppFailure(cause);
+      if (ctx.channel() == app) {
+        onAppFailure(cause);
+      }
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      onAppFailure(null);
+      if (ctx.channel() == app) {
+        onAppFailure(null);
+      }
     }
   }
 

@@ -1,9 +1,12 @@
 package dev.armor.relay.internal;
 
+import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -38,8 +41,35 @@ final class ClientService {
     }
   }
 
+  /**
+   * The listener of one protected client (the apps of one ARMOR) for this service, and its connections whose app
+   * died (ORPHANED), waiting for the ARMOR's restarted instance. All its connections run on {@link #loop}, so a new
+   * connection and the orphans it may adopt meet without locks.
+   */
+  static final class ClientArmor {
+    final String armorId;
+    final EventLoop loop;
+    /** Asks whether the ARMOR's current process is alive; replaced when a restarted instance routes. */
+    volatile LivenessProbe probe;
+    /** Orphaned connections, oldest first. Confined to {@link #loop}. */
+    final ArrayDeque<ClientConnection> orphans = new ArrayDeque<>();
+    /** How many of its connections are being probed (their app side ended). Confined to {@link #loop}. */
+    int probing;
+    /** Connections accepted while some were being probed: started, in order, once none is. Confined to the loop. */
+    final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+    Channel listener; // guarded by the ClientService
+
+    ClientArmor(String armorId, EventLoop loop, LivenessProbe probe) {
+      this.armorId = armorId;
+      this.loop = loop;
+      this.probe = probe;
+    }
+  }
+
   final ServiceAddress service;
   final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
+  /** Per protected client ARMOR id; guarded by this. */
+  final java.util.Map<String, ClientArmor> armors = new java.util.HashMap<>();
   private volatile Route route = new Route(null, false, null, RecoveryPolicy.RECONNECT, 0);
   private Channel listener; // guarded by this
 

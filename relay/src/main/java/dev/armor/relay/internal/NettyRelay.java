@@ -61,6 +61,7 @@ public final class NettyRelay implements Relay {
   private final Bootstrap linkBootstrap;
   private final Bootstrap appBootstrap;
   private final ServerBootstrap serviceBootstrap;
+  private final WriteBufferWaterMark waterMark;
   private final Channel dataServer;
   private final InetSocketAddress dataAddress;
 
@@ -110,18 +111,17 @@ public final class NettyRelay implements Relay {
             .clone()
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
             .option(ChannelOption.AUTO_READ, false); // reading starts once attached
-    this.serviceBootstrap =
-        new ServerBootstrap()
-            .group(transport.acceptors(), transport.workers())
-            .channel(transport.serverChannelClass())
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-            .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
-            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    // Links between daemons only (not the loopback app sockets): noticed dead by the kernel if the peer vanishes.
+    java.util.Map<ChannelOption<?>, Object> keepalive = transport.linkKeepaliveOptions(config.linkKeepalive());
+    keepalive.forEach((option, value) -> setOption(linkBootstrap, option, value));
+    this.waterMark = waterMark;
+    this.serviceBootstrap = serviceBootstrap(transport.workers());
 
     InetSocketAddress bindTo = new InetSocketAddress(parseIp(config.dataHost()), config.dataPort());
+    ServerBootstrap dataBootstrap = new ServerBootstrap();
+    keepalive.forEach((option, value) -> setChildOption(dataBootstrap, option, value));
     ChannelFuture bound =
-        new ServerBootstrap()
+        dataBootstrap
             .group(transport.acceptors(), transport.workers())
             .channel(transport.serverChannelClass())
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -147,7 +147,7 @@ public final class NettyRelay implements Relay {
     String whyNot = Transport.whyNotNative(config.nativeTransport());
     log.info(
         "relay {} started: data address {}, transport {}{}, hold buffer {} bytes, hold timeout {} ms, replay log {}"
-            + " bytes (overflow: {})",
+            + " bytes (overflow: {}), link keepalive {}",
         config.nodeName(),
         RelayListener.describe(dataAddress),
         transport.name(),
@@ -155,7 +155,29 @@ public final class NettyRelay implements Relay {
         config.holdBufferBytes(),
         config.holdTimeout().toMillis(),
         config.replayLogBytes(),
-        config.replayOverflow().name().toLowerCase(java.util.Locale.ROOT));
+        config.replayOverflow().name().toLowerCase(java.util.Locale.ROOT),
+        config.linkKeepalive().isZero() ? "off" : config.linkKeepalive().toSeconds() + " s");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> void setOption(Bootstrap bootstrap, ChannelOption<T> option, Object value) {
+    bootstrap.option(option, (T) value);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> void setChildOption(ServerBootstrap bootstrap, ChannelOption<T> option, Object value) {
+    bootstrap.childOption(option, (T) value);
+  }
+
+  /** Listeners of client apps: their connections run on {@code children}. */
+  private ServerBootstrap serviceBootstrap(io.netty.channel.EventLoopGroup children) {
+    return new ServerBootstrap()
+        .group(transport.acceptors(), children)
+        .channel(transport.serverChannelClass())
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
   }
 
   // ---------------------------------------------------------------- Relay
@@ -174,28 +196,69 @@ public final class NettyRelay implements Relay {
       if (existing != null) {
         return ((InetSocketAddress) existing.localAddress()).getPort();
       }
-      ChannelFuture bound =
-          serviceBootstrap
-              .clone()
-              .childHandler(
-                  new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                      ch.pipeline().addLast(new ClientConnection(NettyRelay.this, clientService, ch).appHandler());
-                    }
-                  })
-              .bind(new InetSocketAddress(LOOPBACK, 0))
-              .awaitUninterruptibly();
-      if (!bound.isSuccess()) {
-        throw new IllegalStateException(
-            "cannot open a listener for service " + service + ": " + ClientConnection.message(bound.cause()),
-            bound.cause());
-      }
-      clientService.listener(bound.channel());
-      int port = ((InetSocketAddress) bound.channel().localAddress()).getPort();
+      Channel bound = bindServiceListener(clientService, null, serviceBootstrap.clone());
+      clientService.listener(bound);
+      int port = ((InetSocketAddress) bound.localAddress()).getPort();
       log.info("service {}: local apps' connections accepted on {}:{}", service, LOOPBACK.getHostAddress(), port);
       return port;
     }
+  }
+
+  /**
+   * One listener per (service, client ARMOR): its connections all run on one event loop (picked when it is opened),
+   * so that a restarted client's connection can take over an orphaned one without locks. The price: one client
+   * ARMOR's connections to one service share one relay thread.
+   */
+  @Override
+  public int openServiceListener(ServiceAddress service, String clientArmor, LivenessProbe clientAlive) {
+    Objects.requireNonNull(clientArmor, "clientArmor");
+    Objects.requireNonNull(clientAlive, "clientAlive");
+    if (clientArmor.isBlank()) {
+      throw new IllegalArgumentException("client ARMOR id must not be blank");
+    }
+    ensureOpen();
+    ClientService clientService = clientService(service);
+    synchronized (clientService) {
+      ClientService.ClientArmor armor = clientService.armors.get(clientArmor);
+      if (armor != null) {
+        armor.probe = clientAlive; // a restarted instance: its process is the one to ask from now on
+        return ((InetSocketAddress) armor.listener.localAddress()).getPort();
+      }
+      EventLoop loop = transport.workers().next();
+      armor = new ClientService.ClientArmor(clientArmor, loop, clientAlive);
+      armor.listener = bindServiceListener(clientService, armor, serviceBootstrap(loop));
+      clientService.armors.put(clientArmor, armor);
+      int port = ((InetSocketAddress) armor.listener.localAddress()).getPort();
+      log.info(
+          "service {}: connections of protected client ARMOR {} accepted on {}:{} (held for its restart if it dies)",
+          service,
+          clientArmor,
+          LOOPBACK.getHostAddress(),
+          port);
+      return port;
+    }
+  }
+
+  private Channel bindServiceListener(
+      ClientService clientService, ClientService.ClientArmor armor, ServerBootstrap bootstrap) {
+    ChannelFuture bound =
+        bootstrap
+            .childHandler(
+                new ChannelInitializer<>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast(new ClientConnection(NettyRelay.this, clientService, armor, ch).appHandler());
+                  }
+                })
+            .bind(new InetSocketAddress(LOOPBACK, 0))
+            .awaitUninterruptibly();
+    if (!bound.isSuccess()) {
+      throw new IllegalStateException(
+          "cannot open a listener for service " + clientService.service + ": " + ClientConnection.message(bound.cause()),
+          bound.cause());
+    }
+    return bound.channel();
   }
 
   /** As {@link #serviceLocated(ServiceAddress, InetSocketAddress, RecoveryPolicy)} keeping the service's policy. */
@@ -298,6 +361,11 @@ public final class NettyRelay implements Relay {
       Channel channel = clientService.listener();
       if (channel != null) {
         channel.close().awaitUninterruptibly();
+      }
+      synchronized (clientService) {
+        for (ClientService.ClientArmor armor : clientService.armors.values()) {
+          armor.listener.close().awaitUninterruptibly();
+        }
       }
     }
     for (RelayConnection connection : connections) {

@@ -31,7 +31,8 @@ abstract class RelayConnection {
   final NettyRelay relay;
   final String id;
   final ServiceAddress service;
-  final InetSocketAddress client;
+  /** The client app's address; client side: replaced when a restarted client takes over an orphaned connection. */
+  volatile InetSocketAddress client;
   final Side side;
   final EventLoop loop;
 
@@ -120,6 +121,10 @@ abstract class RelayConnection {
         log(routine, "{} closed: {}", describe(), reason);
         relay.unregister(this);
         relay.listener().connectionClosed(info(), reason);
+      }
+      case ORPHANED -> {
+        log().warn("{} orphaned: {}", describe(), reason);
+        relay.listener().connectionHeld(info(), reason);
       }
       case CONNECTING -> log().info("{} connecting: {}", describe(), reason);
     }

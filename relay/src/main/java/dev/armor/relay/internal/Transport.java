@@ -58,6 +58,33 @@ record Transport(
     return Epoll.isAvailable() ? null : String.valueOf(Epoll.unavailabilityCause());
   }
 
+  /**
+   * The kernel TCP keepalive options of a link (see {@link dev.armor.relay.RelayConfig#linkKeepalive()}); empty when
+   * {@code keepalive} is zero. Idle and interval in whole seconds; with epoll also {@code TCP_USER_TIMEOUT}.
+   */
+  java.util.Map<ChannelOption<?>, Object> linkKeepaliveOptions(java.time.Duration keepalive) {
+    java.util.Map<ChannelOption<?>, Object> options = new java.util.LinkedHashMap<>();
+    if (keepalive.isZero()) {
+      return options;
+    }
+    int idle = (int) Math.max(1, keepalive.toSeconds());
+    int interval = Math.max(1, idle / 3);
+    int probes = 3;
+    options.put(ChannelOption.SO_KEEPALIVE, true);
+    if (name.equals("epoll")) {
+      options.put(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPIDLE, idle);
+      options.put(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPINTVL, interval);
+      options.put(io.netty.channel.epoll.EpollChannelOption.TCP_KEEPCNT, probes);
+      options.put(io.netty.channel.epoll.EpollChannelOption.TCP_USER_TIMEOUT, idle * 2000);
+    } else {
+      options.put(io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE), idle);
+      options.put(
+          io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL), interval);
+      options.put(io.netty.channel.socket.nio.NioChannelOption.of(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT), probes);
+    }
+    return options;
+  }
+
   void shutdown() {
     acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS);
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
