@@ -42,6 +42,20 @@ final class DaemonCommand implements Callable<Integer> {
       description = "What a connection past --replay-log gets at its next recovery: reconnect or reset (default: ${DEFAULT-VALUE}).")
   String replayOverflow;
 
+  @Option(names = "--execution-armors", defaultValue = "in-daemon", paramLabel = "in-daemon|process",
+      description = "Where Execution ARMORs run: inside the daemon, or each as a process of its own (default: ${DEFAULT-VALUE}: "
+          + "one JVM fewer per protected app, and no JVM start in an ARMOR's recovery).")
+  String executionArmors;
+
+  @Option(names = "--armor-heartbeat", defaultValue = "1s",
+      description = "How often the daemon heartbeats each local Execution ARMOR (default: ${DEFAULT-VALUE}).")
+  String armorHeartbeat;
+
+  @Option(names = "--armor-heartbeat-timeout", defaultValue = "5s",
+      description = "An Execution ARMOR silent this long is hung; a process-mode one is killed and reinstalled "
+          + "(default: ${DEFAULT-VALUE}, well above GC and scheduling pauses of a loaded machine).")
+  String armorHeartbeatTimeout;
+
   @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
   boolean detach;
 
@@ -59,9 +73,16 @@ final class DaemonCommand implements Callable<Integer> {
     return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow);
   }
 
+  /** The Execution ARMOR options, validated here so a bad value fails before the daemon starts. */
+  DaemonSettings.ExecutionArmors executionArmors() {
+    return new DaemonSettings.ExecutionArmors(DaemonSettings.ExecutionArmors.Mode.parse(executionArmors),
+        Durations.parse("--armor-heartbeat", armorHeartbeat), Durations.parse("--armor-heartbeat-timeout", armorHeartbeatTimeout));
+  }
+
   @Override
   public Integer call() throws Exception {
     DaemonSettings.DataPlane dataPlane = dataPlane();
+    DaemonSettings.ExecutionArmors armors = executionArmors();
     ArmorHome home = ArmorHome.resolve();
     FtmAddress ftm = new FtmAddress();
     ftm.ftm = join;
@@ -69,7 +90,8 @@ final class DaemonCommand implements Callable<Integer> {
     if (detach) {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
-          "--replay-overflow", replayOverflow));
+          "--replay-overflow", replayOverflow, "--execution-armors", executionArmors, "--armor-heartbeat", armorHeartbeat,
+          "--armor-heartbeat-timeout", armorHeartbeatTimeout));
       if (ftmCapable) {
         args.add("--ftm-capable");
       }
@@ -78,7 +100,7 @@ final class DaemonCommand implements Callable<Integer> {
       return 0;
     }
     DaemonSettings settings = new DaemonSettings(node, host, clusterPort, ftm.target(), home.root(),
-        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane);
+        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane, armors);
     DaemonNode daemon = DaemonNode.start(settings);
     home.writePid(name);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));
