@@ -216,6 +216,9 @@ final class LocalArmors implements AutoCloseable {
 
   // ---- ARMOR processes ---------------------------------------------------------------------------
 
+  /** What killing a dead ARMOR's app found: the pids killed, and any still alive after the wait. */
+  private record OrphanCleanup(List<Long> killed, List<Long> survivors) {}
+
   /** A message for an ARMOR process waiting for its channel. */
   private record Queued(ArmorMessage message, ActorRef<ArmorMessage> replyTo) {}
 
@@ -261,6 +264,8 @@ final class LocalArmors implements AutoCloseable {
     /** Set while recovering from a crash: the app's next start is logged with the time since the crash. */
     private boolean awaitingApp;
     private long appPid;
+    /** False from an ARMOR process's death until its app is known dead: the new ARMOR gets nothing before that. */
+    private boolean appCleared = true;
     private long previousProcessPid;
     private int reinstalls;
 
@@ -333,6 +338,14 @@ final class LocalArmors implements AutoCloseable {
         transitionTo(State.UP, detail);
         report(ProcessEventKind.ARMOR_RESTARTED, pid, 0, detail);
       }
+      flushIfReady();
+    }
+
+    /** Hands the queued messages to the ARMOR process once it is up and its predecessor's app is gone. */
+    private void flushIfReady() {
+      if (state != State.UP || !appCleared) {
+        return;
+      }
       while (!queue.isEmpty()) {
         Queued next = queue.poll();
         deliver(next.message(), next.replyTo());
@@ -340,7 +353,8 @@ final class LocalArmors implements AutoCloseable {
     }
 
     void deliver(ArmorMessage message, ActorRef<ArmorMessage> replyTo) {
-      switch (state) {
+      State effective = state == State.UP && !appCleared ? State.STARTING : state;
+      switch (effective) {
         case UP -> {
           if (replyTo == null) {
             channel.send(message);
@@ -466,15 +480,45 @@ final class LocalArmors implements AutoCloseable {
         channel = null;
       }
       transitionTo(State.FAILED, crash);
-      killOrphans();
+      // The app is killed on a thread of its own while the new ARMOR process starts: the JVM start (the longest
+      // step) overlaps the cleanup, and the new ARMOR gets its launch only once the old app is gone.
+      appCleared = false;
+      long orphanPid = appPid;
+      long detectedAt = failedAtNanos;
+      Thread cleanup = new Thread(() -> {
+        OrphanCleanup result = killOrphans(orphanPid);
+        executor.execute(() -> appGone(result, detectedAt));
+      }, "armor-orphan-cleanup " + armorId);
+      cleanup.setDaemon(true);
+      cleanup.start();
       scheduleReinstall(crash);
     }
 
+    private void appGone(OrphanCleanup result, long detectedAt) {
+      long tookMillis = (clock.nanoTime() - detectedAt) / 1_000_000;
+      if (result.killed().isEmpty()) {
+        log.info("daemon {}: the dead Execution ARMOR {} left no app running (checked in {} ms)", settings.node(),
+            armorId, tookMillis);
+      } else {
+        log.info("daemon {}: killed the orphaned app of Execution ARMOR {} (pid {}){}; gone {} ms after its ARMOR's "
+            + "death was detected", settings.node(), armorId, result.killed(),
+            result.survivors().isEmpty() ? "" : " - but " + result.survivors() + " is still there", tookMillis);
+        long pid = result.killed().get(0);
+        report(ProcessEventKind.EXITED, pid, 137, "killed (SIGKILL) with its Execution ARMOR process, which died: pid "
+            + pid);
+      }
+      if (state == State.STOPPING) {
+        return;
+      }
+      appCleared = true;
+      flushIfReady();
+    }
+
     /** Kills the dead ARMOR's app, and waits until it is gone: two instances must never serve the same ARMOR. */
-    private void killOrphans() {
+    private OrphanCleanup killOrphans(long knownPid) {
       Set<Long> pids = new LinkedHashSet<>();
-      if (appPid != 0) {
-        pids.add(appPid);
+      if (knownPid != 0) {
+        pids.add(knownPid);
       }
       pids.addAll(appsInProcessTable(armorId));
       List<ProcessHandle> alive = new ArrayList<>();
@@ -485,20 +529,12 @@ final class LocalArmors implements AutoCloseable {
           alive.add(app);
         });
       }
-      long deadline = clock.nanoTime() + ORPHAN_KILL_WAIT.toNanos();
-      while (alive.stream().anyMatch(ProcessHandle::isAlive) && clock.nanoTime() < deadline) {
-        sleep(10);
+      long deadline = System.nanoTime() + ORPHAN_KILL_WAIT.toNanos();
+      while (alive.stream().anyMatch(LocalArmors::running) && System.nanoTime() < deadline) {
+        sleep(5);
       }
-      if (alive.isEmpty()) {
-        log.info("daemon {}: Execution ARMOR {} left no app running", settings.node(), armorId);
-      } else {
-        List<Long> still = alive.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList();
-        log.info("daemon {}: killed the orphaned app of Execution ARMOR {} (pid {}){}, {} ms after its ARMOR's death "
-            + "was detected", settings.node(), armorId, alive.stream().map(ProcessHandle::pid).toList(),
-            still.isEmpty() ? "" : " - but " + still + " is still there", (clock.nanoTime() - failedAtNanos) / 1_000_000);
-        report(ProcessEventKind.EXITED, appPid, 137,
-            "killed (SIGKILL) with its Execution ARMOR process, which died: pid " + appPid);
-      }
+      return new OrphanCleanup(alive.stream().map(ProcessHandle::pid).toList(),
+          alive.stream().filter(LocalArmors::running).map(ProcessHandle::pid).toList());
     }
 
     private void scheduleReinstall(String crash) {
@@ -571,6 +607,25 @@ final class LocalArmors implements AutoCloseable {
       }
     });
     return pids;
+  }
+
+  /**
+   * Whether a process still runs. A killed orphan stays a zombie until its new parent (pid 1) reaps it, which on
+   * this machine took ~1.4 s, and {@link ProcessHandle#isAlive} counts zombies as alive; but a zombie has already
+   * released everything (its sockets are closed), so it counts as gone here.
+   */
+  private static boolean running(ProcessHandle process) {
+    if (!process.isAlive()) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", "" + process.pid(), "stat"));
+      int afterName = stat.lastIndexOf(')');
+      char state = afterName < 0 || afterName + 2 >= stat.length() ? '?' : stat.charAt(afterName + 2);
+      return state != 'Z' && state != 'X';
+    } catch (IOException e) {
+      return false; // /proc/PID is gone: so is the process
+    }
   }
 
   private static boolean contains(byte[] haystack, byte[] needle) {

@@ -146,6 +146,13 @@ class ExecutionArmorProcessTest {
           .as("the event log shows the ARMOR's reinstall")
           .anyMatch(e -> e.getArmorId().equals(armorId) && e.getKind() == ProcessEventKind.ARMOR_RESTARTED);
     });
+    System.out.printf("ARMOR process killed at %s; the daemon's account:%n",
+        java.time.LocalTime.ofInstant(Instant.ofEpochMilli(killedAt), java.time.ZoneId.systemDefault()));
+    for (String line : Files.readAllLines(cluster.home().resolve("logs/daemon-n1.log"))) {
+      if (line.contains("LocalArmors") && line.contains(armorId)) {
+        System.out.println("  " + line);
+      }
+    }
     for (ProcessEvent event : cluster.status().getEventsList()) {
       if (event.getArmorId().equals(armorId) && event.getAtMillis() >= killedAt) {
         System.out.printf("event +%d ms %s pid %d: %s%n", event.getAtMillis() - killedAt, event.getKind(),
