@@ -78,7 +78,7 @@ class ExecutionArmorProcessTest {
             return false; // gone, or not ours
           }
         })
-        .filter(ProcessHandle::isAlive)
+        .filter(p -> running(p.pid()))
         .findFirst();
   }
 
@@ -92,6 +92,9 @@ class ExecutionArmorProcessTest {
     long appPid = cluster.pidOf(armorId);
     assertThat(ProcessHandle.of(appPid).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
         .as("the app is the ARMOR process's child").contains(armor.pid());
+
+    System.out.printf("ARMOR process pid %d resident memory: %s; its daemon's (pid %d): %s%n", armor.pid(),
+        residentMemory(armor.pid()), daemonPid, residentMemory(daemonPid));
 
     client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.4.2", "" + PORT, "400");
     client.awaitLine(line -> line.startsWith("ECHO"), Duration.ofSeconds(60));
@@ -127,8 +130,7 @@ class ExecutionArmorProcessTest {
         && Long.parseLong(fields(line).get("sent")) >= killedAt, Duration.ofSeconds(90));
     long newApp = Long.parseLong(fields(echo).get("pid"));
 
-    assertThat(ProcessHandle.of(oldApp).map(ProcessHandle::isAlive).orElse(false))
-        .as("the old app did not survive its ARMOR as an orphan").isFalse();
+    assertThat(running(oldApp)).as("the old app did not survive its ARMOR as an orphan").isFalse();
     assertThat(ProcessHandle.of(newApp).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
         .as("the new app is the new ARMOR process's child").contains(newArmor.pid());
     assertThat(cluster.pidOf(armorId)).as("status shows the new app under the same ARMOR id").isEqualTo(newApp);
@@ -149,7 +151,7 @@ class ExecutionArmorProcessTest {
     System.out.printf("ARMOR process killed at %s; the daemon's account:%n",
         java.time.LocalTime.ofInstant(Instant.ofEpochMilli(killedAt), java.time.ZoneId.systemDefault()));
     for (String line : Files.readAllLines(cluster.home().resolve("logs/daemon-n1.log"))) {
-      if (line.contains("LocalArmors") && line.contains(armorId)) {
+      if (line.contains("LocalArmors") && (line.contains(armorId) || line.contains("class-data"))) {
         System.out.println("  " + line);
       }
     }
@@ -168,7 +170,26 @@ class ExecutionArmorProcessTest {
     ProcessHandle app = ProcessHandle.of(cluster.pidOf(armorId)).orElseThrow();
     ProcessHandle daemon = ProcessHandle.of(cluster.nodePid("daemon-n1")).orElseThrow();
     daemon.destroy(); // SIGTERM, as armor stop does
-    await().atMost(Duration.ofSeconds(60)).until(() -> !daemon.isAlive() && !armor.isAlive() && !app.isAlive());
+    await().atMost(Duration.ofSeconds(60)).until(() -> !running(daemon.pid()) && !running(armor.pid()) && !running(app.pid()));
+  }
+
+  /**
+   * Whether {@code pid} runs: a killed orphan stays a zombie until pid 1 reaps it (late, on this machine), and
+   * {@code ProcessHandle.isAlive} counts zombies; a zombie runs nothing and holds no socket.
+   */
+  private static boolean running(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
+      char state = stat.charAt(stat.lastIndexOf(')') + 2);
+      return state != 'Z' && state != 'X';
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static String residentMemory(long pid) throws IOException {
+    return Files.readAllLines(Path.of("/proc", "" + pid, "status")).stream().filter(l -> l.startsWith("VmRSS"))
+        .map(l -> l.replaceAll("\\s+", " ")).findFirst().orElse("?");
   }
 
   private static void assertNoClientError() {

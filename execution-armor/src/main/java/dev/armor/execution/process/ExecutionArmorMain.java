@@ -47,6 +47,10 @@ public final class ExecutionArmorMain {
   private ExecutionArmorMain() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length == 1 && args[0].equals("--train")) {
+      train();
+      return;
+    }
     Map<String, String> options;
     try {
       options = parse(args);
@@ -147,6 +151,31 @@ public final class ExecutionArmorMain {
       }
     }
     ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
+  }
+
+  /**
+   * A training run for a class-data-sharing archive (the daemon runs it once with {@code -XX:ArchiveClassesAtExit}):
+   * loads what an ARMOR process loads before its HELLO and its first requests, then exits.
+   */
+  private static void train() throws Exception {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "armor-execution", localConfig());
+    ExecutionElement execution = new ExecutionElement("training", ProcessLauncher.SYSTEM,
+        Path.of(System.getProperty("java.io.tmpdir")), id -> "");
+    ActorRef<ArmorActor.Command> armor = system.systemActorOf(
+        ArmorActor.create("training", List.of(execution), (message, replyTo) -> false, ArmorClock.SYSTEM),
+        "training", org.apache.pekko.actor.typed.Props.empty());
+    ArmorMessage describe = dev.armor.elements.Armors.message("daemon", "training", dev.armor.elements.Ops.DESCRIBE_PROCESS,
+        com.google.protobuf.Empty.getDefaultInstance());
+    AskPattern.<ArmorActor.Command, ArmorMessage>ask(armor, replyTo -> new ArmorActor.Deliver(describe, replyTo),
+        Duration.ofSeconds(30), system.scheduler()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    ArmorChannel.decode(new java.io.DataInputStream(new java.io.ByteArrayInputStream(
+        ArmorChannel.encode(ArmorChannel.REQUEST, 1, describe).array())));
+    try (SocketChannel unused = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      log.debug("training run: Unix socket classes loaded");
+    }
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    System.exit(0);
   }
 
   /** A plain local actor system: the ARMOR process is not a cluster member and listens on nothing. */
