@@ -51,7 +51,8 @@ class ExecutionArmorProcessTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("execproc", "127.0.4", 7840, 25840, 2, List.of("--execution-armors", "process"));
+    cluster = ArmorTestCluster.start("execproc", "127.0.4", 7840, 25840, 2, List.of("--execution-armors", "process",
+        "--armor-heartbeat-timeout", "3s"));
   }
 
   @AfterAll
@@ -165,6 +166,32 @@ class ExecutionArmorProcessTest {
 
   @Test
   @Order(4)
+  void hungArmorProcess_missesItsHeartbeats_isKilledAndReinstalled_clientContinues() throws Exception {
+    ProcessHandle armor = armorProcess().orElseThrow();
+    long oldApp = cluster.pidOf(armorId);
+    long hungAt = System.currentTimeMillis();
+    // SIGSTOP: the ARMOR process hangs (its app goes on serving); only the daemon's heartbeats can tell.
+    assertThat(new ProcessBuilder("kill", "-STOP", "" + armor.pid()).start().waitFor()).isZero();
+
+    String echo = client.awaitLine(line -> line.startsWith("ECHO") && !fields(line).get("pid").equals("" + oldApp)
+        && Long.parseLong(fields(line).get("sent")) >= hungAt, Duration.ofSeconds(90));
+    ProcessHandle newArmor = armorProcess().orElseThrow();
+    assertThat(newArmor.pid()).as("the hung ARMOR process was replaced").isNotEqualTo(armor.pid());
+    assertThat(running(armor.pid())).as("the hung ARMOR process was killed").isFalse();
+    assertThat(running(oldApp)).as("its app was killed with it").isFalse();
+    assertNoClientError();
+    System.out.printf("ARMOR process hung (SIGSTOP) -> client's first echo from the new app +%d ms (heartbeat timeout 3 s)%n",
+        Long.parseLong(fields(echo).get("recv")) - hungAt);
+    for (String line : Files.readAllLines(cluster.home().resolve("logs/daemon-n1.log"))) {
+      if (line.contains("LocalArmors") && line.contains(armorId) && line.compareTo(
+          java.time.LocalTime.ofInstant(Instant.ofEpochMilli(hungAt), java.time.ZoneId.systemDefault()).toString()) >= 0) {
+        System.out.println("  " + line);
+      }
+    }
+  }
+
+  @Test
+  @Order(5)
   void daemonStops_itsArmorProcessesAndTheirAppsStopToo() throws Exception {
     ProcessHandle armor = armorProcess().orElseThrow();
     ProcessHandle app = ProcessHandle.of(cluster.pidOf(armorId)).orElseThrow();
