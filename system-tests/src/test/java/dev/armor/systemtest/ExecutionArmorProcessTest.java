@@ -200,6 +200,17 @@ class ExecutionArmorProcessTest {
     await().atMost(Duration.ofSeconds(60)).until(() -> !running(daemon.pid()) && !running(armor.pid()) && !running(app.pid()));
   }
 
+  @Test
+  @Order(6)
+  void daemonKilled_itsArmorProcessesSeeTheChannelEnd_andStopWithTheirApps() throws Exception {
+    armorId = cluster.launchServer("n2", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7844"));
+    ProcessHandle armor = armorProcess().orElseThrow();
+    ProcessHandle app = ProcessHandle.of(cluster.pidOf(armorId)).orElseThrow();
+    ProcessHandle daemon = ProcessHandle.of(cluster.nodePid("daemon-n2")).orElseThrow();
+    daemon.destroyForcibly(); // SIGKILL: the daemon cannot stop anything itself
+    await().atMost(Duration.ofSeconds(60)).until(() -> !running(armor.pid()) && !running(app.pid()));
+  }
+
   /**
    * Whether {@code pid} runs: a killed orphan stays a zombie until pid 1 reaps it (late, on this machine), and
    * {@code ProcessHandle.isAlive} counts zombies; a zombie runs nothing and holds no socket.
