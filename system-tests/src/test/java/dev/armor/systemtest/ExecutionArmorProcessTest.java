@@ -137,10 +137,9 @@ class ExecutionArmorProcessTest {
     assertThat(cluster.pidOf(armorId)).as("status shows the new app under the same ARMOR id").isEqualTo(newApp);
     assertNoClientError();
 
-    long armorUp = newArmor.info().startInstant().map(Instant::toEpochMilli).orElse(-1L);
-    long appUp = ProcessHandle.of(newApp).flatMap(p -> p.info().startInstant()).map(Instant::toEpochMilli).orElse(-1L);
-    System.out.printf("ARMOR process SIGKILL -> new ARMOR process started +%d ms -> app started +%d ms -> "
-        + "client's first echo from the new app +%d ms%n", armorUp - killedAt, appUp - killedAt,
+    // Process start instants from /proc are only as exact as the boot time (whole seconds): the daemon's log
+    // lines printed below carry the steps' timings.
+    System.out.printf("ARMOR process SIGKILL -> client's first echo from the new app +%d ms%n",
         Long.parseLong(fields(echo).get("recv")) - killedAt);
 
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
