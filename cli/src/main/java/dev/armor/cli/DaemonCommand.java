@@ -65,6 +65,20 @@ final class DaemonCommand implements Callable<Integer> {
           + " link to a vanished node is noticed without the FTM; 0 turns it off (default: ${DEFAULT-VALUE}).")
   String linkKeepalive;
 
+  @Option(names = "--execution-armors", defaultValue = "in-daemon", paramLabel = "in-daemon|process",
+      description = "Where Execution ARMORs run: inside the daemon, or each as a process of its own (default: ${DEFAULT-VALUE}: "
+          + "one JVM fewer per protected app, and no JVM start in an ARMOR's recovery).")
+  String executionArmors;
+
+  @Option(names = "--armor-heartbeat", defaultValue = "1s",
+      description = "How often the daemon heartbeats each local Execution ARMOR (default: ${DEFAULT-VALUE}).")
+  String armorHeartbeat;
+
+  @Option(names = "--armor-heartbeat-timeout", defaultValue = "5s",
+      description = "An Execution ARMOR silent this long is hung; a process-mode one is killed and reinstalled "
+          + "(default: ${DEFAULT-VALUE}, well above GC and scheduling pauses of a loaded machine).")
+  String armorHeartbeatTimeout;
+
   @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
   boolean detach;
 
@@ -93,10 +107,17 @@ final class DaemonCommand implements Callable<Integer> {
         Durations.parse("--hang-timeout", hangTimeout), Durations.parse("--shim-lease", shimLease), !noFencing);
   }
 
+  /** The Execution ARMOR options, validated here so a bad value fails before the daemon starts. */
+  DaemonSettings.ExecutionArmors executionArmors() {
+    return new DaemonSettings.ExecutionArmors(DaemonSettings.ExecutionArmors.Mode.parse(executionArmors),
+        Durations.parse("--armor-heartbeat", armorHeartbeat), Durations.parse("--armor-heartbeat-timeout", armorHeartbeatTimeout));
+  }
+
   @Override
   public Integer call() throws Exception {
     DaemonSettings.DataPlane dataPlane = dataPlane();
     DaemonSettings.Liveness liveness = liveness();
+    DaemonSettings.ExecutionArmors armors = executionArmors();
     ArmorHome home = ArmorHome.resolve();
     FtmAddress ftm = new FtmAddress();
     ftm.ftm = join;
@@ -105,7 +126,8 @@ final class DaemonCommand implements Callable<Integer> {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
           "--replay-overflow", replayOverflow, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
-          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive));
+          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--execution-armors", executionArmors,
+          "--armor-heartbeat", armorHeartbeat, "--armor-heartbeat-timeout", armorHeartbeatTimeout));
       if (ftmCapable) {
         args.add("--ftm-capable");
       }
@@ -117,7 +139,7 @@ final class DaemonCommand implements Callable<Integer> {
       return 0;
     }
     DaemonSettings settings = new DaemonSettings(node, host, clusterPort, ftm.target(), home.root(),
-        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane, liveness);
+        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane, liveness, armors);
     DaemonNode daemon = DaemonNode.start(settings);
     home.writePid(name);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));

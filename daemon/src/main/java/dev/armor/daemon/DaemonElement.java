@@ -26,20 +26,21 @@ final class DaemonElement implements Element {
   static final String NAME = "DAEMON";
 
   private final String node;
-  private final Consumer<String> installer;
+  private final Consumer<LaunchProcess> installer;
   private final Supplier<Set<String>> installed;
   private final Relay relay;
   private final java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies;
   private final java.util.Collection<ConnectionInfo> divergences;
 
   /**
-   * @param installer spawns the Execution ARMOR with the given id and makes it routable
+   * @param installer installs the Execution ARMOR the launch names (in the daemon or as a process) and makes it
+   *     routable; the launch is kept for a reinstall
    * @param installed the ids of the ARMORs installed here
    * @param recoveryPolicies where the recovery policy each Execution ARMOR was launched with is recorded, for the
    *     registration of the services its process binds
    * @param divergences the last connections reset because a replayed server's output diverged, for status
    */
-  DaemonElement(String node, Consumer<String> installer, Supplier<Set<String>> installed, Relay relay,
+  DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
       java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
       java.util.Collection<ConnectionInfo> divergences) {
     this.recoveryPolicies = recoveryPolicies;
@@ -75,7 +76,7 @@ final class DaemonElement implements Element {
       return;
     }
     recoveryPolicies.put(launch.getArmorId(), launch.getRecovery());
-    installer.accept(launch.getArmorId());
+    installer.accept(launch);
     context.log().info("daemon {}: installed Execution ARMOR {}", node, launch.getArmorId());
     // The Execution ARMOR launches the process and answers the original requester itself.
     context.forward(launch.getArmorId(), Ops.LAUNCH_PROCESS, launch);

@@ -15,8 +15,6 @@ import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.LookupService;
 import dev.armor.elements.wire.ServiceLocation;
-import dev.armor.execution.ExecutionElement;
-import dev.armor.execution.ProcessLauncher;
 import dev.armor.ftm.ClusterNodeConfig;
 import dev.armor.ftm.Ftm;
 import dev.armor.relay.ConnectionInfo;
@@ -61,8 +59,11 @@ public final class DaemonNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final Relay relay;
   private final ShimControlServer shimServer;
+  private final LocalArmors armors;
 
-  private DaemonNode(DaemonSettings settings, ActorSystem<Void> system, Relay relay, ShimControlServer shimServer) {
+  private DaemonNode(DaemonSettings settings, ActorSystem<Void> system, Relay relay, ShimControlServer shimServer,
+      LocalArmors armors) {
+    this.armors = armors;
     this.settings = settings;
     this.system = system;
     this.relay = relay;
@@ -98,12 +99,13 @@ public final class DaemonNode implements AutoCloseable {
     Cache<String, ServiceLocation> locations =
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
     ShimEndpoint[] endpoint = new ShimEndpoint[1];
+    LocalArmors[] armors = new LocalArmors[1];
     Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies = new ConcurrentHashMap<>();
     List<dev.armor.elements.Element> elements =
         List.of(
             new AppCommClient(settings.node(), relay, locations, settings.requestTimeout()),
             new AppCommServer(settings.node(), relay, pid -> endpoint[0].probe(pid), settings.requestTimeout()),
-            new DaemonElement(settings.node(), armorId -> installExecutionArmor(system, settings, router, gatewayRef.get(), armorId),
+            new DaemonElement(settings.node(), launch -> armors[0].install(launch),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),
                 relay, recoveryPolicies, divergences));
@@ -111,31 +113,22 @@ public final class DaemonNode implements AutoCloseable {
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
     gatewayRef.set(gateway);
     router.install(gatewayId, gateway);
+    armors[0] = new LocalArmors(settings, system, router, gateway, gatewayId, ArmorClock.SYSTEM);
     endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies);
 
     Path runDirectory = settings.runDirectory();
     Files.createDirectories(runDirectory);
     Files.setPosixFilePermissions(runDirectory, PosixFilePermissions.fromString("rwx------"));
     ShimControlServer shimServer = ShimControlServer.start(settings.shimSocket(), endpoint[0]);
-    DaemonNode daemon = new DaemonNode(settings, system, relay, shimServer);
+    armors[0].start();
+    // Whether the daemon is closed, stopped by a signal or its actor system ends: its ARMOR processes and their
+    // apps stop with it.
+    Thread stopArmors = new Thread(armors[0]::close, "armor-stop-execution-armors");
+    Runtime.getRuntime().addShutdownHook(stopArmors);
+    system.getWhenTerminated().thenRun(armors[0]::close);
+    DaemonNode daemon = new DaemonNode(settings, system, relay, shimServer, armors[0]);
     daemon.register(gateway, gatewayId);
     return daemon;
-  }
-
-  private static void installExecutionArmor(ActorSystem<Void> system, DaemonSettings settings, DaemonRouter router,
-      ActorRef<ArmorActor.Command> gateway, String armorId) {
-    ExecutionElement execution =
-        new ExecutionElement(settings.node(), ProcessLauncher.SYSTEM, settings.logDirectory(), settings::agentOptions,
-            settings.liveness().hangTimeout());
-    // An Execution ARMOR sends everything through its daemon, the gateway.
-    ActorRef<ArmorActor.Command> armor =
-        system.systemActorOf(
-            ArmorActor.create(armorId, List.of(execution), (message, replyTo) -> {
-              gateway.tell(new ArmorActor.Deliver(message, replyTo));
-              return true;
-            }, ArmorClock.SYSTEM),
-            armorId, Props.empty());
-    router.install(armorId, armor);
   }
 
   /** Registers with the FTM, retrying while the cluster forms and the FTM singleton starts. */
@@ -205,6 +198,7 @@ public final class DaemonNode implements AutoCloseable {
 
   @Override
   public void close() {
+    armors.close();
     shimServer.close();
     system.terminate();
     try {

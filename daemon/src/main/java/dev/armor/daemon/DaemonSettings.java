@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param requestTimeout how long a request to the FTM may take
  * @param dataPlane the operator's settings for the relay: hold timeout, replay-log bound and overflow
  * @param liveness heartbeats of protected apps, hang detection and the shims' fencing
+ * @param executionArmors where Execution ARMORs run (in the daemon or as processes) and how they are heartbeated
  */
 public record DaemonSettings(
     String node,
@@ -29,12 +30,14 @@ public record DaemonSettings(
     boolean ftmCapable,
     Duration requestTimeout,
     DataPlane dataPlane,
-    Liveness liveness) {
+    Liveness liveness,
+    ExecutionArmors executionArmors) {
 
-  /** The settings before liveness was configurable: its defaults. */
+  /** The settings before liveness and ARMOR processes were configurable: their defaults. */
   public DaemonSettings(String node, String host, int clusterPort, String ftmControl, Path home, Path shimJar,
       boolean ftmCapable, Duration requestTimeout, DataPlane dataPlane) {
-    this(node, host, clusterPort, ftmControl, home, shimJar, ftmCapable, requestTimeout, dataPlane, Liveness.DEFAULTS);
+    this(node, host, clusterPort, ftmControl, home, shimJar, ftmCapable, requestTimeout, dataPlane, Liveness.DEFAULTS,
+        ExecutionArmors.DEFAULTS);
   }
 
   /**
@@ -63,6 +66,54 @@ public record DaemonSettings(
       if (lease.compareTo(heartbeat.multipliedBy(2)) < 0) {
         throw new IllegalArgumentException("shim-lease must be at least two heartbeats (" + heartbeat.toMillis()
             + " ms), but was " + lease.toMillis() + " ms");
+      }
+    }
+  }
+
+  /**
+   * How this daemon hosts its Execution ARMORs.
+   *
+   * @param mode {@code IN_DAEMON} (default: one JVM fewer per protected app, and an app's recovery does not wait
+   *     for a JVM to start) or {@code PROCESS} (each ARMOR a JVM of its own, as in the original ARMOR design: a
+   *     fault in an ARMOR cannot take the daemon or the other ARMORs with it)
+   * @param heartbeat how often the daemon asks each local ARMOR whether it is alive (default 1 s)
+   * @param heartbeatTimeout an ARMOR silent for this long is hung: a process-mode ARMOR is killed and reinstalled;
+   *     an in-daemon one is reported (default 5 s: well above a loaded machine's GC and scheduling pauses)
+   */
+  public record ExecutionArmors(Mode mode, Duration heartbeat, Duration heartbeatTimeout) {
+    public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_HEARTBEAT_TIMEOUT = Duration.ofSeconds(5);
+    public static final ExecutionArmors DEFAULTS =
+        new ExecutionArmors(Mode.IN_DAEMON, DEFAULT_HEARTBEAT, DEFAULT_HEARTBEAT_TIMEOUT);
+
+    /** Where an Execution ARMOR runs. */
+    public enum Mode {
+      /** An actor inside the daemon's JVM. */
+      IN_DAEMON,
+      /** A JVM of its own, a leaf behind its daemon, reached over a Unix socket. */
+      PROCESS;
+
+      /** Parses the CLI spelling ({@code in-daemon}, {@code process}). */
+      public static Mode parse(String value) {
+        return switch (value) {
+          case "in-daemon" -> IN_DAEMON;
+          case "process" -> PROCESS;
+          default -> throw new IllegalArgumentException(
+              "execution-armors must be in-daemon or process, but was '" + value + "'");
+        };
+      }
+    }
+
+    public ExecutionArmors {
+      if (mode == null) {
+        throw new IllegalArgumentException("execution-armors must be in-daemon or process, but was not given");
+      }
+      if (heartbeat.isNegative() || heartbeat.isZero()) {
+        throw new IllegalArgumentException("armor-heartbeat must be positive, but was " + heartbeat);
+      }
+      if (heartbeatTimeout.compareTo(heartbeat) <= 0) {
+        throw new IllegalArgumentException("armor-heartbeat-timeout must be longer than armor-heartbeat ("
+            + heartbeat + "), but was " + heartbeatTimeout);
       }
     }
   }
@@ -105,8 +156,8 @@ public record DaemonSettings(
     if (ftmControl == null || !ftmControl.matches(".+:\\d+")) {
       throw new IllegalArgumentException("join must be the FTM's HOST:PORT, but was '" + ftmControl + "'");
     }
-    if (liveness == null) {
-      throw new IllegalArgumentException("liveness settings must be given");
+    if (liveness == null || executionArmors == null) {
+      throw new IllegalArgumentException("liveness and execution-armors settings must be given");
     }
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw new IllegalArgumentException("request-timeout must be positive, but was " + requestTimeout);
@@ -119,6 +170,11 @@ public record DaemonSettings(
 
   public Path shimSocket() {
     return runDirectory().resolve("shim.sock");
+  }
+
+  /** The Unix socket the Execution ARMOR processes connect to (in the private run directory). */
+  public Path armorSocket() {
+    return runDirectory().resolve("armors.sock");
   }
 
   public Path logDirectory() {

@@ -1,0 +1,79 @@
+package dev.armor.systemtest;
+
+import static dev.armor.systemtest.ArmorTestCluster.appCommand;
+import static dev.armor.systemtest.ArmorTestCluster.fields;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.armor.systemtest.apps.LineClient;
+import dev.armor.systemtest.apps.LineEchoServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * The default, {@code --execution-armors in-daemon}, through the same install path as process mode: the app is the
+ * daemon's own child (no ARMOR process), the daemon heartbeats the ARMOR actor, and a killed app is restarted under
+ * a live client connection. FTM on 127.0.4.1:7842, daemons on 127.0.4.2/.3 (cluster port 25841).
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ExecutionArmorInDaemonTest {
+
+  private static final int PORT = 7843;
+  private static ArmorTestCluster cluster;
+
+  @RegisterExtension
+  final TestWatcher logsOnFailure = ArmorTestCluster.logsOnFailure(() -> cluster);
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = ArmorTestCluster.start("execproc-in", "127.0.4", 7842, 25841, 2, List.of());
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void appRunsUnderTheDaemonItself_andIsRestartedAfterASigkill() throws Exception {
+    String armorId = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "" + PORT));
+    long daemonPid = cluster.nodePid("daemon-n1");
+    long app = cluster.pidOf(armorId);
+    assertThat(ProcessHandle.of(app).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
+        .as("in-daemon: the app is the daemon's child, there is no ARMOR process").contains(daemonPid);
+    assertThat(ProcessHandle.allProcesses().filter(p -> commandLine(p.pid()).contains("ExecutionArmorMain")
+        && commandLine(p.pid()).contains(cluster.home().toString()))).isEmpty();
+
+    AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.4.2", "" + PORT, "120");
+    client.awaitLine(line -> line.startsWith("ECHO"), Duration.ofSeconds(60));
+    long killedAt = System.currentTimeMillis();
+    ProcessHandle.of(app).orElseThrow().destroyForcibly();
+    client.awaitLine(line -> line.startsWith("ECHO") && !fields(line).get("pid").equals("" + app)
+        && Long.parseLong(fields(line).get("sent")) >= killedAt, Duration.ofSeconds(60));
+    assertThat(client.lines(l -> l.startsWith("ERROR") || l.startsWith("EOF"))).isEmpty();
+    assertThat(Files.readString(cluster.home().resolve("logs/daemon-n1.log")))
+        .as("the daemon heartbeats its in-daemon ARMORs")
+        .contains("Execution ARMORs run inside the daemon; heartbeat every 1000 ms")
+        .doesNotContain("has not answered its heartbeats");
+  }
+
+  private static String commandLine(long pid) {
+    try {
+      return new String(Files.readAllBytes(Path.of("/proc", "" + pid, "cmdline")), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+}
