@@ -99,6 +99,7 @@ public final class DaemonNode implements AutoCloseable {
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
     ShimEndpoint[] endpoint = new ShimEndpoint[1];
     Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies = new ConcurrentHashMap<>();
+    Map<String, List<String>> migratedServices = new ConcurrentHashMap<>();
     List<dev.armor.elements.Element> elements =
         List.of(
             new AppCommClient(settings.node(), relay, locations, settings.requestTimeout()),
@@ -106,12 +107,13 @@ public final class DaemonNode implements AutoCloseable {
             new DaemonElement(settings.node(), armorId -> installExecutionArmor(system, settings, router, gatewayRef.get(), armorId),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),
-                relay, recoveryPolicies, divergences));
+                relay, recoveryPolicies, divergences, migratedServices));
     ActorRef<ArmorActor.Command> gateway =
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
     gatewayRef.set(gateway);
     router.install(gatewayId, gateway);
-    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies);
+    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies,
+        migratedServices);
 
     Path runDirectory = settings.runDirectory();
     Files.createDirectories(runDirectory);
@@ -150,6 +152,7 @@ public final class DaemonNode implements AutoCloseable {
             .setGatewayRef(org.apache.pekko.actor.typed.ActorRefResolver.get(system).toSerializationFormat(gateway))
             .setPid(ProcessHandle.current().pid())
             .setStartedAtMillis(System.currentTimeMillis())
+            .setClusterUid(org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().uniqueAddress().longUid())
             .build();
     long deadline = System.nanoTime() + REGISTRATION_DEADLINE.toNanos();
     Exception last = null;
