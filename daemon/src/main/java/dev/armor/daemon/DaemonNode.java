@@ -61,6 +61,7 @@ public final class DaemonNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final Relay relay;
   private final ShimControlServer shimServer;
+  private volatile io.grpc.Server controlApi;
 
   private DaemonNode(DaemonSettings settings, ActorSystem<Void> system, Relay relay, ShimControlServer shimServer) {
     this.settings = settings;
@@ -77,16 +78,18 @@ public final class DaemonNode implements AutoCloseable {
     }
     ActorSystem<Void> system =
         ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME,
-            ClusterNodeConfig.build(settings.host(), settings.clusterPort(), cluster.getSeedNodesList(), roles));
+            ClusterNodeConfig.build(settings.host(), settings.clusterPort(), cluster.getSeedNodesList(), roles,
+                settings.detection()));
     try {
-      return start(settings, system);
+      return start(settings, system, cluster.getSeedNodesList());
     } catch (IOException | RuntimeException | InterruptedException e) {
       system.terminate();
       throw e;
     }
   }
 
-  private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system) throws IOException, InterruptedException {
+  private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system, List<String> seeds)
+      throws IOException, InterruptedException {
     DistributedData.get(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
     DaemonRouter router = new DaemonRouter(ftm);
@@ -120,6 +123,23 @@ public final class DaemonNode implements AutoCloseable {
     Files.setPosixFilePermissions(runDirectory, PosixFilePermissions.fromString("rwx------"));
     ShimControlServer shimServer = ShimControlServer.start(settings.shimSocket(), endpoint[0]);
     DaemonNode daemon = new DaemonNode(settings, system, relay, shimServer);
+    if (settings.ftmCapable()) {
+      // The control API answers from whichever node holds the FTM singleton (through the proxy), so the CLI and
+      // joining daemons can use this node when the FTM process is gone. Its seeds include this node itself.
+      List<String> controlSeeds = new ArrayList<>(seeds);
+      String self = ClusterNodeConfig.address(settings.host(), settings.clusterPort());
+      if (!controlSeeds.contains(self)) {
+        controlSeeds.add(self);
+      }
+      try {
+        daemon.controlApi = dev.armor.ftm.FtmNode.startControlApi(system, ftm, settings.host(), settings.controlPort(),
+            controlSeeds);
+      } catch (IOException e) {
+        daemon.close();
+        throw e;
+      }
+      log.info("daemon {}: FTM control API on {}:{}", settings.node(), settings.host(), settings.controlPort());
+    }
     daemon.register(gateway, gatewayId);
     return daemon;
   }
@@ -174,19 +194,26 @@ public final class DaemonNode implements AutoCloseable {
         + REGISTRATION_DEADLINE.toSeconds() + " s: " + (last == null ? "no answer" : last.getMessage()));
   }
 
-  /** Asks the FTM's control API where the cluster's seed nodes are. */
+  /**
+   * Asks an FTM control API where the cluster's seed nodes are: the first of the comma-separated addresses that
+   * answers (an FTM process, or an FTM-capable daemon).
+   */
   static ClusterInfo findCluster(String ftmControl) throws IOException {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(ftmControl).usePlaintext().build();
-    try {
-      return ArmorControlGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .withWaitForReady()
-          .getCluster(GetClusterRequest.getDefaultInstance());
-    } catch (StatusRuntimeException e) {
-      throw new ConnectException("cannot reach the FTM control API at " + ftmControl + ": " + e.getStatus());
-    } finally {
-      channel.shutdownNow();
+    String[] targets = ftmControl.split(",");
+    List<String> failures = new ArrayList<>();
+    for (String target : targets) {
+      ManagedChannel channel = ManagedChannelBuilder.forTarget(target.trim()).usePlaintext().build();
+      try {
+        // With one address, wait for it to come up; with several, move on to the next at once.
+        var stub = ArmorControlGrpc.newBlockingStub(channel).withDeadlineAfter(targets.length == 1 ? 10 : 3, TimeUnit.SECONDS);
+        return (targets.length == 1 ? stub.withWaitForReady() : stub).getCluster(GetClusterRequest.getDefaultInstance());
+      } catch (StatusRuntimeException e) {
+        failures.add(target.trim() + ": " + e.getStatus());
+      } finally {
+        channel.shutdownNow();
+      }
     }
+    throw new ConnectException("cannot reach the FTM control API at " + String.join("; ", failures));
   }
 
   public DaemonSettings settings() {
@@ -207,6 +234,9 @@ public final class DaemonNode implements AutoCloseable {
 
   @Override
   public void close() {
+    if (controlApi != null) {
+      controlApi.shutdownNow();
+    }
     shimServer.close();
     system.terminate();
     try {

@@ -17,6 +17,9 @@ import java.time.Duration;
  * @param ftmCapable also host the FTM singleton when this node is the oldest FTM-capable one
  * @param requestTimeout how long a request to the FTM may take
  * @param dataPlane the operator's settings for the relay: hold timeout, replay-log bound and overflow
+ * @param detection how fast a lost node is detected (failure detector pause, split brain resolver stable-after,
+ *     the FTM's heartbeat interval when this node hosts the FTM)
+ * @param controlPort an FTM-capable daemon's gRPC control API port on {@code host} (default 7700, as {@code armor ftm})
  */
 public record DaemonSettings(
     String node,
@@ -27,7 +30,18 @@ public record DaemonSettings(
     Path shimJar,
     boolean ftmCapable,
     Duration requestTimeout,
-    DataPlane dataPlane) {
+    DataPlane dataPlane,
+    dev.armor.ftm.ClusterNodeConfig.Detection detection,
+    int controlPort) {
+
+  public static final int DEFAULT_CONTROL_PORT = 7700;
+
+  /** The settings with the default detection and control port. */
+  public DaemonSettings(String node, String host, int clusterPort, String ftmControl, Path home, Path shimJar,
+      boolean ftmCapable, Duration requestTimeout, DataPlane dataPlane) {
+    this(node, host, clusterPort, ftmControl, home, shimJar, ftmCapable, requestTimeout, dataPlane,
+        dev.armor.ftm.ClusterNodeConfig.Detection.DEFAULTS, DEFAULT_CONTROL_PORT);
+  }
 
   /**
    * The data-plane settings an operator may change.
@@ -57,8 +71,15 @@ public record DaemonSettings(
     if (clusterPort < 1 || clusterPort > 65535) {
       throw new IllegalArgumentException("cluster-port must be in 1..65535, but was " + clusterPort);
     }
-    if (ftmControl == null || !ftmControl.matches(".+:\\d+")) {
-      throw new IllegalArgumentException("join must be the FTM's HOST:PORT, but was '" + ftmControl + "'");
+    if (ftmControl == null || !ftmControl.matches("[^,]+:\\d+(,[^,]+:\\d+)*")) {
+      throw new IllegalArgumentException("join must be the FTM's HOST:PORT (several separated by commas), but was '"
+          + ftmControl + "'");
+    }
+    if (controlPort < 1 || controlPort > 65535) {
+      throw new IllegalArgumentException("control-port must be in 1..65535, but was " + controlPort);
+    }
+    if (detection == null) {
+      throw new IllegalArgumentException("detection settings must be given");
     }
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw new IllegalArgumentException("request-timeout must be positive, but was " + requestTimeout);
