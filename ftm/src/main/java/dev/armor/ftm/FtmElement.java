@@ -279,8 +279,8 @@ final class FtmElement implements Element {
       return;
     }
     String timings = unreachableAt == null
-        ? "removed from the cluster at " + change.getAtMillis() + " (it left, or was downed before it was seen unreachable)"
-        : "unreachable at " + unreachableAt + ", downed and removed at " + change.getAtMillis() + " ("
+        ? "removed from the cluster at " + clock(change.getAtMillis()) + " (it left, or was downed before it was seen unreachable)"
+        : "unreachable at " + clock(unreachableAt) + ", downed and removed at " + clock(change.getAtMillis()) + " ("
             + (change.getAtMillis() - unreachableAt) + " ms later)";
     nodeDown(node.get(), timings, context);
   }
@@ -407,6 +407,14 @@ final class FtmElement implements Element {
         registration.getArmorId(), registration.getPid(),
         installed == 0 ? "?" : Duration.ofNanos(installed - migration.detectedNanos()).toMillis(),
         millisSince(migration.detectedNanos(), context));
+  }
+
+  private static final java.time.format.DateTimeFormatter CLOCK =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneId.systemDefault());
+
+  /** A wall-clock time for a log line, as the log's own timestamps show it. */
+  private static String clock(long epochMillis) {
+    return CLOCK.format(java.time.Instant.ofEpochMilli(epochMillis));
   }
 
   private static long millisSince(long startNanos, ElementContext context) {
