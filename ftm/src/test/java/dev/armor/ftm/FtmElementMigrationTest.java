@@ -134,8 +134,9 @@ class FtmElementMigrationTest {
     assertThat(entry.getNode()).isEqualTo("n2");
     assertThat(entry.getState()).isEqualTo(ServiceState.RECOVERING);
     assertThat(installs).containsExactly(moved.getLaunch());
-    assertThat(asked).containsExactly("daemon@n2 " + Ops.INSTALL_EXECUTION_ARMOR, "daemon@n3 " + Ops.DAEMON_REPORT,
-        "daemon@n2 " + Ops.DAEMON_REPORT);
+    assertThat(asked).as("the install, then the reconciliation asks each live daemon what it runs")
+        .containsExactly("daemon@n2 " + Ops.INSTALL_EXECUTION_ARMOR, "daemon@n2 " + Ops.DAEMON_REPORT,
+            "daemon@n3 " + Ops.DAEMON_REPORT);
     assertThat(directory.daemons()).doesNotContainKey("n1");
   }
 
