@@ -225,8 +225,7 @@ final class FtmElement implements Element {
     ExecutionArmorRow row = executions.get(event.getArmorId());
     if (row != null && row.getState() == ExecutionArmorState.ACTIVE
         && (event.getKind() == ProcessEventKind.STOPPED || event.getKind() == ProcessEventKind.GAVE_UP)) {
-      putRow(row.toBuilder().setState(ExecutionArmorState.FINISHED).setReason(event.getKind() + ": " + event.getDetail())
-          .setChangedAtMillis(context.currentTimeMillis()).build());
+      transitionTo(row, ExecutionArmorState.FINISHED, "", event.getKind() + ": " + event.getDetail(), context);
     }
     record(event, context);
   }
@@ -238,6 +237,28 @@ final class FtmElement implements Element {
     }
     context.log().info("FTM: {} on node {}: {} (pid {}): {}", event.getArmorId(), event.getNode(), event.getKind(),
         event.getPid(), event.getDetail());
+  }
+
+  /**
+   * The one way an Execution ARMOR row changes state, logged and written to the replicated table. Legal: ACTIVE to
+   * REPLACED, PENDING or FINISHED; PENDING to REPLACED (placed at last). Anything else is a bug and throws.
+   */
+  private void transitionTo(ExecutionArmorRow row, ExecutionArmorState next, String replacedBy, String reason,
+      ElementContext context) {
+    ExecutionArmorState from = row.getState();
+    boolean legal = switch (from) {
+      case ACTIVE -> next == ExecutionArmorState.REPLACED || next == ExecutionArmorState.PENDING
+          || next == ExecutionArmorState.FINISHED;
+      case PENDING -> next == ExecutionArmorState.REPLACED;
+      default -> false;
+    };
+    if (!legal) {
+      throw new IllegalStateException("Execution ARMOR " + row.getArmorId() + " cannot go from " + from + " to " + next);
+    }
+    context.log().info("FTM: Execution ARMOR {} (node {}): {} -> {}{}: {}", row.getArmorId(), row.getNode(), from, next,
+        replacedBy.isEmpty() ? "" : " by " + replacedBy, reason);
+    putRow(row.toBuilder().setState(next).setReplacedBy(replacedBy).setReason(reason)
+        .setChangedAtMillis(context.currentTimeMillis()).build());
   }
 
   private void putRow(ExecutionArmorRow row) {
@@ -297,6 +318,9 @@ final class FtmElement implements Element {
         orphans.stream().map(ExecutionArmorRow::getArmorId).toList());
     record(event(ArmorIds.daemon(node), node, ProcessEventKind.NODE_DOWN, daemon == null ? 0 : daemon.getPid(),
         "node " + node + " down: " + why, context), context);
+    // Apps wrapped by hand registered under the daemon's own id: nobody can start them elsewhere.
+    appServerDb.fail(ArmorIds.daemon(node), "node " + node + " down; an app wrapped by hand is not restarted elsewhere",
+        context);
     migrate(orphans, detected, node + " down", context);
   }
 
@@ -328,8 +352,7 @@ final class FtmElement implements Element {
     putRow(ExecutionArmorRow.newBuilder().setArmorId(newId).setNode(target).setLaunch(launch)
         .setState(ExecutionArmorState.ACTIVE).setReason("replaces " + row.getArmorId() + " (" + cause + ")")
         .setChangedAtMillis(now).build());
-    putRow(row.toBuilder().setState(ExecutionArmorState.REPLACED).setReplacedBy(newId)
-        .setReason(cause + ": moved to node " + target).setChangedAtMillis(now).build());
+    transitionTo(row, ExecutionArmorState.REPLACED, newId, cause + ": moved to node " + target, context);
     directory.placeArmor(newId, target);
     appServerDb.reassign(ReassignServices.newBuilder().setFromArmorId(row.getArmorId()).setToArmorId(newId)
         .setToNode(target).setReason("node " + cause + ": moving to node " + target).build(), context);
@@ -345,8 +368,7 @@ final class FtmElement implements Element {
     if (row.getState() == ExecutionArmorState.PENDING) {
       return; // still nowhere to go; its services are FAILED already
     }
-    putRow(row.toBuilder().setState(ExecutionArmorState.PENDING).setReason(NO_LIVE_NODE)
-        .setChangedAtMillis(context.currentTimeMillis()).build());
+    transitionTo(row, ExecutionArmorState.PENDING, "", NO_LIVE_NODE, context);
     context.log().warn("FTM: Execution ARMOR {} of node {} has no live node to move to: its services fail; it waits "
         + "for a daemon to register", row.getArmorId(), row.getNode());
     appServerDb.fail(row.getArmorId(), NO_LIVE_NODE, context);

@@ -203,6 +203,19 @@ class FtmElementMigrationTest {
   }
 
   @Test
+  void lostNode_appWrappedByHand_fails_sinceNobodyCanStartItElsewhere() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    handle(Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(SERVICE).setArmorId("daemon@n1").setNode("n1")
+        .setPid(100).build(), appServerDb);
+
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT).addMembers(SELF + "#2").build());
+
+    assertThat(appServerDb.entries().get(0).getState()).isEqualTo(ServiceState.FAILED);
+    assertThat(installs).isEmpty();
+  }
+
+  @Test
   void nodeDown_isInTheEventLog_withMigrating() {
     registerDaemon("n1", 1);
     registerDaemon("n2", 2);
