@@ -29,6 +29,7 @@ public final class Ops {
   public static final String HEARTBEAT_ANSWERED = "ftm.heartbeat_answered";
   public static final String RECONCILE_REPORT = "ftm.reconcile_report";
   public static final String MIGRATION_INSTALLED = "ftm.migration_installed";
+  public static final String MIGRATION_WRITTEN = "ftm.migration_written";
 
   // APP_COMM_CLIENT (in each daemon): the FTM tells where a service is, or that it is down
   public static final String SERVICE_LOCATED = "app_comm_client.service_located";

@@ -43,6 +43,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 
@@ -75,7 +76,8 @@ final class FtmElement implements Element {
 
     void removeDaemon(String node);
 
-    void putExecution(ExecutionArmorRow row);
+    /** Completes with true once a majority of nodes has the row, false if that did not happen in time. */
+    CompletionStage<Boolean> putExecution(ExecutionArmorRow row);
   }
 
   /** A migration under way: for its log line with the timings (detected, installed, service up). */
@@ -91,6 +93,8 @@ final class FtmElement implements Element {
   private final Map<String, ExecutionArmorRow> executions = new TreeMap<>();
   private final Map<String, Long> unreachableSinceMillis = new HashMap<>();
   private final Map<String, Migration> migrations = new HashMap<>();
+  /** ARMOR ids this FTM is installing (table write or install request under way): not to be installed twice. */
+  private final Set<String> installing = new HashSet<>();
   private final HeartbeatMonitor heartbeats = new HeartbeatMonitor();
 
   /**
@@ -118,7 +122,7 @@ final class FtmElement implements Element {
   public Set<String> subscriptions() {
     return Set.of(Ops.REGISTER_DAEMON, Ops.LAUNCH, Ops.STATUS, Ops.AGENT_OPTIONS, Ops.PROCESS_EVENT,
         Ops.MEMBER_CHANGE, Ops.HEARTBEAT_TICK, Ops.HEARTBEAT_ANSWERED, Ops.RECONCILE_REPORT, Ops.MIGRATION_INSTALLED,
-        Ops.REGISTER_SERVICE);
+        Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN);
   }
 
   @Override
@@ -148,6 +152,7 @@ final class FtmElement implements Element {
       case Ops.HEARTBEAT_ANSWERED -> heartbeatAnswered(Ops.argument(operation, HeartbeatAnswer.class), context);
       case Ops.RECONCILE_REPORT -> reconcileReport(Ops.argument(operation, ReconcileReport.class), context);
       case Ops.MIGRATION_INSTALLED -> installed(Ops.argument(operation, ProcessEvent.class), context);
+      case Ops.MIGRATION_WRITTEN -> install(Ops.argument(operation, LaunchProcess.class), context);
       case Ops.REGISTER_SERVICE -> serviceRegistered(Ops.argument(operation, RegisterService.class), context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
@@ -243,8 +248,8 @@ final class FtmElement implements Element {
    * The one way an Execution ARMOR row changes state, logged and written to the replicated table. Legal: ACTIVE to
    * REPLACED, PENDING or FINISHED; PENDING to REPLACED (placed at last). Anything else is a bug and throws.
    */
-  private void transitionTo(ExecutionArmorRow row, ExecutionArmorState next, String replacedBy, String reason,
-      ElementContext context) {
+  private CompletionStage<Boolean> transitionTo(ExecutionArmorRow row, ExecutionArmorState next, String replacedBy,
+      String reason, ElementContext context) {
     ExecutionArmorState from = row.getState();
     boolean legal = switch (from) {
       case ACTIVE -> next == ExecutionArmorState.REPLACED || next == ExecutionArmorState.PENDING
@@ -257,13 +262,13 @@ final class FtmElement implements Element {
     }
     context.log().info("FTM: Execution ARMOR {} (node {}): {} -> {}{}: {}", row.getArmorId(), row.getNode(), from, next,
         replacedBy.isEmpty() ? "" : " by " + replacedBy, reason);
-    putRow(row.toBuilder().setState(next).setReplacedBy(replacedBy).setReason(reason)
+    return putRow(row.toBuilder().setState(next).setReplacedBy(replacedBy).setReason(reason)
         .setChangedAtMillis(context.currentTimeMillis()).build());
   }
 
-  private void putRow(ExecutionArmorRow row) {
+  private CompletionStage<Boolean> putRow(ExecutionArmorRow row) {
     executions.put(row.getArmorId(), row);
-    tables.putExecution(row);
+    return tables.putExecution(row);
   }
 
   // ---- node loss and migration ---------------------------------------------------------------------------------
@@ -348,11 +353,13 @@ final class FtmElement implements Element {
     LaunchProcess launch = row.getLaunch().toBuilder().setArmorId(newId).setNode(target)
         .setReplacesArmorId(row.getArmorId()).clearServices().addAllServices(services).build();
     long now = context.currentTimeMillis();
-    // The table first: an FTM taking over mid-way finds the new ARMOR to install and the services to move.
-    putRow(ExecutionArmorRow.newBuilder().setArmorId(newId).setNode(target).setLaunch(launch)
-        .setState(ExecutionArmorState.ACTIVE).setReason("replaces " + row.getArmorId() + " (" + cause + ")")
+    // The table first, on a majority, before the install: an FTM taking over mid-way then finds the new ARMOR (to
+    // install, or to see running) and never moves the old one a second time, which would start the server twice.
+    CompletionStage<Boolean> added = putRow(ExecutionArmorRow.newBuilder().setArmorId(newId).setNode(target)
+        .setLaunch(launch).setState(ExecutionArmorState.ACTIVE).setReason("replaces " + row.getArmorId() + " (" + cause + ")")
         .setChangedAtMillis(now).build());
-    transitionTo(row, ExecutionArmorState.REPLACED, newId, cause + ": moved to node " + target, context);
+    CompletionStage<Boolean> replaced =
+        transitionTo(row, ExecutionArmorState.REPLACED, newId, cause + ": moved to node " + target, context);
     directory.placeArmor(newId, target);
     appServerDb.reassign(ReassignServices.newBuilder().setFromArmorId(row.getArmorId()).setToArmorId(newId)
         .setToNode(target).setReason("node " + cause + ": moving to node " + target).build(), context);
@@ -361,7 +368,14 @@ final class FtmElement implements Element {
     record(event(row.getArmorId(), row.getNode(), ProcessEventKind.MIGRATING, 0,
         "moving to ARMOR " + newId + " on node " + target + " (" + cause + ")", context), context);
     migrations.put(newId, new Migration(row.getArmorId(), row.getNode(), target, detectedNanos, new long[] {0}));
-    install(launch, context);
+    installing.add(newId);
+    context.pipeToSelf(added.thenCombine(replaced, Boolean::logicalAnd), (majority, failure) -> {
+      if (failure != null || !Boolean.TRUE.equals(majority)) {
+        context.log().warn("FTM: the move of {} to {} is not on a majority of nodes yet ({}); installing anyway",
+            row.getArmorId(), newId, failure == null ? "write timed out" : failure.getMessage());
+      }
+      return Ops.of(Ops.MIGRATION_WRITTEN, launch);
+    });
   }
 
   private void pend(ExecutionArmorRow row, ElementContext context) {
@@ -402,6 +416,7 @@ final class FtmElement implements Element {
   }
 
   private void installed(ProcessEvent outcome, ElementContext context) {
+    installing.remove(outcome.getArmorId());
     Migration migration = migrations.get(outcome.getArmorId());
     String since = migration == null ? "" : " " + millisSince(migration.detectedNanos(), context) + " ms after detection";
     if (outcome.getKind() != ProcessEventKind.STARTED) {
@@ -510,7 +525,7 @@ final class FtmElement implements Element {
       running.add(process.getArmorId());
     }
     for (ExecutionArmorRow row : Placement.activeOn(report.getNode(), executions.values())) {
-      if (!running.contains(row.getArmorId())) {
+      if (!running.contains(row.getArmorId()) && installing.add(row.getArmorId())) {
         context.log().warn("FTM: Execution ARMOR {} should run on node {}, which does not report it: installing it",
             row.getArmorId(), report.getNode());
         if (!row.getLaunch().getReplacesArmorId().isEmpty()) {

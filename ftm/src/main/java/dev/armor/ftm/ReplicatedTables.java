@@ -82,11 +82,14 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
 
   /** Records an Execution ARMOR row; rows are never removed (a REPLACED row keeps its old id from registering). */
   @Override
-  public void putExecution(ExecutionArmorRow row) {
-    replicator.tell(
-        new Replicator.Update<>(
-            EXECUTIONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), system.ignoreRef(),
-            map -> map.put(self, row.getArmorId(), row)));
+  public java.util.concurrent.CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
+    return AskPattern.<Replicator.Command, Replicator.UpdateResponse<LWWMap<String, ExecutionArmorRow>>>ask(
+            replicator,
+            replyTo -> new Replicator.Update<>(
+                EXECUTIONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo,
+                map -> map.put(self, row.getArmorId(), row)),
+            WRITE_TIMEOUT.plusSeconds(1), system.scheduler())
+        .thenApply(response -> response instanceof Replicator.UpdateSuccess);
   }
 
   List<ExecutionArmorRow> loadExecutions(Duration timeout) {

@@ -50,10 +50,12 @@ class FtmElementMigrationTest {
   private final List<Object> writes = new ArrayList<>();
   private final List<String> asked = new ArrayList<>();
   private final List<Message> installs = new ArrayList<>();
+  private final java.util.ArrayDeque<Operation> piped = new java.util.ArrayDeque<>();
   private FtmDirectory directory;
   private AppServerDb appServerDb;
   private FtmElement ftm;
   private boolean membersLive = true;
+  private CompletableFuture<Boolean> writeAcknowledged = CompletableFuture.completedFuture(true);
 
   @AfterAll
   static void stop() {
@@ -81,8 +83,9 @@ class FtmElementMigrationTest {
       public void removeDaemon(String node) {}
 
       @Override
-      public void putExecution(ExecutionArmorRow row) {
+      public CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
         writes.add(row);
+        return writeAcknowledged;
       }
     };
     ftm = new FtmElement(directory, tables, appServerDb, List.of(), address -> membersLive, "test", Duration.ZERO);
@@ -134,10 +137,52 @@ class FtmElementMigrationTest {
     assertThat(entry.getNode()).isEqualTo("n2");
     assertThat(entry.getState()).isEqualTo(ServiceState.RECOVERING);
     assertThat(installs).containsExactly(moved.getLaunch());
-    assertThat(asked).as("the install, then the reconciliation asks each live daemon what it runs")
-        .containsExactly("daemon@n2 " + Ops.INSTALL_EXECUTION_ARMOR, "daemon@n2 " + Ops.DAEMON_REPORT,
-            "daemon@n3 " + Ops.DAEMON_REPORT);
+    assertThat(asked).as("the reconciliation asks each live daemon what it runs; the install waits for the table write")
+        .containsExactly("daemon@n2 " + Ops.DAEMON_REPORT, "daemon@n3 " + Ops.DAEMON_REPORT,
+            "daemon@n2 " + Ops.INSTALL_EXECUTION_ARMOR);
     assertThat(directory.daemons()).doesNotContainKey("n1");
+  }
+
+  @Test
+  void theNewArmorIsInstalledOnlyOnceTheTableWriteReachedAMajority() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    serverOnN1();
+    writeAcknowledged = new CompletableFuture<>();
+
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT).addMembers(SELF + "#2").build());
+    assertThat(installs).isEmpty();
+
+    writeAcknowledged.complete(true);
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.REACHABLE).setAddress(SELF).build());
+    assertThat(installs).hasSize(1);
+  }
+
+  @Test
+  void reconciliation_reinstallsAnActiveArmorItsDaemonDoesNotRun_butNotOneThisFtmIsInstalling() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    String old = serverOnN1();
+    writeAcknowledged = new CompletableFuture<>();
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT).addMembers(SELF + "#2").build());
+    String moved = ftm.executions().get(old).getReplacedBy();
+
+    handle(Ops.RECONCILE_REPORT, dev.armor.elements.wire.ReconcileReport.newBuilder().setNode("n2").setClusterUid(2)
+        .setAnswered(true).build());
+    assertThat(installs).as("being installed already").isEmpty();
+
+    writeAcknowledged.complete(true);
+    handle(Ops.MIGRATION_INSTALLED, dev.armor.elements.wire.ProcessEvent.newBuilder().setArmorId(moved).setNode("n2")
+        .setKind(ProcessEventKind.EXITED).setDetail("the daemon did not answer").build());
+    installs.clear();
+    handle(Ops.RECONCILE_REPORT, dev.armor.elements.wire.ReconcileReport.newBuilder().setNode("n2").setClusterUid(2)
+        .setAnswered(true).build());
+    assertThat(installs).as("an ACTIVE row its daemon does not run").hasSize(1);
+
+    handle(Ops.RECONCILE_REPORT, dev.armor.elements.wire.ReconcileReport.newBuilder().setNode("n2").setClusterUid(2)
+        .setAnswered(true).setReport(dev.armor.elements.wire.DaemonReport.newBuilder()
+            .addProcesses(dev.armor.elements.wire.ProcessInfo.newBuilder().setArmorId(moved))).build());
+    assertThat(installs).as("one it runs is left alone").hasSize(1);
   }
 
   @Test
@@ -247,6 +292,17 @@ class FtmElementMigrationTest {
     if (context.error == null && ftm.subscriptions().contains(type)) {
       ftm.handle(operation, context);
     }
+    // What the element piped to itself from completed stages comes back as the ARMOR would deliver it.
+    while (!piped.isEmpty()) {
+      Operation next = piped.poll();
+      FakeContext self = new FakeContext();
+      if (appServerDb.subscriptions().contains(next.getType())) {
+        appServerDb.handle(next, self);
+      }
+      if (ftm.subscriptions().contains(next.getType())) {
+        ftm.handle(next, self);
+      }
+    }
     return context;
   }
 
@@ -327,7 +383,9 @@ class FtmElementMigrationTest {
     }
 
     @Override
-    public <T> void pipeToSelf(CompletionStage<T> stage, BiFunction<T, Throwable, Operation> toOperation) {}
+    public <T> void pipeToSelf(CompletionStage<T> stage, BiFunction<T, Throwable, Operation> toOperation) {
+      stage.whenComplete((value, failure) -> piped.add(toOperation.apply(value, failure)));
+    }
 
     @Override
     public void scheduleToSelf(String key, Duration delay, String type, Message argument) {}
