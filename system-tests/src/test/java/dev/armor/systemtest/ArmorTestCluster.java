@@ -263,8 +263,12 @@ final class ArmorTestCluster implements AutoCloseable {
     deleteHome(home);
   }
 
-  /** Removes a test's ARMOR_HOME (logs were printed already if a test failed). */
+  /** Removes a test's ARMOR_HOME (logs were printed already if a test failed); {@code -Darmor.keepHome} keeps it. */
   static void deleteHome(Path home) {
+    if (System.getProperty("armor.keepHome") != null) {
+      System.out.println("keeping " + home + " (armor.keepHome)");
+      return;
+    }
     try (Stream<Path> files = Files.walk(home)) {
       for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(file);
