@@ -37,13 +37,13 @@ public final class ClusterNodeConfig {
       positive("heartbeat-interval", heartbeatInterval);
       if (acceptablePause.toMillis() < 1000) {
         // The failure detector's heartbeats go every 500 ms: a pause under two of them flaps on any hiccup.
-        throw new IllegalArgumentException("detection-pause must be at least 1s, but was " + acceptablePause);
+        throw new IllegalArgumentException("detection-pause must be at least 1s, but was " + acceptablePause.toMillis() + "ms");
       }
     }
 
     private static void positive(String name, java.time.Duration value) {
       if (value == null || value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, but was " + value);
+        throw new IllegalArgumentException(name + " must be positive, but was " + (value == null ? "null" : value.toMillis() + "ms"));
       }
     }
 
