@@ -152,6 +152,37 @@ class NodeFailureMigrationTest {
     client.close();
   }
 
+  @Test
+  @Order(3)
+  void daemonKilledAndRestartedAtOnce_itsOldArmorsWorkRunsAgainExactlyOnce_andItRegistersAgain() throws Exception {
+    String service = SUBNET + ".2:7828";
+    String armorId = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7828"));
+    long serverPid = cluster.pidOf(armorId);
+    long daemonPid = cluster.nodePid("daemon-n1");
+
+    kill(daemonPid);
+    kill(serverPid);
+    // Restarted before the cluster could decide: the new incarnation's join removes the old one.
+    List<String> restart = new ArrayList<>(List.of("daemon", "--node", "n1", "--host", SUBNET + ".2", "--join",
+        cluster.ftm(), "--cluster-port", "" + CLUSTER_PORT, "--detach"));
+    restart.addAll(DAEMON_OPTIONS);
+    cluster.armorOk(Duration.ofSeconds(120), restart.toArray(String[]::new));
+
+    Awaitility.await(service + " served again under a new ARMOR id").atMost(Duration.ofSeconds(120))
+        .pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+        .until(() -> {
+          ServiceEntry entry = service(cluster.status(), service);
+          return entry.getState() == ServiceState.UP && !entry.getArmorId().equals(armorId);
+        });
+    Awaitility.await("exactly one live server for " + service)
+        .atMost(Duration.ofSeconds(60)).during(Duration.ofSeconds(5)).pollInterval(Duration.ofSeconds(1))
+        .until(() -> liveServers("7828") == 1);
+    ClusterStatus status = cluster.status();
+    assertThat(status.getNodesList()).anyMatch(n -> n.getNode().equals("n1") && n.getReachable()
+        && n.getPid() != daemonPid);
+    assertThat(status.getEventsList()).anyMatch(e -> e.getKind() == ProcessEventKind.MIGRATING && e.getArmorId().equals(armorId));
+  }
+
   /** Live processes running LineEchoServer on {@code port}, anywhere on this machine (every node is local here). */
   private static long liveServers(String port) {
     return ProcessHandle.allProcesses()
