@@ -75,8 +75,7 @@ class NodeFailureMigrationTest {
     long serverPid = cluster.pidOf(armorId);
 
     long killedAt = System.currentTimeMillis();
-    kill(cluster.nodePid("daemon-n1"));
-    kill(serverPid); // a lost node's processes are gone with it (until the shim fences itself)
+    killNode("n1");
 
     String echo = client.awaitLine(line -> line.startsWith("ECHO") && !fields(line).get("pid").equals("" + serverPid)
         && Long.parseLong(fields(line).get("sent")) >= killedAt, Duration.ofSeconds(120));
@@ -125,8 +124,7 @@ class NodeFailureMigrationTest {
         SUBNET + ".3:" + CONTROL_PORT, SUBNET + ".5:" + CONTROL_PORT));
 
     long killedAt = System.currentTimeMillis();
-    kill(cluster.nodePid("daemon-n3"));
-    kill(serverPid);
+    killNode("n3");
     kill(ftmPid); // before the FTM could even notice n3's loss
 
     String echo = client.awaitLine(line -> line.startsWith("ECHO") && !fields(line).get("pid").equals("" + serverPid)
@@ -157,11 +155,9 @@ class NodeFailureMigrationTest {
   void daemonKilledAndRestartedAtOnce_itsOldArmorsWorkRunsAgainExactlyOnce_andItRegistersAgain() throws Exception {
     String service = SUBNET + ".2:7828";
     String armorId = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7828"));
-    long serverPid = cluster.pidOf(armorId);
     long daemonPid = cluster.nodePid("daemon-n1");
 
-    kill(daemonPid);
-    kill(serverPid);
+    killNode("n1");
     // Restarted before the cluster could decide: the new incarnation's join removes the old one.
     List<String> restart = new ArrayList<>(List.of("daemon", "--node", "n1", "--host", SUBNET + ".2", "--join",
         cluster.ftm(), "--cluster-port", "" + CLUSTER_PORT, "--detach"));
@@ -194,6 +190,17 @@ class NodeFailureMigrationTest {
   private static ServiceEntry service(ClusterStatus status, String service) {
     return status.getServicesList().stream().filter(s -> s.getService().equals(service)).findFirst()
         .orElseThrow(() -> new AssertionError("no APP_SERVER_DB row for " + service + " in " + status.getServicesList()));
+  }
+
+  /**
+   * A node's loss: its daemon and every process it started, SIGKILLed (a lost node's processes are gone with it; until
+   * the shim fences an app whose daemon died, the test kills the apps itself).
+   */
+  private static void killNode(String node) throws java.io.IOException {
+    long daemonPid = cluster.nodePid("daemon-" + node);
+    List<ProcessHandle> apps = ProcessHandle.of(daemonPid).map(p -> p.descendants().toList()).orElse(List.of());
+    kill(daemonPid);
+    apps.forEach(ProcessHandle::destroyForcibly);
   }
 
   private static void kill(long pid) {
