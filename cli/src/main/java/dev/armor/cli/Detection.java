@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
  * the same values: the failure detector runs on each node and the split brain resolver decides on the leader.
  *
  * <p>The defaults trade speed for safety: a lost node is unreachable after about 2 s of silence and downed after
- * 7 s more of a stable picture, so its work moves about 10 s after the loss (FINDINGS.md). Lower values move work
+ * 7 s more of a stable picture, so its work moves about 12 s after the loss (ARCHITECTURE.md). Lower values move work
  * sooner but down nodes that only paused (a long GC, an overloaded host), whose servers then run twice until they
  * notice they were fenced.
  */
