@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "daemon", description = "Start this node's daemon and join the cluster through an FTM.")
@@ -20,15 +21,23 @@ final class DaemonCommand implements Callable<Integer> {
   @Option(names = "--host", required = true, description = "This node's own address (e.g. 127.0.0.2).")
   String host;
 
-  @Option(names = "--join", paramLabel = "HOST:PORT", description = "The FTM's control address (default: $ARMOR_FTM, else " + FtmAddress.DEFAULT + ").")
+  @Option(names = "--join", paramLabel = "HOST:PORT", description = "The FTM's control address, or several separated by commas (an FTM and FTM-capable daemons; "
+      + "the first that answers is used) (default: $ARMOR_FTM, else " + FtmAddress.DEFAULT + ").")
   String join;
 
   @Option(names = "--cluster-port", defaultValue = "" + ClusterNodeConfig.DEFAULT_CLUSTER_PORT,
       description = "Cluster endpoint port on this node's address (default: ${DEFAULT-VALUE}).")
   int clusterPort;
 
-  @Option(names = "--ftm-capable", description = "This node may also host the FTM.")
+  @Option(names = "--ftm-capable", description = "This node may also host the FTM, and serves the FTM control API "
+      + "(on --host:--control-port) from whichever node holds the FTM.")
   boolean ftmCapable;
+
+  @Option(names = "--control-port", defaultValue = "" + DaemonSettings.DEFAULT_CONTROL_PORT,
+      description = "With --ftm-capable: the control API port on --host (default: ${DEFAULT-VALUE}, as armor ftm).")
+  int controlPort;
+
+  @Mixin Detection detection;
 
   @Option(names = "--hold-timeout", defaultValue = "60s",
       description = "How long a client's connection is held open while its service recovers (default: ${DEFAULT-VALUE}).")
@@ -118,6 +127,7 @@ final class DaemonCommand implements Callable<Integer> {
     DaemonSettings.DataPlane dataPlane = dataPlane();
     DaemonSettings.Liveness liveness = liveness();
     DaemonSettings.ExecutionArmors armors = executionArmors();
+    detection.settings(); // a bad value fails here, before anything starts
     ArmorHome home = ArmorHome.resolve();
     FtmAddress ftm = new FtmAddress();
     ftm.ftm = join;
@@ -129,17 +139,19 @@ final class DaemonCommand implements Callable<Integer> {
           "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--execution-armors", executionArmors,
           "--armor-heartbeat", armorHeartbeat, "--armor-heartbeat-timeout", armorHeartbeatTimeout));
       if (ftmCapable) {
-        args.add("--ftm-capable");
+        args.addAll(List.of("--ftm-capable", "--control-port", "" + controlPort));
       }
       if (noFencing) {
         args.add("--no-fencing");
       }
+      args.addAll(detection.arguments());
       long pid = Detacher.spawn(name, args, home, Duration.ofSeconds(90));
       System.out.println("daemon " + node + " started (pid " + pid + ") on " + host + ", log " + home.logs().resolve(name + ".log"));
       return 0;
     }
     DaemonSettings settings = new DaemonSettings(node, host, clusterPort, ftm.target(), home.root(),
-        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane, liveness, armors);
+        Installation.shimJar(), ftmCapable, Duration.ofSeconds(5), dataPlane, liveness, armors,
+        detection.settings(), controlPort);
     DaemonNode daemon = DaemonNode.start(settings);
     home.writePid(name);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));

@@ -1,20 +1,46 @@
 package dev.armor.cli;
 
 import dev.armor.elements.control.ArmorControlGrpc;
+import dev.armor.elements.control.GetClusterRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A connection to an FTM's control API; turns gRPC failures into messages an operator understands. */
+/**
+ * A connection to an FTM's control API; turns gRPC failures into messages an operator understands.
+ *
+ * <p>Given several addresses ({@code a:7700,b:7700}: an FTM process and FTM-capable daemons), it uses the first that
+ * answers; any of them reaches the FTM singleton wherever it runs.
+ */
 final class FtmClient implements AutoCloseable {
+
+  private static final long PROBE_SECONDS = 2;
 
   private final String target;
   private final ManagedChannel channel;
 
-  FtmClient(String target) {
-    this.target = target;
-    this.channel = ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+  FtmClient(String targets) {
+    List<String> candidates = FtmAddress.split(targets);
+    String chosen = candidates.get(0);
+    ManagedChannel open = null;
+    if (candidates.size() > 1) {
+      for (String candidate : candidates) {
+        ManagedChannel channel = ManagedChannelBuilder.forTarget(candidate).usePlaintext().build();
+        try {
+          ArmorControlGrpc.newBlockingStub(channel).withDeadlineAfter(PROBE_SECONDS, TimeUnit.SECONDS)
+              .getCluster(GetClusterRequest.getDefaultInstance());
+          chosen = candidate;
+          open = channel;
+          break;
+        } catch (StatusRuntimeException e) {
+          channel.shutdownNow();
+        }
+      }
+    }
+    this.target = open == null && candidates.size() > 1 ? String.join(",", candidates) : chosen;
+    this.channel = open != null ? open : ManagedChannelBuilder.forTarget(chosen).usePlaintext().build();
   }
 
   ArmorControlGrpc.ArmorControlBlockingStub stub(long timeoutSeconds) {

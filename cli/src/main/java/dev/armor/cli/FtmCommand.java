@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "ftm", description = "Start an FTM (fault tolerance manager) on this host.")
@@ -28,18 +29,22 @@ final class FtmCommand implements Callable<Integer> {
   @Option(names = "--detach", description = "Run in the background; return once the FTM is up.")
   boolean detach;
 
+  @Mixin Detection detection;
+
   @Override
   public Integer call() throws Exception {
+    detection.settings(); // a bad value fails here, before anything starts
     ArmorHome home = ArmorHome.resolve();
     String name = "ftm-" + host + "-" + port;
     if (detach) {
       List<String> args = new ArrayList<>(List.of("ftm", "--host", host, "--port", "" + port, "--cluster-port", "" + clusterPort));
       seeds.forEach(s -> { args.add("--seed"); args.add(s); });
+      args.addAll(detection.arguments());
       long pid = Detacher.spawn(name, args, home, Duration.ofSeconds(60));
       System.out.println("FTM started (pid " + pid + "): control API " + host + ":" + port + ", log " + home.logs().resolve(name + ".log"));
       return 0;
     }
-    FtmNode node = FtmNode.start(host, port, clusterPort, seeds);
+    FtmNode node = FtmNode.start(host, port, clusterPort, seeds, detection.settings());
     home.writePid(name);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));
     node.awaitTermination();

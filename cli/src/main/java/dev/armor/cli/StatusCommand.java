@@ -50,11 +50,12 @@ final class StatusCommand implements Callable<Integer> {
 
   static void print(ClusterStatus status, PrintStream out) {
     out.println("FTM running on " + status.getFtmNode());
-    Table nodes = new Table("NODE", "ADDRESS", "DATA PLANE", "REACHABLE", "DAEMON PID");
+    Table nodes = new Table("NODE", "ADDRESS", "DATA PLANE", "REACHABLE", "DAEMON PID", "LAST HEARTBEAT");
     Table processes = new Table("ARMOR", "NODE", "PID", "ALIVE", "STATE", "RESTARTS", "COMMAND");
     Table connections = new Table("CONNECTION", "NODE", "SIDE", "SERVICE", "CLIENT", "STATE", "TO SERVER", "TO CLIENT", "RE-ATTACHED");
     for (NodeStatus node : status.getNodesList()) {
-      nodes.add(node.getNode(), node.getHost(), node.getDataAddress(), node.getReachable() ? "yes" : "NO", "" + node.getPid());
+      nodes.add(node.getNode(), node.getHost(), node.getDataAddress(), node.getReachable() ? "yes" : "NO", "" + node.getPid(),
+          node.getHeartbeatAgeMillis() < 0 ? "-" : node.getHeartbeatAgeMillis() + " ms ago");
       for (ProcessInfo p : node.getProcessesList()) {
         processes.add(p.getArmorId(), p.getNode(), "" + p.getPid(), p.getAlive() ? "yes" : "no", p.getState(),
             "" + p.getRestarts(), abbreviate(String.join(" ", p.getCommandList()), 60));

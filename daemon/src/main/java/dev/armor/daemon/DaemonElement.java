@@ -31,6 +31,7 @@ final class DaemonElement implements Element {
   private final Relay relay;
   private final java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies;
   private final java.util.Collection<ConnectionInfo> divergences;
+  private final java.util.Map<String, List<String>> migratedServices;
 
   /**
    * @param installer installs the Execution ARMOR the launch names (in the daemon or as a process) and makes it
@@ -43,6 +44,17 @@ final class DaemonElement implements Element {
   DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
       java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
       java.util.Collection<ConnectionInfo> divergences) {
+    this(node, installer, installed, relay, recoveryPolicies, divergences, new java.util.concurrent.ConcurrentHashMap<>());
+  }
+
+  /**
+   * @param migratedServices where the services a migrated Execution ARMOR took over are recorded (see
+   *     {@link LaunchProcess#getServicesList()}), for the shim endpoint to keep their addresses
+   */
+  DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
+      java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
+      java.util.Collection<ConnectionInfo> divergences, java.util.Map<String, List<String>> migratedServices) {
+    this.migratedServices = migratedServices;
     this.recoveryPolicies = recoveryPolicies;
     this.divergences = divergences;
     this.node = node;
@@ -58,7 +70,7 @@ final class DaemonElement implements Element {
 
   @Override
   public Set<String> subscriptions() {
-    return Set.of(Ops.INSTALL_EXECUTION_ARMOR, Ops.DAEMON_REPORT);
+    return Set.of(Ops.INSTALL_EXECUTION_ARMOR, Ops.DAEMON_REPORT, Ops.DAEMON_HEARTBEAT);
   }
 
   @Override
@@ -66,6 +78,7 @@ final class DaemonElement implements Element {
     switch (operation.getType()) {
       case Ops.INSTALL_EXECUTION_ARMOR -> install(Ops.argument(operation, LaunchProcess.class), context);
       case Ops.DAEMON_REPORT -> report(context);
+      case Ops.DAEMON_HEARTBEAT -> context.setPayload(Empty.getDefaultInstance()); // answering is the heartbeat
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
@@ -76,8 +89,16 @@ final class DaemonElement implements Element {
       return;
     }
     recoveryPolicies.put(launch.getArmorId(), launch.getRecovery());
+    if (launch.getServicesCount() > 0) {
+      migratedServices.put(launch.getArmorId(), List.copyOf(launch.getServicesList()));
+    }
     installer.accept(launch);
-    context.log().info("daemon {}: installed Execution ARMOR {}", node, launch.getArmorId());
+    if (launch.getReplacesArmorId().isEmpty()) {
+      context.log().info("daemon {}: installed Execution ARMOR {}", node, launch.getArmorId());
+    } else {
+      context.log().info("daemon {}: installed Execution ARMOR {}, which takes over the work of {} (services {})", node,
+          launch.getArmorId(), launch.getReplacesArmorId(), launch.getServicesList());
+    }
     // The Execution ARMOR launches the process and answers the original requester itself.
     context.forward(launch.getArmorId(), Ops.LAUNCH_PROCESS, launch);
   }

@@ -60,6 +60,7 @@ public final class DaemonNode implements AutoCloseable {
   private final Relay relay;
   private final ShimControlServer shimServer;
   private final LocalArmors armors;
+  private volatile io.grpc.Server controlApi;
 
   private DaemonNode(DaemonSettings settings, ActorSystem<Void> system, Relay relay, ShimControlServer shimServer,
       LocalArmors armors) {
@@ -78,16 +79,18 @@ public final class DaemonNode implements AutoCloseable {
     }
     ActorSystem<Void> system =
         ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME,
-            ClusterNodeConfig.build(settings.host(), settings.clusterPort(), cluster.getSeedNodesList(), roles));
+            ClusterNodeConfig.build(settings.host(), settings.clusterPort(), cluster.getSeedNodesList(), roles,
+                settings.detection()));
     try {
-      return start(settings, system);
+      return start(settings, system, cluster.getSeedNodesList());
     } catch (IOException | RuntimeException | InterruptedException e) {
       system.terminate();
       throw e;
     }
   }
 
-  private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system) throws IOException, InterruptedException {
+  private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system, List<String> seeds)
+      throws IOException, InterruptedException {
     DistributedData.get(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
     DaemonRouter router = new DaemonRouter(ftm);
@@ -101,6 +104,7 @@ public final class DaemonNode implements AutoCloseable {
     ShimEndpoint[] endpoint = new ShimEndpoint[1];
     LocalArmors[] armors = new LocalArmors[1];
     Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies = new ConcurrentHashMap<>();
+    Map<String, List<String>> migratedServices = new ConcurrentHashMap<>();
     List<dev.armor.elements.Element> elements =
         List.of(
             new AppCommClient(settings.node(), relay, locations, settings.requestTimeout()),
@@ -108,13 +112,14 @@ public final class DaemonNode implements AutoCloseable {
             new DaemonElement(settings.node(), launch -> armors[0].install(launch),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),
-                relay, recoveryPolicies, divergences));
+                relay, recoveryPolicies, divergences, migratedServices));
     ActorRef<ArmorActor.Command> gateway =
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
     gatewayRef.set(gateway);
     router.install(gatewayId, gateway);
     armors[0] = new LocalArmors(settings, system, router, gateway, gatewayId, ArmorClock.SYSTEM);
-    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies);
+    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies,
+        migratedServices);
 
     Path runDirectory = settings.runDirectory();
     Files.createDirectories(runDirectory);
@@ -127,6 +132,23 @@ public final class DaemonNode implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(stopArmors);
     system.getWhenTerminated().thenRun(armors[0]::close);
     DaemonNode daemon = new DaemonNode(settings, system, relay, shimServer, armors[0]);
+    if (settings.ftmCapable()) {
+      // The control API answers from whichever node holds the FTM singleton (through the proxy), so the CLI and
+      // joining daemons can use this node when the FTM process is gone. Its seeds include this node itself.
+      List<String> controlSeeds = new ArrayList<>(seeds);
+      String self = ClusterNodeConfig.address(settings.host(), settings.clusterPort());
+      if (!controlSeeds.contains(self)) {
+        controlSeeds.add(self);
+      }
+      try {
+        daemon.controlApi = dev.armor.ftm.FtmNode.startControlApi(system, ftm, settings.host(), settings.controlPort(),
+            controlSeeds);
+      } catch (IOException e) {
+        daemon.close();
+        throw e;
+      }
+      log.info("daemon {}: FTM control API on {}:{}", settings.node(), settings.host(), settings.controlPort());
+    }
     daemon.register(gateway, gatewayId);
     return daemon;
   }
@@ -144,6 +166,7 @@ public final class DaemonNode implements AutoCloseable {
             .setGatewayRef(org.apache.pekko.actor.typed.ActorRefResolver.get(system).toSerializationFormat(gateway))
             .setPid(ProcessHandle.current().pid())
             .setStartedAtMillis(System.currentTimeMillis())
+            .setClusterUid(org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().uniqueAddress().longUid())
             .build();
     long deadline = System.nanoTime() + REGISTRATION_DEADLINE.toNanos();
     Exception last = null;
@@ -165,19 +188,26 @@ public final class DaemonNode implements AutoCloseable {
         + REGISTRATION_DEADLINE.toSeconds() + " s: " + (last == null ? "no answer" : last.getMessage()));
   }
 
-  /** Asks the FTM's control API where the cluster's seed nodes are. */
+  /**
+   * Asks an FTM control API where the cluster's seed nodes are: the first of the comma-separated addresses that
+   * answers (an FTM process, or an FTM-capable daemon).
+   */
   static ClusterInfo findCluster(String ftmControl) throws IOException {
-    ManagedChannel channel = ManagedChannelBuilder.forTarget(ftmControl).usePlaintext().build();
-    try {
-      return ArmorControlGrpc.newBlockingStub(channel)
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .withWaitForReady()
-          .getCluster(GetClusterRequest.getDefaultInstance());
-    } catch (StatusRuntimeException e) {
-      throw new ConnectException("cannot reach the FTM control API at " + ftmControl + ": " + e.getStatus());
-    } finally {
-      channel.shutdownNow();
+    String[] targets = ftmControl.split(",");
+    List<String> failures = new ArrayList<>();
+    for (String target : targets) {
+      ManagedChannel channel = ManagedChannelBuilder.forTarget(target.trim()).usePlaintext().build();
+      try {
+        // With one address, wait for it to come up; with several, move on to the next at once.
+        var stub = ArmorControlGrpc.newBlockingStub(channel).withDeadlineAfter(targets.length == 1 ? 10 : 3, TimeUnit.SECONDS);
+        return (targets.length == 1 ? stub.withWaitForReady() : stub).getCluster(GetClusterRequest.getDefaultInstance());
+      } catch (StatusRuntimeException e) {
+        failures.add(target.trim() + ": " + e.getStatus());
+      } finally {
+        channel.shutdownNow();
+      }
     }
+    throw new ConnectException("cannot reach the FTM control API at " + String.join("; ", failures));
   }
 
   public DaemonSettings settings() {
@@ -199,6 +229,9 @@ public final class DaemonNode implements AutoCloseable {
   @Override
   public void close() {
     armors.close();
+    if (controlApi != null) {
+      controlApi.shutdownNow();
+    }
     shimServer.close();
     system.terminate();
     try {

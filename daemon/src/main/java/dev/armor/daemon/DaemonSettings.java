@@ -19,6 +19,9 @@ import java.time.Duration;
  * @param dataPlane the operator's settings for the relay: hold timeout, replay-log bound and overflow
  * @param liveness heartbeats of protected apps, hang detection and the shims' fencing
  * @param executionArmors where Execution ARMORs run (in the daemon or as processes) and how they are heartbeated
+ * @param detection how fast a lost node is detected (failure detector pause, split brain resolver stable-after,
+ *     the FTM's heartbeat interval when this node hosts the FTM)
+ * @param controlPort an FTM-capable daemon's gRPC control API port on {@code host} (default 7700, as {@code armor ftm})
  */
 public record DaemonSettings(
     String node,
@@ -31,13 +34,17 @@ public record DaemonSettings(
     Duration requestTimeout,
     DataPlane dataPlane,
     Liveness liveness,
-    ExecutionArmors executionArmors) {
+    ExecutionArmors executionArmors,
+    dev.armor.ftm.ClusterNodeConfig.Detection detection,
+    int controlPort) {
 
-  /** The settings before liveness and ARMOR processes were configurable: their defaults. */
+  public static final int DEFAULT_CONTROL_PORT = 7700;
+
+  /** The settings with every later addition at its default: liveness, ARMOR hosting, detection, control port. */
   public DaemonSettings(String node, String host, int clusterPort, String ftmControl, Path home, Path shimJar,
       boolean ftmCapable, Duration requestTimeout, DataPlane dataPlane) {
     this(node, host, clusterPort, ftmControl, home, shimJar, ftmCapable, requestTimeout, dataPlane, Liveness.DEFAULTS,
-        ExecutionArmors.DEFAULTS);
+        ExecutionArmors.DEFAULTS, dev.armor.ftm.ClusterNodeConfig.Detection.DEFAULTS, DEFAULT_CONTROL_PORT);
   }
 
   /**
@@ -153,8 +160,15 @@ public record DaemonSettings(
     if (clusterPort < 1 || clusterPort > 65535) {
       throw new IllegalArgumentException("cluster-port must be in 1..65535, but was " + clusterPort);
     }
-    if (ftmControl == null || !ftmControl.matches(".+:\\d+")) {
-      throw new IllegalArgumentException("join must be the FTM's HOST:PORT, but was '" + ftmControl + "'");
+    if (ftmControl == null || !ftmControl.matches("[^,]+:\\d+(,[^,]+:\\d+)*")) {
+      throw new IllegalArgumentException("join must be the FTM's HOST:PORT (several separated by commas), but was '"
+          + ftmControl + "'");
+    }
+    if (controlPort < 1 || controlPort > 65535) {
+      throw new IllegalArgumentException("control-port must be in 1..65535, but was " + controlPort);
+    }
+    if (detection == null) {
+      throw new IllegalArgumentException("detection settings must be given");
     }
     if (liveness == null || executionArmors == null) {
       throw new IllegalArgumentException("liveness and execution-armors settings must be given");

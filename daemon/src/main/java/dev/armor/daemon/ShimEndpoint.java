@@ -54,9 +54,21 @@ final class ShimEndpoint implements ShimRequestHandler {
   private final Map<Long, ShimSession> sessions = new ConcurrentHashMap<>();
   private final String gatewayId;
   private final Map<String, RecoveryPolicy> recoveryPolicies;
+  private final Map<String, java.util.List<String>> migratedServices;
 
   ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
       Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies) {
+    this(settings, gateway, scheduler, relay, locations, recoveryPolicies, Map.of());
+  }
+
+  /**
+   * @param migratedServices for an Execution ARMOR the FTM migrated here from a lost node: the service addresses it
+   *     took over, so a wildcard bind of one of their ports keeps the address its clients know
+   */
+  ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
+      Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies,
+      Map<String, java.util.List<String>> migratedServices) {
+    this.migratedServices = migratedServices;
     this.recoveryPolicies = recoveryPolicies;
     this.settings = settings;
     this.gateway = gateway;
@@ -155,7 +167,7 @@ final class ShimEndpoint implements ShimRequestHandler {
 
   @Override
   public Verdict listening(ShimSession session, InetSocketAddress requested, int actualPort) {
-    String service = serviceAddress(requested);
+    String service = serviceAddress(session, requested);
     RegisterService registration =
         RegisterService.newBuilder()
             .setService(service)
@@ -176,7 +188,7 @@ final class ShimEndpoint implements ShimRequestHandler {
   @Override
   public void unlistened(ShimSession session, InetSocketAddress requested) {
     tell(gatewayId, Ops.APP_UNLISTENED,
-        AppUnlistened.newBuilder().setPid(session.pid()).setService(serviceAddress(requested)).build());
+        AppUnlistened.newBuilder().setPid(session.pid()).setService(serviceAddress(session, requested)).build());
   }
 
   @Override
@@ -184,9 +196,17 @@ final class ShimEndpoint implements ShimRequestHandler {
     return relay.clientOfLocalPort(daemonPort);
   }
 
-  /** The service address clients use: a wildcard bind is served at the node's own address. */
-  private String serviceAddress(InetSocketAddress requested) {
+  /**
+   * The service address clients use: a wildcard bind is served at the node's own address, unless the app's ARMOR
+   * was migrated here and took over a service on that port (then the service keeps the address clients know).
+   */
+  private String serviceAddress(ShimSession session, InetSocketAddress requested) {
     if (requested.getAddress() == null || requested.getAddress().isAnyLocalAddress()) {
+      for (String migrated : migratedServices.getOrDefault(armorOf(session), java.util.List.of())) {
+        if (ServiceAddress.parse(migrated).port() == requested.getPort()) {
+          return migrated;
+        }
+      }
       return new ServiceAddress(settings.host(), requested.getPort()).toString();
     }
     return ServiceAddress.of(requested).toString();

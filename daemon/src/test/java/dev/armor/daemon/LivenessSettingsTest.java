@@ -70,7 +70,8 @@ class LivenessSettingsTest {
   private static DaemonSettings settings(DaemonSettings.Liveness liveness) {
     return new DaemonSettings("n1", "127.0.0.2", 25520, "127.0.0.1:7700", Path.of("/home/armor"),
         Path.of("/opt/armor/shim.jar"), false, Duration.ofSeconds(5), DaemonSettings.DataPlane.DEFAULTS, liveness,
-        DaemonSettings.ExecutionArmors.DEFAULTS);
+        DaemonSettings.ExecutionArmors.DEFAULTS, dev.armor.ftm.ClusterNodeConfig.Detection.DEFAULTS,
+        DaemonSettings.DEFAULT_CONTROL_PORT);
   }
 
   private record Session(long pid, String armorId) implements ShimSession {

@@ -15,6 +15,8 @@ public final class Ops {
   public static final String UNREGISTER_SERVICE = "app_server_db.unregister";
   public static final String LOOKUP_SERVICE = "app_server_db.lookup";
   public static final String CLIENT_INTEREST = "app_server_db.client_interest";
+  public static final String REASSIGN_SERVICES = "app_server_db.reassign";
+  public static final String FAIL_SERVICES = "app_server_db.fail";
 
   // The FTM's own operations
   public static final String REGISTER_DAEMON = "ftm.register_daemon";
@@ -22,6 +24,12 @@ public final class Ops {
   public static final String STATUS = "ftm.status";
   public static final String AGENT_OPTIONS = "ftm.agent_options";
   public static final String PROCESS_EVENT = "ftm.process_event";
+  public static final String MEMBER_CHANGE = "ftm.member_change";
+  public static final String HEARTBEAT_TICK = "ftm.heartbeat_tick";
+  public static final String HEARTBEAT_ANSWERED = "ftm.heartbeat_answered";
+  public static final String RECONCILE_REPORT = "ftm.reconcile_report";
+  public static final String MIGRATION_INSTALLED = "ftm.migration_installed";
+  public static final String MIGRATION_WRITTEN = "ftm.migration_written";
 
   // APP_COMM_CLIENT (in each daemon): the FTM tells where a service is, or that it is down
   public static final String SERVICE_LOCATED = "app_comm_client.service_located";
@@ -40,6 +48,7 @@ public final class Ops {
   // The daemon's own operations
   public static final String INSTALL_EXECUTION_ARMOR = "daemon.install_execution_armor";
   public static final String DAEMON_REPORT = "daemon.report";
+  public static final String DAEMON_HEARTBEAT = "daemon.heartbeat";
 
   // Execution ARMOR
   public static final String LAUNCH_PROCESS = "execution.launch";

@@ -17,7 +17,49 @@ public final class ClusterNodeConfig {
     return "pekko://" + SYSTEM_NAME + "@" + host + ":" + port;
   }
 
+  /**
+   * How fast a lost node is detected and its work moved, set per process ({@code armor ftm|daemon} options).
+   *
+   * @param acceptablePause the failure detector's acceptable heartbeat pause: silence longer than this makes a
+   *     member unreachable (default 2 s)
+   * @param stableAfter how long the unreachability picture must stay unchanged before the split brain resolver
+   *     downs the unreachable members (default 7 s)
+   * @param heartbeatInterval how often the FTM pings each daemon, for the log and status only (default 1 s)
+   */
+  public record Detection(java.time.Duration acceptablePause, java.time.Duration stableAfter,
+      java.time.Duration heartbeatInterval) {
+    public static final Detection DEFAULTS =
+        new Detection(java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(7), java.time.Duration.ofSeconds(1));
+
+    public Detection {
+      positive("detection-pause", acceptablePause);
+      positive("stable-after", stableAfter);
+      positive("heartbeat-interval", heartbeatInterval);
+      if (acceptablePause.toMillis() < 1000) {
+        // The failure detector's heartbeats go every 500 ms: a pause under two of them flaps on any hiccup.
+        throw new IllegalArgumentException("detection-pause must be at least 1s, but was " + acceptablePause.toMillis() + "ms");
+      }
+    }
+
+    private static void positive(String name, java.time.Duration value) {
+      if (value == null || value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, but was " + (value == null ? "null" : value.toMillis() + "ms"));
+      }
+    }
+
+    String hocon() {
+      return "pekko.cluster.failure-detector.acceptable-heartbeat-pause = " + acceptablePause.toMillis() + " ms\n"
+          + "pekko.cluster.split-brain-resolver.stable-after = " + stableAfter.toMillis() + " ms\n"
+          + "armor.ftm.heartbeat-interval = " + heartbeatInterval.toMillis() + " ms\n";
+    }
+  }
+
   public static Config build(String host, int port, List<String> seedNodes, List<String> roles) {
+    return build(host, port, seedNodes, roles, null);
+  }
+
+  /** As {@link #build(String, int, List, List)} with the detection settings (null: armor-cluster.conf's defaults). */
+  public static Config build(String host, int port, List<String> seedNodes, List<String> roles, Detection detection) {
     String seeds = seedNodes.stream().map(s -> "\"" + s + "\"").collect(Collectors.joining(","));
     String roleList = roles.stream().map(r -> "\"" + r + "\"").collect(Collectors.joining(","));
     return ConfigFactory.systemProperties()
@@ -26,7 +68,8 @@ public final class ClusterNodeConfig {
                 + "pekko.remote.artery.canonical.port = " + port + "\n"
                 + "pekko.remote.artery.bind.hostname = \"" + host + "\"\n"
                 + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
-                + "pekko.cluster.roles = [" + roleList + "]\n"))
+                + "pekko.cluster.roles = [" + roleList + "]\n"
+                + (detection == null ? "" : detection.hocon())))
         .withFallback(ConfigFactory.parseResources(ClusterNodeConfig.class.getClassLoader(), "armor-cluster.conf"))
         .withFallback(ConfigFactory.load())
         .resolve();

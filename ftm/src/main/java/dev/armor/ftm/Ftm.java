@@ -5,6 +5,7 @@ import dev.armor.elements.ArmorClock;
 import dev.armor.elements.ArmorIds;
 import dev.armor.elements.standard.AppServerDb;
 import dev.armor.elements.wire.DaemonRegistration;
+import dev.armor.elements.wire.ExecutionArmorRow;
 import dev.armor.elements.wire.ServiceEntry;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +30,8 @@ public final class Ftm {
 
   public static final String ROLE = "ftm";
   private static final Duration LOAD_TIMEOUT = Duration.ofSeconds(3);
+  /** The configuration key of the FTM's heartbeat interval to the daemons (armor-cluster.conf has the default). */
+  public static final String HEARTBEAT_INTERVAL = "armor.ftm.heartbeat-interval";
 
   private Ftm() {}
 
@@ -46,22 +49,30 @@ public final class Ftm {
           ReplicatedTables tables = new ReplicatedTables(system);
           List<ServiceEntry> services = tables.loadServices(LOAD_TIMEOUT);
           List<DaemonRegistration> daemons = tables.loadDaemons(LOAD_TIMEOUT);
-          FtmDirectory directory = new FtmDirectory(ActorRefResolver.get(system));
-          daemons.forEach(directory::addDaemon);
-          services.forEach(s -> directory.placeArmor(s.getArmorId(), s.getNode()));
-          AppServerDb appServerDb = new AppServerDb(services, tables, directory);
+          List<ExecutionArmorRow> executions = tables.loadExecutions(LOAD_TIMEOUT);
           Cluster cluster = Cluster.get(system);
           String self = cluster.selfMember().address().host().getOrElse(() -> "?");
-          context.getLog().info("FTM started on {} with {} service(s) and {} daemon(s) from the replicated tables",
-              self, services.size(), daemons.size());
-          FtmElement ftm = new FtmElement(directory, tables, appServerDb, host -> reachable(cluster, host), self);
+          FtmDirectory directory =
+              new FtmDirectory(ActorRefResolver.get(system), MembershipWatcher.address(cluster.selfMember().address()));
+          daemons.forEach(directory::addDaemon);
+          executions.forEach(row -> directory.placeArmor(row.getArmorId(), row.getNode()));
+          services.forEach(s -> directory.placeArmor(s.getArmorId(), s.getNode()));
+          AppServerDb appServerDb = new AppServerDb(services, tables, directory);
+          context.getLog().info("FTM started on {} with {} service(s), {} daemon(s) and {} Execution ARMOR row(s) from "
+              + "the replicated tables", self, services.size(), daemons.size(), executions.size());
+          Duration heartbeatInterval = system.settings().config().getDuration(HEARTBEAT_INTERVAL);
+          FtmElement ftm = new FtmElement(directory, tables, appServerDb, executions,
+              address -> live(cluster, address), self, heartbeatInterval);
+          // Membership events become operations of this ARMOR; the first is a snapshot, for reconciliation.
+          context.spawn(MembershipWatcher.create(context.getSelf(), System::currentTimeMillis), "membership");
           return ArmorActor.create(ArmorIds.FTM, List.of(appServerDb, ftm), directory, ArmorClock.SYSTEM);
         });
   }
 
-  private static boolean reachable(Cluster cluster, String host) {
+  /** Whether the member at {@code host:port} is up and reachable. */
+  private static boolean live(Cluster cluster, String address) {
     for (Member member : cluster.state().getMembers()) {
-      if (host.equals(member.address().host().getOrElse(() -> ""))) {
+      if (address.equals(MembershipWatcher.address(member.address()))) {
         return member.status() == MemberStatus.up() && !cluster.state().getUnreachable().contains(member);
       }
     }

@@ -26,13 +26,45 @@ final class FtmDirectory implements ArmorRouter, AppServerDb.NodeDirectory {
   private final Map<String, ActorRef<ArmorActor.Command>> gateways = new HashMap<>();
   private final Map<String, String> armorNodes = new HashMap<>();
 
-  FtmDirectory(ActorRefResolver resolver) {
+  private final String selfAddress;
+
+  /** @param selfAddress this node's member address, for a gateway on the FTM's own node (its reference is local) */
+  FtmDirectory(ActorRefResolver resolver, String selfAddress) {
     this.resolver = resolver;
+    this.selfAddress = selfAddress;
+  }
+
+  private String addressOf(ActorRef<?> gateway) {
+    org.apache.pekko.actor.Address address = gateway.path().address();
+    return address.hasLocalScope() ? selfAddress : MembershipWatcher.address(address);
   }
 
   void addDaemon(DaemonRegistration daemon) {
     daemons.put(daemon.getNode(), daemon);
     gateways.put(daemon.getNode(), resolver.resolveActorRef(daemon.getGatewayRef()));
+  }
+
+  /** Forgets a node's daemon (its member was removed); its ARMORs' placements stay until they are migrated. */
+  void removeDaemon(String node) {
+    daemons.remove(node);
+    gateways.remove(node);
+  }
+
+  /**
+   * The cluster member address ({@code host:port}) of a node's daemon: the address of its gateway's reference,
+   * which is the daemon's own cluster endpoint.
+   */
+  Optional<String> memberAddress(String node) {
+    ActorRef<ArmorActor.Command> gateway = gateways.get(node);
+    return gateway == null ? Optional.empty() : Optional.of(addressOf(gateway));
+  }
+
+  /** The node whose registered daemon is the member at {@code address}, if any. */
+  Optional<String> nodeAt(String address) {
+    return gateways.entrySet().stream()
+        .filter(e -> addressOf(e.getValue()).equals(address))
+        .map(Map.Entry::getKey)
+        .findFirst();
   }
 
   Optional<DaemonRegistration> daemon(String node) {

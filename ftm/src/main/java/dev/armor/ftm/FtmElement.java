@@ -15,25 +15,50 @@ import dev.armor.elements.wire.ClusterStatus;
 import dev.armor.elements.wire.DaemonRegistered;
 import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.DaemonReport;
+import dev.armor.elements.wire.ExecutionArmorRow;
+import dev.armor.elements.wire.ExecutionArmorState;
+import dev.armor.elements.wire.HeartbeatAnswer;
 import dev.armor.elements.wire.LaunchProcess;
+import dev.armor.elements.wire.MemberChange;
 import dev.armor.elements.wire.NodeStatus;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.ProcessEvent;
+import dev.armor.elements.wire.ProcessEventKind;
+import dev.armor.elements.wire.ProcessInfo;
+import dev.armor.elements.wire.ReassignServices;
+import dev.armor.elements.wire.ReconcileReport;
+import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.ServiceEntry;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 
 /**
- * The FTM's own element: the daemon registry, launching commands under protection on a node, the event log
- * and the cluster status.
+ * The FTM's own element: the daemon registry, launching commands under protection on a node, the Execution ARMOR
+ * table, node loss and migration, heartbeats to the daemons, the event log and the cluster status.
+ *
+ * <p>Design note (node loss). Cluster membership decides that a node is gone: the split brain resolver downs a
+ * member that stayed unreachable, and the FTM acts when the member is <em>removed</em>, when it cannot come back.
+ * Heartbeats only inform (a slow node is not a dead one). The work of a lost node's ACTIVE Execution ARMORs moves
+ * to live daemons under new ARMOR ids: the replicated table is written first (new row ACTIVE, old row REPLACED),
+ * then APP_SERVER_DB's rows move to the new ARMOR (RECOVERING, clients hold), then the new ARMOR is installed. A new
+ * FTM (failover) reconciles: daemons that are no longer members are lost nodes, REPLACED rows whose services did
+ * not move yet are moved, and ACTIVE rows a live daemon does not report are installed again (a daemon refuses a
+ * second install of the same ARMOR id, so a server never runs twice).
  */
 final class FtmElement implements Element {
 
@@ -41,20 +66,51 @@ final class FtmElement implements Element {
   private static final int EVENT_LOG_SIZE = 500;
   private static final Duration REPORT_TIMEOUT = Duration.ofSeconds(2);
 
-  private final FtmDirectory directory;
-  private final ReplicatedTables tables;
-  private final AppServerDb appServerDb;
-  private final Predicate<String> nodeReachable;
-  private final String ftmNode;
-  private final ArrayDeque<ProcessEvent> events = new ArrayDeque<>();
+  private static final Duration INSTALL_TIMEOUT = Duration.ofSeconds(30);
+  private static final String HEARTBEAT_TIMER = "heartbeat";
+  static final String NO_LIVE_NODE = "no live node to move it to";
 
-  FtmElement(FtmDirectory directory, ReplicatedTables tables, AppServerDb appServerDb,
-      Predicate<String> nodeReachable, String ftmNode) {
+  /** Where the FTM's table writes go (the replicated tables; a fake in tests). */
+  interface Tables {
+    void putDaemon(DaemonRegistration daemon);
+
+    void removeDaemon(String node);
+
+    /** Completes with true once a majority of nodes has the row, false if that did not happen in time. */
+    CompletionStage<Boolean> putExecution(ExecutionArmorRow row);
+  }
+
+  /** A migration under way: for its log line with the timings (detected, installed, service up). */
+  private record Migration(String fromArmorId, String fromNode, String toNode, long detectedNanos, long[] installedNanos) {}
+
+  private final FtmDirectory directory;
+  private final Tables tables;
+  private final AppServerDb appServerDb;
+  private final Predicate<String> memberLive;
+  private final String ftmNode;
+  private final Duration heartbeatInterval;
+  private final ArrayDeque<ProcessEvent> events = new ArrayDeque<>();
+  private final Map<String, ExecutionArmorRow> executions = new TreeMap<>();
+  private final Map<String, Long> unreachableSinceMillis = new HashMap<>();
+  private final Map<String, Migration> migrations = new HashMap<>();
+  /** ARMOR ids this FTM is installing (table write or install request under way): not to be installed twice. */
+  private final Set<String> installing = new HashSet<>();
+  private final HeartbeatMonitor heartbeats = new HeartbeatMonitor();
+
+  /**
+   * @param executions the Execution ARMOR table as read back from the replicated tables
+   * @param memberLive whether the cluster member at {@code host:port} is up and reachable
+   * @param heartbeatInterval how often each daemon is pinged (zero: never)
+   */
+  FtmElement(FtmDirectory directory, Tables tables, AppServerDb appServerDb, Collection<ExecutionArmorRow> executions,
+      Predicate<String> memberLive, String ftmNode, Duration heartbeatInterval) {
     this.directory = directory;
     this.tables = tables;
     this.appServerDb = appServerDb;
-    this.nodeReachable = nodeReachable;
+    this.memberLive = memberLive;
     this.ftmNode = ftmNode;
+    this.heartbeatInterval = heartbeatInterval;
+    executions.forEach(row -> this.executions.put(row.getArmorId(), row));
   }
 
   @Override
@@ -64,7 +120,23 @@ final class FtmElement implements Element {
 
   @Override
   public Set<String> subscriptions() {
-    return Set.of(Ops.REGISTER_DAEMON, Ops.LAUNCH, Ops.STATUS, Ops.AGENT_OPTIONS, Ops.PROCESS_EVENT);
+    return Set.of(Ops.REGISTER_DAEMON, Ops.LAUNCH, Ops.STATUS, Ops.AGENT_OPTIONS, Ops.PROCESS_EVENT,
+        Ops.MEMBER_CHANGE, Ops.HEARTBEAT_TICK, Ops.HEARTBEAT_ANSWERED, Ops.RECONCILE_REPORT, Ops.MIGRATION_INSTALLED,
+        Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN);
+  }
+
+  @Override
+  public void started(ElementContext context) {
+    long now = context.nanoTime();
+    directory.daemons().keySet().forEach(node -> heartbeats.registered(node, now));
+    if (!heartbeatInterval.isZero()) {
+      context.scheduleToSelf(HEARTBEAT_TIMER, heartbeatInterval, Ops.HEARTBEAT_TICK, Empty.getDefaultInstance());
+    }
+  }
+
+  /** The Execution ARMOR table, for tests and status. */
+  Map<String, ExecutionArmorRow> executions() {
+    return executions;
   }
 
   @Override
@@ -75,16 +147,32 @@ final class FtmElement implements Element {
       case Ops.STATUS -> status(context);
       case Ops.AGENT_OPTIONS -> agentOptions(Ops.argument(operation, AgentOptionsRequest.class), context);
       case Ops.PROCESS_EVENT -> processEvent(Ops.argument(operation, ProcessEvent.class), context);
+      case Ops.MEMBER_CHANGE -> memberChange(Ops.argument(operation, MemberChange.class), context);
+      case Ops.HEARTBEAT_TICK -> heartbeat(context);
+      case Ops.HEARTBEAT_ANSWERED -> heartbeatAnswered(Ops.argument(operation, HeartbeatAnswer.class), context);
+      case Ops.RECONCILE_REPORT -> reconcileReport(Ops.argument(operation, ReconcileReport.class), context);
+      case Ops.MIGRATION_INSTALLED -> installed(Ops.argument(operation, ProcessEvent.class), context);
+      case Ops.MIGRATION_WRITTEN -> install(Ops.argument(operation, LaunchProcess.class), context);
+      case Ops.REGISTER_SERVICE -> serviceRegistered(Ops.argument(operation, RegisterService.class), context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
 
   private void registerDaemon(DaemonRegistration daemon, ElementContext context) {
+    Optional<DaemonRegistration> previous = directory.daemon(daemon.getNode());
+    if (previous.isPresent() && previous.get().getClusterUid() != daemon.getClusterUid()) {
+      // A daemon restarted on the node: its previous incarnation (and every ARMOR it hosted) is gone, whether or not
+      // the cluster has removed its member yet. Its work moves now; a removal of the old member later is ignored.
+      nodeDown(daemon.getNode(), "its daemon restarted (pid " + previous.get().getPid() + " -> pid " + daemon.getPid()
+          + "): the previous incarnation's ARMORs are gone", context);
+    }
     directory.addDaemon(daemon);
     tables.putDaemon(daemon);
+    heartbeats.registered(daemon.getNode(), context.nanoTime());
     context.log().info("FTM: daemon of node {} registered (pid {}, address {}, data plane {}:{})",
         daemon.getNode(), daemon.getPid(), daemon.getHost(), daemon.getDataHost(), daemon.getDataPort());
     context.setPayload(DaemonRegistered.newBuilder().addAllServices(appServerDb.entries()).build());
+    placePending(context);
   }
 
   private void launch(LaunchRequest request, ElementContext context) {
@@ -97,10 +185,7 @@ final class FtmElement implements Element {
       context.fail("nothing to launch: the command is empty");
       return;
     }
-    String armorId;
-    do {
-      armorId = ArmorIds.execution(request.getNode(), Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36));
-    } while (directory.knowsArmor(armorId));
+    String armorId = newArmorId(request.getNode());
     directory.placeArmor(armorId, request.getNode());
     LaunchProcess.Builder launch =
         LaunchProcess.newBuilder()
@@ -116,6 +201,8 @@ final class FtmElement implements Element {
     }
     context.log().info("FTM: installing Execution ARMOR {} on node {} for: {}", armorId, request.getNode(),
         String.join(" ", request.getCommandList()));
+    putRow(ExecutionArmorRow.newBuilder().setArmorId(armorId).setNode(request.getNode()).setLaunch(launch)
+        .setState(ExecutionArmorState.ACTIVE).setReason("launched").setChangedAtMillis(context.currentTimeMillis()).build());
     context.forward(ArmorIds.daemon(request.getNode()), Ops.INSTALL_EXECUTION_ARMOR, launch.build());
   }
 
@@ -130,14 +217,352 @@ final class FtmElement implements Element {
         AgentOptionsReply.newBuilder().setNode(daemon.getNode()).setShimSocket(daemon.getShimSocket()).build());
   }
 
+  /** An ARMOR id no ARMOR had: {@code exec-NODE-SUFFIX}. */
+  private String newArmorId(String node) {
+    String armorId;
+    do {
+      armorId = ArmorIds.execution(node, Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36));
+    } while (directory.knowsArmor(armorId) || executions.containsKey(armorId));
+    return armorId;
+  }
+
   private void processEvent(ProcessEvent event, ElementContext context) {
     directory.placeArmor(event.getArmorId(), event.getNode());
+    ExecutionArmorRow row = executions.get(event.getArmorId());
+    if (row != null && row.getState() == ExecutionArmorState.ACTIVE
+        && (event.getKind() == ProcessEventKind.STOPPED || event.getKind() == ProcessEventKind.GAVE_UP)) {
+      transitionTo(row, ExecutionArmorState.FINISHED, "", event.getKind() + ": " + event.getDetail(), context);
+    }
+    record(event, context);
+  }
+
+  private void record(ProcessEvent event, ElementContext context) {
     events.addFirst(event);
     while (events.size() > EVENT_LOG_SIZE) {
       events.removeLast();
     }
     context.log().info("FTM: {} on node {}: {} (pid {}): {}", event.getArmorId(), event.getNode(), event.getKind(),
         event.getPid(), event.getDetail());
+  }
+
+  /**
+   * The one way an Execution ARMOR row changes state, logged and written to the replicated table. Legal: ACTIVE to
+   * REPLACED, PENDING or FINISHED; PENDING to REPLACED (placed at last). Anything else is a bug and throws.
+   */
+  private CompletionStage<Boolean> transitionTo(ExecutionArmorRow row, ExecutionArmorState next, String replacedBy,
+      String reason, ElementContext context) {
+    ExecutionArmorState from = row.getState();
+    boolean legal = switch (from) {
+      case ACTIVE -> next == ExecutionArmorState.REPLACED || next == ExecutionArmorState.PENDING
+          || next == ExecutionArmorState.FINISHED;
+      case PENDING -> next == ExecutionArmorState.REPLACED;
+      default -> false;
+    };
+    if (!legal) {
+      throw new IllegalStateException("Execution ARMOR " + row.getArmorId() + " cannot go from " + from + " to " + next);
+    }
+    context.log().info("FTM: Execution ARMOR {} (node {}): {} -> {}{}: {}", row.getArmorId(), row.getNode(), from, next,
+        replacedBy.isEmpty() ? "" : " by " + replacedBy, reason);
+    return putRow(row.toBuilder().setState(next).setReplacedBy(replacedBy).setReason(reason)
+        .setChangedAtMillis(context.currentTimeMillis()).build());
+  }
+
+  private CompletionStage<Boolean> putRow(ExecutionArmorRow row) {
+    executions.put(row.getArmorId(), row);
+    return tables.putExecution(row);
+  }
+
+  // ---- node loss and migration ---------------------------------------------------------------------------------
+
+  private void memberChange(MemberChange change, ElementContext context) {
+    switch (change.getKind()) {
+      case UNREACHABLE -> {
+        unreachableSinceMillis.put(change.getAddress(), change.getAtMillis());
+        context.log().warn("FTM: cluster member {} ({}) is unreachable; its node is lost only if the cluster downs it",
+            change.getAddress(), directory.nodeAt(change.getAddress()).map(n -> "node " + n).orElse("no daemon"));
+      }
+      case REACHABLE -> {
+        Long since = unreachableSinceMillis.remove(change.getAddress());
+        context.log().info("FTM: cluster member {} is reachable again{}", change.getAddress(),
+            since == null ? "" : " after " + (change.getAtMillis() - since) + " ms");
+      }
+      case REMOVED -> memberRemoved(change, context);
+      case SNAPSHOT -> reconcile(change, context);
+      default -> { }
+    }
+  }
+
+  private void memberRemoved(MemberChange change, ElementContext context) {
+    Long unreachableAt = unreachableSinceMillis.remove(change.getAddress());
+    Optional<String> node = directory.nodeAt(change.getAddress());
+    if (node.isEmpty()) {
+      context.log().info("FTM: cluster member {} was removed (no registered daemon there)", change.getAddress());
+      return;
+    }
+    DaemonRegistration daemon = directory.daemon(node.get()).orElseThrow();
+    if (daemon.getClusterUid() != 0 && daemon.getClusterUid() != change.getUid()) {
+      context.log().info("FTM: an old incarnation of node {}'s daemon left the cluster; the registered one (pid {}) runs on",
+          node.get(), daemon.getPid());
+      return;
+    }
+    String timings = unreachableAt == null
+        ? "removed from the cluster at " + clock(change.getAtMillis()) + " (it left, or was downed before it was seen unreachable)"
+        : "unreachable at " + clock(unreachableAt) + ", downed and removed at " + clock(change.getAtMillis()) + " ("
+            + (change.getAtMillis() - unreachableAt) + " ms later)";
+    nodeDown(node.get(), timings, context);
+  }
+
+  /** A node is gone: its daemon is forgotten and its ACTIVE Execution ARMORs move to live nodes. */
+  private void nodeDown(String node, String why, ElementContext context) {
+    long detected = context.nanoTime();
+    DaemonRegistration daemon = directory.daemon(node).orElse(null);
+    directory.removeDaemon(node);
+    tables.removeDaemon(node);
+    heartbeats.forget(node);
+    List<ExecutionArmorRow> orphans = Placement.activeOn(node, executions.values());
+    context.log().warn("FTM: node {} down: {}; {} Execution ARMOR(s) to move: {}", node, why, orphans.size(),
+        orphans.stream().map(ExecutionArmorRow::getArmorId).toList());
+    record(event(ArmorIds.daemon(node), node, ProcessEventKind.NODE_DOWN, daemon == null ? 0 : daemon.getPid(),
+        "node " + node + " down: " + why, context), context);
+    // Apps wrapped by hand registered under the daemon's own id: nobody can start them elsewhere.
+    appServerDb.fail(ArmorIds.daemon(node), "node " + node + " down; an app wrapped by hand is not restarted elsewhere",
+        context);
+    migrate(orphans, detected, node + " down", context);
+  }
+
+  /** The nodes whose daemon is registered and whose member is up and reachable. */
+  private List<String> liveNodes() {
+    return directory.daemons().keySet().stream()
+        .filter(node -> directory.memberAddress(node).map(memberLive::test).orElse(false))
+        .toList();
+  }
+
+  private void migrate(List<ExecutionArmorRow> orphans, long detectedNanos, String cause, ElementContext context) {
+    for (Placement.Decision decision : Placement.plan(orphans, liveNodes(), executions.values())) {
+      if (decision.target().isPresent()) {
+        moveTo(decision.row(), decision.target().get(), detectedNanos, cause, context);
+      } else {
+        pend(decision.row(), context);
+      }
+    }
+  }
+
+  private void moveTo(ExecutionArmorRow row, String target, long detectedNanos, String cause, ElementContext context) {
+    String newId = newArmorId(target);
+    Set<String> services = new LinkedHashSet<>(row.getLaunch().getServicesList());
+    services.addAll(appServerDb.servicesOf(row.getArmorId()));
+    LaunchProcess launch = row.getLaunch().toBuilder().setArmorId(newId).setNode(target)
+        .setReplacesArmorId(row.getArmorId()).clearServices().addAllServices(services).build();
+    long now = context.currentTimeMillis();
+    // The table first, on a majority, before the install: an FTM taking over mid-way then finds the new ARMOR (to
+    // install, or to see running) and never moves the old one a second time, which would start the server twice.
+    CompletionStage<Boolean> added = putRow(ExecutionArmorRow.newBuilder().setArmorId(newId).setNode(target)
+        .setLaunch(launch).setState(ExecutionArmorState.ACTIVE).setReason("replaces " + row.getArmorId() + " (" + cause + ")")
+        .setChangedAtMillis(now).build());
+    CompletionStage<Boolean> replaced =
+        transitionTo(row, ExecutionArmorState.REPLACED, newId, cause + ": moved to node " + target, context);
+    directory.placeArmor(newId, target);
+    appServerDb.reassign(ReassignServices.newBuilder().setFromArmorId(row.getArmorId()).setToArmorId(newId)
+        .setToNode(target).setReason("node " + cause + ": moving to node " + target).build(), context);
+    context.log().warn("FTM: migrating Execution ARMOR {} (node {}) to node {} as ARMOR {}, services {}",
+        row.getArmorId(), row.getNode(), target, newId, services);
+    record(event(row.getArmorId(), row.getNode(), ProcessEventKind.MIGRATING, 0,
+        "moving to ARMOR " + newId + " on node " + target + " (" + cause + ")", context), context);
+    migrations.put(newId, new Migration(row.getArmorId(), row.getNode(), target, detectedNanos, new long[] {0}));
+    installing.add(newId);
+    context.pipeToSelf(added.thenCombine(replaced, Boolean::logicalAnd), (majority, failure) -> {
+      if (failure != null || !Boolean.TRUE.equals(majority)) {
+        context.log().warn("FTM: the move of {} to {} is not on a majority of nodes yet ({}); installing anyway",
+            row.getArmorId(), newId, failure == null ? "write timed out" : failure.getMessage());
+      }
+      return Ops.of(Ops.MIGRATION_WRITTEN, launch);
+    });
+  }
+
+  private void pend(ExecutionArmorRow row, ElementContext context) {
+    if (row.getState() == ExecutionArmorState.PENDING) {
+      return; // still nowhere to go; its services are FAILED already
+    }
+    transitionTo(row, ExecutionArmorState.PENDING, "", NO_LIVE_NODE, context);
+    context.log().warn("FTM: Execution ARMOR {} of node {} has no live node to move to: its services fail; it waits "
+        + "for a daemon to register", row.getArmorId(), row.getNode());
+    appServerDb.fail(row.getArmorId(), NO_LIVE_NODE, context);
+    record(event(row.getArmorId(), row.getNode(), ProcessEventKind.MIGRATING, 0,
+        NO_LIVE_NODE + "; pending until a daemon registers", context), context);
+  }
+
+  private void placePending(ElementContext context) {
+    List<ExecutionArmorRow> pending = Placement.pending(executions.values());
+    if (!pending.isEmpty()) {
+      context.log().info("FTM: placing {} pending Execution ARMOR(s) on the live nodes", pending.size());
+      migrate(pending, context.nanoTime(), "pending ARMOR placed", context);
+    }
+  }
+
+  /** Installs an Execution ARMOR on its node; the outcome comes back as {@link Ops#MIGRATION_INSTALLED}. */
+  private void install(LaunchProcess launch, ElementContext context) {
+    context.pipeToSelf(
+        context.ask(ArmorIds.daemon(launch.getNode()), Ops.INSTALL_EXECUTION_ARMOR, launch, INSTALL_TIMEOUT),
+        (reply, failure) -> {
+          ProcessEvent.Builder outcome = ProcessEvent.newBuilder().setArmorId(launch.getArmorId()).setNode(launch.getNode());
+          if (failure != null) {
+            Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+            outcome.setKind(ProcessEventKind.EXITED).setDetail(String.valueOf(cause.getMessage()));
+          } else {
+            outcome.setKind(ProcessEventKind.STARTED)
+                .setPid(Ops.unpack(reply.getPayload(), dev.armor.elements.wire.ProcessLaunched.class).getPid());
+          }
+          return Ops.of(Ops.MIGRATION_INSTALLED, outcome.build());
+        });
+  }
+
+  private void installed(ProcessEvent outcome, ElementContext context) {
+    installing.remove(outcome.getArmorId());
+    Migration migration = migrations.get(outcome.getArmorId());
+    String since = migration == null ? "" : " " + millisSince(migration.detectedNanos(), context) + " ms after detection";
+    if (outcome.getKind() != ProcessEventKind.STARTED) {
+      context.log().warn("FTM: installing Execution ARMOR {} on node {} failed{}: {}", outcome.getArmorId(),
+          outcome.getNode(), since, outcome.getDetail());
+      return;
+    }
+    if (migration != null) {
+      migration.installedNanos()[0] = context.nanoTime();
+    }
+    context.log().info("FTM: Execution ARMOR {} installed on node {} (pid {}){}", outcome.getArmorId(),
+        outcome.getNode(), outcome.getPid(), since);
+  }
+
+  /** After APP_SERVER_DB accepted a registration: a migrated ARMOR's service is up, the recovery is complete. */
+  private void serviceRegistered(RegisterService registration, ElementContext context) {
+    Migration migration = migrations.remove(registration.getArmorId());
+    if (migration == null) {
+      return;
+    }
+    long installed = migration.installedNanos()[0];
+    context.log().info("FTM: recovery of ARMOR {} (node {}) complete: {} is up on node {} under ARMOR {} (pid {}); "
+            + "detected -> installed {} ms -> service up {} ms",
+        migration.fromArmorId(), migration.fromNode(), registration.getService(), registration.getNode(),
+        registration.getArmorId(), registration.getPid(),
+        installed == 0 ? "?" : Duration.ofNanos(installed - migration.detectedNanos()).toMillis(),
+        millisSince(migration.detectedNanos(), context));
+  }
+
+  private static final java.time.format.DateTimeFormatter CLOCK =
+      java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(java.time.ZoneId.systemDefault());
+
+  /** A wall-clock time for a log line, as the log's own timestamps show it. */
+  private static String clock(long epochMillis) {
+    return CLOCK.format(java.time.Instant.ofEpochMilli(epochMillis));
+  }
+
+  private static long millisSince(long startNanos, ElementContext context) {
+    return Duration.ofNanos(context.nanoTime() - startNanos).toMillis();
+  }
+
+  private static ProcessEvent event(String armorId, String node, ProcessEventKind kind, long pid, String detail,
+      ElementContext context) {
+    return ProcessEvent.newBuilder().setArmorId(armorId).setNode(node).setKind(kind).setPid(pid)
+        .setAtMillis(context.currentTimeMillis()).setDetail(detail).build();
+  }
+
+  // ---- reconciliation when an FTM starts ------------------------------------------------------------------------
+
+  /**
+   * The members present when this FTM started: a registered daemon that is not one of them is a lost node; moves
+   * interrupted by a failover are finished; each live daemon is asked what it runs, to reinstall what it lacks.
+   */
+  private void reconcile(MemberChange snapshot, ElementContext context) {
+    Set<String> members = new HashSet<>(snapshot.getMembersList());
+    Set<String> addresses = new HashSet<>();
+    members.forEach(m -> addresses.add(m.substring(0, m.lastIndexOf('#'))));
+    context.log().info("FTM: reconciling {} daemon(s) and {} Execution ARMOR row(s) with the cluster's {} member(s)",
+        directory.daemons().size(), executions.size(), members.size());
+    for (DaemonRegistration daemon : List.copyOf(directory.daemons().values())) {
+      String address = directory.memberAddress(daemon.getNode()).orElse("?");
+      boolean present = daemon.getClusterUid() == 0
+          ? addresses.contains(address) : members.contains(address + "#" + daemon.getClusterUid());
+      if (!present) {
+        nodeDown(daemon.getNode(), "its member " + address + " was gone when the FTM started on " + ftmNode, context);
+      }
+    }
+    for (ExecutionArmorRow row : List.copyOf(executions.values())) {
+      if (row.getState() == ExecutionArmorState.REPLACED && !appServerDb.servicesOf(row.getArmorId()).isEmpty()) {
+        ExecutionArmorRow replacement = executions.get(row.getReplacedBy());
+        String node = replacement == null ? row.getNode() : replacement.getNode();
+        context.log().info("FTM: finishing the interrupted move of ARMOR {} to {}", row.getArmorId(), row.getReplacedBy());
+        appServerDb.reassign(ReassignServices.newBuilder().setFromArmorId(row.getArmorId())
+            .setToArmorId(row.getReplacedBy()).setToNode(node)
+            .setReason("moving to node " + node + " (finished by the FTM on " + ftmNode + ")").build(), context);
+      }
+    }
+    for (DaemonRegistration daemon : directory.daemons().values()) {
+      String node = daemon.getNode();
+      long uid = daemon.getClusterUid();
+      context.pipeToSelf(
+          context.ask(daemon.getArmorId(), Ops.DAEMON_REPORT, Empty.getDefaultInstance(), REPORT_TIMEOUT),
+          (reply, failure) -> {
+            ReconcileReport.Builder report = ReconcileReport.newBuilder().setNode(node).setClusterUid(uid);
+            if (failure == null) {
+              report.setAnswered(true).setReport(Ops.unpack(reply.getPayload(), DaemonReport.class));
+            }
+            return Ops.of(Ops.RECONCILE_REPORT, report.build());
+          });
+    }
+    placePending(context);
+  }
+
+  private void reconcileReport(ReconcileReport report, ElementContext context) {
+    Optional<DaemonRegistration> daemon = directory.daemon(report.getNode());
+    if (daemon.isEmpty() || daemon.get().getClusterUid() != report.getClusterUid()) {
+      return; // the node went down or its daemon restarted since: handled there
+    }
+    if (!report.getAnswered()) {
+      context.log().warn("FTM: the daemon of node {} did not report what it runs; its ARMORs are checked when it "
+          + "registers again or its node is lost", report.getNode());
+      return;
+    }
+    Set<String> running = new HashSet<>();
+    for (ProcessInfo process : report.getReport().getProcessesList()) {
+      running.add(process.getArmorId());
+    }
+    for (ExecutionArmorRow row : Placement.activeOn(report.getNode(), executions.values())) {
+      if (!running.contains(row.getArmorId()) && installing.add(row.getArmorId())) {
+        context.log().warn("FTM: Execution ARMOR {} should run on node {}, which does not report it: installing it",
+            row.getArmorId(), report.getNode());
+        if (!row.getLaunch().getReplacesArmorId().isEmpty()) {
+          migrations.putIfAbsent(row.getArmorId(), new Migration(row.getLaunch().getReplacesArmorId(), "?",
+              row.getNode(), context.nanoTime(), new long[] {0}));
+        }
+        install(row.getLaunch(), context);
+      }
+    }
+  }
+
+  // ---- heartbeats -----------------------------------------------------------------------------------------------
+
+  /** Pings every registered daemon; each answer (or its absence within one interval) comes back to the FTM. */
+  private void heartbeat(ElementContext context) {
+    for (DaemonRegistration daemon : directory.daemons().values()) {
+      String node = daemon.getNode();
+      context.pipeToSelf(
+          context.ask(daemon.getArmorId(), Ops.DAEMON_HEARTBEAT, Empty.getDefaultInstance(), heartbeatInterval),
+          (reply, failure) -> {
+            Throwable cause = failure != null && failure.getCause() != null ? failure.getCause() : failure;
+            // An error reply is an answer too (a daemon that does not know heartbeats still lives).
+            boolean answered = cause == null || cause instanceof dev.armor.elements.ArmorRequestException;
+            return Ops.of(Ops.HEARTBEAT_ANSWERED, HeartbeatAnswer.newBuilder().setNode(node).setAnswered(answered)
+                .setDetail(cause == null ? "" : String.valueOf(cause.getMessage())).build());
+          });
+    }
+    context.scheduleToSelf(HEARTBEAT_TIMER, heartbeatInterval, Ops.HEARTBEAT_TICK, Empty.getDefaultInstance());
+  }
+
+  private void heartbeatAnswered(HeartbeatAnswer answer, ElementContext context) {
+    if (answer.getAnswered()) {
+      heartbeats.answered(answer.getNode(), context.nanoTime());
+    } else {
+      heartbeats.missed(answer.getNode(), context.nanoTime()).ifPresent(warning -> context.log().warn("FTM: {}", warning));
+    }
   }
 
   /** Asks every daemon for its processes and connections, and answers when all replied or timed out. */
@@ -156,7 +581,8 @@ final class FtmElement implements Element {
               .setDataAddress(daemon.getDataHost() + ":" + daemon.getDataPort())
               .setShimSocket(daemon.getShimSocket())
               .setPid(daemon.getPid())
-              .setReachable(nodeReachable.test(daemon.getHost())));
+              .setReachable(directory.memberAddress(daemon.getNode()).map(memberLive::test).orElse(false))
+              .setHeartbeatAgeMillis(heartbeats.ageMillis(daemon.getNode(), context.nanoTime())));
       reports.put(daemon.getNode(),
           context.ask(daemon.getArmorId(), Ops.DAEMON_REPORT, Empty.getDefaultInstance(), REPORT_TIMEOUT)
               .thenApply((ArmorMessage m) -> Ops.unpack(m.getPayload(), DaemonReport.class))

@@ -39,30 +39,49 @@ public final class FtmNode implements AutoCloseable {
    * {@code clusterPort}. Fails with a {@link BindException} naming the address when a port is taken.
    */
   public static FtmNode start(String host, int controlPort, int clusterPort, List<String> extraSeeds) throws IOException {
+    return start(host, controlPort, clusterPort, extraSeeds, ClusterNodeConfig.Detection.DEFAULTS);
+  }
+
+  /** As {@link #start(String, int, int, List)}, with the node-loss detection settings. */
+  public static FtmNode start(String host, int controlPort, int clusterPort, List<String> extraSeeds,
+      ClusterNodeConfig.Detection detection) throws IOException {
     String self = ClusterNodeConfig.address(host, clusterPort);
     List<String> seeds = new java.util.ArrayList<>(List.of(self));
     seeds.addAll(extraSeeds);
-    Config config = ClusterNodeConfig.build(host, clusterPort, seeds, List.of(Ftm.ROLE));
+    Config config = ClusterNodeConfig.build(host, clusterPort, seeds, List.of(Ftm.ROLE), detection);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME, config);
     // The replicator starts on first use; start it now, or majority writes from other nodes time out.
     DistributedData.get(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
     Server control;
     try {
-      control =
-          NettyServerBuilder.forAddress(new InetSocketAddress(host, controlPort))
-              .addService(new ControlService(ftm, system.scheduler(), seeds, "control@" + host))
-              .build()
-              .start();
+      control = startControlApi(system, ftm, host, controlPort, seeds);
     } catch (IOException e) {
       system.terminate();
-      BindException bind = new BindException(
-          "the FTM control port " + host + ":" + controlPort + " is not available: " + e.getMessage());
-      bind.initCause(e);
-      throw bind;
+      throw e;
     }
     log.info("FTM node up: control API on {}:{}, cluster endpoint {}", host, controlPort, self);
     return new FtmNode(system, control, ftm);
+  }
+
+  /**
+   * Starts the gRPC control API on {@code host:port}, answering through {@code ftm} (the singleton proxy: the FTM
+   * may run on any FTM-capable node). {@code seeds} is what {@code GetCluster} tells joining daemons. Fails with a
+   * {@link BindException} naming the address when the port is taken.
+   */
+  public static Server startControlApi(ActorSystem<?> system, ActorRef<ArmorActor.Command> ftm, String host, int port,
+      List<String> seeds) throws IOException {
+    try {
+      return NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+          .addService(new ControlService(ftm, system.scheduler(), seeds, "control@" + host))
+          .build()
+          .start();
+    } catch (IOException e) {
+      BindException bind = new BindException(
+          "the FTM control port " + host + ":" + port + " is not available: " + e.getMessage());
+      bind.initCause(e);
+      throw bind;
+    }
   }
 
   public ActorSystem<Void> system() {

@@ -2,6 +2,7 @@ package dev.armor.ftm;
 
 import dev.armor.elements.standard.AppServerDb;
 import dev.armor.elements.wire.DaemonRegistration;
+import dev.armor.elements.wire.ExecutionArmorRow;
 import dev.armor.elements.wire.ServiceEntry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,19 +21,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The FTM's tables (APP_SERVER_DB and the daemon registry) replicated with Pekko Distributed Data, so that an
+ * The FTM's tables (APP_SERVER_DB, the daemon registry and the Execution ARMOR table) replicated with Pekko Distributed Data, so that an
  * FTM taking over on another node starts from them.
  *
  * <p>Writes go to a majority of nodes without blocking the FTM; the FTM answers a registration once its own
  * table is updated, so a failover within the write's few milliseconds can lose the newest row (the daemon then
  * registers again when it re-registers with the new FTM).
  */
-final class ReplicatedTables implements AppServerDb.Store {
+final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
 
   private static final Logger log = LoggerFactory.getLogger(ReplicatedTables.class);
 
   static final Key<LWWMap<String, ServiceEntry>> SERVICES = LWWMapKey.create("armor-app-server-db");
   static final Key<LWWMap<String, DaemonRegistration>> DAEMONS = LWWMapKey.create("armor-daemons");
+  static final Key<LWWMap<String, ExecutionArmorRow>> EXECUTIONS = LWWMapKey.create("armor-execution-armors");
   private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(3);
 
   private final ActorRef<Replicator.Command> replicator;
@@ -62,11 +64,36 @@ final class ReplicatedTables implements AppServerDb.Store {
             map -> map.remove(self, service)));
   }
 
-  void putDaemon(DaemonRegistration daemon) {
+  @Override
+  public void putDaemon(DaemonRegistration daemon) {
     replicator.tell(
         new Replicator.Update<>(
             DAEMONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), system.ignoreRef(),
             map -> map.put(self, daemon.getNode(), daemon)));
+  }
+
+  @Override
+  public void removeDaemon(String node) {
+    replicator.tell(
+        new Replicator.Update<>(
+            DAEMONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), system.ignoreRef(),
+            map -> map.remove(self, node)));
+  }
+
+  /** Records an Execution ARMOR row; rows are never removed (a REPLACED row keeps its old id from registering). */
+  @Override
+  public java.util.concurrent.CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
+    return AskPattern.<Replicator.Command, Replicator.UpdateResponse<LWWMap<String, ExecutionArmorRow>>>ask(
+            replicator,
+            replyTo -> new Replicator.Update<>(
+                EXECUTIONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo,
+                map -> map.put(self, row.getArmorId(), row)),
+            WRITE_TIMEOUT.plusSeconds(1), system.scheduler())
+        .thenApply(response -> response instanceof Replicator.UpdateSuccess);
+  }
+
+  List<ExecutionArmorRow> loadExecutions(Duration timeout) {
+    return new ArrayList<>(load(EXECUTIONS, timeout).getEntries().values());
   }
 
   List<ServiceEntry> loadServices(Duration timeout) {

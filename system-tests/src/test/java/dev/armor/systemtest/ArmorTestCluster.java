@@ -33,7 +33,7 @@ final class ArmorTestCluster implements AutoCloseable {
   static final Path JDK25 = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64/bin/java");
 
   private final Path home;
-  private final String ftm;
+  private String ftm;
   private final List<AppProcess> apps = new ArrayList<>();
 
   private ArmorTestCluster(Path home, String ftm) {
@@ -58,10 +58,18 @@ final class ArmorTestCluster implements AutoCloseable {
    */
   static ArmorTestCluster start(String name, String subnet, int ftmPort, int clusterPort, int daemons,
       List<String> daemonOptions) throws Exception {
+    return start(name, subnet, ftmPort, clusterPort, daemons, daemonOptions, List.of());
+  }
+
+  /** As {@link #start(String, String, int, int, int, List)}, with extra {@code armor ftm} options too. */
+  static ArmorTestCluster start(String name, String subnet, int ftmPort, int clusterPort, int daemons,
+      List<String> daemonOptions, List<String> ftmOptions) throws Exception {
     Path home = Files.createTempDirectory("armor-" + name + "-");
     ArmorTestCluster cluster = new ArmorTestCluster(home, subnet + ".1:" + ftmPort);
-    cluster.armorOk(Duration.ofSeconds(90), "ftm", "--host", subnet + ".1", "--port", "" + ftmPort,
-        "--cluster-port", "" + clusterPort, "--detach");
+    List<String> ftmArgs = new ArrayList<>(List.of("ftm", "--host", subnet + ".1", "--port", "" + ftmPort,
+        "--cluster-port", "" + clusterPort, "--detach"));
+    ftmArgs.addAll(ftmOptions);
+    cluster.armorOk(Duration.ofSeconds(90), ftmArgs.toArray(String[]::new));
     List<CompletableFuture<CliResult>> starting = new ArrayList<>();
     for (int i = 1; i <= daemons; i++) {
       String node = "n" + i;
@@ -206,6 +214,15 @@ final class ArmorTestCluster implements AutoCloseable {
     return home;
   }
 
+  /** The FTM control address(es) the CLI is given from now on ({@code ARMOR_FTM}, comma-separated). */
+  void useFtm(String targets) {
+    this.ftm = targets;
+  }
+
+  String ftm() {
+    return ftm;
+  }
+
   /** The pid of a node process this cluster started ({@code ftm-HOST-PORT}, {@code daemon-NODE}). */
   long nodePid(String name) throws IOException {
     return Long.parseLong(Files.readString(home.resolve("pids").resolve(name + ".pid")).trim());
@@ -246,8 +263,12 @@ final class ArmorTestCluster implements AutoCloseable {
     deleteHome(home);
   }
 
-  /** Removes a test's ARMOR_HOME (logs were printed already if a test failed). */
+  /** Removes a test's ARMOR_HOME (logs were printed already if a test failed); {@code -Darmor.keepHome} keeps it. */
   static void deleteHome(Path home) {
+    if (System.getProperty("armor.keepHome") != null) {
+      System.out.println("keeping " + home + " (armor.keepHome)");
+      return;
+    }
     try (Stream<Path> files = Files.walk(home)) {
       for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(file);

@@ -5,6 +5,8 @@ import dev.armor.elements.Element;
 import dev.armor.elements.ElementContext;
 import dev.armor.elements.Ops;
 import dev.armor.elements.wire.ClientInterest;
+import dev.armor.elements.wire.FailServices;
+import dev.armor.elements.wire.ReassignServices;
 import dev.armor.elements.wire.LookupService;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.ProcessEvent;
@@ -68,7 +70,8 @@ public final class AppServerDb implements Element {
 
   @Override
   public Set<String> subscriptions() {
-    return Set.of(Ops.REGISTER_SERVICE, Ops.UNREGISTER_SERVICE, Ops.LOOKUP_SERVICE, Ops.CLIENT_INTEREST, Ops.PROCESS_EVENT);
+    return Set.of(Ops.REGISTER_SERVICE, Ops.UNREGISTER_SERVICE, Ops.LOOKUP_SERVICE, Ops.CLIENT_INTEREST, Ops.PROCESS_EVENT,
+        Ops.REASSIGN_SERVICES, Ops.FAIL_SERVICES);
   }
 
   /** A copy of the table, for status. */
@@ -84,6 +87,11 @@ public final class AppServerDb implements Element {
       case Ops.LOOKUP_SERVICE -> context.setPayload(locate(Ops.argument(operation, LookupService.class).getService()));
       case Ops.CLIENT_INTEREST -> interest(Ops.argument(operation, ClientInterest.class));
       case Ops.PROCESS_EVENT -> processEvent(Ops.argument(operation, ProcessEvent.class), context);
+      case Ops.REASSIGN_SERVICES -> reassign(Ops.argument(operation, ReassignServices.class), context);
+      case Ops.FAIL_SERVICES -> {
+        FailServices fail = Ops.argument(operation, FailServices.class);
+        fail(fail.getArmorId(), fail.getReason(), context);
+      }
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
@@ -133,6 +141,48 @@ public final class AppServerDb implements Element {
             .setIncarnation(updated.getIncarnation())
             .addAllClientNodes(updated.getClientNodesList())
             .build());
+  }
+
+  /** The service addresses {@code armorId} holds, for a migration to carry them to the new node. */
+  public List<String> servicesOf(String armorId) {
+    return table.values().stream().filter(e -> e.getArmorId().equals(armorId)).map(ServiceEntry::getService).toList();
+  }
+
+  /**
+   * The FTM moves an ARMOR's work to a new ARMOR on another node: its services now belong to the new ARMOR and node,
+   * RECOVERING (their clients are told to hold), so the migrated process's registration is recognised as their
+   * recovery, and the old ARMOR id can never register them again. Idempotent: a new FTM finishing an interrupted
+   * migration may repeat it.
+   */
+  public void reassign(ReassignServices move, ElementContext context) {
+    for (ServiceEntry entry : List.copyOf(table.values())) {
+      if (!entry.getArmorId().equals(move.getFromArmorId())) {
+        continue;
+      }
+      ServiceEntry moved = entry.toBuilder()
+          .setArmorId(move.getToArmorId())
+          .setNode(move.getToNode())
+          .setPid(0)
+          .setState(ServiceState.RECOVERING)
+          .setReason(move.getReason())
+          .setChangedAtMillis(context.currentTimeMillis())
+          .build();
+      put(moved);
+      context.log().info("APP_SERVER_DB: {} moves from ARMOR {} to ARMOR {} on node {} ({}); holding its {} client node(s)",
+          entry.getService(), move.getFromArmorId(), move.getToArmorId(), move.getToNode(), move.getReason(),
+          moved.getClientNodesCount());
+      tellClients(moved, Ops.SERVICE_RECOVERING, locate(entry.getService()), context);
+    }
+  }
+
+  /** Every service of {@code armorId} goes FAILED (its clients are reset): there is nowhere to run it. */
+  public void fail(String armorId, String reason, ElementContext context) {
+    for (ServiceEntry entry : List.copyOf(table.values())) {
+      if (entry.getArmorId().equals(armorId) && entry.getState() != ServiceState.FAILED) {
+        ServiceEntry failed = setState(entry, ServiceState.FAILED, reason, context);
+        tellClients(failed, Ops.SERVICE_FAILED, locate(entry.getService()), context);
+      }
+    }
   }
 
   private void unregister(UnregisterService request, ElementContext context) {

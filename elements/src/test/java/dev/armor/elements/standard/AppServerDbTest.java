@@ -162,6 +162,48 @@ class AppServerDbTest {
     assertThat(store.writes).isEmpty();
   }
 
+  // ---- migration (node loss) --------------------------------------------------------------------
+
+  @Test
+  void reassign_movesTheArmorsServicesRecovering_andTellsClientsToHold_thenTheNewArmorsRegistrationIsARecovery() {
+    register(SERVICE, EXEC_A, "node-a", 101);
+    interest(SERVICE, "node-c");
+    nowMillis = 2_000;
+
+    FakeElementContext move = handle(Ops.REASSIGN_SERVICES, dev.armor.elements.wire.ReassignServices.newBuilder()
+        .setFromArmorId(EXEC_A).setToArmorId(EXEC_B).setToNode("node-b").setReason("node node-a down").build());
+
+    ServiceEntry moved = entry(SERVICE);
+    assertThat(moved.getArmorId()).isEqualTo(EXEC_B);
+    assertThat(moved.getNode()).isEqualTo("node-b");
+    assertThat(moved.getState()).isEqualTo(ServiceState.RECOVERING);
+    assertThat(moved.getIncarnation()).isEqualTo(1);
+    assertThat(move.sent).containsExactly(new Sent(ArmorIds.daemon("node-c"), Ops.SERVICE_RECOVERING, lookup(SERVICE)));
+
+    FakeElementContext old = register(SERVICE, EXEC_A, "node-a", 103);
+    assertThat(old.error()).as("the old ARMOR id can never register the service again").contains(EXEC_B);
+
+    FakeElementContext recovered = register(SERVICE, EXEC_B, "node-b", 202);
+    assertThat(recovered.payloadAs(RegisterServiceResult.class).getRecovery()).isTrue();
+    assertThat(entry(SERVICE).getIncarnation()).isEqualTo(2);
+    assertThat(entry(SERVICE).getState()).isEqualTo(ServiceState.UP);
+    assertThat(recovered.sent).containsExactly(new Sent(ArmorIds.daemon("node-c"), Ops.SERVICE_LOCATED, lookup(SERVICE)));
+  }
+
+  @Test
+  void fail_putsTheArmorsServicesFailed_withTheReason_andResetsClients() {
+    register(SERVICE, EXEC_A, "node-a", 101);
+    interest(SERVICE, "node-c");
+
+    FakeElementContext fail = handle(Ops.FAIL_SERVICES, dev.armor.elements.wire.FailServices.newBuilder()
+        .setArmorId(EXEC_A).setReason("no live node to move it to").build());
+
+    assertThat(entry(SERVICE).getState()).isEqualTo(ServiceState.FAILED);
+    assertThat(entry(SERVICE).getReason()).isEqualTo("no live node to move it to");
+    assertThat(fail.sent).extracting(Sent::type).containsExactly(Ops.SERVICE_FAILED);
+    assertThat(db.servicesOf(EXEC_A)).containsExactly(SERVICE);
+  }
+
   // ---- conflicts and malformed requests ----------------------------------------------------------
 
   @ParameterizedTest
