@@ -38,6 +38,14 @@ final class FaultsCommand implements Callable<Integer> {
   @Option(names = "--keep-logs", description = "Keep the cluster's logs (always kept when an injection was not clean).")
   boolean keepLogs;
 
+  @Option(names = "--stable-after",
+      description = "Passed to every node of the suite's cluster (default: the cluster's own default, 7s).")
+  String stableAfter;
+
+  @Option(names = "--detection-pause",
+      description = "Passed to every node of the suite's cluster (default: the cluster's own default, 2s).")
+  String detectionPause;
+
   @Option(names = "--out", description = "Also write every injection as JSON to this file.")
   Path json;
 
@@ -49,8 +57,15 @@ final class FaultsCommand implements Callable<Integer> {
     long chosenSeed = seed == null ? ThreadLocalRandom.current().nextLong() : seed;
     System.out.println("faults: seed " + chosenSeed + ", " + rounds + " round(s) of " + faults);
     Path armor = Path.of(System.getProperty("armor.root", "."), "scripts", "armor").toAbsolutePath().normalize();
-    FaultReport report = FaultSuite.run(
-        new FaultSuite.Options(rounds, Fault.parse(faults), subnet, chosenSeed, armor, keepLogs, System.out));
+    java.util.List<String> detection = new java.util.ArrayList<>();
+    if (stableAfter != null) {
+      detection.addAll(java.util.List.of("--stable-after", stableAfter));
+    }
+    if (detectionPause != null) {
+      detection.addAll(java.util.List.of("--detection-pause", detectionPause));
+    }
+    FaultReport report = FaultSuite.run(new FaultSuite.Options(rounds, Fault.parse(faults), subnet, chosenSeed, armor,
+        keepLogs, detection, System.out));
     String table = report.markdown();
     System.out.println();
     System.out.println(table);

@@ -46,9 +46,11 @@ public final class FaultSuite {
    * @param rounds how many times each fault is injected
    * @param subnet the third octet of the suite's 198.18.x.0/24 network
    * @param keepLogs keep the cluster's logs even when every injection was clean (they are always kept otherwise)
+   * @param detectionOptions options given to every {@code armor ftm} and {@code armor daemon} of the cluster (e.g.
+   *     {@code --stable-after 3s}); empty for the defaults
    */
   public record Options(int rounds, List<Fault> faults, int subnet, long seed, Path armorScript, boolean keepLogs,
-      PrintStream out) {}
+      List<String> detectionOptions, PrintStream out) {}
 
   private final Options options;
   private final SuiteCluster cluster;
@@ -74,9 +76,11 @@ public final class FaultSuite {
     Path home = Files.createTempDirectory("armor-faults-");
     FaultReport report = new FaultReport("unpinned, " + Runtime.getRuntime().availableProcessors()
         + " cores shared by everything; FTM processes ftm1, ftm2 and daemons n1, n2, n3 each in a network namespace of"
-        + " its own (198.18." + options.subnet() + ".0/24 over a bridge); server on n1/n2, clients on n3");
+        + " its own (198.18." + options.subnet() + ".0/24 over a bridge); server on n1/n2, clients on n3; node detection: "
+        + (options.detectionOptions().isEmpty() ? "the defaults (--detection-pause 2s --stable-after 7s)"
+            : String.join(" ", options.detectionOptions())));
     try (SuiteCluster cluster = new SuiteCluster(TestNetwork.create(options.subnet(), nodes), options.armorScript(), home,
-        List.of(FTM1, FTM2))) {
+        List.of(FTM1, FTM2), options.detectionOptions())) {
       FaultSuite suite = new FaultSuite(options, cluster);
       try {
         suite.start();

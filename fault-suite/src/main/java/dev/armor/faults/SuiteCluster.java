@@ -36,8 +36,10 @@ final class SuiteCluster implements AutoCloseable {
   private final List<String> ftms;
   private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
   private final List<Process> apps = new ArrayList<>();
+  private final List<String> detectionOptions;
 
-  SuiteCluster(TestNetwork network, Path armor, Path home, List<String> ftms) {
+  SuiteCluster(TestNetwork network, Path armor, Path home, List<String> ftms, List<String> detectionOptions) {
+    this.detectionOptions = List.copyOf(detectionOptions);
     this.network = network;
     this.armor = armor;
     this.home = home;
@@ -99,13 +101,15 @@ final class SuiteCluster implements AutoCloseable {
       args.add("--seed");
       args.add("pekko://armor@" + network.address(seed) + ":" + CLUSTER_PORT);
     });
+    args.addAll(detectionOptions);
     armor(node, Duration.ofSeconds(120), args.toArray(String[]::new)).orThrow("starting the FTM on " + node);
   }
 
   void startDaemon(String node) throws IOException {
-    armor(node, Duration.ofSeconds(120), "daemon", "--node", node, "--host", network.address(node),
-        "--join", liveFtmControl(), "--cluster-port", "" + CLUSTER_PORT, "--detach")
-        .orThrow("starting the daemon of " + node);
+    List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", network.address(node),
+        "--join", liveFtmControl(), "--cluster-port", "" + CLUSTER_PORT, "--detach"));
+    args.addAll(detectionOptions);
+    armor(node, Duration.ofSeconds(120), args.toArray(String[]::new)).orThrow("starting the daemon of " + node);
   }
 
   /** {@code armor run} on a node; returns the Execution ARMOR's id. */

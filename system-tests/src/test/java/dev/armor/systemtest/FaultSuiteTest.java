@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The short version of the fault suite (the full one is {@code scripts/armor faults}, 10 rounds): every fault once,
- * on a cluster of network namespaces (198.18.78.0/24), through the real command. Every injection must be detected
+ * on a cluster of network namespaces (198.18.78.0/24), through the real command, with a shorter split brain resolver
+ * decision (3 s instead of 7 s) to keep CI short. Every injection must be detected
  * and recovered with nothing visible to the clients, and the namespaces must be gone afterwards.
  */
 class FaultSuiteTest {
@@ -28,7 +29,7 @@ class FaultSuiteTest {
   void everyFaultOnce_isDetectedAndRecoveredWithNothingVisibleToTheClients(@TempDir Path dir) throws Exception {
     Path json = dir.resolve("faults.json");
     ArmorTestCluster.CliResult result = ArmorTestCluster.armor(dir, null, Duration.ofMinutes(20),
-        "faults", "--rounds", "1", "--subnet", "78", "--out", json.toString());
+        "faults", "--rounds", "1", "--subnet", "78", "--stable-after", "3s", "--out", json.toString());
     System.out.println(result.out());
     assertThat(namespaces()).as("the suite removes its network namespaces").noneMatch(ns -> ns.startsWith("armor-78-"));
     assertThat(result.exit()).as("armor faults exit status; output:%n%s", result.out()).isZero();
