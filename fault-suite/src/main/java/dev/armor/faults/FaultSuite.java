@@ -241,6 +241,13 @@ public final class FaultSuite {
       lost += after[i].lost() - totals[i].lost();
       dup += after[i].dup() - totals[i].dup();
     }
+    for (String ftm : List.of(FTM1, FTM2)) {
+      if (!cluster.controlAnswers(ftm)) {
+        // The suite restarts an FTM process it killed before this point: a silent one died of something else.
+        problems.add("the FTM process on " + ftm + " died without being killed by the suite (restarted)");
+        restartFtm(ftm);
+      }
+    }
     String target = fault.losesServerNode() ? "daemon@" + serverNode : serverArmor;
     long falseDetections = falseDetections(target, notes);
     return new FaultReport.Injection(fault, round, at, detected, recovered, errors, lost, dup, falseDetections,
@@ -281,7 +288,10 @@ public final class FaultSuite {
         problems.add(cluster.network().pids(node).size() + " process(es) outlived the daemon of " + node + " (killed)");
       }
     }
-    cluster.network().killAll(node);
+    List<String> leftovers = cluster.network().killAll(node);
+    if (fault != Fault.NODE_CRASH && !leftovers.isEmpty()) {
+      problems.add("killed what was left on " + node + ": " + leftovers);
+    }
     if (fault == Fault.NODE_CRASH) {
       cluster.network().restore(node);
     }

@@ -164,14 +164,29 @@ final class SuiteCluster implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** host:port of an FTM process that is alive (the suite kills them in turn). */
+  /**
+   * Every FTM control address, those that accept a connection first: the CLI and {@code --join} use the first that
+   * answers, so a command still works while one FTM process is dead.
+   */
   String liveFtmControl() {
+    List<String> answering = new ArrayList<>();
+    List<String> silent = new ArrayList<>();
     for (String ftm : ftms) {
-      if (nodePid(ftmProcessName(ftm)).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false)) {
-        return network.address(ftm) + ":" + CONTROL_PORT;
-      }
+      String address = network.address(ftm) + ":" + CONTROL_PORT;
+      (controlAnswers(ftm) ? answering : silent).add(address);
     }
-    return network.address(ftms.get(0)) + ":" + CONTROL_PORT;
+    answering.addAll(silent);
+    return String.join(",", answering);
+  }
+
+  /** Whether the FTM process on {@code node} accepts connections on its control port. */
+  boolean controlAnswers(String node) {
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new java.net.InetSocketAddress(network.address(node), CONTROL_PORT), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   @Override

@@ -103,11 +103,19 @@ final class TestNetwork implements AutoCloseable {
     return pids;
   }
 
-  /** SIGKILLs everything in the node's namespace. */
-  void killAll(String node) throws IOException {
+  /**
+   * SIGKILLs everything in the node's namespace; returns what it killed (command lines), for the suite to tell
+   * whether something was there that should not have been.
+   */
+  List<String> killAll(String node) throws IOException {
+    List<String> killed = new ArrayList<>();
     for (long pid : pids(node)) {
-      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      ProcessHandle.of(pid).ifPresent(process -> {
+        killed.add(pid + " " + process.info().commandLine().orElse("?"));
+        process.destroyForcibly();
+      });
     }
+    return killed;
   }
 
   private String bridge() {
