@@ -837,15 +837,7 @@ final class ClientConnection extends RelayConnection {
     link.config().setAutoRead(false);
     Channel probedApp = app;
     long startedNanos = relay.nanoTime();
-    CompletableFuture<Boolean> answer;
-    try {
-      answer = appProbe.appAlive();
-      if (answer == null) {
-        answer = CompletableFuture.failedFuture(new NullPointerException("probe returned no future"));
-      }
-    } catch (RuntimeException e) {
-      answer = CompletableFuture.failedFuture(e);
-    }
+    CompletableFuture<Boolean> answer = ask(appProbe);
     long grace = relay.config().livenessGrace().toNanos();
     probeGrace =
         loop.schedule(

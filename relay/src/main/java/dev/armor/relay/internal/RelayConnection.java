@@ -181,4 +181,18 @@ abstract class RelayConnection {
 
   /** Ends the connection because the relay is closing: both sockets get a reset. Runs on {@link #loop}. */
   abstract void shutdown();
+
+  /**
+   * Asks a liveness probe, turning a probe that throws or returns no future into a failed answer, so the caller's
+   * grace timer and answer handling are the only paths (both sides of the relay probe their app this way).
+   */
+  static java.util.concurrent.CompletableFuture<Boolean> ask(dev.armor.relay.LivenessProbe probe) {
+    try {
+      java.util.concurrent.CompletableFuture<Boolean> answer = probe.appAlive();
+      return answer != null ? answer
+          : java.util.concurrent.CompletableFuture.failedFuture(new NullPointerException("probe returned no future"));
+    } catch (RuntimeException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+  }
 }

@@ -206,15 +206,7 @@ final class ServerConnection extends RelayConnection {
       return;
     }
     probing = true;
-    CompletableFuture<Boolean> answer;
-    try {
-      answer = exposure.probe().appAlive();
-      if (answer == null) {
-        answer = CompletableFuture.failedFuture(new NullPointerException("probe returned no future"));
-      }
-    } catch (RuntimeException e) {
-      answer = CompletableFuture.failedFuture(e);
-    }
+    CompletableFuture<Boolean> answer = ask(exposure.probe());
     long grace = relay.config().livenessGrace().toNanos();
     probeGrace =
         loop.schedule(
