@@ -60,9 +60,11 @@ class AgentSessionTest extends AgentTestSupport {
       daemon.close();
 
       assertThat(app.awaitExit()).as(app.describe()).isEqualTo(86);
-      assertThat(app.stderr()).as(app.describe()).contains("armor shim: daemon of node " + NODE
-          + " is gone (its control session ended: end of stream); stopping this protected process so it cannot act"
-          + " as an orphan");
+      // The daemon closing with heartbeats still unread in its receive buffer makes its kernel send a reset rather
+      // than a FIN, so the shim may see either way the session ended.
+      assertThat(app.stderr()).as(app.describe()).anySatisfy(line -> assertThat(line).matches(
+          "armor shim: daemon of node " + NODE + " is gone \\(its control session ended: (end of stream|Connection reset)\\);"
+              + " stopping this protected process so it cannot act as an orphan"));
     }
   }
 
