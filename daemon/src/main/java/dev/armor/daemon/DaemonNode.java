@@ -54,6 +54,8 @@ public final class DaemonNode implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(DaemonNode.class);
   private static final Duration REGISTRATION_DEADLINE = Duration.ofSeconds(60);
+  /** How long a starting daemon keeps asking for the cluster's seed nodes before it gives up. */
+  static final Duration FIND_CLUSTER_DEADLINE = Duration.ofSeconds(30);
 
   private final DaemonSettings settings;
   private final ActorSystem<Void> system;
@@ -190,24 +192,59 @@ public final class DaemonNode implements AutoCloseable {
 
   /**
    * Asks an FTM control API where the cluster's seed nodes are: the first of the comma-separated addresses that
-   * answers (an FTM process, or an FTM-capable daemon).
+   * answers (an FTM process, or an FTM-capable daemon). Goes round the addresses until {@link #FIND_CLUSTER_DEADLINE}:
+   * an FTM that is still starting, or too busy to answer within one attempt's deadline, is asked again rather than
+   * failing the daemon's start (a loaded machine was seen to need more than one 3 s attempt).
    */
   static ClusterInfo findCluster(String ftmControl) throws IOException {
+    return findCluster(ftmControl, FIND_CLUSTER_DEADLINE);
+  }
+
+  static ClusterInfo findCluster(String ftmControl, Duration patience) throws IOException {
     String[] targets = ftmControl.split(",");
+    long deadline = System.nanoTime() + patience.toNanos();
     List<String> failures = new ArrayList<>();
-    for (String target : targets) {
-      ManagedChannel channel = ManagedChannelBuilder.forTarget(target.trim()).usePlaintext().build();
+    for (int round = 1; ; round++) {
+      failures.clear();
+      for (String target : targets) {
+        long remainingMillis = Math.max(250, (deadline - System.nanoTime()) / 1_000_000);
+        ManagedChannel channel = ManagedChannelBuilder.forTarget(target.trim()).usePlaintext().build();
+        try {
+          // With one address, wait for it to come up; with several, move on to the next at once.
+          var stub = ArmorControlGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(Math.min(remainingMillis, targets.length == 1 ? 10_000 : 3_000), TimeUnit.MILLISECONDS);
+          return (targets.length == 1 ? stub.withWaitForReady() : stub).getCluster(GetClusterRequest.getDefaultInstance());
+        } catch (StatusRuntimeException e) {
+          failures.add(target.trim() + ": " + describe(e.getStatus()));
+        } finally {
+          channel.shutdownNow();
+        }
+      }
+      // Another round only if it can give an address a fair attempt; its failure would otherwise say too little.
+      if (System.nanoTime() >= deadline - 250_000_000L) {
+        throw new ConnectException("cannot reach the FTM control API at " + String.join("; ", failures) + " (asked "
+            + round + " time(s) over " + patience.toMillis() + " ms)");
+      }
+      log.info("no FTM control API answered yet ({}); asking again", String.join("; ", failures));
       try {
-        // With one address, wait for it to come up; with several, move on to the next at once.
-        var stub = ArmorControlGrpc.newBlockingStub(channel).withDeadlineAfter(targets.length == 1 ? 10 : 3, TimeUnit.SECONDS);
-        return (targets.length == 1 ? stub.withWaitForReady() : stub).getCluster(GetClusterRequest.getDefaultInstance());
-      } catch (StatusRuntimeException e) {
-        failures.add(target.trim() + ": " + e.getStatus());
-      } finally {
-        channel.shutdownNow();
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while looking for the FTM");
       }
     }
-    throw new ConnectException("cannot reach the FTM control API at " + String.join("; ", failures));
+  }
+
+  /** A gRPC status in one line (its toString carries the cause's whole stack trace). */
+  private static String describe(io.grpc.Status status) {
+    StringBuilder text = new StringBuilder(status.getCode().toString());
+    if (status.getDescription() != null) {
+      text.append(" (").append(status.getDescription()).append(')');
+    }
+    if (status.getCause() != null && status.getCause().getMessage() != null) {
+      text.append(": ").append(status.getCause().getMessage());
+    }
+    return text.toString();
   }
 
   public DaemonSettings settings() {

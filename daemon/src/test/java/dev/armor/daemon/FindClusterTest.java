@@ -1,0 +1,31 @@
+package dev.armor.daemon;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** A starting daemon asks every FTM control address again until its patience runs out, then says which failed. */
+class FindClusterTest {
+
+  @Test
+  void noFtmAnswering_isAskedAgainUntilTheDeadline_thenAConnectExceptionNamesEveryAddress() throws Exception {
+    int first;
+    int second;
+    // Two free ports that nothing listens on.
+    try (ServerSocket a = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        ServerSocket b = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      first = a.getLocalPort();
+      second = b.getLocalPort();
+    }
+    String targets = "127.0.0.1:" + first + ",127.0.0.1:" + second;
+
+    assertThatThrownBy(() -> DaemonNode.findCluster(targets, Duration.ofSeconds(5)))
+        .isInstanceOf(ConnectException.class)
+        .hasMessageContaining("cannot reach the FTM control API at 127.0.0.1:" + first + ": UNAVAILABLE")
+        .hasMessageContaining("127.0.0.1:" + second + ": UNAVAILABLE")
+        .hasMessageMatching("(?s).*\\(asked ([2-9]|\\d{2,}) time\\(s\\) over 5000 ms\\)");
+  }
+}
