@@ -28,15 +28,25 @@ final class ArmorCluster implements AutoCloseable {
     this.ftm = ftm;
   }
 
-  static ArmorCluster start(Path root, Path home, int ftmPort, int clusterPort) throws IOException {
+  /**
+   * {@code detection}: failure-detection options given to the FTM and both daemons alike ({@code --stable-after
+   * 3s}, say); {@code daemonOptions}: given to the daemons only ({@code --execution-armors process}, say).
+   */
+  static ArmorCluster start(Path root, Path home, int ftmPort, int clusterPort, List<String> detection,
+      List<String> daemonOptions) throws IOException {
     ArmorCluster cluster = new ArmorCluster(root.resolve("scripts/armor"), home, "127.0.0.1:" + ftmPort);
     try {
-      cluster.ok(Duration.ofSeconds(90), "ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
-          "--cluster-port", "" + clusterPort, "--detach");
+      List<String> ftmArgs = new ArrayList<>(List.of("ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
+          "--cluster-port", "" + clusterPort, "--detach"));
+      ftmArgs.addAll(detection);
+      cluster.ok(Duration.ofSeconds(90), ftmArgs.toArray(String[]::new));
       List<CompletableFuture<String>> daemons = new ArrayList<>();
       for (int i = 1; i <= 2; i++) {
-        String[] args = {"daemon", "--node", "n" + i, "--host", "127.0.0." + (i + 1), "--join", cluster.ftm,
-            "--cluster-port", "" + clusterPort, "--detach"};
+        List<String> daemonArgs = new ArrayList<>(List.of("daemon", "--node", "n" + i, "--host",
+            "127.0.0." + (i + 1), "--join", cluster.ftm, "--cluster-port", "" + clusterPort, "--detach"));
+        daemonArgs.addAll(detection);
+        daemonArgs.addAll(daemonOptions);
+        String[] args = daemonArgs.toArray(String[]::new);
         daemons.add(CompletableFuture.supplyAsync(() -> {
           try {
             return cluster.ok(Duration.ofSeconds(120), args);

@@ -33,13 +33,46 @@ public final class Bench {
   static final String DIRECT = "direct";
   static final String RELAY = "relay-dual";
   static final String SOCAT = "socat-dual";
+  static final String HAPROXY = "haproxy-dual";
   static final String ARMOR = "armor";
+  static final String ARMOR_PROCESS = "armor-process";
+
+  /**
+   * A failure the recovery measurement injects into a protected server's path; {@code key} names its figures in
+   * the JSON ({@code recovery.KEY.median_ms}).
+   */
+  enum Failure {
+    SERVER_CRASH("server-crash", "server process killed (SIGKILL), seen at once by its Execution ARMOR"),
+    SERVER_HANG("server-hang", "server process stopped (SIGSTOP): declared hung after 3 s without heartbeats, "
+        + "killed and restarted"),
+    ARMOR_CRASH("armor-crash", "the server's Execution ARMOR process killed (SIGKILL): the daemon finds it silent "
+        + "(5 s), kills the orphaned server and reinstalls the ARMOR, which restarts it"),
+    DAEMON_CRASH("daemon-crash", "the server node's daemon killed (SIGKILL): the cluster downs the node (about "
+        + "10 s), the FTM moves the server to the other node");
+
+    final String key;
+    final String description;
+
+    Failure(String key, String description) {
+      this.key = key;
+      this.description = description;
+    }
+  }
 
   /** Counts for one mode: smoke is brief, full is the real measurement (at most 10 minutes on 2 cores). */
   record Counts(int warmup, int iterations, int connects, long bulkMillis, int binds, int bindWarmup, int kills,
-      int idle, int scale, int audioStreams, long audioMillis) {
-    static final Counts FULL = new Counts(10_000, 50_000, 200, 3_000, 50, 5, 5, 1_000, 10_000, 1_000, 20_000);
-    static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1, 20, 50, 20, 1_000);
+      int hangs, int armorKills, int daemonKills, int idle, int scale, int audioStreams, long audioMillis) {
+    static final Counts FULL = new Counts(10_000, 50_000, 200, 3_000, 50, 5, 5, 3, 3, 1, 1_000, 10_000, 1_000, 20_000);
+    static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1, 1, 1, 1, 20, 50, 20, 1_000);
+
+    int injections(Failure failure) {
+      return switch (failure) {
+        case SERVER_CRASH -> kills;
+        case SERVER_HANG -> hangs;
+        case ARMOR_CRASH -> armorKills;
+        case DAEMON_CRASH -> daemonKills;
+      };
+    }
   }
 
   /** {@code work}: where logs go (null: a new temporary directory, kept for the user to read). */
@@ -88,8 +121,10 @@ public final class Bench {
   private final String childClassPath;
   private final Map<String, Map<String, Double>> results = new LinkedHashMap<>();
   private final Map<String, String> skipped = new LinkedHashMap<>();
-  private final List<Double> recoverySamples = new ArrayList<>();
-  private final List<Long> killWallMillis = new ArrayList<>();
+  /** Per setup and failure kind, the recovery time of each injection (ms). */
+  private final Map<String, Map<String, List<Double>>> recoverySamples = new LinkedHashMap<>();
+  /** Per setup, when each server crash was injected (wall clock, for the phases the new instances print). */
+  private final Map<String, List<Long>> crashWallMillis = new LinkedHashMap<>();
 
   Bench(Options options) throws IOException {
     this.options = options;
@@ -148,8 +183,10 @@ public final class Bench {
           measure(SOCAT, Map.of(), "127.0.0.1", base + 3);
         }
       }
+      haproxy(base, serverPort);
     }
     armor(base);
+    armorProcesses(base);
     double elapsed = (System.nanoTime() - started) / 1e9;
     String placement = "Processes were not pinned: client, echo server, relays/socat, FTM and daemons all float over "
         + Runtime.getRuntime().availableProcessors() + " CPUs shared with other work (load average at start: "
@@ -166,29 +203,114 @@ public final class Bench {
     return report;
   }
 
+  /**
+   * Two chained haproxy processes in TCP mode, the other dual proxy an operator would reach for; skipped (and
+   * said so) when haproxy is not installed. haproxy sets {@code TCP_NODELAY} on its sockets itself.
+   */
+  private void haproxy(int base, int serverPort) throws Exception {
+    String haproxy = which("haproxy");
+    if (haproxy == null) {
+      skipped.put(HAPROXY, "haproxy is not installed");
+      log("haproxy not installed: skipping the haproxy dual proxy");
+      return;
+    }
+    try (Child far = startProcess("haproxy-b", List.of(haproxy, "-db", "-f",
+            haproxyConfig("haproxy-b", base + 9, serverPort).toString()), Map.of());
+        Child near = startProcess("haproxy-a", List.of(haproxy, "-db", "-f",
+            haproxyConfig("haproxy-a", base + 8, base + 9).toString()), Map.of())) {
+      awaitListening(base + 9);
+      awaitListening(base + 8);
+      measure(HAPROXY, Map.of(), "127.0.0.1", base + 8);
+    }
+  }
+
+  private Path haproxyConfig(String name, int listen, int target) throws IOException {
+    return Files.writeString(work.resolve(name + ".cfg"), String.join("\n",
+        "global", "    maxconn 4096",
+        "defaults", "    mode tcp", "    timeout connect 5s", "    timeout client 10m", "    timeout server 10m",
+        "listen relay", "    bind 127.0.0.1:" + listen, "    server next 127.0.0.1:" + target, ""));
+  }
+
+  /** Armor with the Execution ARMORs inside the daemons (the default): every measurement. */
   private void armor(int base) throws Exception {
     int servicePort = base;
-    Path pidFile = work.resolve("server.pid");
     Path home = Files.createDirectories(work.resolve("armor-home"));
-    log("starting Armor: FTM 127.0.0.1:" + options.ftmPort() + ", daemons n1 127.0.0.2 and n2 127.0.0.3, cluster port "
-        + options.clusterPort());
-    try (ArmorCluster cluster = ArmorCluster.start(options.root(), home, options.ftmPort(), options.clusterPort())) {
-      List<String> run = new ArrayList<>(List.of("run", "--node", "n1", "--ftm", cluster.ftm(), "--max-restarts",
-          "1000", "--wait-for-service", "--", javaBin, "-cp", childClassPath, "dev.armor.bench.EchoServer",
-          "" + servicePort, "any", pidFile.toString()));
-      cluster.ok(Duration.ofSeconds(120), run.toArray(String[]::new));
-      Map<String, String> client = Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n2"));
+    try (ProtectedServer server = startProtected(home, options.ftmPort(), options.clusterPort(), servicePort,
+        List.of())) {
+      Map<String, String> client = server.clientEnvironment();
       measure(ARMOR, client, "127.0.0.2", servicePort);
       idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home), "idle.", counts.idle(), 1, 'E');
       // The audio streams before the 10,000 idle connections: closing those keeps both daemons busy for a while.
       audio(ARMOR, client, "127.0.0.2", servicePort);
       idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home), "scale.", counts.scale(), 4, 'I');
-      binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n1")));
-      recovery(client, servicePort, pidFile);
-      recoveryPhases(home.resolve("logs"));
-    } finally {
-      // armor stop (closing the cluster) stops the server; killing it earlier would only make Armor restart it.
-      killServer(pidFile);
+      binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", server.cluster.agentOptions("n1")));
+      recovery(ARMOR, Failure.SERVER_CRASH, server);
+      recoveryPhases(ARMOR, home.resolve("logs"));
+      recovery(ARMOR, Failure.SERVER_HANG, server);
+      // Last: the server ends up on n2 and n1 stays down.
+      recovery(ARMOR, Failure.DAEMON_CRASH, server);
+    }
+  }
+
+  /**
+   * Armor with each Execution ARMOR a process of its own ({@code armor daemon --execution-armors process}): the
+   * data path is the same daemons, so latency, connect and throughput are measured again to show it, and the
+   * recoveries this configuration changes. Binds, idle memory and streams do not involve the ARMOR process.
+   */
+  private void armorProcesses(int base) throws Exception {
+    int servicePort = base + 7;
+    Path home = Files.createDirectories(work.resolve("armor-process-home"));
+    try (ProtectedServer server = startProtected(home, options.ftmPort() + 5, options.clusterPort() + 5, servicePort,
+        List.of("--execution-armors", "process"))) {
+      measure(ARMOR_PROCESS, server.clientEnvironment(), "127.0.0.2", servicePort);
+      recovery(ARMOR_PROCESS, Failure.SERVER_CRASH, server);
+      recoveryPhases(ARMOR_PROCESS, home.resolve("logs"));
+      recovery(ARMOR_PROCESS, Failure.ARMOR_CRASH, server);
+    }
+  }
+
+  /** A cluster (FTM, daemons n1 and n2) with the echo server protected on n1, its service on 127.0.0.2. */
+  private ProtectedServer startProtected(Path home, int ftmPort, int clusterPort, int servicePort,
+      List<String> daemonOptions) throws Exception {
+    log("starting Armor in " + home.getFileName() + ": FTM 127.0.0.1:" + ftmPort + ", daemons n1 127.0.0.2 and n2 "
+        + "127.0.0.3, cluster port " + clusterPort + (daemonOptions.isEmpty() ? "" : ", daemons " + daemonOptions));
+    // The smoke run injects a daemon crash too; a shorter stable-after keeps it brief (detection is not measured).
+    List<String> detection = options.smoke() ? List.of("--stable-after", "3s") : List.of();
+    ArmorCluster cluster = ArmorCluster.start(options.root(), home, ftmPort, clusterPort, detection, daemonOptions);
+    Path pidFile = home.resolve("server.pid");
+    try {
+      cluster.ok(Duration.ofSeconds(120), "run", "--node", "n1", "--ftm", cluster.ftm(), "--max-restarts", "1000",
+          "--wait-for-service", "--", javaBin, "-cp", childClassPath, "dev.armor.bench.EchoServer", "" + servicePort,
+          "any", pidFile.toString());
+      return new ProtectedServer(cluster, home, pidFile, servicePort);
+    } catch (IOException | RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** A protected echo server and its cluster; closing stops both. */
+  private record ProtectedServer(ArmorCluster cluster, Path home, Path pidFile, int port) implements AutoCloseable {
+
+    Map<String, String> clientEnvironment() throws IOException {
+      return Map.of("JAVA_TOOL_OPTIONS", cluster.agentOptions("n2"));
+    }
+
+    long serverPid() throws IOException {
+      return Long.parseLong(Files.readString(pidFile).trim());
+    }
+
+    @Override
+    public void close() {
+      // armor stop stops the server; killing it earlier would only make Armor restart it.
+      cluster.close();
+      try {
+        if (Files.exists(pidFile)) {
+          ProcessHandle.of(serverPid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+      } catch (IOException | NumberFormatException e) {
+        log("cannot read " + pidFile + ": " + e);
+      }
     }
   }
 
@@ -316,6 +438,10 @@ public final class Bench {
     return pids;
   }
 
+  private static long daemonPid(Path home, String node) throws IOException {
+    return Long.parseLong(Files.readString(home.resolve("pids").resolve("daemon-" + node + ".pid")).trim());
+  }
+
   /** {@code new ServerSocket(port)} timings; under Armor the bind registers the service with the FTM. */
   private void binds(String setup, Map<String, String> env) throws Exception {
     log("binds " + setup);
@@ -339,83 +465,143 @@ public final class Bench {
     figures.put("bind.count", (double) values.length);
   }
 
-  /** SIGKILLs the protected server {@code kills} times; each time, kill to the client's first echo from the new one. */
-  private void recovery(Map<String, String> env, int port, Path pidFile) throws Exception {
-    log("recovery: " + counts.kills() + " kill(s)");
-    try (Child client = startJava("client-recovery", env, "dev.armor.bench.BenchClient", "recover", "127.0.0.2",
-        "" + port)) {
+  /**
+   * Injects {@code failure} as often as the counts say, each time while a client pings the protected server on one
+   * connection; the figure is the time from the injection to the client's first echo of a ping sent after it,
+   * which only a new server instance can have answered.
+   */
+  private void recovery(String setup, Failure failure, ProtectedServer server) throws Exception {
+    int injections = counts.injections(failure);
+    log("recovery " + setup + ": " + injections + " x " + failure.description);
+    List<Double> samples = recoverySamples.computeIfAbsent(setup, s -> new LinkedHashMap<>())
+        .computeIfAbsent(failure.key, k -> new ArrayList<>());
+    try (Child client = startJava("recovery-" + failure.key + "-" + setup, server.clientEnvironment(),
+        "dev.armor.bench.BenchClient", "recover", "127.0.0.2", "" + server.port())) {
       client.awaitLine("READY", Duration.ofSeconds(30));
-      for (int i = 0; i < counts.kills(); i++) {
+      for (int i = 0; i < injections; i++) {
         // Armor restarts at once only a process that ran for 2 s; wait that out so every kill sees the same policy.
         Thread.sleep(2_500);
-        long pid = Long.parseLong(Files.readString(pidFile).trim());
-        ProcessHandle victim = ProcessHandle.of(pid).orElseThrow(() -> new IOException("server " + pid + " not running"));
-        long killedAt = System.nanoTime();
-        long killedAtWall = System.currentTimeMillis();
-        victim.destroyForcibly();
-        client.send("KILLED " + killedAt);
-        String line = client.awaitLine("RECOVERED ", Duration.ofSeconds(60));
-        double millis = Double.parseDouble(line.substring("RECOVERED ".length())) / 1000.0;
-        recoverySamples.add(millis);
-        killWallMillis.add(killedAtWall);
-        log(String.format("  kill %d of pid %d: first echo from the new instance after %.1f ms", i + 1, pid, millis));
+        long pid = server.serverPid();
+        long injectedAt = System.nanoTime();
+        long injectedAtWall = System.currentTimeMillis();
+        String victim = inject(failure, server, pid);
+        // An ARMOR's crash leaves its server running (it still answers) until the daemon finds the ARMOR dead and
+        // kills the orphan: pings are "after the failure" only from then on; the time until then is added back.
+        long outageFrom = failure == Failure.ARMOR_CRASH ? awaitGone(pid, Duration.ofSeconds(60)) : injectedAt;
+        client.send("KILLED " + outageFrom);
+        String line = client.awaitLine("RECOVERED ", Duration.ofSeconds(90));
+        double millis = (outageFrom - injectedAt) / 1e6
+            + Double.parseDouble(line.substring("RECOVERED ".length())) / 1000.0;
+        samples.add(millis);
+        if (failure == Failure.SERVER_CRASH) {
+          crashWallMillis.computeIfAbsent(setup, s -> new ArrayList<>()).add(injectedAtWall);
+        }
+        log(String.format("  %s %d (%s): first echo from the new instance after %.1f ms", failure.key, i + 1, victim,
+            millis));
       }
     }
-    double[] values = recoverySamples.stream().mapToDouble(Double::doubleValue).toArray();
-    Map<String, Double> figures = results.computeIfAbsent(ARMOR, s -> new LinkedHashMap<>());
-    figures.put("recovery.median_ms", BenchClient.median(values));
-    figures.put("recovery.min_ms", Arrays.stream(values).min().orElse(Double.NaN));
-    figures.put("recovery.max_ms", Arrays.stream(values).max().orElse(Double.NaN));
-    figures.put("recovery.count", (double) values.length);
+    double[] values = samples.stream().mapToDouble(Double::doubleValue).toArray();
+    Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
+    String key = "recovery." + failure.key + ".";
+    figures.put(key + "median_ms", BenchClient.median(values));
+    figures.put(key + "min_ms", Arrays.stream(values).min().orElse(Double.NaN));
+    figures.put(key + "max_ms", Arrays.stream(values).max().orElse(Double.NaN));
+    figures.put(key + "count", (double) values.length);
+  }
+
+  /** Injects one failure; returns what was hit, for the log. */
+  private String inject(Failure failure, ProtectedServer server, long serverPid) throws Exception {
+    switch (failure) {
+      case SERVER_CRASH -> {
+        kill(serverPid, "server");
+        return "server pid " + serverPid;
+      }
+      case SERVER_HANG -> {
+        run(List.of("kill", "-STOP", "" + serverPid));
+        return "server pid " + serverPid + " stopped";
+      }
+      case ARMOR_CRASH -> {
+        long daemon = daemonPid(server.home(), "n1");
+        ProcessHandle armor = ProcessHandle.of(daemon).orElseThrow().descendants()
+            .filter(p -> commandLine(p.pid()).contains("ExecutionArmorMain")).findFirst()
+            .orElseThrow(() -> new IOException("no Execution ARMOR process under daemon n1 (pid " + daemon + ")"));
+        kill(armor.pid(), "Execution ARMOR");
+        return "Execution ARMOR pid " + armor.pid() + "; its server pid " + serverPid + " killed by the daemon";
+      }
+      case DAEMON_CRASH -> {
+        long daemon = daemonPid(server.home(), "n1");
+        kill(daemon, "daemon n1");
+        return "daemon n1 pid " + daemon;
+      }
+      default -> throw new IllegalArgumentException("unknown failure " + failure);
+    }
+  }
+
+  /** Waits for a process to end; returns when it was seen gone ({@link System#nanoTime}). */
+  private static long awaitGone(long pid, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("process " + pid + " still runs " + timeout.toSeconds() + " s after its ARMOR died");
+      }
+      Thread.sleep(1);
+    }
+    return System.nanoTime();
+  }
+
+  /** The whole command line ({@code ProcessHandle.Info} cuts it at 4 KiB, before a long class path ends). */
+  private static String commandLine(long pid) {
+    try {
+      return Files.readString(Path.of("/proc", "" + pid, "cmdline"), java.nio.charset.StandardCharsets.ISO_8859_1);
+    } catch (IOException e) {
+      return ""; // gone meanwhile
+    }
+  }
+
+  private static void kill(long pid, String what) throws IOException {
+    ProcessHandle victim = ProcessHandle.of(pid).orElseThrow(() -> new IOException(what + " " + pid + " not running"));
+    victim.destroyForcibly();
   }
 
   /**
-   * Where a recovery's time goes, from the wall-clock milestones each server instance printed (in its Execution
-   * ARMOR's log): kill to the new instance's {@code main} (detection, launch, JVM and shim start), {@code main} to
-   * bind returned (includes the registration with the FTM), bind to the client's first echo (re-attach, held
-   * bytes, one round trip).
-   * Medians over the kills; instance i+1 is the one started after kill i.
+   * Where a server crash's recovery time goes, from the wall-clock milestones each server instance printed (in its
+   * Execution ARMOR's log): kill to the new instance's {@code main} (detection, launch, JVM and shim start),
+   * {@code main} to bind returned (includes the registration with the FTM), bind to the client's first echo
+   * (re-attach, held bytes, one round trip). Medians over the kills; the instances are ordered by their start, so
+   * instance i+1 is the one started after kill i (the crashes are the first failures injected).
    */
-  private void recoveryPhases(Path armorLogs) throws IOException {
+  private void recoveryPhases(String setup, Path armorLogs) throws IOException {
     List<long[]> instances = new ArrayList<>();
+    java.util.regex.Pattern ready = java.util.regex.Pattern.compile("^READY \\d+ main=(\\d+) bound=(\\d+)");
     try (Stream<Path> files = Files.list(armorLogs)) {
       for (Path log : files.filter(f -> f.getFileName().toString().startsWith("exec-")).toList()) {
         for (String line : Files.readAllLines(log)) {
-          java.util.regex.Matcher m = java.util.regex.Pattern
-              .compile("^READY \\d+ main=(\\d+) bound=(\\d+)").matcher(line);
+          java.util.regex.Matcher m = ready.matcher(line);
           if (m.find()) {
             instances.add(new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
           }
         }
       }
     }
-    int kills = recoverySamples.size();
-    if (instances.size() < kills + 1) {
-      log("recovery breakdown skipped: " + instances.size() + " server instances logged for " + kills + " kills");
+    instances.sort(java.util.Comparator.comparingLong(instance -> instance[0]));
+    List<Double> samples = recoverySamples.get(setup).get(Failure.SERVER_CRASH.key);
+    List<Long> kills = crashWallMillis.get(setup);
+    if (instances.size() < kills.size() + 1) {
+      log("recovery breakdown skipped: " + instances.size() + " server instances logged for " + kills.size() + " kills");
       return;
     }
-    double[][] phases = new double[3][kills];
-    for (int i = 0; i < kills; i++) {
+    double[][] phases = new double[3][kills.size()];
+    for (int i = 0; i < kills.size(); i++) {
       long[] next = instances.get(i + 1);
-      long kill = killWallMillis.get(i);
+      long kill = kills.get(i);
       phases[0][i] = next[0] - kill;
       phases[1][i] = next[1] - next[0];
-      phases[2][i] = kill + recoverySamples.get(i) - next[1];
+      phases[2][i] = kill + samples.get(i) - next[1];
     }
-    Map<String, Double> figures = results.computeIfAbsent(ARMOR, s -> new LinkedHashMap<>());
+    Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
     figures.put("recovery.phase.to_main_ms", BenchClient.median(phases[0]));
     figures.put("recovery.phase.bind_ms", BenchClient.median(phases[1]));
     figures.put("recovery.phase.reattach_ms", BenchClient.median(phases[2]));
-  }
-
-  private void killServer(Path pidFile) {
-    try {
-      if (Files.exists(pidFile)) {
-        ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(ProcessHandle::destroyForcibly);
-      }
-    } catch (IOException | NumberFormatException e) {
-      log("cannot read " + pidFile + ": " + e);
-    }
   }
 
   private Child startJava(String name, Map<String, String> env, String mainClass, String... args) throws IOException {
@@ -443,8 +629,9 @@ public final class Bench {
     }
   }
 
-  private static String which(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+  static String which(String program) {
+    // haproxy lives in /usr/sbin, which a non-root PATH may lack.
+    for (String dir : (System.getenv().getOrDefault("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin").split(":")) {
       Path candidate = Path.of(dir, program);
       if (Files.isExecutable(candidate)) {
         return candidate.toString();

@@ -13,20 +13,21 @@ import java.util.Map;
  */
 final class Report {
 
-  static final List<String> SETUPS = List.of(Bench.DIRECT, Bench.RELAY, Bench.SOCAT, Bench.ARMOR);
-  static final List<String> PROXIES = List.of(Bench.RELAY, Bench.SOCAT);
+  static final List<String> SETUPS = List.of(Bench.DIRECT, Bench.RELAY, Bench.SOCAT, Bench.HAPROXY, Bench.ARMOR,
+      Bench.ARMOR_PROCESS);
+  static final List<String> PROXIES = List.of(Bench.RELAY, Bench.SOCAT, Bench.HAPROXY);
 
   private final boolean smoke;
   private final String placement;
   private final Map<String, Map<String, Double>> results;
   private final Map<String, String> skipped;
-  private final List<Double> recoverySamples;
+  private final Map<String, Map<String, List<Double>>> recoverySamples;
   private final Bench.Counts counts;
   private final double elapsedSeconds;
   private final String finishedAt;
 
   Report(boolean smoke, String placement, Map<String, Map<String, Double>> results, Map<String, String> skipped,
-      List<Double> recoverySamples, Bench.Counts counts, double elapsedSeconds, String finishedAt) {
+      Map<String, Map<String, List<Double>>> recoverySamples, Bench.Counts counts, double elapsedSeconds, String finishedAt) {
     this.smoke = smoke;
     this.placement = placement;
     this.results = results;
@@ -84,23 +85,43 @@ final class Report {
           .append(cell(setup, "throughput.8.mb_s", true)).append(" |\n");
     }
 
-    md.append(String.format(Locale.ROOT, "%n## Recovery from a server crash (ms; SIGKILL of the protected server, "
-        + "to the client's first echo from the new instance; %d kills)%n%n", counts.kills()));
-    md.append("Only Armor recovers: without it the client's connection is reset.\n\n");
-    md.append("| setup | kills | median | min | max |\n|---|---|---|---|---|\n");
-    md.append("| ").append(Bench.ARMOR).append(" | ").append(integer(value(Bench.ARMOR, "recovery.count")))
-        .append(" | ").append(number(value(Bench.ARMOR, "recovery.median_ms")))
-        .append(" | ").append(number(value(Bench.ARMOR, "recovery.min_ms")))
-        .append(" | ").append(number(value(Bench.ARMOR, "recovery.max_ms"))).append(" |\n");
-    md.append("\nWhere the time goes (ms, medians over the kills; wall-clock milestones the new server instance "
-        + "printed): kill to the new instance's `main` (detection, launch, JVM and shim start), `main` to `new ServerSocket` returned (includes registration with the FTM), bind "
-        + "returned to the client's first echo (re-attach, held bytes delivered, one round trip).\n\n");
-    md.append("| setup | kill to main | main to bound | bound to first echo |\n|---|---|---|---|\n");
-    md.append("| ").append(Bench.ARMOR);
-    for (String phase : List.of("to_main_ms", "bind_ms", "reattach_ms")) {
-      md.append(" | ").append(number(value(Bench.ARMOR, "recovery.phase." + phase)));
+    md.append("\n## Recovery (ms; from the failure injected to the client's first echo of a ping sent after it, "
+        + "which only a new server instance can answer)\n\n");
+    md.append("A client pings the protected server on one connection (8-byte messages, 1 ms apart); only Armor "
+        + "recovers: without it the client's connection is reset. Failures, each after the server ran 2.5 s: ");
+    List<String> described = new ArrayList<>();
+    for (Bench.Failure failure : Bench.Failure.values()) {
+      described.add("`" + failure.key + "`: " + failure.description);
     }
-    md.append(" |\n");
+    md.append(String.join("; ", described)).append(" (Armor's default timeouts")
+        .append(smoke ? "; `--stable-after 3s` in this smoke run" : "").append(").\n\n");
+    md.append("| setup | failure | injections | median | min | max |\n|---|---|---|---|---|---|\n");
+    for (String setup : present()) {
+      for (Bench.Failure failure : Bench.Failure.values()) {
+        String key = "recovery." + failure.key + ".";
+        if (value(setup, key + "count") != null) {
+          md.append("| ").append(setup).append(" | ").append(failure.key)
+              .append(" | ").append(integer(value(setup, key + "count")))
+              .append(" | ").append(number(value(setup, key + "median_ms")))
+              .append(" | ").append(number(value(setup, key + "min_ms")))
+              .append(" | ").append(number(value(setup, key + "max_ms"))).append(" |\n");
+        }
+      }
+    }
+    md.append("\nWhere a server crash's recovery time goes (ms, medians over the kills; wall-clock milestones the new "
+        + "server instance printed): kill to the new instance's `main` (detection, launch, JVM and shim start), "
+        + "`main` to `new ServerSocket` returned (includes registration with the FTM), bind returned to the client's "
+        + "first echo (re-attach, held bytes delivered, one round trip).\n\n");
+    md.append("| setup | kill to main | main to bound | bound to first echo |\n|---|---|---|---|\n");
+    for (String setup : present()) {
+      if (value(setup, "recovery.phase.to_main_ms") != null) {
+        md.append("| ").append(setup);
+        for (String phase : List.of("to_main_ms", "bind_ms", "reattach_ms")) {
+          md.append(" | ").append(number(value(setup, "recovery.phase." + phase)));
+        }
+        md.append(" |\n");
+      }
+    }
 
     md.append(String.format(Locale.ROOT, "%n## Idle connections: proxy memory per connection (KiB; %d idle "
         + "connections, both proxy processes summed)%n%n", counts.idle()));
@@ -170,6 +191,9 @@ final class Report {
     countsJson.put("binds", counts.binds());
     countsJson.put("bind_warmup", counts.bindWarmup());
     countsJson.put("kills", counts.kills());
+    countsJson.put("hangs", counts.hangs());
+    countsJson.put("armor_kills", counts.armorKills());
+    countsJson.put("daemon_kills", counts.daemonKills());
     countsJson.put("idle_connections", counts.idle());
     countsJson.put("scale_connections", counts.scale());
     countsJson.put("audio_streams", counts.audioStreams());

@@ -30,7 +30,7 @@ class BenchSmokeTest {
   @TempDir Path dir;
 
   @Test
-  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void smokeRun_printsEveryTableAndMatchingJson() throws Exception {
     Path json = dir.resolve("results.json");
     Path md = dir.resolve("results.md");
@@ -43,10 +43,12 @@ class BenchSmokeTest {
     String markdown = Files.readString(md);
     System.out.println(markdown);
     assertThat(markdown).contains("## Round-trip latency", "## Socket calls", "## Bulk throughput",
-        "## Recovery from a server crash", "## Idle connections", "## Scale: idle connections",
+        "## Recovery (ms", "## Idle connections", "## Scale: idle connections",
         "## Scale: audio-rate streams", "Processes were not pinned");
     List<String[]> rows = tableRows(markdown);
-    assertThat(rows).hasSizeGreaterThanOrEqualTo(6 * 3 + 3 + 3 + 1 + 1 + 2);
+    // latency: 6 sizes x 4 setups at least (direct, relay-dual, armor, armor-process); calls and bulk: 4 each;
+    // recovery: 5 (3 for armor, 2 for armor-process); phases: 2; idle: 2; scale: 1; audio: 2
+    assertThat(rows).hasSizeGreaterThanOrEqualTo(6 * 4 + 4 + 4 + 5 + 2 + 2 + 1 + 2);
     for (String[] row : rows) {
       for (int i = 1; i < row.length; i++) {
         String cell = row[i].trim();
@@ -60,7 +62,10 @@ class BenchSmokeTest {
     JsonObject root = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
     assertThat(root.get("smoke").getAsBoolean()).isTrue();
     JsonObject results = root.getAsJsonObject("results");
-    assertThat(results.keySet()).contains(Bench.DIRECT, Bench.RELAY, Bench.ARMOR);
+    assertThat(results.keySet()).contains(Bench.DIRECT, Bench.RELAY, Bench.ARMOR, Bench.ARMOR_PROCESS);
+    if (Bench.which("haproxy") != null) {
+      assertThat(results.keySet()).contains(Bench.HAPROXY);
+    }
     for (String setup : results.keySet()) {
       JsonObject figures = results.getAsJsonObject(setup);
       for (int size : BenchClient.SIZES) {
@@ -81,7 +86,8 @@ class BenchSmokeTest {
       }
     }
     assertThat(results.getAsJsonObject(Bench.DIRECT).keySet()).contains("bind.mean_us");
-    assertThat(results.getAsJsonObject(Bench.ARMOR).keySet()).contains("bind.mean_us", "recovery.median_ms",
+    assertThat(results.getAsJsonObject(Bench.ARMOR).keySet()).contains("bind.mean_us",
+        "recovery.server-crash.median_ms", "recovery.server-hang.median_ms", "recovery.daemon-crash.median_ms",
         "recovery.phase.to_main_ms", "recovery.phase.reattach_ms",
         "idle.heap_per_conn_kib", "idle.rss_per_conn_kib", "scale.connections", "scale.heap_per_conn_kib",
         "scale.rss_per_conn_kib", "audio.streams", "audio.underruns", "audio.worst_stream_underruns");
@@ -89,7 +95,15 @@ class BenchSmokeTest {
     assertThat(results.getAsJsonObject(Bench.ARMOR).get("audio.streams").getAsDouble()).isPositive();
     assertThat(results.getAsJsonObject(Bench.DIRECT).keySet()).contains("audio.underruns");
     assertThat(results.getAsJsonObject(Bench.RELAY).keySet()).contains("idle.heap_per_conn_kib");
-    assertThat(root.getAsJsonArray("recovery_samples_ms")).hasSize(1);
+    assertThat(results.getAsJsonObject(Bench.ARMOR_PROCESS).keySet()).contains("recovery.server-crash.median_ms",
+        "recovery.armor-crash.median_ms", "recovery.phase.to_main_ms");
+    JsonObject samples = root.getAsJsonObject("recovery_samples_ms");
+    for (String failure : List.of("server-crash", "server-hang", "daemon-crash")) {
+      assertThat(samples.getAsJsonObject(Bench.ARMOR).getAsJsonArray(failure)).as(failure).hasSize(1);
+    }
+    for (String failure : List.of("server-crash", "armor-crash")) {
+      assertThat(samples.getAsJsonObject(Bench.ARMOR_PROCESS).getAsJsonArray(failure)).as(failure).hasSize(1);
+    }
   }
 
   /** The data rows of every Markdown table (header and separator rows left out), split on {@code |}. */
