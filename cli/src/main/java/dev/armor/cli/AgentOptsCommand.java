@@ -23,7 +23,9 @@ final class AgentOptsCommand implements Callable<Integer> {
     try (FtmClient client = new FtmClient(ftm.target())) {
       AgentOptionsReply reply;
       try {
-        reply = client.stub(10).agentOptions(AgentOptionsRequest.newBuilder().setNode(node).build());
+        // A read-only question, often asked by scripts right after a cluster started: give a busy FTM time to answer
+        // (10 s was seen to run out on a heavily loaded machine).
+        reply = client.stub(30).agentOptions(AgentOptionsRequest.newBuilder().setNode(node).build());
       } catch (StatusRuntimeException e) {
         throw new ArmorCliException(client.explain(e));
       }

@@ -66,7 +66,10 @@ public final class LineClient {
   }
 
   private static void read(InputStream in, AtomicLong received) {
-    try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+    // Not closed on the way out: closing would close the socket before fail() reports why the read failed, and the
+    // writer would then report its own "Socket closed" first. The process exits either way.
+    BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+    try {
       String line;
       while ((line = lines.readLine()) != null) {
         String[] words = line.split(" ");
