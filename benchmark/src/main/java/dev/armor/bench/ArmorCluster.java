@@ -21,20 +21,24 @@ final class ArmorCluster implements AutoCloseable {
   private final Path armor;
   private final Path home;
   private final String ftm;
+  private final List<String> launcher;
 
-  private ArmorCluster(Path armor, Path home, String ftm) {
+  private ArmorCluster(Path armor, Path home, String ftm, List<String> launcher) {
     this.armor = armor;
     this.home = home;
     this.ftm = ftm;
+    this.launcher = launcher;
   }
 
   /**
    * {@code detection}: failure-detection options given to the FTM and both daemons alike ({@code --stable-after
-   * 3s}, say); {@code daemonOptions}: given to the daemons only ({@code --execution-armors process}, say).
+   * 3s}, say); {@code daemonOptions}: given to the daemons only ({@code --execution-armors process}, say);
+   * {@code launcher}: a prefix for every {@code armor} command ({@code taskset -c 1}: the FTM and daemons, and so
+   * everything they start, inherit the placement).
    */
-  static ArmorCluster start(Path root, Path home, int ftmPort, int clusterPort, List<String> detection,
-      List<String> daemonOptions) throws IOException {
-    ArmorCluster cluster = new ArmorCluster(root.resolve("scripts/armor"), home, "127.0.0.1:" + ftmPort);
+  static ArmorCluster start(Path root, Path home, List<String> launcher, int ftmPort, int clusterPort,
+      List<String> detection, List<String> daemonOptions) throws IOException {
+    ArmorCluster cluster = new ArmorCluster(root.resolve("scripts/armor"), home, "127.0.0.1:" + ftmPort, launcher);
     try {
       List<String> ftmArgs = new ArrayList<>(List.of("ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
           "--cluster-port", "" + clusterPort, "--detach"));
@@ -71,7 +75,8 @@ final class ArmorCluster implements AutoCloseable {
 
   /** Runs {@code armor ARGS}; returns its output, or throws with the output when it exits non-zero. */
   String ok(Duration timeout, String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(armor.toString()));
+    List<String> command = new ArrayList<>(launcher);
+    command.add(armor.toString());
     command.addAll(Arrays.asList(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("ARMOR_HOME", home.toString());

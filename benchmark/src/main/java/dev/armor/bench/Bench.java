@@ -77,9 +77,10 @@ public final class Bench {
 
   /** {@code work}: where logs go (null: a new temporary directory, kept for the user to read). */
   record Options(boolean smoke, Path out, Path markdown, int ftmPort, int clusterPort, int basePort, Path work,
-      Path root) {
+      Path root, boolean pin) {
     static Options parse(String... args) {
       boolean smoke = false;
+      boolean pin = false;
       Path work = null;
       Path out = null;
       Path markdown = null;
@@ -95,12 +96,13 @@ public final class Bench {
           case "--cluster-port" -> clusterPort = Integer.parseInt(args[++i]);
           case "--base-port" -> basePort = Integer.parseInt(args[++i]);
           case "--work" -> work = Path.of(args[++i]);
+          case "--pin" -> pin = true;
           default -> throw new IllegalArgumentException("unknown option " + args[i]
               + "; usage: bench [--smoke] [--out FILE.json] [--markdown FILE.md] [--ftm-port 7900]"
-              + " [--cluster-port 25900] [--base-port 7950] [--work DIR]");
+              + " [--cluster-port 25900] [--base-port 7950] [--work DIR] [--pin]");
         }
       }
-      return new Options(smoke, out, markdown, ftmPort, clusterPort, basePort, work, findRoot());
+      return new Options(smoke, out, markdown, ftmPort, clusterPort, basePort, work, findRoot(), pin);
     }
 
     private static Path findRoot() {
@@ -140,6 +142,10 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     Options options = Options.parse(args);
+    if (options.pin() && (Runtime.getRuntime().availableProcessors() < 2 || which("taskset") == null)) {
+      System.err.println("bench: --pin needs taskset and at least 2 CPUs");
+      System.exit(2);
+    }
     Report report = new Bench(options).run();
     System.out.println(report.markdown());
     if (options.out() == null) {
@@ -188,9 +194,13 @@ public final class Bench {
     armor(base);
     armorProcesses(base);
     double elapsed = (System.nanoTime() - started) / 1e9;
-    String placement = "Processes were not pinned: client, echo server, relays/socat, FTM and daemons all float over "
-        + Runtime.getRuntime().availableProcessors() + " CPUs shared with other work (load average at start: "
-        + load + "); setups ran one after the other, the same client code and counts for each.";
+    String placement = (options.pin()
+        ? "Processes were pinned with taskset: the apps (client, echo server, protected server) on CPU 0, every proxy "
+            + "(plain relays, socat, haproxy, FTM, daemons) on CPU 1; the orchestrator floats"
+        : "Processes were not pinned: client, echo server, relays/socat/haproxy, FTM and daemons all float over "
+            + Runtime.getRuntime().availableProcessors() + " CPUs")
+        + "; the machine was shared with other work (load average at start: " + load
+        + "); setups ran one after the other, the same client code and counts for each.";
     Report report = new Report(options.smoke(), placement, results, skipped, recoverySamples, counts, elapsed,
         Instant.now().toString());
     if (options.out() != null) {
@@ -276,12 +286,16 @@ public final class Bench {
         + "127.0.0.3, cluster port " + clusterPort + (daemonOptions.isEmpty() ? "" : ", daemons " + daemonOptions));
     // The smoke run injects a daemon crash too; a shorter stable-after keeps it brief (detection is not measured).
     List<String> detection = options.smoke() ? List.of("--stable-after", "3s") : List.of();
-    ArmorCluster cluster = ArmorCluster.start(options.root(), home, ftmPort, clusterPort, detection, daemonOptions);
+    ArmorCluster cluster = ArmorCluster.start(options.root(), home, pinning(true), ftmPort, clusterPort, detection,
+        daemonOptions);
     Path pidFile = home.resolve("server.pid");
     try {
-      cluster.ok(Duration.ofSeconds(120), "run", "--node", "n1", "--ftm", cluster.ftm(), "--max-restarts", "1000",
-          "--wait-for-service", "--", javaBin, "-cp", childClassPath, "dev.armor.bench.EchoServer", "" + servicePort,
-          "any", pidFile.toString());
+      List<String> run = new ArrayList<>(List.of("run", "--node", "n1", "--ftm", cluster.ftm(), "--max-restarts",
+          "1000", "--wait-for-service", "--"));
+      run.addAll(pinning(false)); // taskset execs the server, so the pid Armor watches is the server's
+      run.addAll(List.of(javaBin, "-cp", childClassPath, "dev.armor.bench.EchoServer", "" + servicePort, "any",
+          pidFile.toString()));
+      cluster.ok(Duration.ofSeconds(120), run.toArray(String[]::new));
       return new ProtectedServer(cluster, home, pidFile, servicePort);
     } catch (IOException | RuntimeException e) {
       cluster.close();
@@ -611,7 +625,18 @@ public final class Bench {
   }
 
   private Child startProcess(String name, List<String> command, Map<String, String> env) throws IOException {
-    return Child.start(name, command, env, logs);
+    boolean proxy = name.startsWith("relay-") || name.startsWith("socat-") || name.startsWith("haproxy-");
+    List<String> placed = new ArrayList<>(pinning(proxy));
+    placed.addAll(command);
+    return Child.start(name, placed, env, logs);
+  }
+
+  /**
+   * With {@code --pin}, the command prefix that places a process: apps on CPU 0, proxies on CPU 1 (children, such
+   * as the apps the daemons launch, inherit it, so those are placed explicitly). Empty without {@code --pin}.
+   */
+  private List<String> pinning(boolean proxy) {
+    return options.pin() ? List.of("taskset", "-c", proxy ? "1" : "0") : List.of();
   }
 
   private static void awaitListening(int port) throws Exception {

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs {@code bench --smoke} for real (echo server, relays, socat when installed, a real Armor cluster) and checks
- * that the output is well formed: every table is there, every cell parses, the JSON parses and carries every
- * figure. It does not judge the speed. Its own ports, so it does not collide with a manual {@code scripts/bench}.
+ * Runs {@code bench --smoke --pin} for real (echo server, relays, socat and haproxy when installed, two real Armor
+ * clusters) and checks that the output is well formed: every table is there, every cell parses, the JSON parses and
+ * carries every figure. It does not judge the speed. Its own ports, so it does not collide with a manual {@code scripts/bench}.
  */
 class BenchSmokeTest {
 
@@ -36,7 +36,7 @@ class BenchSmokeTest {
     Path md = dir.resolve("results.md");
     Bench.Options options = Bench.Options.parse("--smoke", "--out", json.toString(), "--markdown", md.toString(),
         "--ftm-port", "7901", "--cluster-port", "25901", "--base-port", "8050",
-        "--work", dir.resolve("work").toString());
+        "--work", dir.resolve("work").toString(), "--pin");
 
     new Bench(options).run();
 
@@ -44,7 +44,7 @@ class BenchSmokeTest {
     System.out.println(markdown);
     assertThat(markdown).contains("## Round-trip latency", "## Socket calls", "## Bulk throughput",
         "## Recovery (ms", "## Idle connections", "## Scale: idle connections",
-        "## Scale: audio-rate streams", "Processes were not pinned");
+        "## Scale: audio-rate streams", "Processes were pinned with taskset");
     List<String[]> rows = tableRows(markdown);
     // latency: 6 sizes x 4 setups at least (direct, relay-dual, armor, armor-process); calls and bulk: 4 each;
     // recovery: 5 (3 for armor, 2 for armor-process); phases: 2; idle: 2; scale: 1; audio: 2
