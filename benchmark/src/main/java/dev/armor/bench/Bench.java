@@ -62,7 +62,8 @@ public final class Bench {
   /** Counts for one mode: smoke is brief, full is the real measurement (at most 10 minutes on 2 cores). */
   record Counts(int warmup, int iterations, int connects, long bulkMillis, int binds, int bindWarmup, int kills,
       int hangs, int armorKills, int daemonKills, int idle, int scale, int audioStreams, long audioMillis) {
-    static final Counts FULL = new Counts(10_000, 50_000, 200, 3_000, 50, 5, 5, 3, 3, 1, 1_000, 10_000, 1_000, 20_000);
+    // 30,000 rounds per size (not 50,000) and 15 s of streams keep the full run, now six setups, near 8 minutes.
+    static final Counts FULL = new Counts(5_000, 30_000, 200, 3_000, 50, 5, 5, 3, 3, 1, 1_000, 10_000, 1_000, 15_000);
     static final Counts SMOKE = new Counts(100, 300, 20, 200, 5, 1, 1, 1, 1, 1, 20, 50, 20, 1_000);
 
     int injections(Failure failure) {
@@ -492,13 +493,21 @@ public final class Bench {
     try (Child client = startJava("recovery-" + failure.key + "-" + setup, server.clientEnvironment(),
         "dev.armor.bench.BenchClient", "recover", "127.0.0.2", "" + server.port())) {
       client.awaitLine("READY", Duration.ofSeconds(30));
+      long lastVictim = -1;
       for (int i = 0; i < injections; i++) {
         // Armor restarts at once only a process that ran for 2 s; wait that out so every kill sees the same policy.
         Thread.sleep(2_500);
-        long pid = server.serverPid();
+        long pid = awaitNewServer(server, lastVictim);
+        lastVictim = pid;
         long injectedAt = System.nanoTime();
         long injectedAtWall = System.currentTimeMillis();
         String victim = inject(failure, server, pid);
+        if (failure == Failure.SERVER_HANG) {
+          // kill -STOP is a process of its own that takes a while to start on a loaded machine; the server answers
+          // until the signal lands, so the clock starts when the server is seen stopped.
+          injectedAt = awaitStopped(pid);
+          injectedAtWall = System.currentTimeMillis();
+        }
         // An ARMOR's crash leaves its server running (it still answers) until the daemon finds the ARMOR dead and
         // kills the orphan: pings are "after the failure" only from then on; the time until then is added back.
         long outageFrom = failure == Failure.ARMOR_CRASH ? awaitGone(pid, Duration.ofSeconds(60)) : injectedAt;
@@ -548,6 +557,37 @@ public final class Bench {
         return "daemon n1 pid " + daemon;
       }
       default -> throw new IllegalArgumentException("unknown failure " + failure);
+    }
+  }
+
+  /** The server's pid once it is not {@code previous} (the instance hit last time), waiting for the restart. */
+  private static long awaitNewServer(ProtectedServer server, long previous) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      long pid = server.serverPid();
+      if (pid != previous && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+        return pid;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("no new server instance 90 s after pid " + previous + " was hit");
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  /** Waits until a process is in the stopped state ({@code T} in {@code /proc/PID/stat}); returns when. */
+  private static long awaitStopped(long pid) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
+      // the state follows the command name, which is in parentheses and may hold spaces
+      if (stat.substring(stat.lastIndexOf(')') + 2).startsWith("T")) {
+        return System.nanoTime();
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IOException("server " + pid + " not stopped 10 s after SIGSTOP: " + stat);
+      }
+      Thread.sleep(1);
     }
   }
 
