@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * stalls only its own connection, and each link's TCP flow control is that connection's backpressure. Every
  * connection keeps its two sockets on one event loop, reads from one side only while the other side is writable
  * (write-buffer water marks), and holds at most {@link RelayConfig#holdBufferBytes()} while unattached: memory per
- * connection is bounded. App bytes are never copied: inbound buffers (pooled, direct) are written on with a small
- * header.
+ * connection is bounded. App bytes are never copied: inbound buffers (pooled, direct) are written on, their frame
+ * header in room reserved in front of them when they were read.
  *
  * <p>Threads. The daemon's calls come from any thread: route changes are published on {@link ClientService} and
  * handed to each affected connection's loop. Listener callbacks run on event-loop threads; the listener is wrapped
@@ -62,6 +62,8 @@ public final class NettyRelay implements Relay {
   private final Bootstrap appBootstrap;
   private final ServerBootstrap serviceBootstrap;
   private final WriteBufferWaterMark waterMark;
+  /** App sockets' read buffers: with room for a DATA header in front (see {@link LinkFrames#writeAppData}). */
+  private final HeadroomRecvByteBufAllocator appReadBuffers = new HeadroomRecvByteBufAllocator();
   private final Channel dataServer;
   private final InetSocketAddress dataAddress;
 
@@ -80,6 +82,7 @@ public final class NettyRelay implements Relay {
   static NettyRelay start(RelayConfig config, RelayListener listener, LongSupplier nanoClock) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(listener, "listener");
+    quietLeakDetection();
     Transport transport = Transport.create(config.nodeName(), config.nativeTransport(), config.ioThreads());
     try {
       return new NettyRelay(config, listener, nanoClock, transport);
@@ -110,6 +113,7 @@ public final class NettyRelay implements Relay {
         linkBootstrap
             .clone()
             .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .option(ChannelOption.RCVBUF_ALLOCATOR, appReadBuffers)
             .option(ChannelOption.AUTO_READ, false); // reading starts once attached
     // Links between daemons only (not the loopback app sockets): noticed dead by the kernel if the peer vanishes.
     java.util.Map<ChannelOption<?>, Object> keepalive = transport.linkKeepaliveOptions(config.linkKeepalive());
@@ -159,6 +163,18 @@ public final class NettyRelay implements Relay {
         config.linkKeepalive().isZero() ? "off" : config.linkKeepalive().toSeconds() + " s");
   }
 
+  /**
+   * Netty tracks one buffer in 128 for leaks unless told otherwise, each with a stack trace: with a buffer or two per
+   * relayed message that was about 2 % of a relay thread's time (JFR and perf, 1,000 audio streams). Off unless the
+   * JVM asks for a level ({@code -Dio.netty.leakDetection.level=paranoid}: the relay's own tests do).
+   */
+  private static void quietLeakDetection() {
+    if (System.getProperty("io.netty.leakDetection.level") == null
+        && System.getProperty("io.netty.leakDetectionLevel") == null) {
+      io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+    }
+  }
+
   @SuppressWarnings("unchecked")
   private static <T> void setOption(Bootstrap bootstrap, ChannelOption<T> option, Object value) {
     bootstrap.option(option, (T) value);
@@ -177,6 +193,7 @@ public final class NettyRelay implements Relay {
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, appReadBuffers)
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
   }
 
