@@ -22,9 +22,16 @@ final class HeadroomRecvByteBufAllocator implements MaxMessagesRecvByteBufAlloca
   /** Netty's default for socket channels (its own allocator gets it from the channel; one set by option does not). */
   static final int MAX_MESSAGES_PER_READ = 16;
 
-  private final AdaptiveRecvByteBufAllocator sizing = new AdaptiveRecvByteBufAllocator();
+  private final AdaptiveRecvByteBufAllocator sizing;
 
+  /** Reads of Netty's default sizes (at most 64 KiB). */
   HeadroomRecvByteBufAllocator() {
+    this(new AdaptiveRecvByteBufAllocator());
+  }
+
+  /** Reads sized by {@code sizing}. */
+  HeadroomRecvByteBufAllocator(AdaptiveRecvByteBufAllocator sizing) {
+    this.sizing = sizing;
     sizing.maxMessagesPerRead(MAX_MESSAGES_PER_READ);
   }
 
