@@ -464,7 +464,7 @@ final class ClientConnection extends RelayConnection {
     long delivered = heldBytes;
     for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
       logSent(buf);
-      LinkFrames.writeData(link, buf);
+      LinkFrames.writeAppData(link, buf);
     }
     heldBytes = 0;
     bytesToServer += delivered;
@@ -738,7 +738,7 @@ final class ClientConnection extends RelayConnection {
         return;
       }
       logSent(buf);
-      LinkFrames.writeData(link, buf);
+      LinkFrames.writeAppData(link, buf);
       bytesToServer += n;
       if (!link.isWritable()) {
         app.config().setAutoRead(false);

@@ -59,8 +59,10 @@ import java.nio.charset.StandardCharsets;
  * <p>A link that closes without FIN from both sides or an ABORT means the other daemon (or the path to it) was
  * lost: the client side holds its connection, the server side resets its app connection.
  *
- * <p>DATA is sent as two buffers, a pooled 5-byte header and the app's own inbound buffer (retained, never
- * copied); the decoder hands DATA on as retained slices of the inbound buffer.
+ * <p>DATA is never copied. Bytes read from an app socket go out as that very buffer, the 5-byte header written into
+ * room its reader left in front ({@link #writeAppData}): one buffer per frame, nothing allocated per message; any
+ * other payload (a replay) as two buffers, a pooled header and the payload. The decoder hands DATA on as retained
+ * slices of the inbound buffer.
  */
 final class LinkFrames {
 
@@ -163,6 +165,25 @@ final class LinkFrames {
       }
       throw new CorruptedFrameException("unknown ABORT reason " + code);
     }
+  }
+
+  /**
+   * Writes (does not flush) a DATA frame of bytes read from an app socket, taking ownership of {@code payload}: the
+   * header goes into the {@link #HEADER_LENGTH} bytes in front of the payload that {@link HeadroomRecvByteBufAllocator}
+   * reserved, so the frame is one buffer and nothing is allocated; without that room (a buffer from elsewhere),
+   * as {@link #writeData}. Only for app read buffers: the bytes before their reader index are nobody's.
+   */
+  static void writeAppData(Channel link, ByteBuf payload) {
+    int start = payload.readerIndex() - HEADER_LENGTH;
+    if (start < 0) {
+      writeData(link, payload);
+      return;
+    }
+    int length = payload.readableBytes();
+    payload.setByte(start, DATA);
+    payload.setInt(start + 1, length);
+    payload.readerIndex(start);
+    link.write(payload, link.voidPromise());
   }
 
   /** Writes (does not flush) a DATA frame: a pooled header, then {@code payload} itself; takes ownership of it. */

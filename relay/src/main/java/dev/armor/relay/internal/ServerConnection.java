@@ -312,7 +312,7 @@ final class ServerConnection extends RelayConnection {
       return;
     }
     bytesToClient += buf.readableBytes();
-    LinkFrames.writeData(link, buf);
+    LinkFrames.writeAppData(link, buf);
     if (!link.isWritable()) {
       app.config().setAutoRead(false);
     }

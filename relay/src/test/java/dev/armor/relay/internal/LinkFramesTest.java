@@ -114,6 +114,54 @@ class LinkFramesTest {
   }
 
   @Test
+  void shouldWriteAnAppBufferWithHeadroomAsOneFrameInPlace() {
+    EmbeddedChannel link = new EmbeddedChannel();
+    ByteBuf read = new HeadroomRecvByteBufAllocator().newHandle().allocate(ByteBufAllocator.DEFAULT);
+    read.writeBytes("hello".getBytes(UTF_8)); // what a read from the app socket leaves
+
+    LinkFrames.writeAppData(link, read);
+    link.flush();
+
+    ByteBuf frame = link.readOutbound();
+    assertThat(frame).isSameAs(read); // no header buffer: the header went into the headroom
+    assertThat(link.<Object>readOutbound()).isNull();
+    EmbeddedChannel decoder = new EmbeddedChannel(new LinkFrameDecoder());
+    decoder.writeInbound(frame);
+    ByteBuf payload = decoder.readInbound();
+    assertThat(payload.toString(UTF_8)).isEqualTo("hello");
+    payload.release();
+    assertThat(read.refCnt()).isZero();
+  }
+
+  @Test
+  void shouldWriteABufferWithoutHeadroomWithASeparateHeader() {
+    EmbeddedChannel link = new EmbeddedChannel();
+    ByteBuf slice = Unpooled.copiedBuffer("xxxxxhello", UTF_8).retainedSlice(5, 5); // bytes before it are data
+
+    LinkFrames.writeAppData(link, slice);
+    link.flush();
+
+    ByteBuf header = link.readOutbound();
+    ByteBuf payload = link.readOutbound();
+    assertThat(header.readableBytes()).isEqualTo(LinkFrames.HEADER_LENGTH);
+    assertThat(payload.toString(UTF_8)).isEqualTo("hello");
+    assertThat(payload.unwrap().toString(0, 5, UTF_8)).isEqualTo("xxxxx"); // untouched
+    header.release();
+    payload.release();
+  }
+
+  @Test
+  void shouldReadAfterTheHeadroomAndSizeAsNettyWould() {
+    io.netty.channel.RecvByteBufAllocator.Handle handle = new HeadroomRecvByteBufAllocator().newHandle();
+    handle.reset(new EmbeddedChannel().config());
+    ByteBuf buf = handle.allocate(ByteBufAllocator.DEFAULT);
+    assertThat(buf.readerIndex()).isEqualTo(LinkFrames.HEADER_LENGTH);
+    assertThat(buf.writerIndex()).isEqualTo(LinkFrames.HEADER_LENGTH);
+    assertThat(buf.writableBytes()).isEqualTo(handle.guess()); // the read size Netty's sizing asked for
+    buf.release();
+  }
+
+  @Test
   void shouldRejectMalformedInput() {
     EmbeddedChannel unknownType = new EmbeddedChannel(new LinkFrameDecoder());
     assertThatThrownBy(() -> unknownType.writeInbound(Unpooled.wrappedBuffer(new byte[] {9, 0, 0, 0, 0})))
