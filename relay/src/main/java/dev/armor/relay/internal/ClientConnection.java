@@ -46,6 +46,9 @@ import org.slf4j.LoggerFactory;
  * REFUSED. While no link is attached (CONNECTING or HELD) the app's bytes go to the hold buffer, in order and never
  * dropped; when it reaches {@link dev.armor.relay.RelayConfig#holdBufferBytes()} the relay stops reading from the
  * app, so TCP pushes back on it. On OPENED the held bytes go out first, then the FIN if the app already half-closed.
+ * Except on a replay, copies of the held bytes already follow the OPEN, before OPENED (the server side keeps them
+ * until its app is connected): a new connection's first bytes need no extra round trip between the daemons. The
+ * originals are dropped on OPENED; after a refusal or a failed attempt they are sent again on the next link.
  *
  * <p>Recovery. A link that closes without both FINs, or ABORT(SERVER_LOST), means the server was lost: HELD.
  * While the service's {@link Route} is usable (known, not recovering) the same location is retried with a
@@ -107,6 +110,14 @@ final class ClientConnection extends RelayConnection {
 
   /** The client app's bytes not yet sent on a link, oldest first. */
   private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+
+  /**
+   * The link on which the first {@link #sentAhead} buffers of {@link #held} went out ahead of its OPENED (copies: the
+   * originals stay held until OPENED, so a refused or failed attempt loses nothing); null when none.
+   */
+  private Channel sentAheadOn;
+
+  private int sentAhead;
 
   private volatile long heldBytes;
 
@@ -306,7 +317,24 @@ final class ClientConnection extends RelayConnection {
             attemptPolicy,
             attemptReplays,
             attemptReplays ? delivered.position() : 0);
-    ch.writeAndFlush(LinkFrames.encode(ch.alloc(), open), ch.voidPromise());
+    ch.write(LinkFrames.encode(ch.alloc(), open), ch.voidPromise());
+    if (!attemptReplays) {
+      // The app's first bytes follow the OPEN at once instead of after OPENED: the server side connects to its app
+      // meanwhile and passes them on as soon as it is connected, which saves a round trip on every new connection.
+      // A replay waits for OPENED: its log must go first.
+      sentAheadOn = ch;
+      sentAhead = 0;
+      for (ByteBuf buf : held) {
+        LinkFrames.writeData(ch, buf.retainedDuplicate());
+        sentAhead++;
+      }
+    }
+    ch.flush();
+  }
+
+  /** The number of held buffers already sent on the current link ahead of its OPENED. */
+  private int sentAheadOnLink() {
+    return link != null && sentAheadOn == link ? sentAhead : 0;
   }
 
   /** An attempt ended without OPENED or REFUSED: retry the known location with backoff. */
@@ -462,9 +490,17 @@ final class ClientConnection extends RelayConnection {
     cancelTimers();
     String replayed = attemptReplays ? startReplay() : startFresh();
     long delivered = heldBytes;
+    int alreadySent = sentAheadOnLink();
+    sentAheadOn = null;
+    sentAhead = 0;
     for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
       logSent(buf);
-      LinkFrames.writeData(link, buf);
+      if (alreadySent > 0) {
+        alreadySent--;
+        buf.release();
+      } else {
+        LinkFrames.writeData(link, buf);
+      }
     }
     heldBytes = 0;
     bytesToServer += delivered;
@@ -746,6 +782,10 @@ final class ClientConnection extends RelayConnection {
     } else {
       held.add(buf);
       heldBytes += n;
+      if (link != null && sentAheadOn == link) {
+        LinkFrames.writeData(link, buf.retainedDuplicate());
+        sentAhead++;
+      }
       if (heldBytes >= holdBound) {
         log.debug("{}: hold buffer full ({} bytes): pausing the client app", describe(), heldBytes);
         app.config().setAutoRead(false);
@@ -754,7 +794,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onAppReadComplete() {
-    if (state() == State.ATTACHED && link != null) {
+    if (link != null && (state() == State.ATTACHED || sentAheadOn == link)) {
       link.flush();
     }
   }
