@@ -16,6 +16,7 @@ import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.ServiceLocation;
 import dev.armor.elements.wire.ServiceState;
 import dev.armor.elements.wire.SessionClosed;
+import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.Relay;
 import dev.armor.relay.ServiceAddress;
@@ -83,6 +84,19 @@ final class ShimEndpoint implements ShimRequestHandler {
     return () -> {
       ShimSession session = sessions.get(pid);
       return session == null ? CompletableFuture.completedFuture(false) : session.ping(Duration.ofMillis(500));
+    };
+  }
+
+  /**
+   * Tells the app process {@code pid}, before the relay connects to it, which client the connection carries (its
+   * shim's accept then needs no {@code peerOf} round trip). Never blocks the relay's event loop.
+   */
+  ClientAnnouncer announcer(long pid) {
+    return (localPort, client) -> {
+      ShimSession session = sessions.get(pid);
+      if (session != null) {
+        session.announcePeer(localPort, client);
+      }
     };
   }
 

@@ -1,5 +1,6 @@
 package dev.armor.relay.internal;
 
+import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.RecoveryPolicy;
@@ -52,7 +53,7 @@ public final class NettyRelay implements Relay {
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
   /** A local service a link can be connected to. */
-  record Exposure(InetSocketAddress appListener, LivenessProbe probe) {}
+  record Exposure(InetSocketAddress appListener, LivenessProbe probe, ClientAnnouncer announcer) {}
 
   private final RelayConfig config;
   private final RelayListener listener;
@@ -317,11 +318,18 @@ public final class NettyRelay implements Relay {
 
   @Override
   public void exposeLocalService(ServiceAddress service, InetSocketAddress appListener, LivenessProbe probe) {
+    exposeLocalService(service, appListener, probe, ClientAnnouncer.NONE);
+  }
+
+  @Override
+  public void exposeLocalService(
+      ServiceAddress service, InetSocketAddress appListener, LivenessProbe probe, ClientAnnouncer announcer) {
     Objects.requireNonNull(service, "service");
     Objects.requireNonNull(appListener, "appListener");
     Objects.requireNonNull(probe, "probe");
+    Objects.requireNonNull(announcer, "announcer");
     ensureOpen();
-    exposures.put(service, new Exposure(appListener, probe));
+    exposures.put(service, new Exposure(appListener, probe, announcer));
     log.info("service {} exposed: links connected to app at {}", service, RelayListener.describe(appListener));
   }
 

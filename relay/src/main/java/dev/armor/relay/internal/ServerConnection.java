@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * id and the next attempt number, so it is a new {@code ServerConnection}.
  *
  * <p>Design note. Before connecting to the app the relay binds its local port and records port -> client address
- * (for {@link dev.armor.relay.Relay#clientOfLocalPort}), so the mapping exists before the app can accept. When the
+ * (for {@link dev.armor.relay.Relay#clientOfLocalPort}) and tells the exposure's {@link dev.armor.relay.ClientAnnouncer},
+ * so the mapping exists before the app can accept. When the
  * app ends the connection (end of stream or reset, which is also what a crash looks like) the service's
  * {@link dev.armor.relay.LivenessProbe} decides: alive passes the end on (FIN, or ABORT(RESET)); dead sends
  * ABORT(SERVER_LOST) so the client side holds. An unanswered probe counts as alive after the grace period (a slow
@@ -154,9 +155,19 @@ final class ServerConnection extends RelayConnection {
                   } else {
                     localPort = ((InetSocketAddress) app.localAddress()).getPort();
                     relay.mapLocalPort(localPort, client);
+                    announce();
                     app.connect(target).addListener((ChannelFutureListener) this::onAppConnected);
                   }
                 });
+  }
+
+  /** Before connecting: the app's shim learns the real client of the connection it is about to accept. */
+  private void announce() {
+    try {
+      exposure.announcer().connecting(localPort, client);
+    } catch (RuntimeException e) {
+      log.debug("{}: announcing the client to the app failed (its accept will ask): {}", describe(), e.toString());
+    }
   }
 
   private void onAppConnected(ChannelFuture connected) {
