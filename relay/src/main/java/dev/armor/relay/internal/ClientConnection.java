@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * loopback listener, and the current link to the server's daemon.
  *
  * <p>Design note. The client app's socket lives as long as the connection; links come and go. Each link is one
- * attempt: connect to the server daemon, send OPEN (same connection id, next attempt number), await OPENED or
- * REFUSED. While no link is attached (CONNECTING or HELD) the app's bytes go to the hold buffer, in order and never
+ * attempt: connect to the server daemon (or take a spare link already connected to it, {@link LinkPool}), send OPEN
+ * (same connection id, next attempt number), await OPENED or REFUSED. A spare that turns out closed before the server
+ * side answered is not a failed attempt: the connection attempts again at once on a new link. While no link is attached (CONNECTING or HELD) the app's bytes go to the hold buffer, in order and never
  * dropped; when it reaches {@link dev.armor.relay.RelayConfig#holdBufferBytes()} the relay stops reading from the
  * app, so TCP pushes back on it. On OPENED the held bytes go out first, then the FIN if the app already half-closed.
  * Except on a replay, copies of the held bytes already follow the OPEN, before OPENED (the server side keeps them
@@ -125,6 +126,8 @@ final class ClientConnection extends RelayConnection {
   private Channel link;
 
   private InetSocketAddress linkTarget;
+  /** The current link was a spare (connected ahead of need, see {@link LinkPool}). */
+  private boolean linkWasSpare;
   private long linkRouteVersion;
   private int attempt;
 
@@ -283,12 +286,27 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void startAttempt(Route route) {
+    startAttempt(route, true);
+  }
+
+  /** @param spareAllowed whether a spare link may be taken (not right after a spare turned out dead) */
+  private void startAttempt(Route route, boolean spareAllowed) {
     attempt++;
     linkTarget = route.daemon();
     linkRouteVersion = route.version();
     attemptPolicy = route.policy();
     attemptReplays = everAttached && replayLog != null && attemptPolicy == RecoveryPolicy.REPLAY;
-    log.debug("{}: attempt {} to {}", describe(), attempt, RelayListener.describe(linkTarget));
+    if (log.isDebugEnabled()) {
+      log.debug("{}: attempt {} to {}", describe(), attempt, RelayListener.describe(linkTarget));
+    }
+    Channel spare = spareAllowed ? relay.linkPool().take(loop, linkTarget) : null;
+    linkWasSpare = spare != null;
+    if (spare != null) {
+      link = spare;
+      spare.pipeline().addLast(new LinkFrameDecoder(), new LinkHandler());
+      onLinkConnected(spare);
+      return;
+    }
     ChannelFuture connect = relay.linkBootstrap(loop).handler(new LinkInitializer()).connect(linkTarget);
     link = connect.channel();
     connect.addListener((ChannelFutureListener) this::onLinkConnectDone);
@@ -307,6 +325,11 @@ final class ClientConnection extends RelayConnection {
           "cannot reach daemon " + RelayListener.describe(linkTarget) + " (" + message(future.cause()) + ")");
       return;
     }
+    onLinkConnected(ch);
+  }
+
+  /** The current link {@code ch} is connected: OPEN, and (unless replaying) the app's bytes right behind it. */
+  private void onLinkConnected(Channel ch) {
     Open open =
         new Open(
             LinkFrames.VERSION,
@@ -525,6 +548,7 @@ final class ClientConnection extends RelayConnection {
     transitionTo(State.ATTACHED, now, how);
     updateAppAutoRead();
     link.config().setAutoRead(app.isWritable());
+    relay.linkPool().refill(loop, linkTarget); // this daemon serves: the next connection on this loop finds a link
   }
 
   private void onRefused(Channel ch, Refused refused) {
@@ -1237,6 +1261,10 @@ final class ClientConnection extends RelayConnection {
       } else {
         lost(now, "server lost (link to " + RelayListener.describe(linkTarget) + " closed)");
       }
+    } else if (linkWasSpare && clientService.route().usable()) {
+      // A spare the server daemon had closed meanwhile (restarted, say): not a failure of this attempt.
+      log.debug("{}: spare link to {} was closed; attempting on a new link", describe(), linkTarget);
+      startAttempt(clientService.route(), false);
     } else {
       attemptFailed(
           now, "link to " + RelayListener.describe(linkTarget) + " closed before the server side answered");

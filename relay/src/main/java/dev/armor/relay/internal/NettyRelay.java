@@ -65,6 +65,7 @@ public final class NettyRelay implements Relay {
   private final WriteBufferWaterMark waterMark;
   private final Channel dataServer;
   private final InetSocketAddress dataAddress;
+  private final LinkPool linkPool = new LinkPool(this);
 
   private final ConcurrentHashMap<ServiceAddress, ClientService> clientServices = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<ServiceAddress, Exposure> exposures = new ConcurrentHashMap<>();
@@ -402,6 +403,10 @@ public final class NettyRelay implements Relay {
 
   Bootstrap linkBootstrap(EventLoop loop) {
     return linkBootstrap.clone(loop);
+  }
+
+  LinkPool linkPool() {
+    return linkPool;
   }
 
   Bootstrap appBootstrap(EventLoop loop) {
