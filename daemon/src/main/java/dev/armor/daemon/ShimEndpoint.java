@@ -53,6 +53,8 @@ final class ShimEndpoint implements ShimRequestHandler {
   private final Relay relay;
   private final Cache<String, ServiceLocation> locations;
   private final Map<Long, ShimSession> sessions = new ConcurrentHashMap<>();
+  /** Sessions whose pid this daemon checked is their app's process here ({@link AppProcess#isShimmedBy}). */
+  private final java.util.Set<ShimSession> pidChecked = ConcurrentHashMap.newKeySet();
   private final String gatewayId;
   private final Map<String, RecoveryPolicy> recoveryPolicies;
   private final Map<String, java.util.List<String>> migratedServices;
@@ -79,11 +81,21 @@ final class ShimEndpoint implements ShimRequestHandler {
     this.gatewayId = ArmorIds.daemon(settings.node());
   }
 
-  /** Whether the app process {@code pid} is alive: its shim answers a ping within the relay's grace. */
+  /**
+   * Whether the app process {@code pid} is alive (asked when one of its connections ended): no session, dead; the
+   * kernel shows the process running and not exiting, alive at once ({@link AppProcess} says why that is enough);
+   * otherwise its shim must answer a ping within the relay's grace.
+   */
   LivenessProbe probe(long pid) {
     return () -> {
       ShimSession session = sessions.get(pid);
-      return session == null ? CompletableFuture.completedFuture(false) : session.ping(Duration.ofMillis(500));
+      if (session == null) {
+        return CompletableFuture.completedFuture(false);
+      }
+      if (pidChecked.contains(session) && AppProcess.runningAndNotExiting(pid)) {
+        return CompletableFuture.completedFuture(true);
+      }
+      return session.ping(Duration.ofMillis(500));
     };
   }
 
@@ -102,6 +114,9 @@ final class ShimEndpoint implements ShimRequestHandler {
 
   @Override
   public void sessionOpened(ShimSession session) {
+    if (AppProcess.isShimmedBy(session.pid(), settings.shimSocket())) {
+      pidChecked.add(session);
+    }
     sessions.put(session.pid(), session);
     log.debug("shim of pid {} connected (ARMOR {})", session.pid(), session.armorId());
   }
@@ -109,6 +124,7 @@ final class ShimEndpoint implements ShimRequestHandler {
   @Override
   public void sessionClosed(ShimSession session) {
     sessions.remove(session.pid(), session);
+    pidChecked.remove(session);
     tell(gatewayId, Ops.SESSION_CLOSED,
         SessionClosed.newBuilder().setPid(session.pid()).setArmorId(armorOf(session)).build());
   }
