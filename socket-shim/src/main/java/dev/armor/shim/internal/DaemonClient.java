@@ -175,6 +175,11 @@ final class DaemonClient {
     return peers.take(daemonPort);
   }
 
+  /** Whether the PEERS connection is open (tests). */
+  boolean peerFeedOpen() {
+    return peers.isOpen();
+  }
+
   private DaemonChannel openRequestConnection() throws IOException {
     return DaemonChannel.open(config.socket(), hello(ConnectionKind.REQUEST), config.timeoutNanos());
   }

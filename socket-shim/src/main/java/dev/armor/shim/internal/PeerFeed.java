@@ -57,12 +57,16 @@ final class PeerFeed {
     return announced.remove(daemonPort);
   }
 
-  /** Closes the connection; notices already read are still answered. */
+  /**
+   * Closes the connection and forgets the notices not taken: without the connection, a later connection from the
+   * same port would have no newer notice to replace an old one, so an old one could be taken for it.
+   */
   synchronized void close() {
     if (channel != null) {
       channel.close();
       channel = null;
     }
+    announced.clear();
   }
 
   private void readArrived() {
@@ -76,7 +80,7 @@ final class PeerFeed {
         }
       }
     } catch (IOException e) {
-      // The daemon closed it (it went away, or this app fell behind): accepts ask from now on.
+      // The daemon closed it (it went away, or this app fell behind): accepts ask from now on (see close()).
       Log.get().log(Level.DEBUG, () -> "the peers connection ended: " + e.getMessage());
       close();
     }
