@@ -9,7 +9,9 @@ import java.util.List;
 
 /**
  * Starts a long-running armor command (an FTM, a daemon) as a process of its own and returns when it is ready:
- * the child writes its pid file only once it is up; if it exits first, its log says why.
+ * the child writes its pid file only once it is up; if it exits first, its log says why. The child gets this JVM's
+ * tuning options ({@code -XX:}, {@code -Xm*}, {@code -Xss}: those {@code scripts/armor} sets, and
+ * {@code ARMOR_JVM_OPTS}), so a detached daemon runs as one started in the foreground.
  */
 final class Detacher {
 
@@ -22,6 +24,7 @@ final class Detacher {
     Files.deleteIfExists(pidFile);
     List<String> command = new ArrayList<>();
     command.add(Installation.java().toString());
+    command.addAll(tuningOptions(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
     for (String property : List.of("armor.shim.jar", "armor.demo.jar", "armor.root")) {
       String value = System.getProperty(property);
       if (value != null) {
@@ -51,6 +54,17 @@ final class Detacher {
     }
     process.destroyForcibly();
     throw new ArmorCliException(name + " was not ready within " + timeout.toSeconds() + " s; see " + log);
+  }
+
+  /** The JVM tuning options among {@code jvmArguments} (no agents, no system properties, no class path). */
+  static List<String> tuningOptions(List<String> jvmArguments) {
+    List<String> tuning = new ArrayList<>();
+    for (String argument : jvmArguments) {
+      if (argument.startsWith("-XX:") || argument.startsWith("-Xm") || argument.startsWith("-Xss")) {
+        tuning.add(argument);
+      }
+    }
+    return tuning;
   }
 
   private static String tail(Path log) throws IOException {

@@ -13,6 +13,7 @@ import dev.armor.elements.wire.RegisterServiceResult;
 import dev.armor.elements.wire.RegistrationOutcome;
 import dev.armor.elements.wire.SessionClosed;
 import dev.armor.elements.wire.UnregisterService;
+import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.Relay;
 import dev.armor.relay.ServiceAddress;
@@ -43,14 +44,21 @@ final class AppCommServer implements Element {
   private final String node;
   private final Relay relay;
   private final LongFunction<LivenessProbe> probes;
+  private final LongFunction<ClientAnnouncer> announcers;
   private final Duration requestTimeout;
   private final Map<String, LocalService> services = new HashMap<>();
   private final Map<String, Pending> pending = new HashMap<>();
 
-  AppCommServer(String node, Relay relay, LongFunction<LivenessProbe> probes, Duration requestTimeout) {
+  /**
+   * @param probes the liveness probe of an app process, by pid
+   * @param announcers how to tell an app process, by pid, which client a connection the relay makes to it carries
+   */
+  AppCommServer(String node, Relay relay, LongFunction<LivenessProbe> probes, LongFunction<ClientAnnouncer> announcers,
+      Duration requestTimeout) {
     this.node = node;
     this.relay = relay;
     this.probes = probes;
+    this.announcers = announcers;
     this.requestTimeout = requestTimeout;
   }
 
@@ -111,7 +119,7 @@ final class AppCommServer implements Element {
   private void expose(String service, LocalService local) {
     services.put(service, local);
     relay.exposeLocalService(ServiceAddress.parse(service), new InetSocketAddress("127.0.0.1", local.appPort()),
-        probes.apply(local.pid()));
+        probes.apply(local.pid()), announcers.apply(local.pid()));
   }
 
   private void registered(RegistrationOutcome outcome, ElementContext context) {

@@ -110,7 +110,8 @@ public final class DaemonNode implements AutoCloseable {
     List<dev.armor.elements.Element> elements =
         List.of(
             new AppCommClient(settings.node(), relay, locations, settings.requestTimeout()),
-            new AppCommServer(settings.node(), relay, pid -> endpoint[0].probe(pid), settings.requestTimeout()),
+            new AppCommServer(settings.node(), relay, pid -> endpoint[0].probe(pid),
+                pid -> endpoint[0].announcer(pid), settings.requestTimeout()),
             new DaemonElement(settings.node(), launch -> armors[0].install(launch),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),

@@ -16,6 +16,7 @@ import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.ServiceLocation;
 import dev.armor.elements.wire.ServiceState;
 import dev.armor.elements.wire.SessionClosed;
+import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.Relay;
 import dev.armor.relay.ServiceAddress;
@@ -52,6 +53,8 @@ final class ShimEndpoint implements ShimRequestHandler {
   private final Relay relay;
   private final Cache<String, ServiceLocation> locations;
   private final Map<Long, ShimSession> sessions = new ConcurrentHashMap<>();
+  /** Sessions whose pid this daemon checked is their app's process here ({@link AppProcess#isShimmedBy}). */
+  private final java.util.Set<ShimSession> pidChecked = ConcurrentHashMap.newKeySet();
   private final String gatewayId;
   private final Map<String, RecoveryPolicy> recoveryPolicies;
   private final Map<String, java.util.List<String>> migratedServices;
@@ -78,16 +81,42 @@ final class ShimEndpoint implements ShimRequestHandler {
     this.gatewayId = ArmorIds.daemon(settings.node());
   }
 
-  /** Whether the app process {@code pid} is alive: its shim answers a ping within the relay's grace. */
+  /**
+   * Whether the app process {@code pid} is alive (asked when one of its connections ended): no session, dead; the
+   * kernel shows the process running and not exiting, alive at once ({@link AppProcess} says why that is enough);
+   * otherwise its shim must answer a ping within the relay's grace.
+   */
   LivenessProbe probe(long pid) {
     return () -> {
       ShimSession session = sessions.get(pid);
-      return session == null ? CompletableFuture.completedFuture(false) : session.ping(Duration.ofMillis(500));
+      if (session == null) {
+        return CompletableFuture.completedFuture(false);
+      }
+      if (pidChecked.contains(session) && AppProcess.runningAndNotExiting(pid)) {
+        return CompletableFuture.completedFuture(true);
+      }
+      return session.ping(Duration.ofMillis(500));
+    };
+  }
+
+  /**
+   * Tells the app process {@code pid}, before the relay connects to it, which client the connection carries (its
+   * shim's accept then needs no {@code peerOf} round trip). Never blocks the relay's event loop.
+   */
+  ClientAnnouncer announcer(long pid) {
+    return (localPort, client) -> {
+      ShimSession session = sessions.get(pid);
+      if (session != null) {
+        session.announcePeer(localPort, client);
+      }
     };
   }
 
   @Override
   public void sessionOpened(ShimSession session) {
+    if (AppProcess.isShimmedBy(session.pid(), settings.shimSocket())) {
+      pidChecked.add(session);
+    }
     sessions.put(session.pid(), session);
     log.debug("shim of pid {} connected (ARMOR {})", session.pid(), session.armorId());
   }
@@ -95,6 +124,7 @@ final class ShimEndpoint implements ShimRequestHandler {
   @Override
   public void sessionClosed(ShimSession session) {
     sessions.remove(session.pid(), session);
+    pidChecked.remove(session);
     tell(gatewayId, Ops.SESSION_CLOSED,
         SessionClosed.newBuilder().setPid(session.pid()).setArmorId(armorOf(session)).build());
   }

@@ -58,6 +58,15 @@ public interface Relay extends AutoCloseable {
   /** A local app listens on {@code appListener} for {@code service}; links for it are connected there. */
   void exposeLocalService(ServiceAddress service, InetSocketAddress appListener, LivenessProbe probe);
 
+  /**
+   * As {@link #exposeLocalService(ServiceAddress, InetSocketAddress, LivenessProbe)}; before each connection to
+   * {@code appListener}, {@code announcer} is told which client it carries.
+   */
+  default void exposeLocalService(
+      ServiceAddress service, InetSocketAddress appListener, LivenessProbe probe, ClientAnnouncer announcer) {
+    exposeLocalService(service, appListener, probe);
+  }
+
   /** The local app no longer serves {@code service}: links for it are refused. */
   void withdrawLocalService(ServiceAddress service);
 

@@ -300,6 +300,48 @@ class RelayTest {
   }
 
   @Test
+  void shouldDeliverBytesSentAheadOfARefusedOpenExactlyOnceWhenLocatedAgain() throws IOException {
+    pair(true);
+    pair.client.serviceLocated(SERVICE, pair.server.dataAddress()); // but the server daemon does not expose it
+    try (Socket client = pair.connect(SERVICE)) {
+      // written at once: they follow the first link's OPEN, which is refused, so they must be sent again
+      client.getOutputStream().write("first ".getBytes(UTF_8));
+      await().atMost(5, SECONDS).until(() -> pair.clientEvents.has("held", SERVICE, "not exposed"));
+      client.getOutputStream().write("second".getBytes(UTF_8));
+
+      app = TestServer.echo();
+      pair.expose(SERVICE, app);
+      assertThat(readExactly(client.getInputStream(), 12)).isEqualTo("first second");
+      client.getOutputStream().write("!".getBytes(UTF_8));
+      assertThat(readExactly(client.getInputStream(), 1)).isEqualTo("!"); // nothing was delivered twice
+      assertThat(app.sockets()).hasSize(1);
+    }
+  }
+
+  @Test
+  void shouldDeliverEverythingAClientWritesBeforeItsConnectionIsAttached() throws Exception {
+    // A small hold bound: the bytes sent ahead of OPENED fill it on both sides before the app is connected.
+    pair = new RelayPair(c -> c.withHoldBufferBytes(16 * 1024));
+    app = TestServer.echo();
+    pair.expose(SERVICE, app);
+    long size = 1L << 20;
+    try (Socket client = pair.connect(SERVICE)) {
+      CompletableFuture<Void> upload =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  Pattern.write(client.getOutputStream(), size, null);
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
+      Pattern.verifyExactly(client.getInputStream(), 0, size);
+      upload.get(20, SECONDS);
+      assertThat(pair.clientSide(client).orElseThrow().bytesToServer()).isEqualTo(size);
+    }
+  }
+
+  @Test
   void shouldResetHeldAndNewConnectionsWhenTheServiceFails() throws IOException {
     pair(true);
     try (Socket client = pair.connect(SERVICE)) {

@@ -42,10 +42,14 @@ import org.slf4j.LoggerFactory;
  * loopback listener, and the current link to the server's daemon.
  *
  * <p>Design note. The client app's socket lives as long as the connection; links come and go. Each link is one
- * attempt: connect to the server daemon, send OPEN (same connection id, next attempt number), await OPENED or
- * REFUSED. While no link is attached (CONNECTING or HELD) the app's bytes go to the hold buffer, in order and never
+ * attempt: connect to the server daemon (or take a spare link already connected to it, {@link LinkPool}), send OPEN
+ * (same connection id, next attempt number), await OPENED or REFUSED. A spare that turns out closed before the server
+ * side answered is not a failed attempt: the connection attempts again at once on a new link. While no link is attached (CONNECTING or HELD) the app's bytes go to the hold buffer, in order and never
  * dropped; when it reaches {@link dev.armor.relay.RelayConfig#holdBufferBytes()} the relay stops reading from the
  * app, so TCP pushes back on it. On OPENED the held bytes go out first, then the FIN if the app already half-closed.
+ * Except on a replay, copies of the held bytes already follow the OPEN, before OPENED (the server side keeps them
+ * until its app is connected): a new connection's first bytes need no extra round trip between the daemons. The
+ * originals are dropped on OPENED; after a refusal or a failed attempt they are sent again on the next link.
  *
  * <p>Recovery. A link that closes without both FINs, or ABORT(SERVER_LOST), means the server was lost: HELD.
  * While the service's {@link Route} is usable (known, not recovering) the same location is retried with a
@@ -108,12 +112,22 @@ final class ClientConnection extends RelayConnection {
   /** The client app's bytes not yet sent on a link, oldest first. */
   private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
 
+  /**
+   * The link on which the first {@link #sentAhead} buffers of {@link #held} went out ahead of its OPENED (copies: the
+   * originals stay held until OPENED, so a refused or failed attempt loses nothing); null when none.
+   */
+  private Channel sentAheadOn;
+
+  private int sentAhead;
+
   private volatile long heldBytes;
 
   /** The current attempt's link (in flight or attached); null when none. */
   private Channel link;
 
   private InetSocketAddress linkTarget;
+  /** The current link was a spare (connected ahead of need, see {@link LinkPool}). */
+  private boolean linkWasSpare;
   private long linkRouteVersion;
   private int attempt;
 
@@ -272,12 +286,27 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void startAttempt(Route route) {
+    startAttempt(route, true);
+  }
+
+  /** @param spareAllowed whether a spare link may be taken (not right after a spare turned out dead) */
+  private void startAttempt(Route route, boolean spareAllowed) {
     attempt++;
     linkTarget = route.daemon();
     linkRouteVersion = route.version();
     attemptPolicy = route.policy();
     attemptReplays = everAttached && replayLog != null && attemptPolicy == RecoveryPolicy.REPLAY;
-    log.debug("{}: attempt {} to {}", describe(), attempt, RelayListener.describe(linkTarget));
+    if (log.isDebugEnabled()) {
+      log.debug("{}: attempt {} to {}", describe(), attempt, RelayListener.describe(linkTarget));
+    }
+    Channel spare = spareAllowed ? relay.linkPool().take(loop, linkTarget) : null;
+    linkWasSpare = spare != null;
+    if (spare != null) {
+      link = spare;
+      spare.pipeline().addLast(new LinkFrameDecoder(), new LinkHandler());
+      onLinkConnected(spare);
+      return;
+    }
     ChannelFuture connect = relay.linkBootstrap(loop).handler(new LinkInitializer()).connect(linkTarget);
     link = connect.channel();
     connect.addListener((ChannelFutureListener) this::onLinkConnectDone);
@@ -296,6 +325,11 @@ final class ClientConnection extends RelayConnection {
           "cannot reach daemon " + RelayListener.describe(linkTarget) + " (" + message(future.cause()) + ")");
       return;
     }
+    onLinkConnected(ch);
+  }
+
+  /** The current link {@code ch} is connected: OPEN, and (unless replaying) the app's bytes right behind it. */
+  private void onLinkConnected(Channel ch) {
     Open open =
         new Open(
             LinkFrames.VERSION,
@@ -306,7 +340,24 @@ final class ClientConnection extends RelayConnection {
             attemptPolicy,
             attemptReplays,
             attemptReplays ? delivered.position() : 0);
-    ch.writeAndFlush(LinkFrames.encode(ch.alloc(), open), ch.voidPromise());
+    ch.write(LinkFrames.encode(ch.alloc(), open), ch.voidPromise());
+    if (!attemptReplays) {
+      // The app's first bytes follow the OPEN at once instead of after OPENED: the server side connects to its app
+      // meanwhile and passes them on as soon as it is connected, which saves a round trip on every new connection.
+      // A replay waits for OPENED: its log must go first.
+      sentAheadOn = ch;
+      sentAhead = 0;
+      for (ByteBuf buf : held) {
+        LinkFrames.writeData(ch, buf.retainedDuplicate());
+        sentAhead++;
+      }
+    }
+    ch.flush();
+  }
+
+  /** The number of held buffers already sent on the current link ahead of its OPENED. */
+  private int sentAheadOnLink() {
+    return link != null && sentAheadOn == link ? sentAhead : 0;
   }
 
   /** An attempt ended without OPENED or REFUSED: retry the known location with backoff. */
@@ -462,9 +513,17 @@ final class ClientConnection extends RelayConnection {
     cancelTimers();
     String replayed = attemptReplays ? startReplay() : startFresh();
     long delivered = heldBytes;
+    int alreadySent = sentAheadOnLink();
+    sentAheadOn = null;
+    sentAhead = 0;
     for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
       logSent(buf);
-      LinkFrames.writeAppData(link, buf);
+      if (alreadySent > 0) {
+        alreadySent--;
+        buf.release();
+      } else {
+        LinkFrames.writeAppData(link, buf);
+      }
     }
     heldBytes = 0;
     bytesToServer += delivered;
@@ -489,6 +548,7 @@ final class ClientConnection extends RelayConnection {
     transitionTo(State.ATTACHED, now, how);
     updateAppAutoRead();
     link.config().setAutoRead(app.isWritable());
+    relay.linkPool().refill(loop, linkTarget); // this daemon serves: the next connection on this loop finds a link
   }
 
   private void onRefused(Channel ch, Refused refused) {
@@ -746,6 +806,10 @@ final class ClientConnection extends RelayConnection {
     } else {
       held.add(buf);
       heldBytes += n;
+      if (link != null && sentAheadOn == link) {
+        LinkFrames.writeData(link, buf.retainedDuplicate());
+        sentAhead++;
+      }
       if (heldBytes >= holdBound) {
         log.debug("{}: hold buffer full ({} bytes): pausing the client app", describe(), heldBytes);
         app.config().setAutoRead(false);
@@ -754,7 +818,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onAppReadComplete() {
-    if (state() == State.ATTACHED && link != null) {
+    if (link != null && (state() == State.ATTACHED || sentAheadOn == link)) {
       link.flush();
     }
   }
@@ -1197,6 +1261,10 @@ final class ClientConnection extends RelayConnection {
       } else {
         lost(now, "server lost (link to " + RelayListener.describe(linkTarget) + " closed)");
       }
+    } else if (linkWasSpare && clientService.route().usable()) {
+      // A spare the server daemon had closed meanwhile (restarted, say): not a failure of this attempt.
+      log.debug("{}: spare link to {} was closed; attempting on a new link", describe(), linkTarget);
+      startAttempt(clientService.route(), false);
     } else {
       attemptFailed(
           now, "link to " + RelayListener.describe(linkTarget) + " closed before the server side answered");

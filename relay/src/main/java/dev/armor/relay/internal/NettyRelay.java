@@ -1,5 +1,6 @@
 package dev.armor.relay.internal;
 
+import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.RecoveryPolicy;
@@ -60,7 +61,7 @@ public final class NettyRelay implements Relay {
   static final int MAX_READ_BYTES = 256 * 1024;
 
   /** A local service a link can be connected to. */
-  record Exposure(InetSocketAddress appListener, LivenessProbe probe) {}
+  record Exposure(InetSocketAddress appListener, LivenessProbe probe, ClientAnnouncer announcer) {}
 
   private final RelayConfig config;
   private final RelayListener listener;
@@ -74,6 +75,7 @@ public final class NettyRelay implements Relay {
   private final HeadroomRecvByteBufAllocator appReadBuffers = new HeadroomRecvByteBufAllocator(readSizing());
   private final Channel dataServer;
   private final InetSocketAddress dataAddress;
+  private final LinkPool linkPool = new LinkPool(this);
 
   private final ConcurrentHashMap<ServiceAddress, ClientService> clientServices = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<ServiceAddress, Exposure> exposures = new ConcurrentHashMap<>();
@@ -352,11 +354,18 @@ public final class NettyRelay implements Relay {
 
   @Override
   public void exposeLocalService(ServiceAddress service, InetSocketAddress appListener, LivenessProbe probe) {
+    exposeLocalService(service, appListener, probe, ClientAnnouncer.NONE);
+  }
+
+  @Override
+  public void exposeLocalService(
+      ServiceAddress service, InetSocketAddress appListener, LivenessProbe probe, ClientAnnouncer announcer) {
     Objects.requireNonNull(service, "service");
     Objects.requireNonNull(appListener, "appListener");
     Objects.requireNonNull(probe, "probe");
+    Objects.requireNonNull(announcer, "announcer");
     ensureOpen();
-    exposures.put(service, new Exposure(appListener, probe));
+    exposures.put(service, new Exposure(appListener, probe, announcer));
     log.info("service {} exposed: links connected to app at {}", service, RelayListener.describe(appListener));
   }
 
@@ -429,6 +438,10 @@ public final class NettyRelay implements Relay {
 
   Bootstrap linkBootstrap(EventLoop loop) {
     return linkBootstrap.clone(loop);
+  }
+
+  LinkPool linkPool() {
+    return linkPool;
   }
 
   Bootstrap appBootstrap(EventLoop loop) {

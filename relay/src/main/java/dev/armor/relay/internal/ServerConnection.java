@@ -40,11 +40,16 @@ import org.slf4j.LoggerFactory;
  * id and the next attempt number, so it is a new {@code ServerConnection}.
  *
  * <p>Design note. Before connecting to the app the relay binds its local port and records port -> client address
- * (for {@link dev.armor.relay.Relay#clientOfLocalPort}), so the mapping exists before the app can accept. When the
+ * (for {@link dev.armor.relay.Relay#clientOfLocalPort}) and tells the exposure's {@link dev.armor.relay.ClientAnnouncer},
+ * so the mapping exists before the app can accept. When the
  * app ends the connection (end of stream or reset, which is also what a crash looks like) the service's
  * {@link dev.armor.relay.LivenessProbe} decides: alive passes the end on (FIN, or ABORT(RESET)); dead sends
  * ABORT(SERVER_LOST) so the client side holds. An unanswered probe counts as alive after the grace period (a slow
  * probe must not hang the client; a wrong "alive" costs one connection, a wrong "dead" would hold it for nothing).
+ *
+ * <p>Early bytes. The client side sends the client app's first bytes right after the OPEN, without waiting for
+ * OPENED (except on a replay); they are kept here, in order, until the app is connected, then passed on first. Past
+ * the hold bound the link is not read until then, so they cannot grow without limit.
  *
  * <p>Replay. An OPEN with policy REPLAY makes this side acknowledge (ACK) what it wrote to the app, so the client
  * side knows how much of its stream the instance has read; a replayed attempt looks like any other to the app: a
@@ -71,6 +76,9 @@ final class ServerConnection extends RelayConnection {
   private final AckSender acks;
   private Channel app;
   private int localPort = -1;
+  /** Client bytes that arrived before the app was connected, oldest first; null once passed on. */
+  private java.util.ArrayDeque<ByteBuf> early = new java.util.ArrayDeque<>();
+  private long earlyBytes;
 
   /** The client side's FIN arrived. */
   private boolean linkFinReceived;
@@ -147,9 +155,19 @@ final class ServerConnection extends RelayConnection {
                   } else {
                     localPort = ((InetSocketAddress) app.localAddress()).getPort();
                     relay.mapLocalPort(localPort, client);
+                    announce();
                     app.connect(target).addListener((ChannelFutureListener) this::onAppConnected);
                   }
                 });
+  }
+
+  /** Before connecting: the app's shim learns the real client of the connection it is about to accept. */
+  private void announce() {
+    try {
+      exposure.announcer().connecting(localPort, client);
+    } catch (RuntimeException e) {
+      log.debug("{}: announcing the client to the app failed (its accept will ask): {}", describe(), e.toString());
+    }
   }
 
   private void onAppConnected(ChannelFuture connected) {
@@ -185,6 +203,19 @@ final class ServerConnection extends RelayConnection {
                     + " bytes of the app's output"
                 : ""));
     app.config().setAutoRead(link.isWritable());
+    passOnEarlyBytes();
+  }
+
+  /** Writes the client bytes that came ahead of the app's connection, and reads the link again if it was paused. */
+  private void passOnEarlyBytes() {
+    java.util.ArrayDeque<ByteBuf> arrived = early;
+    early = null;
+    earlyBytes = 0;
+    for (ByteBuf buf = arrived.poll(); buf != null; buf = arrived.poll()) {
+      onLinkData(buf);
+    }
+    onLinkReadComplete();
+    link.config().setAutoRead(app.isWritable());
   }
 
   private void refuse(String message) {
@@ -292,6 +323,12 @@ final class ServerConnection extends RelayConnection {
   }
 
   private void release() {
+    if (early != null) {
+      for (ByteBuf buf = early.poll(); buf != null; buf = early.poll()) {
+        buf.release();
+      }
+      earlyBytes = 0;
+    }
     if (acks != null) {
       acks.cancel();
     }
@@ -342,6 +379,14 @@ final class ServerConnection extends RelayConnection {
   // ---------------------------------------------------------------- link events (from ServerLinkHandler)
 
   void onLinkData(ByteBuf buf) {
+    if (state() == State.CONNECTING && early != null) {
+      early.add(buf);
+      earlyBytes += buf.readableBytes();
+      if (earlyBytes >= relay.config().holdBufferBytes()) {
+        link.config().setAutoRead(false); // read again once the app is connected
+      }
+      return;
+    }
     if (state() != State.ATTACHED || appFailed || linkFinReceived) {
       buf.release();
       return;

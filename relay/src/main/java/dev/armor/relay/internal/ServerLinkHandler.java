@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Server side: the handler of a link accepted at the relay's data address. Waits for OPEN (a link that sends
  * nothing else first, or nothing within {@link #OPEN_TIMEOUT_SECONDS}, is closed), refuses services not exposed
- * here, and otherwise hands the link's events to the {@link ServerConnection} it creates.
+ * here, and otherwise hands the link's events to the {@link ServerConnection} it creates. After a refusal, what the
+ * client side had already sent behind its OPEN (its app's first bytes) is dropped while the link closes.
  */
 final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
 
@@ -30,6 +31,7 @@ final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
 
   private final NettyRelay relay;
   private ServerConnection connection;
+  private boolean refused;
   private ScheduledFuture<?> openTimeout;
 
   ServerLinkHandler(NettyRelay relay) {
@@ -61,8 +63,10 @@ final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
       } else {
         ReferenceCountUtil.release(msg);
       }
-    } else if (msg instanceof Open open) {
+    } else if (msg instanceof Open open && !refused) {
       onOpen(ctx, open);
+    } else if (refused) {
+      ReferenceCountUtil.release(msg); // sent behind the refused OPEN
     } else {
       ReferenceCountUtil.release(msg);
       log.warn("link from {} sent {} before OPEN: closed", peer(ctx), msg instanceof ByteBuf ? "DATA" : msg);
@@ -86,6 +90,7 @@ final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void refuse(ChannelHandlerContext ctx, Open open, RefusalReason reason, String message) {
+    refused = true;
     log.info(
         "connection {} attempt {} to {} from daemon {} refused: {}{}",
         open.connectionId(),

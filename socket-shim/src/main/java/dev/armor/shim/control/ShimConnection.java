@@ -15,6 +15,7 @@ import dev.armor.shim.control.ShimMessage.Unlistened;
 import dev.armor.shim.control.ShimMessage.Welcome;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -23,7 +24,9 @@ import java.util.Optional;
 
 /**
  * One shim connection, served by its own thread: reads the HELLO, then either keeps the session (answering
- * pongs, reporting the end of stream as the app's death) or answers queries one by one through the handler.
+ * pongs, reporting the end of stream as the app's death) or answers queries one by one through the handler. A
+ * PEERS connection is handed to its session after the WELCOME and switched to non-blocking, and its thread ends:
+ * only the daemon writes on it, from whichever thread announces a peer, and the session closes it.
  * Whatever goes wrong ends this connection only.
  */
 final class ShimConnection implements Runnable {
@@ -36,6 +39,8 @@ final class ShimConnection implements Runnable {
   private final FrameReader reader = new FrameReader();
   private final Object writeLock = new Object();
   private volatile String who = "shim connection that has not said hello yet";
+  /** A PEERS connection now owned by its session: this thread must not close it when it ends. */
+  private boolean handedOff;
 
   ShimConnection(SocketChannel channel, ShimRequestHandler handler, SessionRegistry sessions, ShimControlServer server) {
     this.channel = channel;
@@ -53,6 +58,8 @@ final class ShimConnection implements Runnable {
       Thread.currentThread().setName("armor-shim-control " + who);
       if (hello.kind() == ConnectionKind.SESSION) {
         serveSession(hello);
+      } else if (hello.kind() == ConnectionKind.PEERS) {
+        handedOff = handOverPeers(hello);
       } else {
         serveRequests(hello);
       }
@@ -65,8 +72,10 @@ final class ShimConnection implements Runnable {
     } catch (IOException e) {
       LOG.log(Level.DEBUG, () -> "the " + who + " broke: " + e);
     } finally {
-      close();
-      server.forget(this);
+      if (!handedOff) {
+        close();
+        server.forget(this);
+      }
     }
   }
 
@@ -78,6 +87,28 @@ final class ShimConnection implements Runnable {
 
   void close() {
     ShimControlServer.closeQuietly(channel);
+  }
+
+  /** Closes a PEERS connection its session owns (the session ended, or the app fell behind). */
+  void closeHandedOff() {
+    close();
+    server.forget(this);
+  }
+
+  /**
+   * Writes {@code message} on this (non-blocking) PEERS connection if the whole frame fits now; false when it did
+   * not (the app is not reading, or is gone): the connection must then be closed, since a partial frame went out.
+   */
+  boolean trySend(ShimMessage message) {
+    ByteBuffer frame = ShimWire.encode(message);
+    synchronized (writeLock) {
+      try {
+        channel.write(frame);
+      } catch (IOException e) {
+        return false;
+      }
+    }
+    return !frame.hasRemaining();
   }
 
   private Hello readHello() throws IOException {
@@ -144,6 +175,25 @@ final class ShimConnection implements Runnable {
     } catch (RuntimeException e) {
       LOG.log(Level.WARNING, "handling the end of the " + who + " failed", e);
     }
+  }
+
+  /** Hands a PEERS connection to its session; false (and an ERROR to the shim) when there is no session. */
+  private boolean handOverPeers(Hello hello) throws IOException {
+    Optional<ShimSessionImpl> session = sessions.find(hello.pid());
+    if (session.isEmpty()) {
+      send(new DaemonError("no open Armor session for pid " + hello.pid() + ": open the session connection first"));
+      return false;
+    }
+    // Attached before the WELCOME goes out, and under the write lock: no notice can precede the WELCOME, and every
+    // connection the daemon makes once the shim has its WELCOME (and reports its listener) is announced.
+    synchronized (writeLock) {
+      channel.configureBlocking(false);
+      session.get().attachPeers(this);
+      if (!trySend(new Welcome())) {
+        throw new IOException("could not write the WELCOME");
+      }
+    }
+    return true;
   }
 
   private void serveRequests(Hello hello) throws IOException {

@@ -17,7 +17,12 @@ public sealed interface ShimMessage {
     /** Opened once at premain and held for the process lifetime; its end of stream is the app's death. */
     SESSION,
     /** Carries one query at a time from app threads; any number per process, tied to the session by pid. */
-    REQUEST
+    REQUEST,
+    /**
+     * Carries the daemon's {@link PeerNotice}s to a server app, one way; at most one per process, tied to the session
+     * by pid. The shim reads it without waiting, from the thread that accepts a rerouted connection.
+     */
+    PEERS
   }
 
   // ---- shim to daemon ----
@@ -119,6 +124,18 @@ public sealed interface ShimMessage {
 
   /** Answer to {@link Unlistened}. */
   record Ack() implements ShimMessage {}
+
+  /**
+   * On the PEERS connection, before the daemon connects to one of the app's rerouted listeners from 127.0.0.1:{@code
+   * daemonPort}: that connection really comes from {@code address} (what {@link PeerQuery} would answer). Written
+   * before the connect, so it has arrived when the app accepts: the accept needs no round trip to the daemon.
+   */
+  record PeerNotice(int daemonPort, InetSocketAddress address) implements ShimMessage {
+    public PeerNotice {
+      requirePort(daemonPort, "daemonPort");
+      requireResolved(address, "address");
+    }
+  }
 
   /** The daemon could not answer (hello refused, handler failed); the shim fails the app's call with it. */
   record DaemonError(String message) implements ShimMessage {

@@ -1,5 +1,6 @@
 package dev.armor.shim.control;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -23,4 +24,12 @@ public interface ShimSession {
    * process died) or the timeout passes (the process is stopped or hung).
    */
   CompletableFuture<Boolean> ping(Duration timeout);
+
+  /**
+   * Tells the app, before the daemon connects to one of its rerouted listeners from 127.0.0.1:{@code daemonPort},
+   * that this connection carries {@code client}, so its accept knows the real peer without asking. Call it before
+   * connecting. Never blocks: nothing is sent when the app opened no PEERS connection, and a PEERS connection the
+   * app does not keep up with is closed (its accepts then ask, as without it).
+   */
+  default void announcePeer(int daemonPort, InetSocketAddress client) {}
 }

@@ -13,6 +13,7 @@ import dev.armor.shim.control.ShimMessage.Listening;
 import dev.armor.shim.control.ShimMessage.NoPeer;
 import dev.armor.shim.control.ShimMessage.Ok;
 import dev.armor.shim.control.ShimMessage.Peer;
+import dev.armor.shim.control.ShimMessage.PeerNotice;
 import dev.armor.shim.control.ShimMessage.PeerQuery;
 import dev.armor.shim.control.ShimMessage.Ping;
 import dev.armor.shim.control.ShimMessage.Pong;
@@ -52,7 +53,7 @@ import java.nio.channels.WritableByteChannel;
  *   <caption>Frame types</caption>
  *   <tr><th>type</th><th>direction</th><th>name</th><th>fields</th></tr>
  *   <tr><td>0x01</td><td>shim to daemon</td><td>HELLO</td>
- *       <td>magic:int32 = 0x41524D52 ("ARMR"), version:uint8 = 1, kind:uint8 (1 session, 2 request), pid:int64,
+ *       <td>magic:int32 = 0x41524D52 ("ARMR"), version:uint8 = 1, kind:uint8 (1 session, 2 request, 3 peers), pid:int64,
  *       armorId:string, node:string</td></tr>
  *   <tr><td>0x02</td><td>shim to daemon</td><td>PONG</td><td>id:int64</td></tr>
  *   <tr><td>0x03</td><td>shim to daemon</td><td>HEARTBEAT</td><td>beat:int64</td></tr>
@@ -71,6 +72,7 @@ import java.nio.channels.WritableByteChannel;
  *   <tr><td>0x94</td><td>daemon to shim</td><td>PEER</td><td>address:address</td></tr>
  *   <tr><td>0x95</td><td>daemon to shim</td><td>NO_PEER</td><td>(none)</td></tr>
  *   <tr><td>0x96</td><td>daemon to shim</td><td>ACK</td><td>(none)</td></tr>
+ *   <tr><td>0x97</td><td>daemon to shim</td><td>PEER_NOTICE</td><td>daemonPort:uint16, address:address</td></tr>
  *   <tr><td>0x9F</td><td>daemon to shim</td><td>ERROR</td><td>message:string</td></tr>
  * </table>
  *
@@ -83,7 +85,11 @@ import java.nio.channels.WritableByteChannel;
  * (to the daemon) or the daemon is gone (to the shim). On a REQUEST connection
  * (tied to the session by pid) only the shim asks, one query at a time, each answered by exactly one frame:
  * ROUTE by DIRECT, VIA or FAIL; BIND and LISTENING by OK or FAIL; UNLISTENED by ACK; PEER_OF by PEER or NO_PEER;
- * any query by ERROR when the daemon cannot answer. A frame that breaks these rules closes the connection.
+ * any query by ERROR when the daemon cannot answer. On the PEERS connection (at most one per process, tied to the
+ * session by pid, opened by a shim whose app listens on a rerouted port) only the daemon writes, after the WELCOME:
+ * a PEER_NOTICE before each connection it makes to the app's listeners. It never waits for the shim: when the shim
+ * does not read fast enough the daemon closes the connection, and the shim asks PEER_OF instead. A frame that breaks
+ * these rules closes the connection.
  */
 public final class ShimWire {
 
@@ -117,6 +123,7 @@ public final class ShimWire {
   private static final int PEER = 0x94;
   private static final int NO_PEER = 0x95;
   private static final int ACK = 0x96;
+  private static final int PEER_NOTICE = 0x97;
   private static final int ERROR = 0x9F;
 
   private ShimWire() {}
@@ -174,7 +181,7 @@ public final class ShimWire {
       out.writeByte(HELLO);
       out.writeInt(MAGIC);
       out.writeByte(VERSION);
-      out.writeByte(m.kind() == ConnectionKind.SESSION ? 1 : 2);
+      out.writeByte(kindCode(m.kind()));
       out.writeLong(m.pid());
       out.writeUTF(m.armorId());
       out.writeUTF(m.node());
@@ -231,6 +238,10 @@ public final class ShimWire {
       out.writeByte(NO_PEER);
     } else if (message instanceof Ack) {
       out.writeByte(ACK);
+    } else if (message instanceof PeerNotice m) {
+      out.writeByte(PEER_NOTICE);
+      out.writeShort(m.daemonPort());
+      writeAddress(out, m.address());
     } else if (message instanceof DaemonError m) {
       out.writeByte(ERROR);
       out.writeUTF(cut(m.message()));
@@ -278,6 +289,8 @@ public final class ShimWire {
         return new NoPeer();
       case ACK:
         return new Ack();
+      case PEER_NOTICE:
+        return new PeerNotice(in.readUnsignedShort(), readAddress(in));
       case ERROR:
         return new DaemonError(in.readUTF());
       default:
@@ -296,13 +309,21 @@ public final class ShimWire {
       throw new ShimProtocolException("HELLO version must be " + VERSION + ", but was " + version);
     }
     int kind = in.readUnsignedByte();
-    if (kind != 1 && kind != 2) {
-      throw new ShimProtocolException("HELLO kind must be 1 (session) or 2 (request), but was " + kind);
+    if (kind < 1 || kind > 3) {
+      throw new ShimProtocolException("HELLO kind must be 1 (session), 2 (request) or 3 (peers), but was " + kind);
     }
     long pid = in.readLong();
     String armorId = in.readUTF();
     String node = in.readUTF();
-    return new Hello(kind == 1 ? ConnectionKind.SESSION : ConnectionKind.REQUEST, pid, armorId, node);
+    return new Hello(ConnectionKind.values()[kind - 1], pid, armorId, node);
+  }
+
+  private static int kindCode(ConnectionKind kind) {
+    return switch (kind) {
+      case SESSION -> 1;
+      case REQUEST -> 2;
+      case PEERS -> 3;
+    };
   }
 
   private static void writeAddress(DataOutputStream out, InetSocketAddress address) throws IOException {

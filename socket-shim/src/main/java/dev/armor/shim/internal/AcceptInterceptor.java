@@ -11,9 +11,9 @@ import java.net.SocketAddress;
 
 /**
  * Makes a connection accepted on a rerouted listener report the remote client's address rather than the
- * daemon's 127.0.0.1:p, by asking the daemon {@code peerOf(p)}. Only for rerouted listeners and loopback peers,
- * so ordinary accepts cost no round trip. Best effort: any failure leaves the accepted socket as it is and never
- * breaks the accept.
+ * daemon's 127.0.0.1:p: the daemon announced it on the PEERS connection before connecting ({@link PeerFeed}), or,
+ * when it did not, the shim asks {@code peerOf(p)}. Only for rerouted listeners and loopback peers, so ordinary
+ * accepts cost nothing. Best effort: any failure leaves the accepted socket as it is and never breaks the accept.
  */
 final class AcceptInterceptor {
   private final DaemonClient daemon;
@@ -60,6 +60,10 @@ final class AcceptInterceptor {
   }
 
   private InetSocketAddress peerOf(int daemonPort) {
+    InetSocketAddress announced = daemon.announcedPeer(daemonPort);
+    if (announced != null) {
+      return announced;
+    }
     try {
       ShimMessage answer = daemon.ask(new PeerQuery(daemonPort));
       return answer instanceof Peer peer ? peer.address() : null;

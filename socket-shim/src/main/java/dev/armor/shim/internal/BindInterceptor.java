@@ -109,6 +109,7 @@ final class BindInterceptor {
   }
 
   private void reportListening(InetSocketAddress requested, int actualPort) throws BindException {
+    daemon.openPeerFeed(); // before the daemon can connect to the listener: its first connection is announced too
     verdict(new Listening(requested, actualPort));
   }
 

@@ -111,6 +111,11 @@ final class DaemonChannel implements Closeable {
     }
   }
 
+  /** The next message if a whole one has already arrived, else null; never waits. */
+  ShimMessage readNow() throws IOException {
+    return reader.read(channel);
+  }
+
   @Override
   public void close() {
     try {

@@ -10,6 +10,7 @@ import dev.armor.shim.control.ShimMessage.Pong;
 import dev.armor.shim.control.ShimProtocolException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.channels.ClosedByInterruptException;
 import java.util.Deque;
@@ -28,6 +29,10 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * pool (or opened) and returned after a good answer, so concurrent connects do not queue behind each other (a bind
  * may take a while). A connection that failed or timed out is closed: a late answer must never be read as the
  * answer to the next query.
+ *
+ * <p>Peers (server apps only): once the app listens on a rerouted port, a PEERS connection carries the daemon's
+ * notices of the connections it is about to make to the app ({@link PeerFeed}), so accepting one needs no query;
+ * it is reopened with the session.
  *
  * <p>Heartbeats and fencing (protected apps only, see {@link ShimConfig#heartbeats()}): the session thread also
  * sends a HEARTBEAT every heartbeat interval, which the daemon acknowledges at once; its Execution ARMOR declares
@@ -53,6 +58,9 @@ final class DaemonClient {
   private final Object sessionLock = new Object();
   private final Deque<DaemonChannel> idle = new ConcurrentLinkedDeque<>();
   private DaemonChannel session; // guarded by sessionLock; null while there is none
+  private final PeerFeed peers = new PeerFeed();
+  private final Object peersLock = new Object();
+  private volatile boolean peersWanted;
 
   DaemonClient(ShimConfig config, long pid, Runnable onSessionLost) {
     this(config, pid, onSessionLost, Fence.halting(config));
@@ -142,6 +150,36 @@ final class DaemonClient {
     }
   }
 
+  /**
+   * Opens the PEERS connection unless it is open; called before the app's first rerouted listener is reported, so
+   * that even the first connection to it is announced. Best effort: without it, accepts ask.
+   */
+  void openPeerFeed() {
+    peersWanted = true;
+    synchronized (peersLock) {
+      if (peers.isOpen()) {
+        return;
+      }
+      try {
+        ensureSession();
+        peers.attach(DaemonChannel.open(config.socket(), hello(ConnectionKind.PEERS), config.timeoutNanos()));
+      } catch (IOException e) {
+        Log.get().log(Level.DEBUG, () -> "could not open the peers connection to " + config.daemonName()
+            + " (accepted connections ask for their peer instead): " + e.getMessage());
+      }
+    }
+  }
+
+  /** The client the daemon announced for a connection from 127.0.0.1:{@code daemonPort}, or null: ask then. */
+  InetSocketAddress announcedPeer(int daemonPort) {
+    return peers.take(daemonPort);
+  }
+
+  /** Whether the PEERS connection is open (tests). */
+  boolean peerFeedOpen() {
+    return peers.isOpen();
+  }
+
   private DaemonChannel openRequestConnection() throws IOException {
     return DaemonChannel.open(config.socket(), hello(ConnectionKind.REQUEST), config.timeoutNanos());
   }
@@ -200,6 +238,9 @@ final class DaemonClient {
     try {
       ensureSession();
       Log.get().log(Level.INFO, () -> "reconnected to " + config.daemonName());
+      if (peersWanted) {
+        openPeerFeed();
+      }
       return backoffMillis;
     } catch (IOException e) {
       return Math.min(backoffMillis * 2, MAX_BACKOFF_MILLIS);
@@ -261,6 +302,7 @@ final class DaemonClient {
     for (DaemonChannel channel; (channel = idle.pollFirst()) != null; ) {
       channel.close();
     }
+    peers.close();
     onSessionLost.run();
   }
 

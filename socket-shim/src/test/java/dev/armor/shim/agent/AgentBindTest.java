@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.armor.shim.agent.FakeDaemon.ListeningReport;
 import dev.armor.shim.control.ShimRequestHandler.Verdict;
+import dev.armor.shim.control.ShimSession;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -52,6 +53,23 @@ class AgentBindTest extends AgentTestSupport {
 
   @ParameterizedTest
   @EnumSource(Jdk.class)
+  void anAnnouncedPeer_isReportedWithoutAskingTheDaemon(Jdk jdk) throws Exception {
+    try (ChildJvm app = start(jdk, "serve-socket:0.0.0.0:17007", "serve-channel:0.0.0.0:17008", "wait")) {
+      ListeningReport socketReport = awaitListening(app);
+      ListeningReport channelReport = awaitListening(app);
+      ShimSession session = daemon.opened.stream().filter(s -> s.pid() == app.pid()).findFirst().orElseThrow();
+
+      assertThat(connectAnnounced(session, socketReport.actualPort(), 5557)).isEqualTo("app:ping");
+      assertThat(connectAnnounced(session, channelReport.actualPort(), 5558)).isEqualTo("app:ping");
+
+      assertThat(app.awaitLine("ACCEPTED serve-socket")).startsWith("ACCEPTED serve-socket peer=/" + REMOTE_CLIENT + ":5557 ");
+      assertThat(app.awaitLine("ACCEPTED serve-channel")).startsWith("ACCEPTED serve-channel peer=/" + REMOTE_CLIENT + ":5558 ");
+      assertThat(daemon.peerQueries).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
   void bindRefusedByTheDaemon_failsWithBindException(Jdk jdk) throws Exception {
     daemon.binds.put(new InetSocketAddress("0.0.0.0", 17003), new Verdict.Fail("port 17003 belongs to app billing"));
 
@@ -95,6 +113,17 @@ class AgentBindTest extends AgentTestSupport {
    * Connects to the app's real listener as the daemon's relay would, after telling the fake daemon that this
    * connection stands for the remote client {@value #REMOTE_CLIENT}:{@code clientPort}; returns the app's answer.
    */
+  /** As {@link #connectAsDaemon}, but announcing the client on the app's PEERS connection, as the relay does. */
+  private String connectAnnounced(ShimSession session, int actualPort, int clientPort) throws Exception {
+    try (Socket socket = new Socket()) {
+      socket.bind(new InetSocketAddress("127.0.0.1", 0));
+      session.announcePeer(socket.getLocalPort(), new InetSocketAddress(REMOTE_CLIENT, clientPort));
+      socket.connect(new InetSocketAddress("127.0.0.1", actualPort), 5000);
+      new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8).println("ping");
+      return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    }
+  }
+
   private String connectAsDaemon(int actualPort, int clientPort) throws Exception {
     try (Socket socket = new Socket()) {
       socket.bind(new InetSocketAddress("127.0.0.1", 0));

@@ -15,6 +15,7 @@ import dev.armor.shim.control.ShimMessage.Listening;
 import dev.armor.shim.control.ShimMessage.NoPeer;
 import dev.armor.shim.control.ShimMessage.Ok;
 import dev.armor.shim.control.ShimMessage.Peer;
+import dev.armor.shim.control.ShimMessage.PeerNotice;
 import dev.armor.shim.control.ShimMessage.PeerQuery;
 import dev.armor.shim.control.ShimMessage.Ping;
 import dev.armor.shim.control.ShimMessage.Pong;
@@ -155,6 +156,79 @@ class ShimControlServerTest {
     try (RawShim requests = RawShim.request(server.socketPath(), 80)) {
       assertThat(requests.receive()).isInstanceOf(DaemonError.class);
       assertThatThrownBy(requests::receive).isInstanceOf(EOFException.class);
+    }
+  }
+
+  @Test
+  void peerNotices_goOutOnThePeersConnectionOfTheSessionsProcess() throws Exception {
+    server = start();
+    try (RawShim session = RawShim.welcomedSession(server.socketPath(), 86);
+        RawShim peers = RawShim.peers(server.socketPath(), 86)) {
+      assertThat(peers.receive()).isEqualTo(new Welcome());
+      ShimSession shimSession = handler.opened.get(0);
+      InetSocketAddress client = new InetSocketAddress("10.2.0.9", 41000);
+
+      // the daemon attaches the connection to the session after the WELCOME: announce until one arrives
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        shimSession.announcePeer(50002, client);
+        return peers.receiveNow() != null;
+      });
+      shimSession.announcePeer(50003, SERVICE);
+
+      assertThat(peers.receive()).isEqualTo(new PeerNotice(50003, SERVICE));
+    }
+  }
+
+  @Test
+  void aPeersConnectionWithoutSession_isRefused() throws Exception {
+    server = start();
+    try (RawShim peers = RawShim.peers(server.socketPath(), 87)) {
+      assertThat(peers.receive()).isInstanceOf(DaemonError.class);
+      assertThatThrownBy(peers::receive).isInstanceOf(EOFException.class);
+    }
+  }
+
+  @Test
+  void aPeersConnectionTheAppDoesNotRead_isClosedRatherThanWaitedFor() throws Exception {
+    server = start();
+    try (RawShim session = RawShim.welcomedSession(server.socketPath(), 88);
+        RawShim peers = RawShim.peers(server.socketPath(), 88)) {
+      assertThat(peers.receive()).isEqualTo(new Welcome());
+      ShimSession shimSession = handler.opened.get(0);
+
+      // Far more than a socket buffer holds; each call returns at once (it runs on a relay event loop).
+      for (int i = 0; i < 200_000; i++) {
+        shimSession.announcePeer(i % 65536, SERVICE);
+      }
+
+      assertThatThrownBy(() -> {
+        while (true) {
+          peers.receive();
+        }
+      }).isInstanceOf(IOException.class); // the notices that fitted, then the end of a connection closed mid-frame
+    }
+  }
+
+  @Test
+  void thePeersConnection_isClosedWithItsSession() throws Exception {
+    server = start();
+    RawShim session = RawShim.welcomedSession(server.socketPath(), 89);
+    try (RawShim peers = RawShim.peers(server.socketPath(), 89)) {
+      assertThat(peers.receive()).isEqualTo(new Welcome());
+      ShimSession shimSession = handler.opened.get(0);
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        shimSession.announcePeer(50004, SERVICE);
+        return peers.receiveNow() != null;
+      });
+
+      session.close();
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> handler.closed.contains(shimSession));
+      assertThatThrownBy(() -> {
+        while (true) {
+          peers.receive();
+        }
+      }).isInstanceOf(EOFException.class);
     }
   }
 
@@ -304,8 +378,24 @@ class ShimControlServerTest {
       return shim;
     }
 
+    static RawShim peers(Path socket, long pid) throws IOException {
+      RawShim shim = open(socket);
+      shim.send(new Hello(ConnectionKind.PEERS, pid, "armor-1", "node-a"));
+      return shim;
+    }
+
     void send(ShimMessage message) throws IOException {
       ShimWire.write(channel, message);
+    }
+
+    /** A message that has already arrived, or null; does not wait. */
+    ShimMessage receiveNow() throws IOException {
+      channel.configureBlocking(false);
+      try {
+        return reader.read(channel);
+      } finally {
+        channel.configureBlocking(true);
+      }
     }
 
     void sendRaw(byte[] bytes) throws IOException {

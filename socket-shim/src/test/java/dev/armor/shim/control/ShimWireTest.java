@@ -16,6 +16,7 @@ import dev.armor.shim.control.ShimMessage.Listening;
 import dev.armor.shim.control.ShimMessage.NoPeer;
 import dev.armor.shim.control.ShimMessage.Ok;
 import dev.armor.shim.control.ShimMessage.Peer;
+import dev.armor.shim.control.ShimMessage.PeerNotice;
 import dev.armor.shim.control.ShimMessage.PeerQuery;
 import dev.armor.shim.control.ShimMessage.Ping;
 import dev.armor.shim.control.ShimMessage.Pong;
@@ -44,6 +45,8 @@ class ShimWireTest {
     return Stream.of(
         new Hello(ConnectionKind.SESSION, 4242L, "armor-1", "node-a"),
         new Hello(ConnectionKind.REQUEST, Long.MAX_VALUE, "", "ñødé"),
+        new Hello(ConnectionKind.PEERS, 1L, "armor-2", "node-b"),
+        new PeerNotice(50000, v4), new PeerNotice(0, v6),
         new Pong(-1), new RouteQuery(v4), new RouteQuery(v6), new BindQuery(new InetSocketAddress("0.0.0.0", 80)),
         new Listening(v6, 40000), new Unlistened(v4), new PeerQuery(65535), new Welcome(), new Ping(7),
         new Direct(), new Via(1), new Fail("no server for orders"), new Ok(), new Peer(v6), new NoPeer(), new Ack(),

@@ -73,6 +73,31 @@ class DaemonClientTest {
   }
 
   @Test
+  void announcedPeers_areReadWithoutAsking_onceEach_andForgottenWhenTheDaemonGoes() throws Exception {
+    server = ShimControlServer.start(socket(), handler);
+    DaemonClient client = client(5000);
+    client.openPeerFeed();
+    ShimSession session = handler.opened.poll(10, TimeUnit.SECONDS);
+    InetSocketAddress first = new InetSocketAddress("10.0.0.9", 41000);
+    InetSocketAddress second = new InetSocketAddress("10.0.0.9", 41001);
+
+    // written before the connects they announce, as the relay does: here already by the time they are asked for
+    session.announcePeer(50000, first);
+    session.announcePeer(50001, SERVICE);
+    session.announcePeer(50001, second); // the port reused: the latest notice is the connection's
+    assertThat(client.announcedPeer(50000)).isEqualTo(first);
+    assertThat(client.announcedPeer(50000)).isNull(); // taken
+    assertThat(client.announcedPeer(50001)).isEqualTo(second);
+    assertThat(client.announcedPeer(50002)).isNull(); // never announced: the accept asks
+    assertThat(handler.requestConnections()).isZero();
+
+    session.announcePeer(50003, first);
+    server.close();
+    await().atMost(Duration.ofSeconds(10)).until(() -> client.announcedPeer(50004) == null && !client.peerFeedOpen());
+    assertThat(client.announcedPeer(50003)).isNull(); // the feed is gone: an old notice is not trusted
+  }
+
+  @Test
   void ask_givesUpAfterTheTimeout_whenTheDaemonDoesNotAnswer() throws Exception {
     server = ShimControlServer.start(socket(), handler);
     DaemonClient client = client(200);
