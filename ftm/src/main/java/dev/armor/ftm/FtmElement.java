@@ -78,6 +78,9 @@ final class FtmElement implements Element {
 
     /** Completes with true once a majority of nodes has the row, false if that did not happen in time. */
     CompletionStage<Boolean> putExecution(ExecutionArmorRow row);
+
+    /** Writes now what is kept for a later write (APP_SERVER_DB rows are written behind): this FTM is stopping. */
+    default void writePending() {}
   }
 
   /** A migration under way: for its log line with the timings (detected, installed, service up). */
@@ -132,6 +135,12 @@ final class FtmElement implements Element {
     if (!heartbeatInterval.isZero()) {
       context.scheduleToSelf(HEARTBEAT_TIMER, heartbeatInterval, Ops.HEARTBEAT_TICK, Empty.getDefaultInstance());
     }
+  }
+
+  @Override
+  public void stopped() {
+    // The singleton moves (or the node leaves): the next FTM reads the tables, so nothing may stay unwritten.
+    tables.writePending();
   }
 
   /** The Execution ARMOR table, for tests and status. */
