@@ -117,7 +117,7 @@ public final class DaemonNode implements AutoCloseable {
       channelServer.start(ftm, system.scheduler(), FtmChannelServer.memberHosts(system));
     }
     FtmChannel ftmChannel = new FtmChannel(settings.node(), settings.host());
-    DaemonRouter router = new DaemonRouter(ftm, ftmChannel);
+    DaemonRouter router = new DaemonRouter(ftm, ftmChannel, settings.requestTimeout());
     String gatewayId = ArmorIds.daemon(settings.node());
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
     java.util.Deque<ConnectionInfo> divergences = new java.util.concurrent.ConcurrentLinkedDeque<>();

@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * an ARMOR installed on this node goes to its actor. A request the FTM channel carries (a service registration) goes
  * over the channel while it is open, and through the proxy otherwise, or when the channel closed before the FTM
  * answered (the FTM then sees it twice at most: a registration repeated by the same ARMOR is taken as a recovery,
- * which changes nothing for its clients). Called from several ARMORs' threads, hence the concurrent map.
+ * which changes nothing for its clients) - unless the asker has given up on it by then: a channel to a node that
+ * was cut off may take minutes to close, and a registration sent after its app's bind failed would register a
+ * listener that is gone. Called from several ARMORs' threads, hence the concurrent map.
  */
 final class DaemonRouter implements ArmorRouter {
 
@@ -24,11 +26,14 @@ final class DaemonRouter implements ArmorRouter {
 
   private final ActorRef<ArmorActor.Command> ftm;
   private final FtmChannel channel;
+  private final long resendWithinNanos;
   private final Map<String, ActorRef<ArmorActor.Command>> local = new ConcurrentHashMap<>();
 
-  DaemonRouter(ActorRef<ArmorActor.Command> ftm, FtmChannel channel) {
+  /** @param resendWithin how long an asker waits for the FTM: a request the channel lost later is not sent again */
+  DaemonRouter(ActorRef<ArmorActor.Command> ftm, FtmChannel channel, java.time.Duration resendWithin) {
     this.ftm = ftm;
     this.channel = channel;
+    this.resendWithinNanos = resendWithin.toNanos();
   }
 
   void install(String armorId, ActorRef<ArmorActor.Command> armor) {
@@ -41,9 +46,11 @@ final class DaemonRouter implements ArmorRouter {
 
   @Override
   public boolean route(ArmorMessage message, ActorRef<ArmorMessage> replyTo) {
-    if (replyTo != null && FtmChannelServer.carries(message)
-        && channel.request(message, replyTo::tell, unanswered -> throughCluster(message, replyTo, unanswered))) {
-      return true;
+    if (replyTo != null && FtmChannelServer.carries(message)) {
+      long sentAt = System.nanoTime();
+      if (channel.request(message, replyTo::tell, unanswered -> throughCluster(message, replyTo, sentAt, unanswered))) {
+        return true;
+      }
     }
     ActorRef<ArmorActor.Command> target =
         ArmorIds.FTM.equals(message.getTo()) ? ftm : local.get(message.getTo());
@@ -54,9 +61,15 @@ final class DaemonRouter implements ArmorRouter {
     return true;
   }
 
-  private void throughCluster(ArmorMessage message, ActorRef<ArmorMessage> replyTo, String unanswered) {
-    log.info("the FTM channel closed before the FTM answered {} ({}); asking again through the cluster",
-        message.getBundles(0).getOperations(0).getType(), unanswered);
+  private void throughCluster(ArmorMessage message, ActorRef<ArmorMessage> replyTo, long sentAt, String unanswered) {
+    String type = message.getBundles(0).getOperations(0).getType();
+    long millis = (System.nanoTime() - sentAt) / 1_000_000;
+    if (System.nanoTime() - sentAt > resendWithinNanos) {
+      log.warn("the FTM channel closed {} ms after {} went out, unanswered ({}); its asker has given up, so it is not "
+          + "sent again", millis, type, unanswered);
+      return;
+    }
+    log.info("the FTM channel closed before the FTM answered {} ({}); asking again through the cluster", type, unanswered);
     ftm.tell(new ArmorActor.Deliver(message, replyTo));
   }
 }

@@ -33,7 +33,7 @@ class FtmChannelTest {
   private final TestProbe<ArmorActor.Command> proxy = testKit.createTestProbe();
   private final TestProbe<ArmorMessage> replies = testKit.createTestProbe();
   private final FtmChannel channel = new FtmChannel("n1", "127.0.0.1");
-  private final DaemonRouter router = new DaemonRouter(proxy.ref(), channel);
+  private final DaemonRouter router = new DaemonRouter(proxy.ref(), channel, Duration.ofSeconds(30));
   private final java.util.List<FtmChannelServer> servers = new java.util.ArrayList<>();
 
   @AfterEach
@@ -86,6 +86,21 @@ class FtmChannelTest {
     ArmorActor.Deliver resent = proxy.expectMessageClass(ArmorActor.Deliver.class, java.time.Duration.ofSeconds(10));
     assertThat(resent.message()).isEqualTo(registration);
     assertThat(resent.replyTo()).isEqualTo(replies.ref());
+  }
+
+  @Test
+  void aRegistrationTheChannelLosesAfterItsAskerGaveUp_isNotSentAgain() throws Exception {
+    DaemonRouter impatient = new DaemonRouter(proxy.ref(), channel, Duration.ofMillis(1));
+    FtmChannelServer silent = serverFor(testKit.spawn(Behaviors.ignore()));
+    channel.advertised(silent.address());
+    await().atMost(Duration.ofSeconds(10)).until(channel::isOpen);
+
+    assertThat(impatient.route(registration(), replies.ref())).isTrue();
+    Thread.sleep(50); // longer than the asker waits: a real wait, the router reads the clock
+    silent.close();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> !channel.isOpen());
+    proxy.expectNoMessage();
   }
 
   @Test
