@@ -30,6 +30,13 @@ import java.util.function.LongFunction;
  * listener to the relay and registers the service address with the FTM's APP_SERVER_DB (the app's bind returns
  * only then); when the app's process is gone, it withdraws the listener. A hand-wrapped app (no Execution
  * ARMOR) is served under the daemon's own ARMOR id and unregistered when it ends, since nobody restarts it.
+ *
+ * <p>Order. Registrations travel over the FTM channel when it is open (see {@link FtmChannel}), unregistrations
+ * through the cluster: two paths, so one could overtake the other. An app that closes its listener and binds the
+ * same address again at once must not find its new registration removed by the old unregistration, nor a closed
+ * listener registered after its unregistration. So, per service address, an unregistration waits for the
+ * registrations in flight to be answered, and a registration waits for the unregistrations in flight; the FTM then
+ * sees them in the order the app did them, whichever path each takes.
  */
 final class AppCommServer implements Element {
 
@@ -48,6 +55,17 @@ final class AppCommServer implements Element {
   private final Duration requestTimeout;
   private final Map<String, LocalService> services = new HashMap<>();
   private final Map<String, Pending> pending = new HashMap<>();
+  /** Per service address: registrations asked and not answered yet. */
+  private final Map<String, Integer> registering = new HashMap<>();
+  /** Per service address: unregistrations sent and not answered yet. */
+  private final Map<String, Integer> unregistering = new HashMap<>();
+  /** Unregistrations waiting for their address's registrations in flight. */
+  private final Map<String, List<UnregisterService>> unregisterLater = new HashMap<>();
+  /** Registrations (with the app's waiting reply) waiting for their address's unregistrations in flight. */
+  private final Map<String, List<Waiting>> registerLater = new HashMap<>();
+
+  /** A registration that waits for an unregistration of its address to be answered. */
+  private record Waiting(AppListening listening, ReplyHandle reply) {}
 
   /**
    * @param probes the liveness probe of an app process, by pid
@@ -69,7 +87,7 @@ final class AppCommServer implements Element {
 
   @Override
   public Set<String> subscriptions() {
-    return Set.of(Ops.APP_LISTENING, Ops.APP_REGISTERED, Ops.SESSION_CLOSED, Ops.APP_UNLISTENED);
+    return Set.of(Ops.APP_LISTENING, Ops.APP_REGISTERED, Ops.SESSION_CLOSED, Ops.APP_UNLISTENED, Ops.APP_UNREGISTERED);
   }
 
   @Override
@@ -79,11 +97,22 @@ final class AppCommServer implements Element {
       case Ops.APP_REGISTERED -> registered(Ops.argument(operation, RegistrationOutcome.class), context);
       case Ops.SESSION_CLOSED -> sessionClosed(Ops.argument(operation, SessionClosed.class), context);
       case Ops.APP_UNLISTENED -> unlistened(Ops.argument(operation, AppUnlistened.class), context);
+      case Ops.APP_UNREGISTERED -> unregistered(Ops.argument(operation, UnregisterService.class), context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
 
   private void listening(AppListening listening, ElementContext context) {
+    ReplyHandle reply = context.deferReply();
+    String service = listening.getRegistration().getService();
+    if (count(unregistering, service) > 0) {
+      registerLater.computeIfAbsent(service, s -> new java.util.ArrayList<>()).add(new Waiting(listening, reply));
+      return;
+    }
+    register(listening, reply, context);
+  }
+
+  private void register(AppListening listening, ReplyHandle reply, ElementContext context) {
     RegisterService registration = listening.getRegistration();
     String service = registration.getService();
     LocalService candidate = new LocalService(registration.getPid(), registration.getArmorId(), listening.getAppPort());
@@ -95,22 +124,22 @@ final class AppCommServer implements Element {
     if (exposeFirst) {
       expose(service, candidate);
     }
-    Pending replaced = pending.put(key(service, candidate.pid()),
-        new Pending(context.deferReply(), candidate, previous, exposeFirst));
+    Pending replaced = pending.put(key(service, candidate.pid()), new Pending(reply, candidate, previous, exposeFirst));
     if (replaced != null) {
       replaced.reply().fail("superseded by a newer bind of " + service);
     }
+    registering.merge(service, 1, Integer::sum);
     long pid = registration.getPid();
     context.pipeToSelf(
         context.ask(ArmorIds.FTM, Ops.REGISTER_SERVICE, registration, requestTimeout),
-        (reply, failure) -> {
+        (answer, failure) -> {
           RegistrationOutcome.Builder outcome = RegistrationOutcome.newBuilder().setService(service).setPid(pid);
           if (failure != null) {
             Throwable cause = failure.getCause() != null && failure instanceof java.util.concurrent.CompletionException
                 ? failure.getCause() : failure;
             outcome.setError(cause.getMessage() == null ? cause.toString() : cause.getMessage());
           } else {
-            outcome.setResult(Ops.unpack(reply.getPayload(), RegisterServiceResult.class));
+            outcome.setResult(Ops.unpack(answer.getPayload(), RegisterServiceResult.class));
           }
           return Ops.of(Ops.APP_REGISTERED, outcome.build());
         });
@@ -123,11 +152,16 @@ final class AppCommServer implements Element {
   }
 
   private void registered(RegistrationOutcome outcome, ElementContext context) {
-    Pending waiting = pending.remove(key(outcome.getService(), outcome.getPid()));
+    String service = outcome.getService();
+    if (decrement(registering, service) == 0) {
+      for (UnregisterService later : drain(unregisterLater, service)) {
+        sendUnregister(later, context);
+      }
+    }
+    Pending waiting = pending.remove(key(service, outcome.getPid()));
     if (waiting == null) {
       return; // superseded
     }
-    String service = outcome.getService();
     if (!outcome.getError().isEmpty()) {
       if (waiting.exposedFirst() && waiting.previous() != null) {
         expose(service, waiting.previous());
@@ -187,9 +221,48 @@ final class AppCommServer implements Element {
     relay.withdrawLocalService(ServiceAddress.parse(service));
   }
 
-  private static void unregister(String service, LocalService local, String reason, ElementContext context) {
-    context.send(ArmorIds.FTM, Ops.UNREGISTER_SERVICE,
-        UnregisterService.newBuilder().setService(service).setArmorId(local.armorId()).setReason(reason).build());
+  private void unregister(String service, LocalService local, String reason, ElementContext context) {
+    UnregisterService unregistration =
+        UnregisterService.newBuilder().setService(service).setArmorId(local.armorId()).setReason(reason).build();
+    if (count(registering, service) > 0) {
+      unregisterLater.computeIfAbsent(service, s -> new java.util.ArrayList<>()).add(unregistration);
+    } else {
+      sendUnregister(unregistration, context);
+    }
+  }
+
+  /**
+   * Asks the FTM to unregister; the answer, whatever it is (the FTM logs a refusal itself), or the timeout, lets the
+   * registrations waiting for it go.
+   */
+  private void sendUnregister(UnregisterService unregistration, ElementContext context) {
+    unregistering.merge(unregistration.getService(), 1, Integer::sum);
+    context.pipeToSelf(context.ask(ArmorIds.FTM, Ops.UNREGISTER_SERVICE, unregistration, requestTimeout),
+        (reply, failure) -> Ops.of(Ops.APP_UNREGISTERED, unregistration));
+  }
+
+  private void unregistered(UnregisterService unregistration, ElementContext context) {
+    String service = unregistration.getService();
+    if (decrement(unregistering, service) == 0) {
+      for (Waiting later : drain(registerLater, service)) {
+        register(later.listening(), later.reply(), context);
+      }
+    }
+  }
+
+  private static int count(Map<String, Integer> counts, String service) {
+    return counts.getOrDefault(service, 0);
+  }
+
+  /** One fewer in flight for {@code service}; returns how many are left. */
+  private static int decrement(Map<String, Integer> counts, String service) {
+    Integer left = counts.computeIfPresent(service, (s, n) -> n > 1 ? n - 1 : null);
+    return left == null ? 0 : left;
+  }
+
+  private static <T> List<T> drain(Map<String, List<T>> waiting, String service) {
+    List<T> drained = waiting.remove(service);
+    return drained == null ? List.of() : drained;
   }
 
   private static String key(String service, long pid) {

@@ -7,6 +7,7 @@ import dev.armor.elements.Ops;
 import dev.armor.elements.ReplyHandle;
 import dev.armor.elements.wire.ConnectionStatus;
 import dev.armor.elements.wire.DaemonReport;
+import dev.armor.elements.wire.FtmPing;
 import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.ProcessInfo;
@@ -32,6 +33,7 @@ final class DaemonElement implements Element {
   private final java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies;
   private final java.util.Collection<ConnectionInfo> divergences;
   private final java.util.Map<String, List<String>> migratedServices;
+  private final Consumer<String> ftmChannel;
 
   /**
    * @param installer installs the Execution ARMOR the launch names (in the daemon or as a process) and makes it
@@ -54,6 +56,15 @@ final class DaemonElement implements Element {
   DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
       java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
       java.util.Collection<ConnectionInfo> divergences, java.util.Map<String, List<String>> migratedServices) {
+    this(node, installer, installed, relay, recoveryPolicies, divergences, migratedServices, address -> { });
+  }
+
+  /** @param ftmChannel told where the FTM's channel is, at each of the FTM's heartbeats (it follows the FTM) */
+  DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
+      java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
+      java.util.Collection<ConnectionInfo> divergences, java.util.Map<String, List<String>> migratedServices,
+      Consumer<String> ftmChannel) {
+    this.ftmChannel = ftmChannel;
     this.migratedServices = migratedServices;
     this.recoveryPolicies = recoveryPolicies;
     this.divergences = divergences;
@@ -78,9 +89,17 @@ final class DaemonElement implements Element {
     switch (operation.getType()) {
       case Ops.INSTALL_EXECUTION_ARMOR -> install(Ops.argument(operation, LaunchProcess.class), context);
       case Ops.DAEMON_REPORT -> report(context);
-      case Ops.DAEMON_HEARTBEAT -> context.setPayload(Empty.getDefaultInstance()); // answering is the heartbeat
+      case Ops.DAEMON_HEARTBEAT -> heartbeat(operation, context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
+  }
+
+  /** Answering is the heartbeat; the ping says where the FTM's channel is (an FTM of an earlier version sends none). */
+  private void heartbeat(Operation operation, ElementContext context) {
+    if (operation.getArgument().is(FtmPing.class)) {
+      ftmChannel.accept(Ops.argument(operation, FtmPing.class).getFtmChannel());
+    }
+    context.setPayload(Empty.getDefaultInstance());
   }
 
   private void install(LaunchProcess launch, ElementContext context) {

@@ -12,11 +12,13 @@ import dev.armor.elements.control.ArmorControlGrpc;
 import dev.armor.elements.control.ClusterInfo;
 import dev.armor.elements.control.GetClusterRequest;
 import dev.armor.elements.wire.ArmorMessage;
+import dev.armor.elements.wire.DaemonRegistered;
 import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.LookupService;
 import dev.armor.elements.wire.ServiceLocation;
 import dev.armor.ftm.ClusterNodeConfig;
 import dev.armor.ftm.Ftm;
+import dev.armor.ftm.FtmChannelServer;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.Relay;
 import dev.armor.relay.RelayListener;
@@ -62,10 +64,14 @@ public final class DaemonNode implements AutoCloseable {
   private final Relay relay;
   private final ShimControlServer shimServer;
   private final LocalArmors armors;
+  private final FtmChannel ftmChannel;
+  private final FtmChannelServer ftmChannelServer;
   private volatile io.grpc.Server controlApi;
 
   private DaemonNode(DaemonSettings settings, ActorSystem<Void> system, Relay relay, ShimControlServer shimServer,
-      LocalArmors armors) {
+      LocalArmors armors, FtmChannel ftmChannel, FtmChannelServer ftmChannelServer) {
+    this.ftmChannel = ftmChannel;
+    this.ftmChannelServer = ftmChannelServer;
     this.armors = armors;
     this.settings = settings;
     this.system = system;
@@ -79,23 +85,41 @@ public final class DaemonNode implements AutoCloseable {
     if (settings.ftmCapable()) {
       roles.add(Ftm.ROLE);
     }
-    ActorSystem<Void> system =
-        ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME,
-            ClusterNodeConfig.build(settings.host(), settings.clusterPort(), cluster.getSeedNodesList(), roles,
-                settings.detection()));
+    // An FTM-capable node listens for the FTM channel too (the FTM may come to run here), before its actor system
+    // starts: the FTM advertises the address from the node's configuration.
+    FtmChannelServer channelServer = settings.ftmCapable() ? FtmChannelServer.bind(settings.host()) : null;
+    com.typesafe.config.Config config = ClusterNodeConfig.build(settings.host(), settings.clusterPort(),
+        cluster.getSeedNodesList(), roles, settings.detection());
+    ActorSystem<Void> system;
     try {
-      return start(settings, system, cluster.getSeedNodesList());
+      system = ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME,
+          channelServer == null ? config : dev.armor.ftm.FtmNode.withChannel(config, channelServer));
+    } catch (RuntimeException e) {
+      if (channelServer != null) {
+        channelServer.close();
+      }
+      throw e;
+    }
+    try {
+      return start(settings, system, cluster.getSeedNodesList(), channelServer);
     } catch (IOException | RuntimeException | InterruptedException e) {
+      if (channelServer != null) {
+        channelServer.close();
+      }
       system.terminate();
       throw e;
     }
   }
 
-  private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system, List<String> seeds)
-      throws IOException, InterruptedException {
+  private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system, List<String> seeds,
+      FtmChannelServer channelServer) throws IOException, InterruptedException {
     DistributedData.get(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
-    DaemonRouter router = new DaemonRouter(ftm);
+    if (channelServer != null) {
+      channelServer.start(ftm, system.scheduler(), FtmChannelServer.memberHosts(system));
+    }
+    FtmChannel ftmChannel = new FtmChannel(settings.node(), settings.host());
+    DaemonRouter router = new DaemonRouter(ftm, ftmChannel, settings.requestTimeout());
     String gatewayId = ArmorIds.daemon(settings.node());
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
     java.util.Deque<ConnectionInfo> divergences = new java.util.concurrent.ConcurrentLinkedDeque<>();
@@ -115,7 +139,7 @@ public final class DaemonNode implements AutoCloseable {
             new DaemonElement(settings.node(), launch -> armors[0].install(launch),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),
-                relay, recoveryPolicies, divergences, migratedServices));
+                relay, recoveryPolicies, divergences, migratedServices, ftmChannel::advertised));
     ActorRef<ArmorActor.Command> gateway =
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
     gatewayRef.set(gateway);
@@ -134,7 +158,7 @@ public final class DaemonNode implements AutoCloseable {
     Thread stopArmors = new Thread(armors[0]::close, "armor-stop-execution-armors");
     Runtime.getRuntime().addShutdownHook(stopArmors);
     system.getWhenTerminated().thenRun(armors[0]::close);
-    DaemonNode daemon = new DaemonNode(settings, system, relay, shimServer, armors[0]);
+    DaemonNode daemon = new DaemonNode(settings, system, relay, shimServer, armors[0], ftmChannel, channelServer);
     if (settings.ftmCapable()) {
       // The control API answers from whichever node holds the FTM singleton (through the proxy), so the CLI and
       // joining daemons can use this node when the FTM process is gone. Its seeds include this node itself.
@@ -175,9 +199,11 @@ public final class DaemonNode implements AutoCloseable {
     Exception last = null;
     while (System.nanoTime() < deadline) {
       try {
-        Armors.request(gateway, Armors.message(gatewayId, ArmorIds.FTM, Ops.REGISTER_DAEMON, registration),
-                Duration.ofSeconds(5), system.scheduler())
+        ArmorMessage reply = Armors.request(gateway,
+                Armors.message(gatewayId, ArmorIds.FTM, Ops.REGISTER_DAEMON, registration), Duration.ofSeconds(5),
+                system.scheduler())
             .toCompletableFuture().get(6, TimeUnit.SECONDS);
+        ftmChannel.advertised(Ops.unpack(reply.getPayload(), DaemonRegistered.class).getFtmChannel());
         log.info("daemon {} up: node address {}, data plane {}, shim endpoint {}", settings.node(), settings.host(),
             relay.dataAddress(), settings.shimSocket());
         return;
@@ -266,6 +292,10 @@ public final class DaemonNode implements AutoCloseable {
 
   @Override
   public void close() {
+    ftmChannel.close();
+    if (ftmChannelServer != null) {
+      ftmChannelServer.close();
+    }
     armors.close();
     if (controlApi != null) {
       controlApi.shutdownNow();

@@ -4,22 +4,36 @@ import dev.armor.elements.ArmorActor;
 import dev.armor.elements.ArmorIds;
 import dev.armor.elements.ArmorRouter;
 import dev.armor.elements.wire.ArmorMessage;
+import dev.armor.ftm.FtmChannelServer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The daemon as gateway: a message for the FTM goes to the singleton proxy (wherever the FTM runs now), one for
- * an ARMOR installed on this node goes to its actor. Called from several ARMORs' threads, hence the concurrent
- * map.
+ * an ARMOR installed on this node goes to its actor. A request the FTM channel carries (a service registration) goes
+ * over the channel while it is open, and through the proxy otherwise, or when the channel closed before the FTM
+ * answered (the FTM then sees it twice at most: a registration repeated by the same ARMOR is taken as a recovery,
+ * which changes nothing for its clients) - unless the asker has given up on it by then: a channel to a node that
+ * was cut off may take minutes to close, and a registration sent after its app's bind failed would register a
+ * listener that is gone. Called from several ARMORs' threads, hence the concurrent map.
  */
 final class DaemonRouter implements ArmorRouter {
 
+  private static final Logger log = LoggerFactory.getLogger(DaemonRouter.class);
+
   private final ActorRef<ArmorActor.Command> ftm;
+  private final FtmChannel channel;
+  private final long resendWithinNanos;
   private final Map<String, ActorRef<ArmorActor.Command>> local = new ConcurrentHashMap<>();
 
-  DaemonRouter(ActorRef<ArmorActor.Command> ftm) {
+  /** @param resendWithin how long an asker waits for the FTM: a request the channel lost later is not sent again */
+  DaemonRouter(ActorRef<ArmorActor.Command> ftm, FtmChannel channel, java.time.Duration resendWithin) {
     this.ftm = ftm;
+    this.channel = channel;
+    this.resendWithinNanos = resendWithin.toNanos();
   }
 
   void install(String armorId, ActorRef<ArmorActor.Command> armor) {
@@ -32,6 +46,12 @@ final class DaemonRouter implements ArmorRouter {
 
   @Override
   public boolean route(ArmorMessage message, ActorRef<ArmorMessage> replyTo) {
+    if (replyTo != null && FtmChannelServer.carries(message)) {
+      long sentAt = System.nanoTime();
+      if (channel.request(message, replyTo::tell, unanswered -> throughCluster(message, replyTo, sentAt, unanswered))) {
+        return true;
+      }
+    }
     ActorRef<ArmorActor.Command> target =
         ArmorIds.FTM.equals(message.getTo()) ? ftm : local.get(message.getTo());
     if (target == null) {
@@ -39,5 +59,17 @@ final class DaemonRouter implements ArmorRouter {
     }
     target.tell(new ArmorActor.Deliver(message, replyTo));
     return true;
+  }
+
+  private void throughCluster(ArmorMessage message, ActorRef<ArmorMessage> replyTo, long sentAt, String unanswered) {
+    String type = message.getBundles(0).getOperations(0).getType();
+    long millis = (System.nanoTime() - sentAt) / 1_000_000;
+    if (System.nanoTime() - sentAt > resendWithinNanos) {
+      log.warn("the FTM channel closed {} ms after {} went out, unanswered ({}); its asker has given up, so it is not "
+          + "sent again", millis, type, unanswered);
+      return;
+    }
+    log.info("the FTM channel closed before the FTM answered {} ({}); asking again through the cluster", type, unanswered);
+    ftm.tell(new ArmorActor.Deliver(message, replyTo));
   }
 }

@@ -190,12 +190,6 @@ final class ShimEndpoint implements ShimRequestHandler {
   }
 
   @Override
-  public Verdict bind(ShimSession session, InetSocketAddress requested) {
-    // The service address is checked and claimed when the app listens (one request to the FTM, not two).
-    return new Verdict.Ok();
-  }
-
-  @Override
   public Verdict listening(ShimSession session, InetSocketAddress requested, int actualPort) {
     String service = serviceAddress(session, requested);
     RegisterService registration =

@@ -8,12 +8,14 @@ import dev.armor.elements.wire.Operation;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -38,6 +40,12 @@ import org.slf4j.Logger;
  *
  * <p>Failures: an operation nobody subscribes to, a malformed argument or an element's exception fail that
  * message only, with an error that names the ARMOR, the element and the operation; the ARMOR goes on.
+ *
+ * <p>Asks. An element's {@link ElementContext#ask} goes out with this ARMOR's one reply adapter as its
+ * {@code replyTo}; the reply comes back into this actor's mailbox and is matched to its ask by correlation id, and a
+ * timer per ask fails it when no reply came in time. (A child actor per ask, as before, cost a spawn and one more
+ * thread hand-off on every request: on a loaded host each hand-off is a scheduling wait, and a service registration
+ * is such a request.) A reply after the timeout, or to an ask this ARMOR never made, is dropped.
  */
 public final class ArmorActor extends AbstractBehavior<ArmorActor.Command> {
 
@@ -50,12 +58,23 @@ public final class ArmorActor extends AbstractBehavior<ArmorActor.Command> {
   /** An operation an element scheduled or piped to this ARMOR. */
   private record SelfOperation(Operation operation) implements Command {}
 
+  /** A reply to one of this ARMOR's asks, through its reply adapter. */
+  private record ReplyArrived(ArmorMessage reply) implements Command {}
+
+  /** The timer of the ask with this correlation id fired. */
+  private record AskTimedOut(long correlationId) implements Command {}
+
+  /** An ask waiting for its reply. */
+  private record PendingAsk(CompletableFuture<ArmorMessage> result, String to, String type, Duration timeout) {}
+
   private final String armorId;
   private final List<Element> elements;
   private final Map<String, List<Element>> subscribers = new LinkedHashMap<>();
   private final ArmorRouter router;
   private final ArmorClock clock;
   private final TimerScheduler<Command> timers;
+  private final ActorRef<ArmorMessage> replies;
+  private final Map<Long, PendingAsk> asks = new HashMap<>();
   private long nextCorrelationId = 1;
 
   public static Behavior<Command> create(
@@ -79,6 +98,7 @@ public final class ArmorActor extends AbstractBehavior<ArmorActor.Command> {
     this.elements = List.copyOf(elements);
     this.router = router;
     this.clock = clock;
+    this.replies = context.messageAdapter(ArmorMessage.class, ReplyArrived::new);
     for (Element element : this.elements) {
       for (String type : element.subscriptions()) {
         subscribers.computeIfAbsent(type, t -> new ArrayList<>()).add(element);
@@ -95,6 +115,8 @@ public final class ArmorActor extends AbstractBehavior<ArmorActor.Command> {
     return newReceiveBuilder()
         .onMessage(Deliver.class, this::onDeliver)
         .onMessage(SelfOperation.class, this::onSelfOperation)
+        .onMessage(ReplyArrived.class, this::onReplyArrived)
+        .onMessage(AskTimedOut.class, this::onAskTimedOut)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
@@ -122,7 +144,38 @@ public final class ArmorActor extends AbstractBehavior<ArmorActor.Command> {
     return this;
   }
 
+  private Behavior<Command> onReplyArrived(ReplyArrived arrived) {
+    ArmorMessage reply = arrived.reply();
+    PendingAsk ask = asks.remove(reply.getCorrelationId());
+    if (ask == null) {
+      getContext().getLog().debug("ARMOR {}: dropped a reply from {} to no pending ask (correlation {}; late?)",
+          armorId, reply.getFrom(), reply.getCorrelationId());
+      return this;
+    }
+    timers.cancel(new AskTimedOut(reply.getCorrelationId()));
+    if (reply.getError().isEmpty()) {
+      ask.result().complete(reply);
+    } else {
+      ask.result().completeExceptionally(new ArmorRequestException(reply.getError()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onAskTimedOut(AskTimedOut timedOut) {
+    PendingAsk ask = asks.remove(timedOut.correlationId());
+    if (ask != null) {
+      ask.result().completeExceptionally(new TimeoutException(
+          "ARMOR " + ask.to() + " did not answer " + ask.type() + " within " + ask.timeout().toMillis() + " ms"));
+    }
+    return this;
+  }
+
   private Behavior<Command> onPostStop() {
+    for (PendingAsk ask : asks.values()) {
+      ask.result().completeExceptionally(new IllegalStateException(
+          "ARMOR " + armorId + " stopped before ARMOR " + ask.to() + " answered " + ask.type()));
+    }
+    asks.clear();
     for (Element element : elements) {
       try {
         element.stopped();
@@ -308,11 +361,14 @@ public final class ArmorActor extends AbstractBehavior<ArmorActor.Command> {
     @Override
     public CompletionStage<ArmorMessage> ask(String toArmorId, String type, Message argument, Duration timeout) {
       CompletableFuture<ArmorMessage> result = new CompletableFuture<>();
-      ActorRef<ArmorMessage> collector =
-          getContext().spawnAnonymous(ReplyCollector.create(result, timeout, toArmorId, type));
-      if (!router.route(newMessage(toArmorId, type, argument), collector)) {
+      ArmorMessage request = newMessage(toArmorId, type, argument);
+      long correlationId = request.getCorrelationId();
+      asks.put(correlationId, new PendingAsk(result, toArmorId, type, timeout));
+      timers.startSingleTimer(new AskTimedOut(correlationId), new AskTimedOut(correlationId), timeout);
+      if (!router.route(request, replies)) {
+        asks.remove(correlationId);
+        timers.cancel(new AskTimedOut(correlationId));
         result.completeExceptionally(new IllegalStateException("no route from " + armorId + " to ARMOR " + toArmorId));
-        getContext().stop(collector);
       }
       return result;
     }

@@ -44,6 +44,7 @@ public final class Ops {
   public static final String APP_REGISTERED = "app_comm_server.registered";
   public static final String SESSION_CLOSED = "app_comm_server.session_closed";
   public static final String APP_UNLISTENED = "app_comm_server.unlistened";
+  public static final String APP_UNREGISTERED = "app_comm_server.unregistered";
 
   // The daemon's own operations
   public static final String INSTALL_EXECUTION_ARMOR = "daemon.install_execution_armor";

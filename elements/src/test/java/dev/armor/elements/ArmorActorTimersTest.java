@@ -104,9 +104,9 @@ class ArmorActorTimersTest {
     CompletableFuture<ArmorMessage> answer = asked.get().toCompletableFuture();
     manualTime.timePasses(Duration.ofMillis(1999));
     assertThat(answer).isNotDone();
-    // The reply collector is a child that starts its timer when it starts, which the test cannot observe:
-    // move time on until it has fired.
-    await().atMost(Duration.ofSeconds(3)).until(() -> advancedUntilDone(answer, Duration.ofSeconds(2)));
+    // The ask's timer started with the ask, before the question went out: one more millisecond fires it.
+    manualTime.timePasses(Duration.ofMillis(1));
+    await().atMost(Duration.ofSeconds(3)).until(answer::isDone);
 
     assertThat(answer)
         .failsWithin(Duration.ZERO)
@@ -116,7 +116,65 @@ class ArmorActorTimersTest {
         .withMessage("ARMOR armor-silent did not answer question within 2000 ms");
   }
 
+  @Test
+  void ask_twoInFlight_eachCompletesWithTheReplyCarryingItsCorrelationId() {
+    TestProbe<Asked> asked = testKit.createTestProbe();
+    List<CompletionStage<ArmorMessage>> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ActorRef<ArmorActor.Command> armor = spawnAsker("armor-curious", asked, answers);
+
+    process(armor, "armor-curious", "ask", "first");
+    process(armor, "armor-curious", "ask", "second");
+    Asked first = asked.receiveMessage();
+    Asked second = asked.receiveMessage();
+    // Answered in the other order: the replies come back through one adapter, matched by correlation id.
+    second.replyTo().tell(reply(second.request(), "to second"));
+    first.replyTo().tell(reply(first.request(), "to first"));
+
+    assertThat(text(answers.get(0).toCompletableFuture().join().getPayload())).isEqualTo("to first");
+    assertThat(text(answers.get(1).toCompletableFuture().join().getPayload())).isEqualTo("to second");
+  }
+
+  @Test
+  void ask_replyAfterTheTimeout_isDropped_andTheArmorGoesOn() {
+    TestProbe<Asked> asked = testKit.createTestProbe();
+    List<CompletionStage<ArmorMessage>> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ActorRef<ArmorActor.Command> armor = spawnAsker("armor-late", asked, answers);
+
+    process(armor, "armor-late", "ask", "once");
+    Asked late = asked.receiveMessage();
+    manualTime.timePasses(Duration.ofSeconds(2));
+    CompletableFuture<ArmorMessage> answer = answers.get(0).toCompletableFuture();
+    await().atMost(Duration.ofSeconds(3)).until(answer::isDone);
+    late.replyTo().tell(reply(late.request(), "too late"));
+
+    assertThat(answer).failsWithin(Duration.ZERO).withThrowableOfType(ExecutionException.class)
+        .havingCause().isInstanceOf(TimeoutException.class);
+    process(armor, "armor-late", "ask", "again"); // still answers its own requests
+    asked.receiveMessage();
+  }
+
   // ---- helpers -----------------------------------------------------------------------------------
+
+  /** A request an ARMOR sent out, and where its reply goes. */
+  private record Asked(ArmorMessage request, ActorRef<ArmorMessage> replyTo) {}
+
+  /** An ARMOR that, on {@code ask}, asks {@code armor-oracle} (2 s timeout); its router hands each request to {@code asked}. */
+  private ActorRef<ArmorActor.Command> spawnAsker(String armorId, TestProbe<Asked> asked,
+      List<CompletionStage<ArmorMessage>> answers) {
+    ArmorRouter toProbe = (message, replyTo) -> {
+      asked.ref().tell(new Asked(message, replyTo));
+      return true;
+    };
+    TestElement asker = TestElement.of("ASKER",
+        (operation, context) -> answers.add(context.ask("armor-oracle", "question", text("?"), Duration.ofSeconds(2))),
+        "ask");
+    return testKit.spawn(ArmorActor.create(armorId, List.of(asker), toProbe, ArmorClock.SYSTEM));
+  }
+
+  private static ArmorMessage reply(ArmorMessage request, String answer) {
+    return ArmorMessage.newBuilder().setFrom(request.getTo()).setTo(request.getFrom())
+        .setCorrelationId(request.getCorrelationId()).setPayload(com.google.protobuf.Any.pack(text(answer))).build();
+  }
 
   /**
    * An ARMOR whose element arms a timer on {@code arm(label)} that delivers {@code tick(label)} after
@@ -143,10 +201,4 @@ class ArmorActorTimersTest {
     assertThat(requester.receiveMessage().getError()).isEmpty();
   }
 
-  private static boolean advancedUntilDone(CompletableFuture<?> future, Duration step) {
-    if (!future.isDone()) {
-      manualTime.timePasses(step);
-    }
-    return future.isDone();
-  }
 }

@@ -32,6 +32,8 @@ public final class Ftm {
   private static final Duration LOAD_TIMEOUT = Duration.ofSeconds(3);
   /** The configuration key of the FTM's heartbeat interval to the daemons (armor-cluster.conf has the default). */
   public static final String HEARTBEAT_INTERVAL = "armor.ftm.heartbeat-interval";
+  /** The configuration key of this node's FTM channel address (host:port, empty for none); see FtmChannelServer. */
+  public static final String CHANNEL = "armor.ftm.channel";
 
   private Ftm() {}
 
@@ -59,10 +61,12 @@ public final class Ftm {
           services.forEach(s -> directory.placeArmor(s.getArmorId(), s.getNode()));
           AppServerDb appServerDb = new AppServerDb(services, tables, directory);
           context.getLog().info("FTM started on {} with {} service(s), {} daemon(s) and {} Execution ARMOR row(s) from "
-              + "the replicated tables", self, services.size(), daemons.size(), executions.size());
+              + "the replicated tables; FTM channel {}", self, services.size(), daemons.size(), executions.size(),
+              system.settings().config().getString(CHANNEL).isEmpty() ? "none" : system.settings().config().getString(CHANNEL));
           Duration heartbeatInterval = system.settings().config().getDuration(HEARTBEAT_INTERVAL);
+          String channel = system.settings().config().getString(CHANNEL);
           FtmElement ftm = new FtmElement(directory, tables, appServerDb, executions,
-              address -> live(cluster, address), self, heartbeatInterval);
+              address -> live(cluster, address), self, heartbeatInterval, channel);
           // Membership events become operations of this ARMOR; the first is a snapshot, for reconciliation.
           context.spawn(MembershipWatcher.create(context.getSelf(), System::currentTimeMillis), "membership");
           return ArmorActor.create(ArmorIds.FTM, List.of(appServerDb, ftm), directory, ArmorClock.SYSTEM);

@@ -17,6 +17,7 @@ import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.DaemonReport;
 import dev.armor.elements.wire.ExecutionArmorRow;
 import dev.armor.elements.wire.ExecutionArmorState;
+import dev.armor.elements.wire.FtmPing;
 import dev.armor.elements.wire.HeartbeatAnswer;
 import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.MemberChange;
@@ -78,6 +79,9 @@ final class FtmElement implements Element {
 
     /** Completes with true once a majority of nodes has the row, false if that did not happen in time. */
     CompletionStage<Boolean> putExecution(ExecutionArmorRow row);
+
+    /** Writes now what is kept for a later write (APP_SERVER_DB rows are written behind): this FTM is stopping. */
+    default void writePending() {}
   }
 
   /** A migration under way: for its log line with the timings (detected, installed, service up). */
@@ -89,6 +93,7 @@ final class FtmElement implements Element {
   private final Predicate<String> memberLive;
   private final String ftmNode;
   private final Duration heartbeatInterval;
+  private final FtmPing ping;
   private final ArrayDeque<ProcessEvent> events = new ArrayDeque<>();
   private final Map<String, ExecutionArmorRow> executions = new TreeMap<>();
   private final Map<String, Long> unreachableSinceMillis = new HashMap<>();
@@ -104,6 +109,13 @@ final class FtmElement implements Element {
    */
   FtmElement(FtmDirectory directory, Tables tables, AppServerDb appServerDb, Collection<ExecutionArmorRow> executions,
       Predicate<String> memberLive, String ftmNode, Duration heartbeatInterval) {
+    this(directory, tables, appServerDb, executions, memberLive, ftmNode, heartbeatInterval, "");
+  }
+
+  /** @param channel host:port of this node's FTM channel, told to the daemons (empty: none) */
+  FtmElement(FtmDirectory directory, Tables tables, AppServerDb appServerDb, Collection<ExecutionArmorRow> executions,
+      Predicate<String> memberLive, String ftmNode, Duration heartbeatInterval, String channel) {
+    this.ping = FtmPing.newBuilder().setFtmChannel(channel).build();
     this.directory = directory;
     this.tables = tables;
     this.appServerDb = appServerDb;
@@ -132,6 +144,12 @@ final class FtmElement implements Element {
     if (!heartbeatInterval.isZero()) {
       context.scheduleToSelf(HEARTBEAT_TIMER, heartbeatInterval, Ops.HEARTBEAT_TICK, Empty.getDefaultInstance());
     }
+  }
+
+  @Override
+  public void stopped() {
+    // The singleton moves (or the node leaves): the next FTM reads the tables, so nothing may stay unwritten.
+    tables.writePending();
   }
 
   /** The Execution ARMOR table, for tests and status. */
@@ -171,7 +189,8 @@ final class FtmElement implements Element {
     heartbeats.registered(daemon.getNode(), context.nanoTime());
     context.log().info("FTM: daemon of node {} registered (pid {}, address {}, data plane {}:{})",
         daemon.getNode(), daemon.getPid(), daemon.getHost(), daemon.getDataHost(), daemon.getDataPort());
-    context.setPayload(DaemonRegistered.newBuilder().addAllServices(appServerDb.entries()).build());
+    context.setPayload(DaemonRegistered.newBuilder().addAllServices(appServerDb.entries())
+        .setFtmChannel(ping.getFtmChannel()).build());
     placePending(context);
   }
 
@@ -545,7 +564,7 @@ final class FtmElement implements Element {
     for (DaemonRegistration daemon : directory.daemons().values()) {
       String node = daemon.getNode();
       context.pipeToSelf(
-          context.ask(daemon.getArmorId(), Ops.DAEMON_HEARTBEAT, Empty.getDefaultInstance(), heartbeatInterval),
+          context.ask(daemon.getArmorId(), Ops.DAEMON_HEARTBEAT, ping, heartbeatInterval),
           (reply, failure) -> {
             Throwable cause = failure != null && failure.getCause() != null ? failure.getCause() : failure;
             // An error reply is an answer too (a daemon that does not know heartbeats still lives).

@@ -27,11 +27,13 @@ public final class FtmNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final Server control;
   private final ActorRef<ArmorActor.Command> ftm;
+  private final FtmChannelServer channel;
 
-  private FtmNode(ActorSystem<Void> system, Server control, ActorRef<ArmorActor.Command> ftm) {
+  private FtmNode(ActorSystem<Void> system, Server control, ActorRef<ArmorActor.Command> ftm, FtmChannelServer channel) {
     this.system = system;
     this.control = control;
     this.ftm = ftm;
+    this.channel = channel;
   }
 
   /**
@@ -48,20 +50,36 @@ public final class FtmNode implements AutoCloseable {
     String self = ClusterNodeConfig.address(host, clusterPort);
     List<String> seeds = new java.util.ArrayList<>(List.of(self));
     seeds.addAll(extraSeeds);
-    Config config = ClusterNodeConfig.build(host, clusterPort, seeds, List.of(Ftm.ROLE), detection);
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME, config);
+    FtmChannelServer channel = FtmChannelServer.bind(host);
+    Config config = withChannel(ClusterNodeConfig.build(host, clusterPort, seeds, List.of(Ftm.ROLE), detection), channel);
+    ActorSystem<Void> system;
+    try {
+      system = ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME, config);
+    } catch (RuntimeException e) {
+      channel.close();
+      throw e;
+    }
     // The replicator starts on first use; start it now, or majority writes from other nodes time out.
     DistributedData.get(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
+    channel.start(ftm, system.scheduler(), FtmChannelServer.memberHosts(system));
     Server control;
     try {
       control = startControlApi(system, ftm, host, controlPort, seeds);
     } catch (IOException e) {
+      channel.close();
       system.terminate();
       throw e;
     }
-    log.info("FTM node up: control API on {}:{}, cluster endpoint {}", host, controlPort, self);
-    return new FtmNode(system, control, ftm);
+    log.info("FTM node up: control API on {}:{}, cluster endpoint {}, FTM channel {}", host, controlPort, self,
+        channel.address());
+    return new FtmNode(system, control, ftm, channel);
+  }
+
+  /** {@code config} with this node's FTM channel address, for the FTM to advertise when it runs here. */
+  public static Config withChannel(Config config, FtmChannelServer channel) {
+    return com.typesafe.config.ConfigFactory.parseString(Ftm.CHANNEL + " = \"" + channel.address() + "\"")
+        .withFallback(config);
   }
 
   /**
@@ -95,10 +113,12 @@ public final class FtmNode implements AutoCloseable {
   public void awaitTermination() throws InterruptedException {
     system.getWhenTerminated().toCompletableFuture().join();
     control.shutdownNow();
+    channel.close();
   }
 
   @Override
   public void close() {
+    channel.close();
     control.shutdown();
     system.terminate();
     try {

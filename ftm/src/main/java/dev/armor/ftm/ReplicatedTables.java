@@ -6,7 +6,10 @@ import dev.armor.elements.wire.ExecutionArmorRow;
 import dev.armor.elements.wire.ServiceEntry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -25,8 +28,18 @@ import org.slf4j.LoggerFactory;
  * FTM taking over on another node starts from them.
  *
  * <p>Writes go to a majority of nodes without blocking the FTM; the FTM answers a registration once its own
- * table is updated, so a failover within the write's few milliseconds can lose the newest row (the daemon then
- * registers again when it re-registers with the new FTM).
+ * table is updated (every lookup goes to the FTM, so from then on every node finds the service), and the row
+ * reaches a majority shortly after.
+ *
+ * <p>APP_SERVER_DB rows are written behind, coalesced: a change waits up to {@link #SERVICE_WRITE_DELAY} (plus the
+ * scheduler's 10 ms tick) and goes out in one majority write with every other change of that window, the latest per
+ * address. Measured on the loaded 2-core host, a majority write per registration sent at the moment of the FTM's
+ * answer took the same threads and the same connection as that answer and doubled its trip back to the daemon
+ * (3.7 ms against 1.6 ms p50 with no write); a bind that closes at once wrote twice. Written behind, the write goes
+ * out after the answer, and a burst of binds (an app opening its listeners, a migration) costs one write. The price:
+ * a failover within that window plus the write's few milliseconds (about 25 ms instead of about 5) loses the newest
+ * changes, as before only the newest. The daemon registry and the Execution ARMOR table are written at once, as
+ * before (a migration waits for its rows on a majority).
  */
 final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
 
@@ -36,13 +49,25 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   static final Key<LWWMap<String, DaemonRegistration>> DAEMONS = LWWMapKey.create("armor-daemons");
   static final Key<LWWMap<String, ExecutionArmorRow>> EXECUTIONS = LWWMapKey.create("armor-execution-armors");
   private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(3);
+  /** How long an APP_SERVER_DB change waits for others to share its write; see the class comment. */
+  static final Duration SERVICE_WRITE_DELAY = Duration.ofMillis(10);
 
   private final ActorRef<Replicator.Command> replicator;
   private final SelfUniqueAddress self;
   private final ActorSystem<?> system;
+  private final Duration serviceWriteDelay;
+  private final java.util.concurrent.atomic.AtomicInteger serviceWrites = new java.util.concurrent.atomic.AtomicInteger();
+  private final Object unwrittenLock = new Object();
+  /** APP_SERVER_DB changes not written yet, the latest per address (a removal is empty); guarded by unwrittenLock. */
+  private Map<String, Optional<ServiceEntry>> unwritten = new LinkedHashMap<>();
 
   ReplicatedTables(ActorSystem<?> system) {
+    this(system, SERVICE_WRITE_DELAY);
+  }
+
+  ReplicatedTables(ActorSystem<?> system, Duration serviceWriteDelay) {
     this.system = system;
+    this.serviceWriteDelay = serviceWriteDelay;
     DistributedData data = DistributedData.get(system);
     this.replicator = data.replicator();
     this.self = data.selfUniqueAddress();
@@ -50,18 +75,60 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
 
   @Override
   public void put(ServiceEntry entry) {
-    replicator.tell(
-        new Replicator.Update<>(
-            SERVICES, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), system.ignoreRef(),
-            map -> map.put(self, entry.getService(), entry)));
+    writeBehind(entry.getService(), Optional.of(entry));
   }
 
   @Override
   public void remove(String service) {
-    replicator.tell(
-        new Replicator.Update<>(
-            SERVICES, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), system.ignoreRef(),
-            map -> map.remove(self, service)));
+    writeBehind(service, Optional.empty());
+  }
+
+  /** Keeps the change for the next write, and schedules that write if none is due. */
+  private void writeBehind(String service, Optional<ServiceEntry> change) {
+    boolean first;
+    synchronized (unwrittenLock) {
+      first = unwritten.isEmpty();
+      unwritten.put(service, change);
+    }
+    if (first) {
+      system.scheduler().scheduleOnce(serviceWriteDelay, this::writeServices, system.executionContext());
+    }
+  }
+
+  @Override
+  public void writePending() {
+    writeServices();
+  }
+
+  /** One majority write with every change kept since the last. */
+  private void writeServices() {
+    Map<String, Optional<ServiceEntry>> changes;
+    synchronized (unwrittenLock) {
+      changes = unwritten;
+      unwritten = new LinkedHashMap<>();
+    }
+    if (!changes.isEmpty()) {
+      serviceWrites.incrementAndGet();
+      replicator.tell(
+          new Replicator.Update<>(
+              SERVICES, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), system.ignoreRef(),
+              map -> apply(map, changes)));
+    }
+  }
+
+  /** How many APP_SERVER_DB writes went out, for tests. */
+  int serviceWrites() {
+    return serviceWrites.get();
+  }
+
+  private LWWMap<String, ServiceEntry> apply(LWWMap<String, ServiceEntry> map, Map<String, Optional<ServiceEntry>> changes) {
+    LWWMap<String, ServiceEntry> updated = map;
+    for (Map.Entry<String, Optional<ServiceEntry>> change : changes.entrySet()) {
+      updated = change.getValue().isPresent()
+          ? updated.put(self, change.getKey(), change.getValue().get())
+          : updated.remove(self, change.getKey());
+    }
+    return updated;
   }
 
   @Override

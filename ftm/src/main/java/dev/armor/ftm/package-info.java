@@ -6,6 +6,6 @@
  * migrates a lost node's Execution ARMORs where {@link dev.armor.ftm.Placement} says and reconciles when it starts;
  * {@link dev.armor.ftm.HeartbeatMonitor} records its heartbeats to the daemons (informative only).
  * {@link dev.armor.ftm.FtmNode} starts an FTM process; {@link dev.armor.ftm.ControlService} is its gRPC API for
- * the CLI; {@link dev.armor.ftm.ClusterNodeConfig} builds the Pekko configuration every Armor node uses.
+ * the CLI; {@link dev.armor.ftm.FtmChannelServer} takes the daemons' registrations over TCP; {@link dev.armor.ftm.ClusterNodeConfig} builds the Pekko configuration every Armor node uses.
  */
 package dev.armor.ftm;

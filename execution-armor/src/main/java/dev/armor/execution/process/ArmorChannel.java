@@ -68,8 +68,8 @@ public final class ArmorChannel implements AutoCloseable {
     }
   }
 
-  /** A request waiting for its reply. */
-  private record Pending(ArmorMessage request, Consumer<ArmorMessage> onReply) {}
+  /** A request waiting for its reply; {@code onUnanswered} gets why, if the channel closes first. */
+  private record Pending(ArmorMessage request, Consumer<ArmorMessage> onReply, Consumer<String> onUnanswered) {}
 
   /** A decoded frame. */
   record Frame(byte kind, long requestId, ArmorMessage message) {}
@@ -120,8 +120,21 @@ public final class ArmorChannel implements AutoCloseable {
    * no callback) if the channel is closed already.
    */
   public boolean request(ArmorMessage message, Consumer<ArmorMessage> onReply) {
+    return request(message, onReply, reason -> onReply.accept(ArmorMessage.newBuilder()
+        .setFrom(message.getTo())
+        .setTo(message.getFrom())
+        .setCorrelationId(message.getCorrelationId())
+        .setError("the channel to " + name + " closed before " + message.getTo() + " answered: " + reason)
+        .build()));
+  }
+
+  /**
+   * Sends a request; {@code onReply} gets the answer, or, if the channel closes first, {@code onUnanswered} gets why
+   * (the other end may or may not have acted on it). False (and no callback) if the channel is closed already.
+   */
+  public boolean request(ArmorMessage message, Consumer<ArmorMessage> onReply, Consumer<String> onUnanswered) {
     long id = nextRequestId.incrementAndGet();
-    pending.put(id, new Pending(message, onReply));
+    pending.put(id, new Pending(message, onReply, onUnanswered));
     if (write(REQUEST, id, message)) {
       return true;
     }
@@ -248,12 +261,7 @@ public final class ArmorChannel implements AutoCloseable {
     for (Long id : pending.keySet()) {
       Pending waiting = pending.remove(id);
       if (waiting != null) {
-        waiting.onReply().accept(ArmorMessage.newBuilder()
-            .setFrom(waiting.request().getTo())
-            .setTo(waiting.request().getFrom())
-            .setCorrelationId(waiting.request().getCorrelationId())
-            .setError("the channel to " + name + " closed before " + waiting.request().getTo() + " answered: " + reason)
-            .build());
+        waiting.onUnanswered().accept(reason);
       }
     }
     handler.closed(this, reason);

@@ -52,7 +52,10 @@ public sealed interface ShimMessage {
     }
   }
 
-  /** The app binds a listener to {@code requested}: answered by {@link Ok} or {@link Fail}. */
+  /**
+   * The app binds a listener to {@code requested}: answered by {@link Ok} or {@link Fail}. Shims of this version do not
+   * ask it (the daemon decides at {@link Listening}); it stays in the protocol for shims of earlier versions.
+   */
   record BindQuery(InetSocketAddress requested) implements ShimMessage {
     public BindQuery {
       requireResolved(requested, "requested");

@@ -41,8 +41,12 @@ public interface ShimRequestHandler {
   /**
    * The app is binding a listening socket to {@code requested} (port not 0). {@link Verdict.Ok} lets the shim
    * bind 127.0.0.1:0 instead and report back with {@link #listening}; a failure becomes a {@code BindException}.
+   * Asked only by shims of earlier versions: this shim goes straight to {@link #listening}, where the daemon decides
+   * (one round trip per bind instead of two). The default lets the bind go ahead.
    */
-  Verdict bind(ShimSession session, InetSocketAddress requested);
+  default Verdict bind(ShimSession session, InetSocketAddress requested) {
+    return new Verdict.Ok();
+  }
 
   /**
    * The rerouted bind succeeded: the app now listens on 127.0.0.1:{@code actualPort} for the service address

@@ -1,7 +1,6 @@
 package dev.armor.shim.internal;
 
 import dev.armor.shim.control.ShimMessage;
-import dev.armor.shim.control.ShimMessage.BindQuery;
 import dev.armor.shim.control.ShimMessage.DaemonError;
 import dev.armor.shim.control.ShimMessage.Fail;
 import dev.armor.shim.control.ShimMessage.Listening;
@@ -18,16 +17,22 @@ import java.nio.channels.Channel;
 
 /**
  * Reroutes the app's listening sockets: a bind to a service address (port not 0) becomes a bind to 127.0.0.1:0,
- * where only the daemon connects, once the daemon agrees. Two steps, each a hook around the JDK's bind:
+ * where only the daemon connects, and the daemon's consent. Two steps, each a hook around the JDK's bind:
  *
  * <ol>
- *   <li>before: ask the daemon {@code bind(requested)}; a refusal becomes the app's {@code BindException};
+ *   <li>before: swap the address for 127.0.0.1:0 (nothing is asked yet);
  *   <li>after: make sure the socket listens, report {@code listening(requested, actualPort)} (the daemon registers
- *       the service before answering, so clients can find it when the app's bind returns), and make the socket
- *       report the requested address and port to the app.
+ *       the service before answering, so clients can find it when the app's bind returns; a refusal closes the
+ *       socket and becomes the app's {@code BindException}), and make the socket report the requested address and
+ *       port to the app.
  * </ol>
  *
- * For {@code ServerSocket} ({@code NioSocketImpl}) the JDK calls {@code listen} only after {@code bind} returns, so
+ * One question to the daemon per bind, not two: the daemon decides everything (conflicts included) when it
+ * registers the service, so asking {@code bind(requested)} first only cost a round trip (a millisecond or more on
+ * a loaded host); the daemon still answers that query for shims of earlier versions. If the daemon cannot be
+ * reached, the JDK's bind to 127.0.0.1:0 is undone and the app gets the same {@code BindException} as before.
+ *
+ * <p>For {@code ServerSocket} ({@code NioSocketImpl}) the JDK calls {@code listen} only after {@code bind} returns, so
  * the second step listens early (backlog 50); the app's own {@code listen} then just sets its backlog.
  * {@code ServerSocketChannel} binds and listens in one call. A bind to port 0 is never seen here.
  */
@@ -47,8 +52,7 @@ final class BindInterceptor {
   }
 
   /** SOCKET_BIND hook: what a server {@code SocketImpl} binds instead of {@code host:port}; never null. */
-  InetSocketAddress onSocketBind(InetAddress host, int port) throws BindException {
-    askBind(new InetSocketAddress(host, port));
+  InetSocketAddress onSocketBind(InetAddress host, int port) {
     return Loopback.ANY_PORT;
   }
 
@@ -68,11 +72,10 @@ final class BindInterceptor {
    * CHANNEL_BIND hook: what a {@code ServerSocketChannel} binds instead of {@code local}, or null to leave the
    * bind alone (port 0, no address, or not an internet address).
    */
-  SocketAddress onChannelBind(SocketAddress local) throws BindException {
+  SocketAddress onChannelBind(SocketAddress local) {
     if (!(local instanceof InetSocketAddress requested) || requested.getPort() == 0 || requested.isUnresolved()) {
       return null;
     }
-    askBind(requested);
     return Loopback.ANY_PORT;
   }
 
@@ -102,10 +105,6 @@ final class BindInterceptor {
       Log.get().log(Level.DEBUG, () -> "could not tell " + config.daemonName() + " that "
           + listener.requested() + " closed: " + e);
     }
-  }
-
-  private void askBind(InetSocketAddress requested) throws BindException {
-    verdict(new BindQuery(requested));
   }
 
   private void reportListening(InetSocketAddress requested, int actualPort) throws BindException {
