@@ -42,8 +42,8 @@ final class AppCommServer implements Element {
 
   static final String NAME = "APP_COMM_SERVER";
 
-  /** A service a local app listens for. */
-  private record LocalService(long pid, String armorId, int appPort) {}
+  /** A service a local app listens for, and the registration that asked for it. */
+  private record LocalService(long pid, String armorId, int appPort, RegisterService registration) {}
 
   /** A registration waiting for the FTM's answer. */
   private record Pending(ReplyHandle reply, LocalService candidate, LocalService previous, boolean exposedFirst) {}
@@ -115,7 +115,8 @@ final class AppCommServer implements Element {
   private void register(AppListening listening, ReplyHandle reply, ElementContext context) {
     RegisterService registration = listening.getRegistration();
     String service = registration.getService();
-    LocalService candidate = new LocalService(registration.getPid(), registration.getArmorId(), listening.getAppPort());
+    LocalService candidate =
+        new LocalService(registration.getPid(), registration.getArmorId(), listening.getAppPort(), registration);
     LocalService previous = services.get(service);
     // A recovery (same ARMOR, or nobody here yet) is exposed before it is registered: the FTM tells held clients
     // to re-attach as soon as it has the registration, and they must find the new listener. A bind that may
@@ -143,6 +144,17 @@ final class AppCommServer implements Element {
           }
           return Ops.of(Ops.APP_REGISTERED, outcome.build());
         });
+  }
+
+  /**
+   * The registrations of the services served here that the FTM accepted (not those still waiting for its answer),
+   * for the daemon's report: an FTM that starts restores any its table lacks. Called on the daemon ARMOR's thread.
+   */
+  List<RegisterService> registrations() {
+    return services.values().stream()
+        .filter(local -> !pending.containsKey(key(local.registration().getService(), local.pid())))
+        .map(LocalService::registration)
+        .toList();
   }
 
   private void expose(String service, LocalService local) {

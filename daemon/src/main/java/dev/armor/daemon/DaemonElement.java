@@ -11,6 +11,7 @@ import dev.armor.elements.wire.FtmPing;
 import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.ProcessInfo;
+import dev.armor.elements.wire.RegisterService;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.Relay;
 import java.time.Duration;
@@ -34,6 +35,7 @@ final class DaemonElement implements Element {
   private final java.util.Collection<ConnectionInfo> divergences;
   private final java.util.Map<String, List<String>> migratedServices;
   private final Consumer<String> ftmChannel;
+  private final Supplier<List<RegisterService>> services;
 
   /**
    * @param installer installs the Execution ARMOR the launch names (in the daemon or as a process) and makes it
@@ -56,14 +58,18 @@ final class DaemonElement implements Element {
   DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
       java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
       java.util.Collection<ConnectionInfo> divergences, java.util.Map<String, List<String>> migratedServices) {
-    this(node, installer, installed, relay, recoveryPolicies, divergences, migratedServices, address -> { });
+    this(node, installer, installed, relay, recoveryPolicies, divergences, migratedServices, address -> { }, List::of);
   }
 
-  /** @param ftmChannel told where the FTM's channel is, at each of the FTM's heartbeats (it follows the FTM) */
+  /**
+   * @param ftmChannel told where the FTM's channel is, at each of the FTM's heartbeats (it follows the FTM)
+   * @param services the registrations of the services this node's apps serve (APP_COMM_SERVER's), for the report
+   */
   DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
       java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
       java.util.Collection<ConnectionInfo> divergences, java.util.Map<String, List<String>> migratedServices,
-      Consumer<String> ftmChannel) {
+      Consumer<String> ftmChannel, Supplier<List<RegisterService>> services) {
+    this.services = services;
     this.ftmChannel = ftmChannel;
     this.migratedServices = migratedServices;
     this.recoveryPolicies = recoveryPolicies;
@@ -132,6 +138,7 @@ final class DaemonElement implements Element {
               .toCompletableFuture()
               .exceptionally(e -> ProcessInfo.newBuilder().setArmorId(armorId).setNode(node).setState("UNRESPONSIVE").build()));
     }
+    List<RegisterService> served = services.get(); // now, on the ARMOR's thread, not when the processes answered
     List<ConnectionStatus> connections = new ArrayList<>(relay.connections().stream().map(this::toStatus).toList());
     for (ConnectionInfo diverged : divergences) {
       connections.add(toStatus(diverged).toBuilder()
@@ -142,6 +149,7 @@ final class DaemonElement implements Element {
             DaemonReport.newBuilder()
                 .addAllProcesses(processes.stream().map(CompletableFuture::join).toList())
                 .addAllConnections(connections)
+                .addAllServices(served)
                 .build()));
   }
 

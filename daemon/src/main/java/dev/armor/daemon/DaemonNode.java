@@ -131,15 +131,17 @@ public final class DaemonNode implements AutoCloseable {
     LocalArmors[] armors = new LocalArmors[1];
     Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies = new ConcurrentHashMap<>();
     Map<String, List<String>> migratedServices = new ConcurrentHashMap<>();
+    AppCommServer appCommServer = new AppCommServer(settings.node(), relay, pid -> endpoint[0].probe(pid),
+        pid -> endpoint[0].announcer(pid), settings.requestTimeout());
     List<dev.armor.elements.Element> elements =
         List.of(
             new AppCommClient(settings.node(), relay, locations, settings.requestTimeout()),
-            new AppCommServer(settings.node(), relay, pid -> endpoint[0].probe(pid),
-                pid -> endpoint[0].announcer(pid), settings.requestTimeout()),
+            appCommServer,
             new DaemonElement(settings.node(), launch -> armors[0].install(launch),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),
-                relay, recoveryPolicies, divergences, migratedServices, ftmChannel::advertised));
+                relay, recoveryPolicies, divergences, migratedServices, ftmChannel::advertised,
+                appCommServer::registrations));
     ActorRef<ArmorActor.Command> gateway =
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
     gatewayRef.set(gateway);

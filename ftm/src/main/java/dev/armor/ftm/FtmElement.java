@@ -555,6 +555,9 @@ final class FtmElement implements Element {
         install(row.getLaunch(), context);
       }
     }
+    for (RegisterService service : report.getReport().getServicesList()) {
+      appServerDb.restore(service, report.getNode(), context);
+    }
   }
 
   // ---- heartbeats -----------------------------------------------------------------------------------------------

@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * answer took the same threads and the same connection as that answer and doubled its trip back to the daemon
  * (3.7 ms against 1.6 ms p50 with no write); a bind that closes at once wrote twice. Written behind, the write goes
  * out after the answer, and a burst of binds (an app opening its listeners, a migration) costs one write. The price:
- * a failover within that window plus the write's few milliseconds (about 25 ms instead of about 5) loses the newest
- * changes, as before only the newest. The daemon registry and the Execution ARMOR table are written at once, as
+ * a failover within that window plus the write's few milliseconds (about 25 ms instead of about 5) starts the next
+ * FTM without the newest changes, as before only the newest; the registrations among them come back from the
+ * daemons' reports in its reconciliation ({@code AppServerDb.restore}). The daemon registry and the Execution ARMOR table are written at once, as
  * before (a migration waits for its rows on a majority).
  */
 final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {

@@ -186,6 +186,25 @@ class FtmElementMigrationTest {
   }
 
   @Test
+  void reconciliation_restoresARegistrationADaemonServesThatTheReplicatedTableLacks() {
+    registerDaemon("n1", 1);
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT).addMembers(SELF + "#1").build());
+    assertThat(appServerDb.entries()).isEmpty(); // the row was written behind and lost with the previous FTM
+
+    handle(Ops.RECONCILE_REPORT, dev.armor.elements.wire.ReconcileReport.newBuilder().setNode("n1").setClusterUid(1)
+        .setAnswered(true).setReport(dev.armor.elements.wire.DaemonReport.newBuilder()
+            .addServices(RegisterService.newBuilder().setService(SERVICE).setArmorId("exec-n1-a").setNode("n1")
+                .setPid(100))).build());
+
+    assertThat(appServerDb.entries()).singleElement().satisfies(entry -> {
+      assertThat(entry.getService()).isEqualTo(SERVICE);
+      assertThat(entry.getArmorId()).isEqualTo("exec-n1-a");
+      assertThat(entry.getState()).isEqualTo(ServiceState.UP);
+    });
+    assertThat(installs).isEmpty();
+  }
+
+  @Test
   void noLiveNode_servicesFail_armorPending_thenPlacedWhenADaemonRegisters() {
     registerDaemon("n1", 1);
     String old = serverOnN1();

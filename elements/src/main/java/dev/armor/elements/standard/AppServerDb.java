@@ -100,13 +100,39 @@ public final class AppServerDb implements Element {
     String service = request.getService();
     validateService(service);
     ServiceEntry existing = table.get(service);
-    boolean recovery = false;
     if (existing != null && existing.getState() != ServiceState.FAILED && !existing.getArmorId().equals(request.getArmorId())) {
       context.fail(
           "service address " + service + " is already served by ARMOR " + existing.getArmorId() + " (pid "
               + existing.getPid() + ") on node " + existing.getNode() + ", " + describe(existing.getState()));
       return;
     }
+    context.setPayload(record(request, existing, context));
+  }
+
+  /**
+   * A registration a daemon reports when the FTM starts (its report in the FTM's reconciliation) that the table
+   * lacks: the table is replicated behind the FTM's answers, so an FTM that took over may start without the newest
+   * registrations. Recorded as if asked now: a new row, or the recovery of a RECOVERING row of the same ARMOR (its
+   * held clients are told where it is). A row the table has otherwise (up, failed, another ARMOR's) is newer or
+   * decided by the FTM, and stays.
+   */
+  public void restore(RegisterService reported, String node, ElementContext context) {
+    ServiceEntry existing = table.get(reported.getService());
+    boolean lost = existing == null
+        || (existing.getState() == ServiceState.RECOVERING && existing.getArmorId().equals(reported.getArmorId()));
+    if (!lost) {
+      return;
+    }
+    context.log().warn("APP_SERVER_DB: node {} serves {} (ARMOR {}, pid {}), which the table {}: the registration was "
+        + "lost with the previous FTM; restoring it", node, reported.getService(), reported.getArmorId(),
+        reported.getPid(), existing == null ? "lacks" : "has as recovering");
+    record(reported, existing, context);
+  }
+
+  /** Records {@code request} (not conflicting with {@code existing}) as UP; tells held clients if a recovery. */
+  private RegisterServiceResult record(RegisterService request, ServiceEntry existing, ElementContext context) {
+    String service = request.getService();
+    boolean recovery = false;
     ServiceEntry.Builder entry;
     if (existing == null) {
       entry = ServiceEntry.newBuilder().setService(service).setIncarnation(1);
@@ -135,12 +161,11 @@ public final class AppServerDb implements Element {
       context.log().info("APP_SERVER_DB: {} registered, served by ARMOR {} (pid {}) on node {}",
           service, updated.getArmorId(), updated.getPid(), updated.getNode());
     }
-    context.setPayload(
-        RegisterServiceResult.newBuilder()
-            .setRecovery(recovery)
-            .setIncarnation(updated.getIncarnation())
-            .addAllClientNodes(updated.getClientNodesList())
-            .build());
+    return RegisterServiceResult.newBuilder()
+        .setRecovery(recovery)
+        .setIncarnation(updated.getIncarnation())
+        .addAllClientNodes(updated.getClientNodesList())
+        .build();
   }
 
   /** The service addresses {@code armorId} holds, for a migration to carry them to the new node. */

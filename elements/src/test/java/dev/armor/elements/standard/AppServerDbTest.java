@@ -65,6 +65,64 @@ class AppServerDbTest {
     assertThat(context.sent).isEmpty();
   }
 
+  // ---- restore (a daemon's report to a starting FTM) ----------------------------------------------------------
+
+  @Test
+  void restore_addressTheTableLacks_isRegisteredAsReported() {
+    FakeElementContext context = restore(SERVICE, EXEC_A, "node-a", 101);
+
+    ServiceEntry entry = entry(SERVICE);
+    assertThat(entry.getState()).isEqualTo(ServiceState.UP);
+    assertThat(entry.getArmorId()).isEqualTo(EXEC_A);
+    assertThat(entry.getPid()).isEqualTo(101);
+    assertThat(entry.getIncarnation()).isEqualTo(1);
+    assertThat(store.contents).containsEntry(SERVICE, entry);
+    assertThat(context.sent).isEmpty();
+  }
+
+  @Test
+  void restore_recoveringRowOfTheSameArmor_isItsRecovery_andItsClientsAreToldWhereItIs() {
+    register(SERVICE, EXEC_A, "node-a", 101);
+    interest(SERVICE, "node-c");
+    processEvent(EXEC_A, ProcessEventKind.EXITED, 101); // the restart's registration was lost with the FTM
+
+    FakeElementContext context = restore(SERVICE, EXEC_A, "node-a", 202);
+
+    ServiceEntry entry = entry(SERVICE);
+    assertThat(entry.getState()).isEqualTo(ServiceState.UP);
+    assertThat(entry.getPid()).isEqualTo(202);
+    assertThat(entry.getIncarnation()).isEqualTo(2);
+    assertThat(context.sent).extracting(Sent::to, Sent::type)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(ArmorIds.daemon("node-c"), Ops.SERVICE_LOCATED));
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+      "exec-node-a-1, 303", // the same ARMOR, up under another pid: the table's row is newer than the report
+      "exec-node-b-1, 101", // another ARMOR holds it: the FTM decided (a migration), the report is stale
+  })
+  void restore_rowTheTableHasUp_staysAsItIs(String reportedArmor, long reportedPid) {
+    register(SERVICE, EXEC_A, "node-a", 101);
+    register(SERVICE, EXEC_A, "node-a", 303);
+    ServiceEntry before = entry(SERVICE);
+
+    FakeElementContext context = restore(SERVICE, reportedArmor, "node-b", reportedPid);
+
+    assertThat(entry(SERVICE)).isEqualTo(before);
+    assertThat(context.sent).isEmpty();
+  }
+
+  @Test
+  void restore_failedRow_staysFailed() {
+    register(SERVICE, EXEC_A, "node-a", 101);
+    processEvent(EXEC_A, ProcessEventKind.GAVE_UP, 101);
+    ServiceEntry before = entry(SERVICE);
+
+    restore(SERVICE, EXEC_A, "node-a", 101);
+
+    assertThat(entry(SERVICE)).isEqualTo(before);
+  }
+
   @Test
   void lookup_registeredAddress_returnsEntryWithDataAddressOfItsNode() {
     register(SERVICE, EXEC_A, "node-a", 101);
@@ -442,6 +500,13 @@ class AppServerDbTest {
     return handle(
         Ops.REGISTER_SERVICE,
         RegisterService.newBuilder().setService(service).setArmorId(armorId).setNode(node).setPid(pid).build());
+  }
+
+  private FakeElementContext restore(String service, String armorId, String node, long pid) {
+    FakeElementContext context = new FakeElementContext(ArmorIds.FTM, nowMillis);
+    db.restore(RegisterService.newBuilder().setService(service).setArmorId(armorId).setNode(node).setPid(pid).build(),
+        node, context);
+    return context;
   }
 
   private FakeElementContext unregister(String service, String armorId) {
