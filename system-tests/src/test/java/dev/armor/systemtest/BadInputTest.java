@@ -24,6 +24,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class BadInputTest {
 
+  /** A loopback subnet of this class's own: system test classes run two at a time. */
+  private static final String SUBNET = "127.0.8";
+
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -31,7 +34,7 @@ class BadInputTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("bad-input", 7802, 25802, 1);
+    cluster = ArmorTestCluster.start("bad-input", SUBNET, 7802, 25802, 1, List.of());
   }
 
   @AfterAll
@@ -43,7 +46,7 @@ class BadInputTest {
 
   @Test
   void connectToAnAddressNobodyServes_failsWithConnectException() throws Exception {
-    AppProcess client = cluster.startApp("n1", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.0.2", "7299", "5");
+    AppProcess client = cluster.startApp("n1", ArmorTestCluster.JDK17, LineClient.class.getName(), SUBNET + ".2", "7299", "5");
     String error = client.awaitLine(line -> line.startsWith("ERROR"), Duration.ofSeconds(30));
     assertThat(error).contains("type=java.net.ConnectException");
   }
@@ -53,10 +56,10 @@ class BadInputTest {
     String holder = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7201"));
     AppProcess second = cluster.startApp("n1", ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7201");
     String failure = second.awaitLine(line -> line.contains("BindException"), Duration.ofSeconds(30));
-    assertThat(failure).contains("127.0.0.2:7201").contains(holder);
+    assertThat(failure).contains(SUBNET + ".2:7201").contains(holder);
     assertThat(second.process().waitFor(10, TimeUnit.SECONDS)).isTrue();
     // The holder is untouched: a client still gets its echoes.
-    AppProcess client = cluster.startApp("n1", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.0.2", "7201", "2");
+    AppProcess client = cluster.startApp("n1", ArmorTestCluster.JDK17, LineClient.class.getName(), SUBNET + ".2", "7201", "2");
     client.awaitLine(line -> line.startsWith("DONE"), Duration.ofSeconds(30));
     assertThat(client.lines(l -> l.startsWith("ECHO"))).isNotEmpty();
   }
@@ -65,8 +68,8 @@ class BadInputTest {
   void aListenerTheAppCloses_isUnregistered() throws Exception {
     AppProcess app = cluster.startApp("n1", ArmorTestCluster.JDK17, BindAndClose.class.getName(), "7202");
     app.awaitLine(line -> line.equals("CLOSED"), Duration.ofSeconds(30));
-    org.awaitility.Awaitility.await("127.0.0.2:7202 leaves APP_SERVER_DB").atMost(Duration.ofSeconds(30))
-        .until(() -> cluster.status().getServicesList().stream().noneMatch(s -> s.getService().equals("127.0.0.2:7202")));
+    org.awaitility.Awaitility.await(SUBNET + ".2:7202 leaves APP_SERVER_DB").atMost(Duration.ofSeconds(30))
+        .until(() -> cluster.status().getServicesList().stream().noneMatch(s -> s.getService().equals(SUBNET + ".2:7202")));
     assertThat(app.process().isAlive()).as("the app itself lives on").isTrue();
   }
 
@@ -95,7 +98,7 @@ class BadInputTest {
   void appWrappedToAMissingDaemon_failsItsConnectWithConnectExceptionNamingTheSocket() throws Exception {
     String shim = ArmorTestCluster.ROOT.resolve("socket-shim/target/armor-socket-shim-agent.jar").toString();
     ProcessBuilder builder = new ProcessBuilder(
-        appCommand(ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.0.2", "7201", "2")).redirectErrorStream(true);
+        appCommand(ArmorTestCluster.JDK17, LineClient.class.getName(), SUBNET + ".2", "7201", "2")).redirectErrorStream(true);
     builder.environment().put("JAVA_TOOL_OPTIONS", "-javaagent:" + shim + "=socket=/nonexistent/armor/shim.sock,node=nz");
     AppProcess client = new AppProcess("orphan-client", builder.start());
     try {

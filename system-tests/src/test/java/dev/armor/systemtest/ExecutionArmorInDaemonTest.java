@@ -23,7 +23,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
 /**
  * The default, {@code --execution-armors in-daemon}, through the same install path as process mode: the app is the
  * daemon's own child (no ARMOR process), the daemon heartbeats the ARMOR actor, and a killed app is restarted under
- * a live client connection. FTM on 127.0.4.1:7842, daemons on 127.0.4.2/.3 (cluster port 25841).
+ * a live client connection. FTM on 127.0.12.1:7842, daemons on 127.0.12.2/.3 (cluster port 25841).
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ExecutionArmorInDaemonTest {
@@ -36,7 +36,7 @@ class ExecutionArmorInDaemonTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("execproc-in", "127.0.4", 7842, 25841, 2, List.of());
+    cluster = ArmorTestCluster.start("execproc-in", "127.0.12", 7842, 25841, 2, List.of());
   }
 
   @AfterAll
@@ -56,7 +56,7 @@ class ExecutionArmorInDaemonTest {
     assertThat(ProcessHandle.allProcesses().filter(p -> commandLine(p.pid()).contains("ExecutionArmorMain")
         && commandLine(p.pid()).contains(cluster.home().toString()))).isEmpty();
 
-    AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.4.2", "" + PORT, "120");
+    AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.12.2", "" + PORT, "120");
     client.awaitLine(line -> line.startsWith("ECHO"), Duration.ofSeconds(60));
     long killedAt = System.currentTimeMillis();
     ProcessHandle.of(app).orElseThrow().destroyForcibly();

@@ -24,6 +24,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class FtmFailoverTest {
 
+  /** A loopback subnet of this class's own: system test classes run two at a time. */
+  private static final String SUBNET = "127.0.10";
+
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -31,7 +34,7 @@ class FtmFailoverTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("ftm-failover", 7804, 25804, 2, List.of("--ftm-capable"));
+    cluster = ArmorTestCluster.start("ftm-failover", SUBNET, 7804, 25804, 2, List.of("--ftm-capable"));
   }
 
   @AfterAll
@@ -45,7 +48,7 @@ class FtmFailoverTest {
   void serviceRegisteredBeforeTheFtmDied_isFoundThroughTheFtmThatTookOver() throws Exception {
     cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7501"));
     String wrapToN2 = cluster.agentOptions("n2"); // asked now: the CLI reaches the FTM's control API, which dies
-    long ftmPid = cluster.nodePid("ftm-127.0.0.1-7804");
+    long ftmPid = cluster.nodePid("ftm-" + SUBNET + ".1-7804");
     ProcessHandle.of(ftmPid).orElseThrow().destroyForcibly();
 
     // The cluster needs the old FTM's node downed (failure detection, then the split brain resolver's stable-after)
@@ -55,7 +58,7 @@ class FtmFailoverTest {
         .pollInterval(Duration.ofSeconds(2))
         .until(() -> {
           try (AppProcess client = cluster.startWrappedApp(wrapToN2, ArmorTestCluster.JDK17, LineClient.class.getName(),
-              "127.0.0.2", "7501", "1")) {
+              SUBNET + ".2", "7501", "1")) {
             client.awaitLine(line -> line.startsWith("DONE") || line.startsWith("ERROR"), Duration.ofSeconds(30));
             return !client.lines(l -> l.startsWith("ECHO")).isEmpty();
           }

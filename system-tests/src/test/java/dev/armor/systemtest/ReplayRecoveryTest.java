@@ -26,6 +26,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ReplayRecoveryTest {
 
+  /** A loopback subnet of this class's own: system test classes run two at a time. */
+  private static final String SUBNET = "127.0.11";
+
   /** Kills of the record stream (twenty within one connection); with the request/response server's, 28 in one run. */
   private static final int KILLS = 20;
   private static final int REQUEST_KILLS = 8;
@@ -38,7 +41,7 @@ class ReplayRecoveryTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("replay", 7805, 25805, 2);
+    cluster = ArmorTestCluster.start("replay", SUBNET, 7805, 25805, 2, List.of());
   }
 
   @AfterAll
@@ -53,7 +56,7 @@ class ReplayRecoveryTest {
     String armorId = cluster.launchServer("n1", REPLAY,
         appCommand(ArmorTestCluster.JDK17, RecordStreamServer.class.getName(), "7601"));
     AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, RecordClient.class.getName(),
-        "127.0.0.2", "7601", "600");
+        SUBNET + ".2", "7601", "600");
     killRepeatedly(armorId, client, "RECORDS ", KILLS);
     assertThat(client.lines(l -> l.startsWith("ERROR") || l.startsWith("EOF")))
         .as("no record lost, repeated or corrupted; no error or EOF").isEmpty();
@@ -64,7 +67,7 @@ class ReplayRecoveryTest {
     String armorId = cluster.launchServer("n1", REPLAY,
         appCommand(ArmorTestCluster.JDK17, HashServer.class.getName(), "7602", "--nio"));
     AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, RequestClient.class.getName(),
-        "127.0.0.2", "7602", "600");
+        SUBNET + ".2", "7602", "600");
     killRepeatedly(armorId, client, "ANSWERED ", REQUEST_KILLS);
     assertThat(client.lines(l -> l.startsWith("ERROR") || l.startsWith("EOF")))
         .as("every request answered once, in order, even those the killed instance had read").isEmpty();
@@ -75,7 +78,7 @@ class ReplayRecoveryTest {
     String armorId = cluster.launchServer("n1", REPLAY,
         appCommand(ArmorTestCluster.JDK17, HashServer.class.getName(), "7603", "--timestamp"));
     AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, RequestClient.class.getName(),
-        "127.0.0.2", "7603", "600");
+        SUBNET + ".2", "7603", "600");
     client.awaitLine(line -> line.startsWith("ANSWERED "), Duration.ofSeconds(30));
     ProcessHandle.of(cluster.pidOf(armorId)).orElseThrow().destroyForcibly();
     String end = client.awaitLine(line -> line.startsWith("ERROR") || line.startsWith("EOF"), Duration.ofSeconds(60));
@@ -83,7 +86,7 @@ class ReplayRecoveryTest {
         .contains("type=java.net.SocketException").doesNotContain("mismatch");
     assertThat(cluster.status().getNodesList().stream().flatMap(n -> n.getConnectionsList().stream()))
         .as("status shows the divergence and where it was found")
-        .anyMatch(c -> c.getService().equals("127.0.0.2:7603")
+        .anyMatch(c -> c.getService().equals(SUBNET + ".2:7603")
             && c.getState().startsWith("RESET: the restarted server diverged at byte "));
   }
 

@@ -26,12 +26,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The core promise: a protected server killed with SIGKILL comes back, and a client's open connection is
- * re-attached to the new instance. An FTM and two daemons run as separate JVMs on 127.0.0.1/.2/.3; the server
+ * re-attached to the new instance. An FTM and two daemons run as separate JVMs on 127.0.7.1/.2/.3; the server
  * runs under {@code armor run} on n1, the client is wrapped with {@code armor agent-opts} on n2; blocking and NIO
  * apps, on JDK 17 and JDK 25.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ServerCrashRecoveryTest {
+
+  /** A loopback subnet of this class's own: system test classes run two at a time. */
+  private static final String SUBNET = "127.0.7";
 
   private static ArmorTestCluster cluster;
 
@@ -40,7 +43,7 @@ class ServerCrashRecoveryTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("crash", 7801, 25801, 2);
+    cluster = ArmorTestCluster.start("crash", SUBNET, 7801, 25801, 2, List.of());
   }
 
   @AfterAll
@@ -65,11 +68,11 @@ class ServerCrashRecoveryTest {
     assumeTrue(Files.isExecutable(java), jdk + " is not installed at " + java);
     String nio = flavour.equals("nio") ? "--nio" : "--blocking";
     String armorId = cluster.launchServer("n1", appCommand(java, LineEchoServer.class.getName(), "" + port, nio));
-    AppProcess client = cluster.startApp("n2", java, LineClient.class.getName(), "127.0.0.2", "" + port, "120", nio);
+    AppProcess client = cluster.startApp("n2", java, LineClient.class.getName(), SUBNET + ".2", "" + port, "120", nio);
     client.awaitLine(line -> line.startsWith("ECHO"), Duration.ofSeconds(30));
     assertThat(client.lines(l -> l.startsWith("CONNECTED")).get(0))
         .as("the app sees the address it connected to, not the daemon's")
-        .contains("127.0.0.2:" + port);
+        .contains(SUBNET + ".2:" + port);
 
     List<Long> killed = new ArrayList<>();
     for (int kill = 1; kill <= 3; kill++) {
