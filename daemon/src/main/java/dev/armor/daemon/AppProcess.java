@@ -78,7 +78,8 @@ final class AppProcess {
     return false;
   }
 
-  private static boolean contains(byte[] haystack, byte[] needle) {
+  /** Whether {@code needle} occurs in {@code haystack} (a command line or environment read from /proc). */
+  static boolean contains(byte[] haystack, byte[] needle) {
     outer:
     for (int i = 0; i <= haystack.length - needle.length; i++) {
       for (int j = 0; j < needle.length; j++) {

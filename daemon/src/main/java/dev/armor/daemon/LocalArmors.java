@@ -658,7 +658,7 @@ final class LocalArmors implements AutoCloseable {
     ProcessHandle.allProcesses().forEach(p -> {
       try {
         byte[] environ = Files.readAllBytes(Path.of("/proc", "" + p.pid(), "environ"));
-        if (contains(environ, idMark) && contains(environ, daemonMark)) {
+        if (AppProcess.contains(environ, idMark) && AppProcess.contains(environ, daemonMark)) {
           pids.add(p.pid());
         }
       } catch (IOException | SecurityException e) {
@@ -685,19 +685,6 @@ final class LocalArmors implements AutoCloseable {
     } catch (IOException e) {
       return false; // /proc/PID is gone: so is the process
     }
-  }
-
-  private static boolean contains(byte[] haystack, byte[] needle) {
-    outer:
-    for (int i = 0; i <= haystack.length - needle.length; i++) {
-      for (int j = 0; j < needle.length; j++) {
-        if (haystack[i + j] != needle[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 
   private static String describeExit(int status) {
