@@ -54,7 +54,8 @@ final class ShimEndpoint implements ShimRequestHandler {
   private final Cache<String, ServiceLocation> locations;
   private final Map<Long, ShimSession> sessions = new ConcurrentHashMap<>();
   /** Sessions whose pid this daemon checked is their app's process here ({@link AppProcess#isShimmedBy}). */
-  private final java.util.Set<ShimSession> pidChecked = ConcurrentHashMap.newKeySet();
+  /** The sessions whose pid is proven to be their app here ({@link AppProcess#isShimmedBy}), with its stat open. */
+  private final Map<ShimSession, AppProcess.StatFile> pidChecked = new ConcurrentHashMap<>();
   private final String gatewayId;
   private final Map<String, RecoveryPolicy> recoveryPolicies;
   private final Map<String, java.util.List<String>> migratedServices;
@@ -92,7 +93,8 @@ final class ShimEndpoint implements ShimRequestHandler {
       if (session == null) {
         return CompletableFuture.completedFuture(false);
       }
-      if (pidChecked.contains(session) && AppProcess.runningAndNotExiting(pid)) {
+      AppProcess.StatFile stat = pidChecked.get(session);
+      if (stat != null && stat.runningAndNotExiting()) {
         return CompletableFuture.completedFuture(true);
       }
       return session.ping(Duration.ofMillis(500));
@@ -115,7 +117,10 @@ final class ShimEndpoint implements ShimRequestHandler {
   @Override
   public void sessionOpened(ShimSession session) {
     if (AppProcess.isShimmedBy(session.pid(), settings.shimSocket())) {
-      pidChecked.add(session);
+      AppProcess.StatFile stat = AppProcess.StatFile.open(session.pid());
+      if (stat != null) {
+        pidChecked.put(session, stat);
+      }
     }
     sessions.put(session.pid(), session);
     log.debug("shim of pid {} connected (ARMOR {})", session.pid(), session.armorId());
@@ -124,7 +129,10 @@ final class ShimEndpoint implements ShimRequestHandler {
   @Override
   public void sessionClosed(ShimSession session) {
     sessions.remove(session.pid(), session);
-    pidChecked.remove(session);
+    AppProcess.StatFile stat = pidChecked.remove(session);
+    if (stat != null) {
+      stat.close();
+    }
     tell(gatewayId, Ops.SESSION_CLOSED,
         SessionClosed.newBuilder().setPid(session.pid()).setArmorId(armorOf(session)).build());
   }

@@ -84,6 +84,26 @@ class AppProbeTest {
   }
 
   @Test
+  void statFile_keptOpen_followsTheProcessUntilItIsReaped() throws Exception {
+    app = start(false);
+    AppProcess.StatFile stat = AppProcess.StatFile.open(app.pid());
+    assertThat(stat).isNotNull();
+    try {
+      assertThat(stat.runningAndNotExiting()).isTrue();
+      assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(app.pid())).start().waitFor()).isZero();
+      assertThat(stat.runningAndNotExiting()).isTrue(); // re-read in place: stopped, still its own sockets
+
+      app.destroyForcibly();
+      assertThat(app.waitFor(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(stat.runningAndNotExiting()).isFalse(); // reaped: the open file says so, whatever has its pid now
+    } finally {
+      stat.close();
+    }
+    assertThat(stat.runningAndNotExiting()).isFalse();
+    assertThat(AppProcess.StatFile.open(app.pid())).isNull();
+  }
+
+  @Test
   void procStat_aliveOnlyWhenNeitherZombieNorExiting() {
     String running = "4242 (java (a) b) S 1 4242 4242 0 -1 4194560 3019 0 0 0 12 3 0 0 20 0 30 0 7 0 0";
     String exiting = "4242 (java (a) b) S 1 4242 4242 0 -1 4194564 3019 0 0 0 12 3 0 0 20 0 30 0 7 0 0";
