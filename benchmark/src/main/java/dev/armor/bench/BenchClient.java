@@ -24,8 +24,8 @@ import org.HdrHistogram.Histogram;
  * {@code R key value} lines for the orchestrator. It knows nothing of Armor; under Armor it is wrapped with
  * {@code armor agent-opts}.
  *
- * <p>{@code BenchClient measure HOST PORT WARMUP ITERATIONS CONNECTS BULK_MILLIS}: latency, connect/close,
- * throughput. {@code BenchClient recover HOST PORT}: pings forever on one connection; each {@code KILLED nanos}
+ * <p>{@code BenchClient measure HOST PORT WARMUP ITERATIONS CONNECTS BULK_MILLIS [CONNECT_WARMUP]}: latency,
+ * connect/close (after CONNECT_WARMUP unrecorded connects, by default a fifth of CONNECTS), throughput. {@code BenchClient recover HOST PORT}: pings forever on one connection; each {@code KILLED nanos}
  * line on stdin (a {@link System#nanoTime()} of the orchestrator's SIGKILL, same clock on one machine) is
  * answered with {@code RECOVERED micros}: the time from the kill to the first echo of a ping sent after it,
  * which only a new server instance can have answered. {@code BenchClient idle HOST PORT N}: opens N echo
@@ -58,7 +58,8 @@ public final class BenchClient {
     int connects = Integer.parseInt(args[5]);
     long bulkMillis = Long.parseLong(args[6]);
     latency(target, warmup, iterations);
-    connectClose(target, Math.max(10, connects / 5), connects);
+    int connectWarmup = args.length > 7 ? Integer.parseInt(args[7]) : Math.max(10, connects / 5);
+    connectClose(target, connectWarmup, connects);
     throughput(target, 1, bulkMillis);
     throughput(target, 8, bulkMillis);
     System.out.println("DONE");

@@ -61,8 +61,9 @@ final class Report {
       }
     }
 
-    md.append(String.format(Locale.ROOT, "%n## Socket calls (µs; connect and close over %d calls, bind over %d "
-        + "binds after %d warm-up)%n%n", counts.connects(), counts.binds(), counts.bindWarmup()));
+    md.append(String.format(Locale.ROOT, "%n## Socket calls (µs; connect and close over %d calls after %d warm-up, "
+        + "bind over %d binds after %d warm-up)%n%n", counts.connects(), counts.connectWarmup(), counts.binds(),
+        counts.bindWarmup()));
     md.append("connect: from `connect()` to the first byte echoed; close: from `shutdownOutput()` to the server's "
         + "close seen, plus `close()`; bind: `new ServerSocket(port)` (under Armor: includes registration with the "
         + "FTM; a proxy takes no part in a bind, so it is not measured for them).\n\n");
@@ -186,6 +187,7 @@ final class Report {
     Map<String, Object> countsJson = new LinkedHashMap<>();
     countsJson.put("latency_warmup", counts.warmup());
     countsJson.put("latency_iterations", counts.iterations());
+    countsJson.put("connect_warmup", counts.connectWarmup());
     countsJson.put("connects", counts.connects());
     countsJson.put("bulk_millis", counts.bulkMillis());
     countsJson.put("binds", counts.binds());
