@@ -2,6 +2,7 @@ package dev.armor.ftm;
 
 import dev.armor.elements.ArmorActor;
 import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Armors;
 import dev.armor.elements.Ops;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.execution.process.ArmorChannel;
@@ -19,7 +20,6 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>Design note. An acceptor thread, and per daemon the channel's reader thread (a node has a few daemons). A
  * request is handed to the FTM through this node's singleton proxy, so it reaches the FTM wherever it runs now and,
  * while the singleton moves, waits in the proxy's buffer like any message through the cluster; the FTM's answer is
- * written back by the thread that completes it. What is taken: requests (never one-way messages) addressed to the FTM
+ * written back by the thread that completes it, the FTM actor's own ({@link Armors#ask}: no thread is started or woken
+ * for it; the write is a small frame answering a request the daemon sent, so it does not wait on a daemon that stopped
+ * reading unless that daemon had already filled its socket with requests). What is taken: requests (never one-way messages) addressed to the FTM
  * whose one operation is of a type {@link #carries carried}, from a peer whose address is a cluster member's host;
  * anything else is answered with an error, and a peer that is no member is closed. The listener is on the node's own
  * address, ephemeral port (like the data plane's), and the FTM tells the daemons where ({@code ftm_channel} in its
@@ -196,8 +198,7 @@ public final class FtmChannelServer implements AutoCloseable {
       return;
     }
     String type = message.getBundles(0).getOperations(0).getType();
-    AskPattern.<ArmorActor.Command, ArmorMessage>ask(ftm, replyTo -> new ArmorActor.Deliver(message, replyTo),
-            REQUEST_TIMEOUT, scheduler)
+    Armors.ask(ftm, message, REQUEST_TIMEOUT, scheduler)
         .whenComplete((answer, failure) -> reply.accept(answer != null ? answer
             : error(message, "the FTM did not answer " + type + " within " + REQUEST_TIMEOUT.toSeconds() + " s")));
   }
