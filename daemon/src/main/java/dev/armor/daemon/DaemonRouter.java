@@ -13,10 +13,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon as gateway: a message for the FTM goes to the singleton proxy (wherever the FTM runs now), one for
- * an ARMOR installed on this node goes to its actor. A request the FTM channel carries (a service registration) goes
- * over the channel while it is open, and through the proxy otherwise, or when the channel closed before the FTM
- * answered (the FTM then sees it twice at most: a registration repeated by the same ARMOR is taken as a recovery,
- * which changes nothing for its clients) - unless the asker has given up on it by then: a channel to a node that
+ * an ARMOR installed on this node goes to its actor. A request the FTM channel carries (a service registration or
+ * unregistration) goes over the channel while it is open, and through the proxy otherwise, or when the channel
+ * closed before the FTM answered. The FTM then sees it twice at most: a registration repeated by the same ARMOR is
+ * taken as a recovery, which changes nothing for its clients; an unregistration repeated finds nothing to remove
+ * and is refused (no registration of that address comes between the two: APP_COMM_SERVER holds those until the
+ * unregistration is answered). Not sent again if the asker has given up on it by then: a channel to a node that
  * was cut off may take minutes to close, and a registration sent after its app's bind failed would register a
  * listener that is gone. Called from several ARMORs' threads, hence the concurrent map.
  */
