@@ -56,6 +56,8 @@ public final class FtmChannelServer implements AutoCloseable {
    * (APP_COMM_SERVER has one kind of request per address in flight at a time), whichever path each takes.
    */
   static final Set<String> CARRIED = Set.of(Ops.REGISTER_SERVICE, Ops.UNREGISTER_SERVICE);
+  /** How the refusal of a request the channel does not carry begins (an FTM of an earlier version says it too). */
+  private static final String NOT_CARRIED = "the FTM channel carries only requests to the FTM of ";
   /** How long a request may wait for the FTM; the daemon's own timeout is shorter and decides. */
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
@@ -96,6 +98,14 @@ public final class FtmChannelServer implements AutoCloseable {
     return ArmorIds.FTM.equals(message.getTo()) && message.getBundlesCount() == 1
         && message.getBundles(0).getOperationsCount() == 1
         && CARRIED.contains(message.getBundles(0).getOperations(0).getType());
+  }
+
+  /**
+   * Whether {@code reply} is the channel's refusal of a request it does not carry: an FTM of an earlier version that
+   * takes fewer operations over its channel than this daemon sends; the request must go through the cluster.
+   */
+  public static boolean notCarried(ArmorMessage reply) {
+    return reply.getError().startsWith(NOT_CARRIED);
   }
 
   /** host:port, what the FTM advertises to the daemons. */
@@ -197,7 +207,7 @@ public final class FtmChannelServer implements AutoCloseable {
       return;
     }
     if (!carries(message)) {
-      reply.accept(error(message, "the FTM channel carries only requests to the FTM of " + CARRIED
+      reply.accept(error(message, NOT_CARRIED + CARRIED
           + "; send this through the cluster"));
       return;
     }
