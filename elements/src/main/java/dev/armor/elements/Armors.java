@@ -50,7 +50,7 @@ public final class Armors {
    * <p>Why not Pekko's javadsl {@code AskPattern.ask}: the {@code CompletionStage} it returns (Scala's
    * {@code FutureConverters} wrapper) runs every dependent stage, even {@code thenApply} or {@code whenComplete},
    * asynchronously on the default executor, and with fewer than three processors that executor starts a new thread
-   * per task: each reply cost a thread's creation and a wake-up, 0.2 to 0.5 ms of a service registration on the
+   * per task: each reply cost a thread's creation and a wake-up, 0.35 to 1.2 ms of a service registration on the
    * loaded 2-core host (docs/ARCHITECTURE.md, "Bind latency"). Here the Scala future completes a plain
    * {@link CompletableFuture} on the completing thread.
    */
