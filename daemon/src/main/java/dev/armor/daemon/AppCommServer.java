@@ -31,8 +31,9 @@ import java.util.function.LongFunction;
  * only then); when the app's process is gone, it withdraws the listener. A hand-wrapped app (no Execution
  * ARMOR) is served under the daemon's own ARMOR id and unregistered when it ends, since nobody restarts it.
  *
- * <p>Order. Registrations travel over the FTM channel when it is open (see {@link FtmChannel}), unregistrations
- * through the cluster: two paths, so one could overtake the other. An app that closes its listener and binds the
+ * <p>Order. Registrations and unregistrations travel over the FTM channel when it is open (see {@link FtmChannel}),
+ * through the cluster otherwise or when the channel closed before the answer: two paths, so one could overtake the
+ * other. An app that closes its listener and binds the
  * same address again at once must not find its new registration removed by the old unregistration, nor a closed
  * listener registered after its unregistration. So, per service address, an unregistration waits for the
  * registrations in flight to be answered, and a registration waits for the unregistrations in flight; the FTM then

@@ -13,10 +13,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon as gateway: a message for the FTM goes to the singleton proxy (wherever the FTM runs now), one for
- * an ARMOR installed on this node goes to its actor. A request the FTM channel carries (a service registration) goes
- * over the channel while it is open, and through the proxy otherwise, or when the channel closed before the FTM
- * answered (the FTM then sees it twice at most: a registration repeated by the same ARMOR is taken as a recovery,
- * which changes nothing for its clients) - unless the asker has given up on it by then: a channel to a node that
+ * an ARMOR installed on this node goes to its actor. A request the FTM channel carries (a service registration or
+ * unregistration) goes over the channel while it is open, and through the proxy otherwise, or when the channel
+ * closed before the FTM answered. The FTM then sees it twice at most: a registration repeated by the same ARMOR is
+ * taken as a recovery, which changes nothing for its clients; an unregistration repeated finds nothing to remove
+ * and is refused (no registration of that address comes between the two: APP_COMM_SERVER holds those until the
+ * unregistration is answered). Not sent again if the asker has given up on it by then: a channel to a node that
  * was cut off may take minutes to close, and a registration sent after its app's bind failed would register a
  * listener that is gone. Called from several ARMORs' threads, hence the concurrent map.
  */
@@ -28,6 +30,8 @@ final class DaemonRouter implements ArmorRouter {
   private final FtmChannel channel;
   private final long resendWithinNanos;
   private final Map<String, ActorRef<ArmorActor.Command>> local = new ConcurrentHashMap<>();
+  /** Operation types an FTM's channel refused, each logged once. */
+  private final java.util.Set<String> refusedTypes = ConcurrentHashMap.newKeySet();
 
   /** @param resendWithin how long an asker waits for the FTM: a request the channel lost later is not sent again */
   DaemonRouter(ActorRef<ArmorActor.Command> ftm, FtmChannel channel, java.time.Duration resendWithin) {
@@ -48,7 +52,8 @@ final class DaemonRouter implements ArmorRouter {
   public boolean route(ArmorMessage message, ActorRef<ArmorMessage> replyTo) {
     if (replyTo != null && FtmChannelServer.carries(message)) {
       long sentAt = System.nanoTime();
-      if (channel.request(message, replyTo::tell, unanswered -> throughCluster(message, replyTo, sentAt, unanswered))) {
+      if (channel.request(message, reply -> answered(message, reply, replyTo),
+          unanswered -> throughCluster(message, replyTo, sentAt, unanswered))) {
         return true;
       }
     }
@@ -59,6 +64,19 @@ final class DaemonRouter implements ArmorRouter {
     }
     target.tell(new ArmorActor.Deliver(message, replyTo));
     return true;
+  }
+
+  /** The FTM's answer over the channel; a refusal by an FTM of an earlier version sends the request through the cluster. */
+  private void answered(ArmorMessage message, ArmorMessage reply, ActorRef<ArmorMessage> replyTo) {
+    if (!FtmChannelServer.notCarried(reply)) {
+      replyTo.tell(reply);
+      return;
+    }
+    String type = message.getBundles(0).getOperations(0).getType();
+    if (refusedTypes.add(type)) {
+      log.info("the FTM's channel does not take {} (an FTM of an earlier version); sending it through the cluster", type);
+    }
+    ftm.tell(new ArmorActor.Deliver(message, replyTo));
   }
 
   private void throughCluster(ArmorMessage message, ActorRef<ArmorMessage> replyTo, long sentAt, String unanswered) {

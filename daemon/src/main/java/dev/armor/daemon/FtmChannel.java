@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's end of the FTM channel (see {@code dev.armor.ftm.FtmChannelServer}): one {@link ArmorChannel} over TCP
- * to the node that hosts the FTM, for the requests a caller waits on (a service registration, while an app's bind
- * waits), a round trip about ten times shorter than through the cluster on a loaded host.
+ * to the node that hosts the FTM, for service registrations (an app's bind waits for one) and unregistrations, each
+ * a round trip about ten times shorter than through the cluster on a loaded host.
  *
  * <p>Design note. The FTM says where its channel is, in its answer to this daemon's registration and in each
  * heartbeat ({@link #advertised}); a connector thread keeps a channel open to that address, from this node's own

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The daemon's end of the FTM channel and the gateway's routing over it: a registration goes over the channel while it
- * is open and through the cluster (the proxy) otherwise; one the channel loses is sent again through the cluster; the
+ * The daemon's end of the FTM channel and the gateway's routing over it: a registration or unregistration goes over the
+ * channel while it is open and through the cluster (the proxy) otherwise; one the channel loses is sent again through the cluster; the
  * daemon follows the FTM to the address it advertises. Real TCP on 127.0.0.1, a stand-in FTM actor.
  */
 class FtmChannelTest {
@@ -71,6 +71,40 @@ class FtmChannelTest {
         LookupService.newBuilder().setService("127.0.0.2:7000").build());
     assertThat(router.route(lookup, replies.ref())).isTrue();
     assertThat(proxy.expectMessageClass(ArmorActor.Deliver.class).message()).isEqualTo(lookup);
+  }
+
+  @Test
+  void withTheChannelOpen_anUnregistrationGoesOverItToo() throws Exception {
+    channel.advertised(startServer(answering()));
+    await().atMost(Duration.ofSeconds(10)).until(channel::isOpen);
+
+    assertThat(router.route(unregistration(), replies.ref())).isTrue();
+
+    assertThat(replies.receiveMessage().getFrom()).isEqualTo("ftm");
+    proxy.expectNoMessage();
+  }
+
+  @Test
+  void anUnregistrationAnFtmOfAnEarlierVersionRefusesOnItsChannel_isSentThroughTheCluster() throws Exception {
+    // What an FTM that carried registrations only answers an unregistration on its channel.
+    channel.advertised(startServer(testKit.spawn(Behaviors.receive(ArmorActor.Command.class)
+        .onMessage(ArmorActor.Deliver.class, deliver -> {
+          deliver.replyTo().tell(ArmorMessage.newBuilder().setFrom("ftm").setTo(deliver.message().getFrom())
+              .setCorrelationId(deliver.message().getCorrelationId())
+              .setError("the FTM channel carries only requests to the FTM of [app_server_db.register]; send this "
+                  + "through the cluster").build());
+          return Behaviors.same();
+        })
+        .build())));
+    await().atMost(Duration.ofSeconds(10)).until(channel::isOpen);
+    ArmorMessage unregistration = unregistration();
+
+    assertThat(router.route(unregistration, replies.ref())).isTrue();
+
+    ArmorActor.Deliver resent = proxy.expectMessageClass(ArmorActor.Deliver.class, Duration.ofSeconds(10));
+    assertThat(resent.message()).isEqualTo(unregistration);
+    assertThat(resent.replyTo()).isEqualTo(replies.ref());
+    replies.expectNoMessage();
   }
 
   @Test
@@ -140,6 +174,11 @@ class FtmChannelTest {
     server.start(ftm, testKit.system().scheduler(), address -> true);
     servers.add(server);
     return server;
+  }
+
+  private static ArmorMessage unregistration() {
+    return Armors.message("daemon@n1", "ftm", Ops.UNREGISTER_SERVICE, dev.armor.elements.wire.UnregisterService.newBuilder()
+        .setService("127.0.0.2:7000").setArmorId("daemon@n1").setReason("pid 42 closed its listener").build());
   }
 
   private static ArmorMessage registration() {

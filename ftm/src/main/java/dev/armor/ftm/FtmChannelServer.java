@@ -2,6 +2,7 @@ package dev.armor.ftm;
 
 import dev.armor.elements.ArmorActor;
 import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Armors;
 import dev.armor.elements.Ops;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.execution.process.ArmorChannel;
@@ -19,13 +20,12 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The FTM channel's listening end, on every FTM-capable node: daemons send the requests their callers wait on (a
- * service registration, while the app's {@code bind} waits) over a plain TCP {@link ArmorChannel} to the node that
+ * The FTM channel's listening end, on every FTM-capable node: daemons send service registrations (the app's
+ * {@code bind} waits for one) and unregistrations over a plain TCP {@link ArmorChannel} to the node that
  * hosts the FTM, instead of through Pekko remoting.
  *
  * <p>Why. A registration is one round trip to the FTM. Measured on the loaded 2-core host (load 13-17), an Artery
@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>Design note. An acceptor thread, and per daemon the channel's reader thread (a node has a few daemons). A
  * request is handed to the FTM through this node's singleton proxy, so it reaches the FTM wherever it runs now and,
  * while the singleton moves, waits in the proxy's buffer like any message through the cluster; the FTM's answer is
- * written back by the thread that completes it. What is taken: requests (never one-way messages) addressed to the FTM
+ * written back by the thread that completes it, the FTM actor's own ({@link Armors#ask}: no thread is started or woken
+ * for it; the write is a small frame answering a request the daemon sent, so it does not wait on a daemon that stopped
+ * reading unless that daemon had already filled its socket with requests). What is taken: requests (never one-way messages) addressed to the FTM
  * whose one operation is of a type {@link #carries carried}, from a peer whose address is a cluster member's host;
  * anything else is answered with an error, and a peer that is no member is closed. The listener is on the node's own
  * address, ephemeral port (like the data plane's), and the FTM tells the daemons where ({@code ftm_channel} in its
@@ -47,9 +49,15 @@ public final class FtmChannelServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(FtmChannelServer.class);
 
-  /** The operations the channel carries: a caller waits for each, and its order against the daemon's other messages to
-   *  the FTM is kept by the daemon (APP_COMM_SERVER sends one request per service address at a time). */
-  static final Set<String> CARRIED = Set.of(Ops.REGISTER_SERVICE);
+  /**
+   * The operations the channel carries: registrations (an app's bind waits for each) and unregistrations (an app that
+   * closes a listener and binds another makes one per cycle, and through the cluster each cost about 1.5 ms of Artery
+   * hand-offs on both JVMs, on the CPUs the next bind needs). Their order per service address is kept by the daemon
+   * (APP_COMM_SERVER has one kind of request per address in flight at a time), whichever path each takes.
+   */
+  static final Set<String> CARRIED = Set.of(Ops.REGISTER_SERVICE, Ops.UNREGISTER_SERVICE);
+  /** How the refusal of a request the channel does not carry begins (an FTM of an earlier version says it too). */
+  private static final String NOT_CARRIED = "the FTM channel carries only requests to the FTM of ";
   /** How long a request may wait for the FTM; the daemon's own timeout is shorter and decides. */
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
@@ -90,6 +98,14 @@ public final class FtmChannelServer implements AutoCloseable {
     return ArmorIds.FTM.equals(message.getTo()) && message.getBundlesCount() == 1
         && message.getBundles(0).getOperationsCount() == 1
         && CARRIED.contains(message.getBundles(0).getOperations(0).getType());
+  }
+
+  /**
+   * Whether {@code reply} is the channel's refusal of a request it does not carry: an FTM of an earlier version that
+   * takes fewer operations over its channel than this daemon sends; the request must go through the cluster.
+   */
+  public static boolean notCarried(ArmorMessage reply) {
+    return reply.getError().startsWith(NOT_CARRIED);
   }
 
   /** host:port, what the FTM advertises to the daemons. */
@@ -191,13 +207,12 @@ public final class FtmChannelServer implements AutoCloseable {
       return;
     }
     if (!carries(message)) {
-      reply.accept(error(message, "the FTM channel carries only requests to the FTM of " + CARRIED
+      reply.accept(error(message, NOT_CARRIED + CARRIED
           + "; send this through the cluster"));
       return;
     }
     String type = message.getBundles(0).getOperations(0).getType();
-    AskPattern.<ArmorActor.Command, ArmorMessage>ask(ftm, replyTo -> new ArmorActor.Deliver(message, replyTo),
-            REQUEST_TIMEOUT, scheduler)
+    Armors.ask(ftm, message, REQUEST_TIMEOUT, scheduler)
         .whenComplete((answer, failure) -> reply.accept(answer != null ? answer
             : error(message, "the FTM did not answer " + type + " within " + REQUEST_TIMEOUT.toSeconds() + " s")));
   }

@@ -80,8 +80,12 @@ class FtmChannelServerTest {
   }
 
   @Test
-  void carries_onlyOneRegistrationAddressedToTheFtm() {
+  void carries_onlyOneRegistrationOrUnregistrationAddressedToTheFtm() {
     assertThat(FtmChannelServer.carries(registration("127.0.0.2:7000"))).isTrue();
+    assertThat(FtmChannelServer.carries(Armors.message("daemon@n1", "ftm", Ops.UNREGISTER_SERVICE,
+        dev.armor.elements.wire.UnregisterService.newBuilder().setService("127.0.0.2:7000").build()))).isTrue();
+    assertThat(FtmChannelServer.carries(Armors.message("daemon@n1", "ftm", Ops.LOOKUP_SERVICE,
+        LookupService.newBuilder().setService("127.0.0.2:7000").build()))).isFalse();
     assertThat(FtmChannelServer.carries(registration("127.0.0.2:7000").toBuilder().setTo("daemon@n2").build())).isFalse();
     ArmorMessage two = registration("127.0.0.2:7000");
     two = two.toBuilder().addBundles(two.getBundles(0)).build();
