@@ -39,7 +39,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -734,8 +733,8 @@ final class LocalArmors implements AutoCloseable {
         gateway.tell(new ArmorActor.Deliver(from, null));
         return;
       }
-      AskPattern.<ArmorActor.Command, ArmorMessage>ask(gateway, replyTo -> new ArmorActor.Deliver(from, replyTo),
-              FORWARDED_REQUEST_TIMEOUT, system.scheduler())
+      // Armors.ask: completes on the replying thread (the javadsl ask would start a thread per reply here)
+      Armors.ask(gateway, from, FORWARDED_REQUEST_TIMEOUT, system.scheduler())
           .whenComplete((answer, failure) -> reply.accept(answer != null ? answer
               : ArmorMessage.newBuilder().setFrom(from.getTo()).setTo(armorId).setCorrelationId(from.getCorrelationId())
                   .setError("no answer from " + from.getTo() + ": " + failure.getMessage()).build()));

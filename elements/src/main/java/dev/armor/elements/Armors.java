@@ -56,11 +56,21 @@ public final class Armors {
    */
   public static CompletableFuture<ArmorMessage> ask(
       ActorRef<ArmorActor.Command> armor, ArmorMessage message, Duration timeout, Scheduler scheduler) {
-    CompletableFuture<ArmorMessage> result = new CompletableFuture<>();
-    scala.concurrent.Future<ArmorMessage> reply =
-        new org.apache.pekko.actor.typed.scaladsl.AskPattern.Askable<>(armor)
-            .<ArmorMessage>ask(replyTo -> new ArmorActor.Deliver(message, replyTo),
-                org.apache.pekko.util.Timeout.create(timeout), scheduler);
+    return ask(armor, replyTo -> new ArmorActor.Deliver(message, replyTo), timeout, scheduler);
+  }
+
+  /**
+   * Any actor's ask, completing on the thread that replies (or the scheduler's at the timeout, with the ask's
+   * {@code TimeoutException}), for the reason given at {@link #ask(ActorRef, ArmorMessage, Duration, Scheduler)}:
+   * Pekko's javadsl ask would run every dependent stage on a thread of its own here.
+   */
+  public static <Q, R> CompletableFuture<R> ask(
+      ActorRef<Q> target, java.util.function.Function<ActorRef<R>, Q> request, Duration timeout,
+      Scheduler scheduler) {
+    CompletableFuture<R> result = new CompletableFuture<>();
+    scala.concurrent.Future<R> reply =
+        new org.apache.pekko.actor.typed.scaladsl.AskPattern.Askable<>(target)
+            .<R>ask(request::apply, org.apache.pekko.util.Timeout.create(timeout), scheduler);
     reply.onComplete(
         outcome -> {
           if (outcome.isSuccess()) {

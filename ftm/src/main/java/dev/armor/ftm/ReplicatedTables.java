@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
@@ -151,7 +150,8 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   /** Records an Execution ARMOR row; rows are never removed (a REPLACED row keeps its old id from registering). */
   @Override
   public java.util.concurrent.CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
-    return AskPattern.<Replicator.Command, Replicator.UpdateResponse<LWWMap<String, ExecutionArmorRow>>>ask(
+    // Armors.ask: the dependent thenApply runs on the replying thread (the javadsl ask's would get a thread of its own)
+    return dev.armor.elements.Armors.<Replicator.Command, Replicator.UpdateResponse<LWWMap<String, ExecutionArmorRow>>>ask(
             replicator,
             replyTo -> new Replicator.Update<>(
                 EXECUTIONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo,
@@ -181,10 +181,9 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
         List.of(new Replicator.ReadMajority(timeout), Replicator.readLocal())) {
       try {
         Replicator.GetResponse<LWWMap<String, V>> response =
-            AskPattern.<Replicator.Command, Replicator.GetResponse<LWWMap<String, V>>>ask(
+            dev.armor.elements.Armors.<Replicator.Command, Replicator.GetResponse<LWWMap<String, V>>>ask(
                     replicator, replyTo -> new Replicator.Get<>(key, consistency, replyTo), timeout.plusSeconds(1),
                     system.scheduler())
-                .toCompletableFuture()
                 .get(timeout.toMillis() + 2000, TimeUnit.MILLISECONDS);
         if (response instanceof Replicator.GetSuccess<LWWMap<String, V>> success) {
           return success.get(key);

@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,8 +117,8 @@ public final class ExecutionArmorMain {
       armor.tell(new ArmorActor.Deliver(message, null));
       return;
     }
-    AskPattern.<ArmorActor.Command, ArmorMessage>ask(armor, replyTo -> new ArmorActor.Deliver(message, replyTo),
-            REQUEST_TIMEOUT, system.scheduler())
+    // Armors.ask: completes on the replying thread (the javadsl ask would start a thread per reply here)
+    dev.armor.elements.Armors.ask(armor, message, REQUEST_TIMEOUT, system.scheduler())
         .whenComplete((answer, failure) -> reply.accept(answer != null ? answer
             : ArmorMessage.newBuilder().setFrom(message.getTo()).setTo(message.getFrom())
                 .setCorrelationId(message.getCorrelationId())
@@ -171,8 +170,8 @@ public final class ExecutionArmorMain {
         "training", org.apache.pekko.actor.typed.Props.empty());
     ArmorMessage describe = dev.armor.elements.Armors.message("daemon", "training", dev.armor.elements.Ops.DESCRIBE_PROCESS,
         com.google.protobuf.Empty.getDefaultInstance());
-    AskPattern.<ArmorActor.Command, ArmorMessage>ask(armor, replyTo -> new ArmorActor.Deliver(describe, replyTo),
-        Duration.ofSeconds(30), system.scheduler()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    dev.armor.elements.Armors.ask(armor, describe, Duration.ofSeconds(30), system.scheduler())
+        .get(30, TimeUnit.SECONDS);
     ArmorChannel.decode(new java.io.DataInputStream(new java.io.ByteArrayInputStream(
         ArmorChannel.encode(ArmorChannel.REQUEST, 1, describe).array())));
     try (SocketChannel unused = SocketChannel.open(StandardProtocolFamily.UNIX)) {
