@@ -81,7 +81,9 @@ class BindRegistrationTest {
     assertThat(service("127.0.6.2:8151")).map(ServiceEntry::getState).contains(ServiceState.UP);
     assertThat(Files.readString(cluster.home().resolve("logs/ftm-" + SUBNET + ".1-7920.log")))
         .doesNotContain("service address 127.0.6.2:8151 is not registered");
-    AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.6.2", "8151", "1");
+    // 5 s of lines: the client stops sending (and ends) after its window whatever came back, and on a loaded machine
+    // its first echo (a JVM's start, the lookup, the connect) took more than 1 s once.
+    AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), "127.0.6.2", "8151", "5");
     client.awaitLine(line -> line.startsWith("DONE") || line.startsWith("ERROR"), Duration.ofSeconds(60));
     assertThat(client.lines(line -> line.startsWith("ECHO"))).isNotEmpty();
     assertThat(service("127.0.6.2:8151")).map(ServiceEntry::getState).contains(ServiceState.UP);
