@@ -25,7 +25,8 @@ import org.HdrHistogram.Histogram;
  * {@code armor agent-opts}.
  *
  * <p>{@code BenchClient measure HOST PORT WARMUP ITERATIONS CONNECTS BULK_MILLIS [CONNECT_WARMUP]}: latency,
- * connect/close (after CONNECT_WARMUP unrecorded connects, by default a fifth of CONNECTS), throughput. {@code BenchClient recover HOST PORT}: pings forever on one connection; each {@code KILLED nanos}
+ * connect/close (after CONNECT_WARMUP unrecorded connects, by default a fifth of CONNECTS), throughput.
+ * {@code BenchClient recover HOST PORT}: pings forever on one connection; each {@code KILLED nanos}
  * line on stdin (a {@link System#nanoTime()} of the orchestrator's SIGKILL, same clock on one machine) is
  * answered with {@code RECOVERED micros}: the time from the kill to the first echo of a ping sent after it,
  * which only a new server instance can have answered. {@code BenchClient idle HOST PORT N}: opens N echo
