@@ -1,5 +1,6 @@
 package dev.armor.relay;
 
+import dev.armor.relay.testkit.TestConfigs;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -438,7 +439,7 @@ class RelayTest {
     pair.expose(SERVICE, app);
     try (Socket client = pair.connect(SERVICE);
         TestServer other = TestServer.echo();
-        Relay otherNode = Relays.start(RelayConfig.defaults("n3", "127.0.0.4"), RelayListener.NONE)) {
+        Relay otherNode = Relays.start(TestConfigs.defaults("n3", "127.0.0.4"), RelayListener.NONE)) {
       StreamRecorder received = new StreamRecorder(client.getInputStream());
       client.getOutputStream().write("one;".getBytes(UTF_8));
       await().atMost(5, SECONDS).until(() -> received.text().equals("one;"));

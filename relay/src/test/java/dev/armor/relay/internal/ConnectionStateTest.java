@@ -1,5 +1,6 @@
 package dev.armor.relay.internal;
 
+import dev.armor.relay.testkit.TestConfigs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -29,7 +30,7 @@ class ConnectionStateTest {
 
   @BeforeEach
   void start() {
-    relay = NettyRelay.start(RelayConfig.defaults("t1", "127.0.0.1").withIoThreads(1), events, clock::get);
+    relay = NettyRelay.start(TestConfigs.defaults("t1", "127.0.0.1").withIoThreads(1), events, clock::get);
   }
 
   @AfterEach
