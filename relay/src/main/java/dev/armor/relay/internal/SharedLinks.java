@@ -347,8 +347,19 @@ final class SharedLinks {
     }
   }
 
+  /** Shared connections accepted from other daemons (the server side), while open. */
+  private final java.util.Set<Channel> accepted = ConcurrentHashMap.newKeySet();
+
+  /** The shared connections other daemons opened to this one (tests). */
+  java.util.Set<Channel> accepted() {
+    return accepted;
+  }
+
   /** Server side of a shared connection: a new stream is a link, handled as an accepted dedicated link is. */
   static void serve(ChannelPipeline pipeline, NettyRelay relay) throws Http2Exception {
+    Channel parent = pipeline.channel();
+    relay.sharedLinks().accepted.add(parent);
+    parent.closeFuture().addListener(closed -> relay.sharedLinks().accepted.remove(parent));
     Http2FrameCodec codec = codec(true);
     WriteBufferWaterMark waterMark = pipeline.channel().config().getWriteBufferWaterMark();
     pipeline.addLast(
