@@ -33,15 +33,23 @@ final class LinkModes {
   private final String nodeName;
   private final java.util.concurrent.Executor sampler;
   private final long limit;
+  private final java.util.function.LongSupplier descriptors;
   private volatile boolean multiplexed;
-  private volatile long nextSampleNanos;
+  private volatile long nextSampleNanos = System.nanoTime();
   private final AtomicBoolean sampling = new AtomicBoolean();
 
   LinkModes(LinkMode mode, String nodeName, java.util.concurrent.Executor sampler) {
+    this(mode, nodeName, sampler, mode == LinkMode.AUTO ? openFilesLimit() : -1, LinkModes::openDescriptors);
+  }
+
+  /** With a given limit and descriptor count (tests). */
+  LinkModes(LinkMode mode, String nodeName, java.util.concurrent.Executor sampler, long limit,
+      java.util.function.LongSupplier descriptors) {
     this.mode = mode;
     this.nodeName = nodeName;
     this.sampler = sampler;
-    this.limit = mode == LinkMode.AUTO ? openFilesLimit() : -1;
+    this.limit = limit;
+    this.descriptors = descriptors;
     this.multiplexed = mode == LinkMode.MULTIPLEXED;
     if (mode == LinkMode.AUTO && limit <= 0) {
       log.warn("relay {}: links auto: the open files limit is unknown (no /proc/self/limits): links stay dedicated",
@@ -78,7 +86,7 @@ final class LinkModes {
 
   private void sample() {
     try {
-      long open = openDescriptors();
+      long open = descriptors.getAsLong();
       if (open < 0) {
         return;
       }

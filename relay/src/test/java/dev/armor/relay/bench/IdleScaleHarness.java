@@ -122,7 +122,7 @@ public final class IdleScaleHarness {
   private static Child start(List<Child> children, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(
         System.getProperty("java.home") + "/bin/java", "-cp", System.getProperty("java.class.path"),
-        "-Dio.netty.leakDetection.level=disabled", IdleScaleHarness.class.getName()));
+        "-Dio.netty.leakDetection.level=disabled", "-Drelay.log.level=WARN", IdleScaleHarness.class.getName()));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
