@@ -389,6 +389,26 @@ final class SharedLinks {
    */
   static final class StreamEnds extends ChannelInboundHandlerAdapter {
     private final Map<Http2FrameStream, Channel> links = new HashMap<>();
+    private boolean flushScheduled;
+
+    /**
+     * Flushes the shared connection once the current event-loop task is done. Netty 4.1.118's child channel can write
+     * a stream's WINDOW_UPDATE on a read request and leave it unflushed (a read requested while one is in progress, or
+     * during the parent's read), and nothing flushes it if the connection has nothing else to send: the sender waits
+     * for window forever (seen: a link resumed after its reader stalled, 109 bytes left in the connection's buffer, the
+     * server's window for the stream at 0 and the client's at 1 MiB; a flush released it). So every link's read
+     * request is followed by a flush of its connection (coalesced: one per connection per task; a flush with nothing
+     * pending costs no system call).
+     */
+    void flushSoon(Channel parent) {
+      if (!flushScheduled) {
+        flushScheduled = true;
+        parent.eventLoop().execute(() -> {
+          flushScheduled = false;
+          parent.flush();
+        });
+      }
+    }
 
     /** Called on a new link's initialisation (on its loop). */
     static void track(Http2StreamChannel link) {

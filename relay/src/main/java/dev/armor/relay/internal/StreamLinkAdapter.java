@@ -1,6 +1,7 @@
 package dev.armor.relay.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -32,6 +33,7 @@ final class StreamLinkAdapter extends ChannelDuplexHandler {
 
   private final boolean client;
   private boolean headersSent;
+  private SharedLinks.StreamEnds ends;
 
   StreamLinkAdapter(boolean client) {
     this.client = client;
@@ -57,6 +59,20 @@ final class StreamLinkAdapter extends ChannelDuplexHandler {
       return; // the stream's close follows, as the channel's inactive event, after what is queued before it
     }
     ctx.fireUserEventTriggered(evt);
+  }
+
+  /** See {@link SharedLinks.StreamEnds#flushSoon}: the window this read gives back must reach the sender. */
+  @Override
+  public void read(ChannelHandlerContext ctx) {
+    ctx.read();
+    if (ends == null) {
+      Channel parent = ctx.channel().parent();
+      ends = parent == null ? null : parent.pipeline().get(SharedLinks.StreamEnds.class);
+      if (ends == null) {
+        return;
+      }
+    }
+    ends.flushSoon(ctx.channel().parent());
   }
 
   @Override
