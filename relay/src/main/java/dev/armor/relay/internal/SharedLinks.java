@@ -397,15 +397,21 @@ final class SharedLinks {
      * during the parent's read), and nothing flushes it if the connection has nothing else to send: the sender waits
      * for window forever (seen: a link resumed after its reader stalled, 109 bytes left in the connection's buffer, the
      * server's window for the stream at 0 and the client's at 1 MiB; a flush released it). So every link's read
-     * request is followed by a flush of its connection (coalesced: one per connection per task; a flush with nothing
-     * pending costs no system call).
+     * request is followed by a flush of what is buffered on its connection (coalesced: one per connection per task;
+     * nothing when nothing is buffered).
      */
     void flushSoon(Channel parent) {
       if (!flushScheduled) {
         flushScheduled = true;
         parent.eventLoop().execute(() -> {
           flushScheduled = false;
-          parent.flush();
+          // only what is already in the connection's buffer (below the codec): asking the codec to flush would also
+          // make its flow controller write what it holds, in smaller pieces than its own flushes do
+          io.netty.channel.ChannelOutboundBuffer buffered = parent.unsafe().outboundBuffer();
+          ChannelHandlerContext codec = parent.pipeline().context(Http2FrameCodec.class);
+          if (buffered != null && buffered.totalPendingWriteBytes() > 0 && codec != null) {
+            codec.flush();
+          }
         });
       }
     }
