@@ -1,6 +1,5 @@
 package dev.armor.relay;
 
-import dev.armor.relay.testkit.TestConfigs;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,6 +12,7 @@ import dev.armor.relay.testkit.Pattern;
 import dev.armor.relay.testkit.RelayPair;
 import dev.armor.relay.testkit.StreamRecorder;
 import dev.armor.relay.testkit.TestServer;
+import dev.armor.relay.testkit.TestConfigs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

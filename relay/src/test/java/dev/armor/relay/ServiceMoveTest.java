@@ -1,6 +1,5 @@
 package dev.armor.relay;
 
-import dev.armor.relay.testkit.TestConfigs;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -10,6 +9,7 @@ import dev.armor.relay.ConnectionInfo.State;
 import dev.armor.relay.testkit.Blackhole;
 import dev.armor.relay.testkit.RecordingListener;
 import dev.armor.relay.testkit.TestServer;
+import dev.armor.relay.testkit.TestConfigs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,14 +1,13 @@
 package dev.armor.relay.internal;
 
-import dev.armor.relay.testkit.TestConfigs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.armor.relay.ConnectionInfo.Side;
 import dev.armor.relay.ConnectionInfo.State;
-import dev.armor.relay.RelayConfig;
 import dev.armor.relay.ServiceAddress;
 import dev.armor.relay.testkit.RecordingListener;
+import dev.armor.relay.testkit.TestConfigs;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetSocketAddress;
 import java.util.EnumSet;
