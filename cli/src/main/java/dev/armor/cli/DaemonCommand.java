@@ -74,6 +74,13 @@ final class DaemonCommand implements Callable<Integer> {
           + " link to a vanished node is noticed without the FTM; 0 turns it off (default: ${DEFAULT-VALUE}).")
   String linkKeepalive;
 
+  @Option(names = "--links", defaultValue = "auto", paramLabel = "dedicated|multiplexed|auto",
+      description = "How this daemon's connections reach other daemons: a TCP link per connection (fastest; two file"
+          + " descriptors per connection on each daemon), links multiplexed over a few shared TCP connections per daemon"
+          + " pair (one descriptor per connection), or auto: dedicated until half of the process's file descriptor limit"
+          + " is in use, multiplexed from then on (default: ${DEFAULT-VALUE}).")
+  String links;
+
   @Option(names = "--execution-armors", defaultValue = "in-daemon", paramLabel = "in-daemon|process",
       description = "Where Execution ARMORs run: inside the daemon, or each as a process of its own (default: ${DEFAULT-VALUE}: "
           + "one JVM fewer per protected app, and no JVM start in an ARMOR's recovery).")
@@ -106,8 +113,15 @@ final class DaemonCommand implements Callable<Integer> {
     if (!keepalive.isZero() && (keepalive.compareTo(Duration.ofSeconds(1)) < 0 || keepalive.compareTo(Duration.ofHours(1)) > 0)) {
       throw new IllegalArgumentException("--link-keepalive must be 0 (off) or from 1s to 60m, but was '" + linkKeepalive + "'");
     }
+    RelayConfig.LinkMode linkMode = switch (links.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "dedicated" -> RelayConfig.LinkMode.DEDICATED;
+      case "multiplexed" -> RelayConfig.LinkMode.MULTIPLEXED;
+      case "auto" -> RelayConfig.LinkMode.AUTO;
+      default -> throw new IllegalArgumentException(
+          "--links must be dedicated, multiplexed or auto, but was '" + links + "'");
+    };
     return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow,
-        keepalive);
+        keepalive, linkMode);
   }
 
   /** The liveness options, validated here so a bad value fails before the daemon starts. */
@@ -136,7 +150,8 @@ final class DaemonCommand implements Callable<Integer> {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
           "--replay-overflow", replayOverflow, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
-          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--execution-armors", executionArmors,
+          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--links", links,
+          "--execution-armors", executionArmors,
           "--armor-heartbeat", armorHeartbeat, "--armor-heartbeat-timeout", armorHeartbeatTimeout));
       if (ftmCapable) {
         args.addAll(List.of("--ftm-capable", "--control-port", "" + controlPort));

@@ -132,11 +132,19 @@ public record DaemonSettings(
    * @param replayLogBytes per connection of a replay service, how much of the client's stream is kept for replay
    * @param replayOverflow what a connection past that bound gets at its next recovery: reconnect or reset
    * @param linkKeepalive kernel TCP keepalive idle time of links between daemons (0 = off)
+   * @param links dedicated links, links multiplexed over shared connections, or auto (see RelayConfig#links)
    */
   public record DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow,
-      Duration linkKeepalive) {
+      Duration linkKeepalive, RelayConfig.LinkMode links) {
     public static final DataPlane DEFAULTS = new DataPlane(RelayConfig.DEFAULT_HOLD_TIMEOUT,
-        RelayConfig.DEFAULT_REPLAY_LOG_BYTES, RelayConfig.DEFAULT_REPLAY_OVERFLOW, RelayConfig.DEFAULT_LINK_KEEPALIVE);
+        RelayConfig.DEFAULT_REPLAY_LOG_BYTES, RelayConfig.DEFAULT_REPLAY_OVERFLOW, RelayConfig.DEFAULT_LINK_KEEPALIVE,
+        RelayConfig.DEFAULT_LINKS);
+
+    /** The settings before multiplexed links existed: links at their default. */
+    public DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow,
+        Duration linkKeepalive) {
+      this(holdTimeout, replayLogBytes, replayOverflow, linkKeepalive, RelayConfig.DEFAULT_LINKS);
+    }
 
     /** The settings before link keepalive existed: keepalive at its default. */
     public DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow) {
@@ -146,7 +154,7 @@ public record DaemonSettings(
     /** The relay's configuration for this node, validated by {@link RelayConfig}. */
     public RelayConfig relayConfig(String node, String host) {
       return RelayConfig.defaults(node, host).withHoldTimeout(holdTimeout).withReplayLogBytes(replayLogBytes)
-          .withReplayOverflow(replayOverflow).withLinkKeepalive(linkKeepalive);
+          .withReplayOverflow(replayOverflow).withLinkKeepalive(linkKeepalive).withLinks(links);
     }
   }
 

@@ -42,6 +42,11 @@ import java.util.regex.Pattern;
  *     for twice this long is dropped ({@code TCP_USER_TIMEOUT}). A link to a vanished node is then noticed (held,
  *     retried) without waiting for the FTM. Whole seconds, at least 1 s; zero turns it off. Default 10 s: well
  *     above a loaded machine's pauses, well below the minutes TCP alone would take. Costs nothing per message.
+ *     With multiplexed links it applies to the shared connections.
+ * @param links how this daemon's connections reach other daemons (the client side decides; a daemon accepts both):
+ *     {@link LinkMode#DEDICATED} one TCP link per connection, {@link LinkMode#MULTIPLEXED} links as streams of a
+ *     few shared TCP connections per daemon pair (one per event loop), {@link LinkMode#AUTO} (default) dedicated
+ *     until the process's open descriptors pass half of its limit, multiplexed from then on.
  */
 public record RelayConfig(
     String nodeName,
@@ -59,7 +64,8 @@ public record RelayConfig(
     boolean nativeTransport,
     int replayLogBytes,
     ReplayOverflow replayOverflow,
-    Duration linkKeepalive) {
+    Duration linkKeepalive,
+    LinkMode links) {
 
   /** Setting {@code replay-overflow}: what a connection past its replay-log bound falls back to. */
   public enum ReplayOverflow {
@@ -80,6 +86,23 @@ public record RelayConfig(
   public static final int DEFAULT_REPLAY_LOG_BYTES = 8 << 20;
   public static final ReplayOverflow DEFAULT_REPLAY_OVERFLOW = ReplayOverflow.RECONNECT;
   public static final Duration DEFAULT_LINK_KEEPALIVE = Duration.ofSeconds(10);
+  public static final LinkMode DEFAULT_LINKS = LinkMode.AUTO;
+
+  /** Setting {@code links}: one TCP connection per link, or links multiplexed over shared ones. */
+  public enum LinkMode {
+    /**
+     * One TCP link per proxied connection: the fastest path (no framing or flow control above TCP's), and two
+     * descriptors per connection on the client's daemon (the app's socket and the link) and on the server's.
+     */
+    DEDICATED,
+    /**
+     * Links are streams of one shared TCP connection per (event loop, other daemon), with a flow-control window
+     * per link: one descriptor per connection on each daemon.
+     */
+    MULTIPLEXED,
+    /** Dedicated until the open descriptors pass half of the process's limit, then multiplexed for new links. */
+    AUTO
+  }
 
   private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -140,6 +163,32 @@ public record RelayConfig(
       throw new IllegalArgumentException(
           "link-keepalive must be 0 (off) or from 1s to 1h, but was " + format(linkKeepalive));
     }
+    if (links == null) {
+      throw new IllegalArgumentException("links must be dedicated, multiplexed or auto, but was null");
+    }
+  }
+
+  /** The settings before multiplexed links existed: links at their default. */
+  public RelayConfig(
+      String nodeName,
+      String dataHost,
+      int dataPort,
+      int holdBufferBytes,
+      Duration holdTimeout,
+      int writeBufferLowWaterMark,
+      int writeBufferHighWaterMark,
+      Duration livenessGrace,
+      Duration connectTimeout,
+      Duration retryBackoffMin,
+      Duration retryBackoffMax,
+      int ioThreads,
+      boolean nativeTransport,
+      int replayLogBytes,
+      ReplayOverflow replayOverflow,
+      Duration linkKeepalive) {
+    this(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, DEFAULT_LINKS);
   }
 
   /** The settings before link keepalive existed: keepalive at its default. */
@@ -202,70 +251,77 @@ public record RelayConfig(
         true,
         DEFAULT_REPLAY_LOG_BYTES,
         DEFAULT_REPLAY_OVERFLOW,
-        DEFAULT_LINK_KEEPALIVE);
+        DEFAULT_LINK_KEEPALIVE,
+        DEFAULT_LINKS);
   }
 
   public RelayConfig withDataPort(int port) {
     return new RelayConfig(nodeName, dataHost, port, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withHoldBufferBytes(int bytes) {
     return new RelayConfig(nodeName, dataHost, dataPort, bytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withHoldTimeout(Duration timeout) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, timeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withWriteBufferWaterMarks(int low, int high) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, low, high, livenessGrace,
-        connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
+        connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withLivenessGrace(Duration grace) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, grace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
+        writeBufferHighWaterMark, grace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withConnectTimeout(Duration timeout) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, timeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
+        writeBufferHighWaterMark, livenessGrace, timeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withRetryBackoff(Duration min, Duration max) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, min, max, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, min, max, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withIoThreads(int threads) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, threads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, threads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withNativeTransport(boolean useNative) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, useNative, replayLogBytes, replayOverflow, linkKeepalive);
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, useNative, replayLogBytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withReplayLogBytes(int bytes) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
         writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, bytes, replayOverflow, linkKeepalive);
+        nativeTransport, bytes, replayOverflow, linkKeepalive, links);
   }
 
   public RelayConfig withReplayOverflow(ReplayOverflow overflow) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
         writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, replayLogBytes, overflow, linkKeepalive);
+        nativeTransport, replayLogBytes, overflow, linkKeepalive, links);
   }
 
   public RelayConfig withLinkKeepalive(Duration keepalive) {
     return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
         writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, replayLogBytes, replayOverflow, keepalive);
+        nativeTransport, replayLogBytes, replayOverflow, keepalive, links);
+  }
+
+  public RelayConfig withLinks(LinkMode mode) {
+    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
+        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
+        nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, mode);
   }
 
   private static void requirePositive(String setting, Duration value) {

@@ -12,6 +12,7 @@ import dev.armor.relay.testkit.Pattern;
 import dev.armor.relay.testkit.RelayPair;
 import dev.armor.relay.testkit.StreamRecorder;
 import dev.armor.relay.testkit.TestServer;
+import dev.armor.relay.testkit.TestConfigs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -438,7 +439,7 @@ class RelayTest {
     pair.expose(SERVICE, app);
     try (Socket client = pair.connect(SERVICE);
         TestServer other = TestServer.echo();
-        Relay otherNode = Relays.start(RelayConfig.defaults("n3", "127.0.0.4"), RelayListener.NONE)) {
+        Relay otherNode = Relays.start(TestConfigs.defaults("n3", "127.0.0.4"), RelayListener.NONE)) {
       StreamRecorder received = new StreamRecorder(client.getInputStream());
       client.getOutputStream().write("one;".getBytes(UTF_8));
       await().atMost(5, SECONDS).until(() -> received.text().equals("one;"));

@@ -77,6 +77,11 @@ final class ArmorTestCluster implements AutoCloseable {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", cluster.ftm,
           "--cluster-port", "" + clusterPort, "--detach"));
       args.addAll(daemonOptions);
+      // -Darmor.test.links=multiplexed runs a class with every daemon's links multiplexed (armor daemon --links)
+      String links = System.getProperty("armor.test.links", "");
+      if (!links.isBlank() && !daemonOptions.contains("--links")) {
+        args.addAll(List.of("--links", links.trim()));
+      }
       starting.add(CompletableFuture.supplyAsync(() -> cluster.armor(Duration.ofSeconds(120), args.toArray(String[]::new))));
     }
     for (CompletableFuture<CliResult> daemon : starting) {

@@ -299,6 +299,15 @@ final class ClientConnection extends RelayConnection {
     if (log.isDebugEnabled()) {
       log.debug("{}: attempt {} to {}", describe(), attempt, RelayListener.describe(linkTarget));
     }
+    if (relay.multiplexLinks()) {
+      // A stream of this loop's shared connection to the daemon; one already up is like a spare link (a close before
+      // the answer is its connection's, seen late: attempt again at once, on a new one).
+      ChannelFuture opened = relay.sharedLinks().open(loop, linkTarget, new LinkInitializer());
+      linkWasSpare = spareAllowed && opened.isSuccess();
+      link = opened.channel();
+      opened.addListener((ChannelFutureListener) this::onLinkConnectDone);
+      return;
+    }
     Channel spare = spareAllowed ? relay.linkPool().take(loop, linkTarget) : null;
     linkWasSpare = spare != null;
     if (spare != null) {
@@ -548,7 +557,9 @@ final class ClientConnection extends RelayConnection {
     transitionTo(State.ATTACHED, now, how);
     updateAppAutoRead();
     link.config().setAutoRead(app.isWritable());
-    relay.linkPool().refill(loop, linkTarget); // this daemon serves: the next connection on this loop finds a link
+    if (!(link instanceof io.netty.handler.codec.http2.Http2StreamChannel)) {
+      relay.linkPool().refill(loop, linkTarget); // this daemon serves: the next connection on this loop finds a link
+    }
   }
 
   private void onRefused(Channel ch, Refused refused) {

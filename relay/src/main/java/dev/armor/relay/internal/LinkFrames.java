@@ -12,8 +12,9 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The link protocol: one TCP connection ("link") between two relays per proxied client connection, opened by the
- * client's relay. All integers are big-endian and unsigned.
+ * The link protocol: one link between two relays per proxied client connection, opened by the client's relay: a TCP
+ * connection of its own (a dedicated link), or a stream of a TCP connection shared with other links (a multiplexed
+ * link, see below). All integers are big-endian and unsigned.
  *
  * <pre>
  * Every frame:
@@ -58,6 +59,15 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>A link that closes without FIN from both sides or an ABORT means the other daemon (or the path to it) was
  * lost: the client side holds its connection, the server side resets its app connection.
+ *
+ * <p>Multiplexed links ({@link SharedLinks}). A shared connection is an HTTP/2 connection (RFC 9113, cleartext, prior
+ * knowledge: it starts with the client preface, which is how the server side tells it from a dedicated link, whose
+ * first byte is OPEN's type). Each link is one stream, opened by the client side with a HEADERS frame (a fixed POST
+ * request, no Armor data in it) and answered with a HEADERS frame (status 200) before the server side's first bytes;
+ * the link's byte stream, framed exactly as above, is the stream's DATA (an HTTP/2 DATA frame may hold several link
+ * frames or part of one). A link's close is its stream's RST_STREAM (never END_STREAM: FIN says a half-close);
+ * the shared connection's loss closes every stream on it, which each link takes as a lost link. Settings: each
+ * stream's window 1 MiB, frames up to 257 KiB, the connection's window 2^31-1, no limit on concurrent streams.
  *
  * <p>DATA is never copied. Bytes read from an app socket go out as that very buffer, the 5-byte header written into
  * room its reader left in front ({@link #writeAppData}): one buffer per frame, nothing allocated per message; any

@@ -76,6 +76,8 @@ public final class NettyRelay implements Relay {
   private final Channel dataServer;
   private final InetSocketAddress dataAddress;
   private final LinkPool linkPool = new LinkPool(this);
+  private final SharedLinks sharedLinks = new SharedLinks(this);
+  private final LinkModes linkModes;
 
   private final ConcurrentHashMap<ServiceAddress, ClientService> clientServices = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<ServiceAddress, Exposure> exposures = new ConcurrentHashMap<>();
@@ -107,6 +109,8 @@ public final class NettyRelay implements Relay {
     this.listener = new SafeListener(listener);
     this.nanoClock = nanoClock;
     this.transport = transport;
+    this.linkModes =
+        new LinkModes(config.links(), config.nodeName(), java.util.concurrent.ForkJoinPool.commonPool());
     WriteBufferWaterMark waterMark =
         new WriteBufferWaterMark(config.writeBufferLowWaterMark(), config.writeBufferHighWaterMark());
     int connectTimeoutMillis = (int) config.connectTimeout().toMillis();
@@ -147,7 +151,11 @@ public final class NettyRelay implements Relay {
                 new ChannelInitializer<>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new LinkFrameDecoder(), new ServerLinkHandler(NettyRelay.this));
+                    ch.pipeline()
+                        .addLast(
+                            new LinkProtocolSniffer(NettyRelay.this),
+                            new LinkFrameDecoder(),
+                            new ServerLinkHandler(NettyRelay.this));
                   }
                 })
             .bind(bindTo)
@@ -163,7 +171,7 @@ public final class NettyRelay implements Relay {
     String whyNot = Transport.whyNotNative(config.nativeTransport());
     log.info(
         "relay {} started: data address {}, transport {}{}, hold buffer {} bytes, hold timeout {} ms, replay log {}"
-            + " bytes (overflow: {}), link keepalive {}",
+            + " bytes (overflow: {}), link keepalive {}, links {}",
         config.nodeName(),
         RelayListener.describe(dataAddress),
         transport.name(),
@@ -172,7 +180,8 @@ public final class NettyRelay implements Relay {
         config.holdTimeout().toMillis(),
         config.replayLogBytes(),
         config.replayOverflow().name().toLowerCase(java.util.Locale.ROOT),
-        config.linkKeepalive().isZero() ? "off" : config.linkKeepalive().toSeconds() + " s");
+        config.linkKeepalive().isZero() ? "off" : config.linkKeepalive().toSeconds() + " s",
+        linkModes.describe());
   }
 
   /**
@@ -442,6 +451,15 @@ public final class NettyRelay implements Relay {
 
   LinkPool linkPool() {
     return linkPool;
+  }
+
+  SharedLinks sharedLinks() {
+    return sharedLinks;
+  }
+
+  /** Whether the link of an attempt starting now is a stream of a shared connection (see {@link LinkModes}). */
+  boolean multiplexLinks() {
+    return linkModes.multiplexed();
   }
 
   Bootstrap appBootstrap(EventLoop loop) {

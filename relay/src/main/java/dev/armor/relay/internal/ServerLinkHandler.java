@@ -127,6 +127,14 @@ final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
     ctx.close();
   }
 
+  /** Removed from a connection that turned out to be a shared one ({@link LinkProtocolSniffer}). */
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    if (openTimeout != null && connection == null) {
+      openTimeout.cancel(false);
+    }
+  }
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     if (openTimeout != null) {

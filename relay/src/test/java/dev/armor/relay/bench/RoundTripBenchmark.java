@@ -3,6 +3,7 @@ package dev.armor.relay.bench;
 import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import dev.armor.relay.testkit.RelayPair;
+import dev.armor.relay.testkit.TestConfigs;
 import dev.armor.relay.testkit.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
  * Not a test: {@code main} measures what a client app sees through two relays in one JVM, against the same app
  * reached directly. Ping-pong with one message in flight (p50 / p99 / p99.9), then one-connection bulk throughput.
  * Run: {@code mvn -q -pl relay test-compile} then
- * {@code java -cp <test classpath> dev.armor.relay.bench.RoundTripBenchmark [rounds [reconnect|replay [bulk-MiB]]]}:
+ * {@code java -cp <test classpath> [-Darmor.test.links=dedicated|multiplexed] dev.armor.relay.bench.RoundTripBenchmark
+ * [rounds [reconnect|replay [bulk-MiB]]]}:
  * the policy the relayed connections get (replay: every client byte is also copied to the replay log and every
  * delivered byte hashed; the replay log overflows its 8 MiB early in the bulk run, which then measures the
  * fallback, so the bulk run under replay raises replay-log-bytes to the bulk size).
@@ -30,7 +32,7 @@ public final class RoundTripBenchmark {
     RecoveryPolicy policy =
         args.length > 1 ? RecoveryPolicy.valueOf(args[1].toUpperCase(java.util.Locale.ROOT)) : RecoveryPolicy.RECONNECT;
     long bulk = (args.length > 2 ? Long.parseLong(args[2]) : 1024) << 20;
-    System.out.println("recovery policy of the relayed connections: " + policy);
+    System.out.println("recovery policy of the relayed connections: " + policy + "; links: " + TestConfigs.links());
     try (TestServer echo = TestServer.echo();
         RelayPair pair = new RelayPair()) {
       pair.policy = policy;
@@ -43,6 +45,10 @@ public final class RoundTripBenchmark {
           report("relayed", size, pingPong(relayed, size, rounds));
         }
       }
+      int connects = Math.max(200, rounds / 10);
+      report("connect+first byte direct ", 1, connectFirstByte(() -> new Socket(echo.address().getAddress(),
+          echo.address().getPort()), connects));
+      report("connect+first byte relayed", 1, connectFirstByte(() -> pair.connect(SERVICE), connects));
     }
     int logBytes = (int) Math.min(Integer.MAX_VALUE, bulk + (1 << 20));
     try (TestServer sink = TestServer.start((socket, in, out) -> in.transferTo(OutputStream.nullOutputStream()));
@@ -73,6 +79,31 @@ public final class RoundTripBenchmark {
         System.out.printf("download relayed: %.2f GB/s%n", download(relayed, bulk));
       }
     }
+  }
+
+  private interface Connector {
+    Socket connect() throws IOException;
+  }
+
+  /** From connect() to the echo of a first byte, a new connection each time (closed after; half warm-up). */
+  private static long[] connectFirstByte(Connector connector, int connects) throws IOException {
+    int warmup = connects / 2;
+    long[] nanos = new long[connects];
+    for (int i = -warmup; i < connects; i++) {
+      long start = System.nanoTime();
+      try (Socket socket = connector.connect()) {
+        socket.setTcpNoDelay(true);
+        socket.getOutputStream().write(1);
+        if (socket.getInputStream().read() != 1) {
+          throw new IOException("no echo");
+        }
+        if (i >= 0) {
+          nanos[i] = System.nanoTime() - start;
+        }
+      }
+    }
+    Arrays.sort(nanos);
+    return nanos;
   }
 
   private static long[] pingPong(Socket socket, int size, int rounds) throws IOException {

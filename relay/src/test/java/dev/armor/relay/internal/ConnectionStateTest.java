@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.armor.relay.ConnectionInfo.Side;
 import dev.armor.relay.ConnectionInfo.State;
-import dev.armor.relay.RelayConfig;
 import dev.armor.relay.ServiceAddress;
 import dev.armor.relay.testkit.RecordingListener;
+import dev.armor.relay.testkit.TestConfigs;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.net.InetSocketAddress;
 import java.util.EnumSet;
@@ -29,7 +29,7 @@ class ConnectionStateTest {
 
   @BeforeEach
   void start() {
-    relay = NettyRelay.start(RelayConfig.defaults("t1", "127.0.0.1").withIoThreads(1), events, clock::get);
+    relay = NettyRelay.start(TestConfigs.defaults("t1", "127.0.0.1").withIoThreads(1), events, clock::get);
   }
 
   @AfterEach

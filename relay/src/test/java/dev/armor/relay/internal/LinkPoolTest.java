@@ -35,7 +35,7 @@ class LinkPoolTest {
 
   @Test
   void theNextConnectionOnALoopTakesTheSpareLinkOpenedAfterTheFirstAttached() throws IOException {
-    pair = new RelayPair(c -> c.withIoThreads(1)); // one loop: every connection meets the same spares
+    pair = new RelayPair(c -> c.withIoThreads(1).withLinks(dev.armor.relay.RelayConfig.LinkMode.DEDICATED)); // one loop: every connection meets the same spares
     app = TestServer.echo();
     pair.expose(SERVICE, app);
     LinkPool pool = ((NettyRelay) pair.client).linkPool();
@@ -55,7 +55,7 @@ class LinkPoolTest {
 
   @Test
   void aSpareClosedByTheServerDaemonIsDropped() throws IOException {
-    pair = new RelayPair(c -> c.withIoThreads(1));
+    pair = new RelayPair(c -> c.withIoThreads(1).withLinks(dev.armor.relay.RelayConfig.LinkMode.DEDICATED));
     app = TestServer.echo();
     pair.expose(SERVICE, app);
     LinkPool pool = ((NettyRelay) pair.client).linkPool();

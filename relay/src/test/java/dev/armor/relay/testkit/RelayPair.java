@@ -37,10 +37,10 @@ public final class RelayPair implements AutoCloseable {
 
   /** Both relays with {@code customize} applied to their default configs. */
   public RelayPair(UnaryOperator<RelayConfig> customize) {
-    client = Relays.start(customize.apply(RelayConfig.defaults("n1", "127.0.0.2")), clientEvents);
+    client = Relays.start(customize.apply(TestConfigs.defaults("n1", "127.0.0.2")), clientEvents);
     Relay started = null;
     try {
-      started = Relays.start(customize.apply(RelayConfig.defaults("n2", "127.0.0.3")), serverEvents);
+      started = Relays.start(customize.apply(TestConfigs.defaults("n2", "127.0.0.3")), serverEvents);
     } finally {
       if (started == null) {
         client.close();

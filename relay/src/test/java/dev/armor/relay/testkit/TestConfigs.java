@@ -1,0 +1,26 @@
+package dev.armor.relay.testkit;
+
+import dev.armor.relay.RelayConfig;
+import dev.armor.relay.RelayConfig.LinkMode;
+import java.util.Locale;
+
+/**
+ * Relay configurations of the tests: the defaults, with the kind of links the run asks for
+ * ({@code -Darmor.test.links=dedicated|multiplexed|auto}; the build runs the relay's tests once with the default and
+ * once with multiplexed links, see the module's pom).
+ */
+public final class TestConfigs {
+
+  private TestConfigs() {}
+
+  /** {@link RelayConfig#defaults} with the run's links. */
+  public static RelayConfig defaults(String nodeName, String dataHost) {
+    return RelayConfig.defaults(nodeName, dataHost).withLinks(links());
+  }
+
+  /** The links this run tests. */
+  public static LinkMode links() {
+    String asked = System.getProperty("armor.test.links", "").trim();
+    return asked.isEmpty() ? RelayConfig.DEFAULT_LINKS : LinkMode.valueOf(asked.toUpperCase(Locale.ROOT));
+  }
+}
