@@ -63,14 +63,15 @@ public final class Bench {
   record Counts(int warmup, int iterations, int connectWarmup, int connects, long bulkMillis, int binds,
       int bindWarmup, int kills, int hangs, int armorKills, int daemonKills, int idle, int scale, int audioStreams,
       long audioMillis) {
-    // 30,000 rounds per size (not 50,000) and 15 s of streams keep the full run, now six setups, near 8 minutes.
+    // 20,000 rounds per size (50,000 in runs 1 to 5, 30,000 in 6 to 8) and 15 s of streams keep the full run, six
+    // setups, under 10 minutes when the machine is slow (run 8 took 578 s with 30,000, its round trips ~1.5x run 7's).
     // 1,000 warm-up connects: a daemon compiles its connect path while it serves its first few hundred connects
     // (3.3 ms p50 over a fresh daemon's first 300, 1.9 ms over the next 300, about 1.1 ms from then on, measured
     // 2026-11-24); 40 warm-up connects measured that start-up, not what a running daemon costs per connect.
     // Binds likewise: 200 warm-up binds, then 100 measured (issue 5: at least 100 calls); the first 50 of a fresh
     // cluster are reported apart (bind.first_p50_us), since a server's bind is rare and often cold in real use.
     static final Counts FULL =
-        new Counts(5_000, 30_000, 1_000, 200, 3_000, 100, 200, 5, 3, 3, 1, 1_000, 10_000, 1_000, 15_000);
+        new Counts(5_000, 20_000, 1_000, 200, 3_000, 100, 200, 5, 3, 3, 1, 1_000, 10_000, 1_000, 15_000);
     static final Counts SMOKE = new Counts(100, 300, 10, 20, 200, 5, 1, 1, 1, 1, 1, 20, 50, 20, 1_000);
 
     int injections(Failure failure) {
