@@ -140,17 +140,6 @@ public record DaemonSettings(
         RelayConfig.DEFAULT_REPLAY_LOG_BYTES, RelayConfig.DEFAULT_REPLAY_OVERFLOW, RelayConfig.DEFAULT_LINK_KEEPALIVE,
         RelayConfig.DEFAULT_LINKS);
 
-    /** The settings before multiplexed links existed: links at their default. */
-    public DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow,
-        Duration linkKeepalive) {
-      this(holdTimeout, replayLogBytes, replayOverflow, linkKeepalive, RelayConfig.DEFAULT_LINKS);
-    }
-
-    /** The settings before link keepalive existed: keepalive at its default. */
-    public DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow) {
-      this(holdTimeout, replayLogBytes, replayOverflow, RelayConfig.DEFAULT_LINK_KEEPALIVE);
-    }
-
     /** The relay's configuration for this node, validated by {@link RelayConfig}. */
     public RelayConfig relayConfig(String node, String host) {
       return RelayConfig.defaults(node, host).withHoldTimeout(holdTimeout).withReplayLogBytes(replayLogBytes)

@@ -733,7 +733,6 @@ final class LocalArmors implements AutoCloseable {
         gateway.tell(new ArmorActor.Deliver(from, null));
         return;
       }
-      // Armors.ask: completes on the replying thread (the javadsl ask would start a thread per reply here)
       Armors.ask(gateway, from, FORWARDED_REQUEST_TIMEOUT, system.scheduler())
           .whenComplete((answer, failure) -> reply.accept(answer != null ? answer
               : ArmorMessage.newBuilder().setFrom(from.getTo()).setTo(armorId).setCorrelationId(from.getCorrelationId())

@@ -53,7 +53,6 @@ final class ShimEndpoint implements ShimRequestHandler {
   private final Relay relay;
   private final Cache<String, ServiceLocation> locations;
   private final Map<Long, ShimSession> sessions = new ConcurrentHashMap<>();
-  /** Sessions whose pid this daemon checked is their app's process here ({@link AppProcess#isShimmedBy}). */
   /** The sessions whose pid is proven to be their app here ({@link AppProcess#isShimmedBy}), with its stat open. */
   private final Map<ShimSession, AppProcess.StatFile> pidChecked = new ConcurrentHashMap<>();
   private final String gatewayId;

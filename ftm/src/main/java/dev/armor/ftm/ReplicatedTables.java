@@ -150,7 +150,6 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   /** Records an Execution ARMOR row; rows are never removed (a REPLACED row keeps its old id from registering). */
   @Override
   public java.util.concurrent.CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
-    // Armors.ask: the dependent thenApply runs on the replying thread (the javadsl ask's would get a thread of its own)
     return dev.armor.elements.Armors.<Replicator.Command, Replicator.UpdateResponse<LWWMap<String, ExecutionArmorRow>>>ask(
             replicator,
             replyTo -> new Replicator.Update<>(

@@ -117,7 +117,6 @@ public final class ExecutionArmorMain {
       armor.tell(new ArmorActor.Deliver(message, null));
       return;
     }
-    // Armors.ask: completes on the replying thread (the javadsl ask would start a thread per reply here)
     dev.armor.elements.Armors.ask(armor, message, REQUEST_TIMEOUT, system.scheduler())
         .whenComplete((answer, failure) -> reply.accept(answer != null ? answer
             : ArmorMessage.newBuilder().setFrom(message.getTo()).setTo(message.getFrom())
