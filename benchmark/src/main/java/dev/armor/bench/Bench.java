@@ -182,7 +182,7 @@ public final class Bench {
     int serverPort = base + 6;
     try (Child server = startJava("echo-server", Map.of(), "dev.armor.bench.EchoServer", "" + serverPort, "127.0.0.1")) {
       server.awaitLine("READY", Duration.ofSeconds(30));
-      measure(DIRECT, Map.of(), "127.0.0.1", serverPort);
+      measure(DIRECT, Map.of(), "127.0.0.1", serverPort, List.of());
       binds(DIRECT, Map.of());
       if (!options.quick()) {
         audio(DIRECT, Map.of(), "127.0.0.1", serverPort);
@@ -193,7 +193,7 @@ public final class Bench {
               "127.0.0.1", "" + (base + 2))) {
         far.awaitLine("READY", Duration.ofSeconds(30));
         near.awaitLine("READY", Duration.ofSeconds(30));
-        measure(RELAY, Map.of(), "127.0.0.1", base + 1);
+        measure(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()));
         if (!options.quick()) {
           idle(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()), "idle.",
               counts.idle(), 1, 'E');
@@ -212,7 +212,7 @@ public final class Bench {
                 + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + (base + 4) + ",nodelay"), Map.of())) {
           awaitListening(base + 4);
           awaitListening(base + 3);
-          measure(SOCAT, Map.of(), "127.0.0.1", base + 3);
+          measure(SOCAT, Map.of(), "127.0.0.1", base + 3, List.of(near.process.pid(), far.process.pid()));
         }
       }
       haproxy(base, serverPort);
@@ -261,7 +261,7 @@ public final class Bench {
             haproxyConfig("haproxy-a", base + 8, base + 9).toString()), Map.of())) {
       awaitListening(base + 9);
       awaitListening(base + 8);
-      measure(HAPROXY, Map.of(), "127.0.0.1", base + 8);
+      measure(HAPROXY, Map.of(), "127.0.0.1", base + 8, List.of(near.process.pid(), far.process.pid()));
     }
   }
 
@@ -279,7 +279,7 @@ public final class Bench {
     try (ProtectedServer server = startProtected(home, options.ftmPort(), options.clusterPort(), servicePort,
         List.of())) {
       Map<String, String> client = server.clientEnvironment();
-      measure(ARMOR, client, "127.0.0.2", servicePort);
+      measure(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home));
       if (options.quick()) {
         binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", server.cluster.agentOptions("n1")));
         return;
@@ -307,7 +307,7 @@ public final class Bench {
     Path home = Files.createDirectories(work.resolve("armor-process-home"));
     try (ProtectedServer server = startProtected(home, options.ftmPort() + 5, options.clusterPort() + 5, servicePort,
         List.of("--execution-armors", "process"))) {
-      measure(ARMOR_PROCESS, server.clientEnvironment(), "127.0.0.2", servicePort);
+      measure(ARMOR_PROCESS, server.clientEnvironment(), "127.0.0.2", servicePort, daemonPids(home));
       recovery(ARMOR_PROCESS, Failure.SERVER_CRASH, server);
       recoveryPhases(ARMOR_PROCESS, home.resolve("logs"));
       recovery(ARMOR_PROCESS, Failure.ARMOR_CRASH, server);
@@ -364,11 +364,15 @@ public final class Bench {
   }
 
   /** The client JVM's latency, connect/close and throughput figures for one setup. */
-  private void measure(String setup, Map<String, String> env, String host, int port) throws Exception {
-    log("measuring " + setup + " (" + host + ":" + port + ")");
+  /** Latency, socket calls and bulk throughput through {@code host:port}; {@code proxies}: the relaying processes. */
+  private void measure(String setup, Map<String, String> env, String host, int port, List<Long> proxies)
+      throws Exception {
+    log("measuring " + setup + " (" + host + ":" + port + ")" + (proxies.isEmpty() ? "" : ", proxies' pids " + proxies));
+    String proxyPids = proxies.isEmpty() ? "-"
+        : String.join(",", proxies.stream().map(String::valueOf).toList());
     try (Child client = startJava("client-" + setup, env, "dev.armor.bench.BenchClient", "measure", host, "" + port,
         "" + counts.warmup(), "" + counts.iterations(), "" + counts.connects(), "" + counts.bulkMillis(),
-        "" + counts.connectWarmup())) {
+        "" + counts.connectWarmup(), proxyPids)) {
       Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
       while (true) {
         String line = client.nextLine(Duration.ofMinutes(5));

@@ -24,7 +24,8 @@ import org.HdrHistogram.Histogram;
  * {@code R key value} lines for the orchestrator. It knows nothing of Armor; under Armor it is wrapped with
  * {@code armor agent-opts}.
  *
- * <p>{@code BenchClient measure HOST PORT WARMUP ITERATIONS CONNECTS BULK_MILLIS [CONNECT_WARMUP]}: latency,
+ * <p>{@code BenchClient measure HOST PORT WARMUP ITERATIONS CONNECTS BULK_MILLIS [CONNECT_WARMUP [PROXY_PIDS]]}:
+ * latency, with the CPU the proxy processes (comma-separated pids, {@code -} for none) used per round trip,
  * connect/close (after CONNECT_WARMUP unrecorded connects, by default a fifth of CONNECTS), throughput.
  * {@code BenchClient recover HOST PORT}: pings forever on one connection; each {@code KILLED nanos}
  * line on stdin (a {@link System#nanoTime()} of the orchestrator's SIGKILL, same clock on one machine) is
@@ -58,8 +59,8 @@ public final class BenchClient {
     int iterations = Integer.parseInt(args[4]);
     int connects = Integer.parseInt(args[5]);
     long bulkMillis = Long.parseLong(args[6]);
-    latency(target, warmup, iterations);
     int connectWarmup = args.length > 7 ? Integer.parseInt(args[7]) : Math.max(10, connects / 5);
+    latency(target, warmup, iterations, ProxyCpu.of(args.length > 8 ? args[8] : "-"));
     connectClose(target, connectWarmup, connects);
     throughput(target, 1, bulkMillis);
     throughput(target, 8, bulkMillis);
@@ -74,8 +75,11 @@ public final class BenchClient {
     return socket;
   }
 
-  /** Ping-pong, one message in flight, per size; warm-up rounds are not recorded. */
-  static void latency(InetSocketAddress target, int warmup, int iterations) throws IOException {
+  /**
+   * Ping-pong, one message in flight, per size; warm-up rounds are not recorded. The proxies' CPU is read around
+   * each size's recorded rounds: user plus kernel microseconds per round trip, and the kernel's part.
+   */
+  static void latency(InetSocketAddress target, int warmup, int iterations, ProxyCpu proxies) throws IOException {
     try (Socket socket = open(target, 'E')) {
       socket.setSoTimeout(30_000);
       OutputStream out = socket.getOutputStream();
@@ -85,7 +89,11 @@ public final class BenchClient {
         byte[] reply = new byte[size];
         Arrays.fill(message, (byte) 'x');
         Histogram histogram = new Histogram(60_000_000_000L, 3);
+        ProxyCpu.Sample cpuBefore = null;
         for (int i = 0; i < warmup + iterations; i++) {
+          if (i == warmup && !proxies.isEmpty()) {
+            cpuBefore = proxies.sample();
+          }
           long t0 = System.nanoTime();
           out.write(message);
           in.readFully(reply);
@@ -95,6 +103,11 @@ public final class BenchClient {
           }
         }
         String key = "latency." + size + ".";
+        if (cpuBefore != null) {
+          ProxyCpu.Sample used = proxies.sample().minus(cpuBefore);
+          emit(key + "proxy_cpu_us", (used.userMicros() + used.kernelMicros()) / iterations);
+          emit(key + "proxy_kernel_us", used.kernelMicros() / iterations);
+        }
         emit(key + "p50_us", histogram.getValueAtPercentile(50) / 1000.0);
         emit(key + "p99_us", histogram.getValueAtPercentile(99) / 1000.0);
         emit(key + "p999_us", histogram.getValueAtPercentile(99.9) / 1000.0);

@@ -50,14 +50,19 @@ final class Report {
 
     md.append(String.format(Locale.ROOT, "## Round-trip latency, one message in flight (µs; %d warm-up rounds "
         + "excluded, %d measured per size)%n%n", counts.warmup(), counts.iterations()));
-    md.append("| size (B) | setup | p50 | p99 | p99.9 |\n|---|---|---|---|---|\n");
+    md.append("proxy CPU: the CPU time (user and kernel) the two proxy processes used per round trip over the "
+        + "measured rounds (for Armor the two daemons; socat's per-connection children included), and the kernel's "
+        + "part of it: what relaying costs, which unlike the wall time hardly moves with the machine's other load.\n\n");
+    md.append("| size (B) | setup | p50 | p99 | p99.9 | proxy CPU | of it kernel |\n|---|---|---|---|---|---|---|\n");
     for (int size : BenchClient.SIZES) {
       for (String setup : present()) {
         String key = "latency." + size + ".";
         md.append("| ").append(size).append(" | ").append(setup).append(" | ")
             .append(cell(setup, key + "p50_us", false)).append(" | ")
             .append(cell(setup, key + "p99_us", false)).append(" | ")
-            .append(cell(setup, key + "p999_us", false)).append(" |\n");
+            .append(cell(setup, key + "p999_us", false)).append(" | ")
+            .append(cell(setup, key + "proxy_cpu_us", false)).append(" | ")
+            .append(number(value(setup, key + "proxy_kernel_us"))).append(" |\n");
       }
     }
 

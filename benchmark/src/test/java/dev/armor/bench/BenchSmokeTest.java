@@ -78,14 +78,25 @@ class BenchSmokeTest {
         assertThat(figure.getValue().isJsonNull()).as("%s %s", setup, figure.getKey()).isFalse();
         double value = figure.getValue().getAsDouble();
         assertThat(value).as("%s %s", setup, figure.getKey()).isFinite();
-        // a memory difference over a few connections may be negative; a phase in whole ms may be zero
+        // a memory difference over a few connections may be negative; a phase in whole ms may be zero; so may the
+        // proxies' CPU over a smoke run's few rounds (10 ms ticks)
         if (!figure.getKey().startsWith("idle.") && !figure.getKey().startsWith("scale.")
-            && !figure.getKey().startsWith("audio.") && !figure.getKey().startsWith("recovery.phase.")) {
+            && !figure.getKey().startsWith("audio.") && !figure.getKey().startsWith("recovery.phase.")
+            && !figure.getKey().contains(".proxy_")) {
           assertThat(value).as("%s %s", setup, figure.getKey()).isPositive();
         }
       }
     }
-    assertThat(results.getAsJsonObject(Bench.DIRECT).keySet()).contains("bind.mean_us");
+    assertThat(results.getAsJsonObject(Bench.DIRECT).keySet()).contains("bind.mean_us")
+        .doesNotContain("latency.32.proxy_cpu_us");
+    for (String proxied : List.of(Bench.RELAY, Bench.ARMOR, Bench.ARMOR_PROCESS)) {
+      JsonObject figures = results.getAsJsonObject(proxied);
+      for (int size : BenchClient.SIZES) {
+        assertThat(figures.get("latency." + size + ".proxy_cpu_us").getAsDouble()).as("%s %d", proxied, size)
+            .isGreaterThanOrEqualTo(figures.get("latency." + size + ".proxy_kernel_us").getAsDouble())
+            .isNotNegative();
+      }
+    }
     assertThat(results.getAsJsonObject(Bench.ARMOR).keySet()).contains("bind.mean_us",
         "recovery.server-crash.median_ms", "recovery.server-hang.median_ms", "recovery.daemon-crash.median_ms",
         "recovery.phase.to_main_ms", "recovery.phase.reattach_ms",
