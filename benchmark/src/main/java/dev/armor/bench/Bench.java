@@ -363,8 +363,10 @@ public final class Bench {
     }
   }
 
-  /** The client JVM's latency, connect/close and throughput figures for one setup. */
-  /** Latency, socket calls and bulk throughput through {@code host:port}; {@code proxies}: the relaying processes. */
+  /**
+   * The client JVM's latency, connect/close and throughput figures for one setup, through {@code host:port};
+   * {@code proxies}: the processes that relay (their CPU per round trip is reported), empty for none.
+   */
   private void measure(String setup, Map<String, String> env, String host, int port, List<Long> proxies)
       throws Exception {
     log("measuring " + setup + " (" + host + ":" + port + ")" + (proxies.isEmpty() ? "" : ", proxies' pids " + proxies));
