@@ -119,12 +119,12 @@ public final class DaemonNode implements AutoCloseable {
       channelServer.start(ftm, system.scheduler(), FtmChannelServer.memberHosts(system));
     }
     FtmChannel ftmChannel = new FtmChannel(settings.node(), settings.host());
-    DaemonRouter router = new DaemonRouter(ftm, ftmChannel, settings.requestTimeout());
     String gatewayId = ArmorIds.daemon(settings.node());
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
     java.util.Deque<ConnectionInfo> divergences = new java.util.concurrent.ConcurrentLinkedDeque<>();
     Relay relay = Relays.start(settings.dataPlane().relayConfig(settings.node(), settings.host()),
         new RelayEvents(gatewayId, gatewayRef, divergences));
+    DaemonRouter router = new DaemonRouter(ftm, ftmChannel, settings.requestTimeout(), relay::clientArmorEnded);
     Cache<String, ServiceLocation> locations =
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
     ShimEndpoint[] endpoint = new ShimEndpoint[1];

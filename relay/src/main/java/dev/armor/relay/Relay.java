@@ -35,6 +35,15 @@ public interface Relay extends AutoCloseable {
     return openServiceListener(service);
   }
 
+  /**
+   * The apps of protected client ARMOR {@code clientArmor} will not run again on this node: its Execution ARMOR
+   * stopped or gave up. Its listeners close (each holds a port and a descriptor, otherwise for the daemon's
+   * lifetime), and its connections held for a restart that will not come end now, with a reset to their servers
+   * saying {@code why}, instead of at the hold timeout. A later {@link #openServiceListener(ServiceAddress, String,
+   * LivenessProbe)} for the same ARMOR id opens new listeners. Unknown ids are ignored.
+   */
+  default void clientArmorEnded(String clientArmor, String why) {}
+
   /** The service is now served at the daemon whose data address is {@code serverDaemon}: attach and re-attach. */
   void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon);
 

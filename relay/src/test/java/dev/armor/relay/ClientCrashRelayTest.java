@@ -245,6 +245,71 @@ class ClientCrashRelayTest {
   }
 
   @Test
+  void whenItsArmorWillNotRestartItsOrphanIsClosedAtOnceAndItsListenerToo() throws Exception {
+    pair = new RelayPair(); // the default hold timeout, 60 s: a reset within seconds is the ARMOR's end
+    startServer();
+    Socket client = connectAs(ARMOR);
+    int port = client.getPort();
+    client.getOutputStream().write('x');
+    assertThat(client.getInputStream().read()).isEqualTo('x');
+    clientAlive.set(false);
+    crash(client);
+    await().atMost(5, SECONDS).until(() -> pair.client.connections().get(0).state() == State.ORPHANED);
+
+    pair.client.clientArmorEnded(ARMOR, "its Execution ARMOR gave up");
+
+    await().atMost(5, SECONDS).until(() -> app.results.size() == 1);
+    assertThat(app.results.peek().error()).isInstanceOf(SocketException.class);
+    assertThat(pair.clientEvents.has("closed", SERVICE, "will not be restarted (its Execution ARMOR gave up")).isTrue();
+    await().atMost(5, SECONDS).untilAsserted(() -> assertThat(refuses(port)).isTrue());
+  }
+
+  @Test
+  void aConnectionOfAnEndedArmorGoesOnAndIsNotHeldWhenItsAppDies() throws Exception {
+    pair = new RelayPair();
+    startServer();
+    Socket client = connectAs(ARMOR);
+    client.getOutputStream().write('a');
+    assertThat(client.getInputStream().read()).isEqualTo('a');
+
+    pair.client.clientArmorEnded(ARMOR, "its Execution ARMOR stopped");
+    client.getOutputStream().write('b'); // its listener is closed, not its connections
+    assertThat(client.getInputStream().read()).isEqualTo('b');
+
+    clientAlive.set(false);
+    crash(client);
+    await().atMost(5, SECONDS).until(() -> app.results.size() == 1); // not held for a restart: reset at once
+    assertThat(app.results.peek().error()).isInstanceOf(SocketException.class);
+    assertThat(pair.clientEvents.has("closed", SERVICE, "will not be restarted (its Execution ARMOR stopped")).isTrue();
+  }
+
+  @Test
+  void anArmorIdThatComesBackAfterItsEndGetsANewListener() throws Exception {
+    pair = new RelayPair();
+    startServer();
+    try (Socket first = connectAs(ARMOR)) {
+      first.getOutputStream().write('1');
+      assertThat(first.getInputStream().read()).isEqualTo('1');
+    }
+    pair.client.clientArmorEnded(ARMOR, "its Execution ARMOR stopped");
+    pair.client.clientArmorEnded("exec-n1-never-seen", "its Execution ARMOR stopped"); // ignored
+
+    clientAlive.set(true);
+    try (Socket again = connectAs(ARMOR)) {
+      again.getOutputStream().write('2');
+      assertThat(again.getInputStream().read()).isEqualTo('2');
+    }
+  }
+
+  private static boolean refuses(int port) {
+    try (Socket probe = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      return false;
+    } catch (IOException refused) {
+      return refused instanceof java.net.ConnectException;
+    }
+  }
+
+  @Test
   void aWrappedClientsCrashClosesAsBefore() throws Exception {
     pair = new RelayPair();
     startServer();

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
 class ClientCrashTest {
 
   private static final int PORT = 7831;
+  private static final int GIVE_UP_PORT = 7832;
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -87,6 +88,32 @@ class ClientCrashTest {
         || l.startsWith("WRITE-FAILED")).toList()).as("the server saw no EOF, reset or failed write").isEmpty();
     assertThat(lines(client).stream().filter(l -> l.startsWith("ERROR") || l.startsWith("EOF")).toList())
         .as("the client's connections saw no error (the first one was killed, not closed)").isEmpty();
+  }
+
+  @Test
+  void aClientWhoseArmorGivesUpIsNotHeldForARestartAndItsListenerCloses() throws Exception {
+    String server = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, TickServer.class.getName(),
+        "" + GIVE_UP_PORT));
+    String out = cluster.armorOk(Duration.ofSeconds(90), "run", "--node", "n2", "--max-restarts", "0", "--",
+        ArmorTestCluster.JDK17.toString(), "-cp", ArmorTestCluster.TEST_CLASSES.toString(),
+        ReconnectingClient.class.getName(), "127.0.3.2", "" + GIVE_UP_PORT);
+    String client = out.replaceFirst("(?s).*Execution ARMOR (\\S+) .*", "$1").trim();
+    long pid = awaitLivePid(client, -1);
+    awaitLine(client, "RECV pid=" + pid + " TICK conn=1");
+
+    long killedAt = System.currentTimeMillis();
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly(); // SIGKILL; no restart allowed: its ARMOR gives up
+    // Held for a restart, the server would see nothing for the hold timeout (60 s); the ARMOR's end closes it now.
+    awaitLine(server, "RESET conn=1");
+    long resetAfter = System.currentTimeMillis() - killedAt;
+    System.out.println("client killed, its ARMOR gave up -> server's connection reset after " + resetAfter + " ms");
+    assertThat(resetAfter).as("well before the 60 s hold timeout").isLessThan(30_000);
+    Path daemonLog = cluster.home().resolve("logs").resolve("daemon-n2.log");
+    Awaitility.await("n2 closed the listener of " + client).atMost(Duration.ofSeconds(30)).until(() ->
+        Files.readAllLines(daemonLog).stream().anyMatch(l -> l.contains("listener for protected client ARMOR " + client
+            + " closed: its Execution ARMOR gave up")));
+    assertThat(Files.readAllLines(daemonLog).stream().filter(l -> l.contains("ARMOR " + client)))
+        .anyMatch(l -> l.contains("will not be restarted"));
   }
 
   /** The live pid of the process ARMOR {@code armorId} protects, other than {@code not}. */

@@ -1029,7 +1029,17 @@ final class ClientConnection extends RelayConnection {
     if (dead.isOpen()) {
       dead.close(); // the process is gone; its events are ignored from now on
     }
+    if (armor.endedBecause != null) {
+      armorEnded();
+      return;
+    }
     link.config().setAutoRead(serverHeldBytes < holdBound);
+  }
+
+  /** On the loop, while ORPHANED: the ARMOR will not restart its app, so the server need not wait for it. */
+  void armorEnded() {
+    closeOrphan(relay.nanoTime(), "client app of ARMOR " + armor.armorId + " died and will not be restarted ("
+        + armor.endedBecause + "; " + serverHeldBytes + " bytes the server sent dropped)");
   }
 
   /**

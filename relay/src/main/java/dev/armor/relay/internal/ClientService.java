@@ -58,11 +58,21 @@ final class ClientService {
     /** Connections accepted while some were being probed: started, in order, once none is. Confined to the loop. */
     final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
     Channel listener; // guarded by the ClientService
+    /** Why the ARMOR will not restart its apps (it stopped or gave up), once known; else null. Confined to the loop. */
+    String endedBecause;
 
     ClientArmor(String armorId, EventLoop loop, LivenessProbe probe) {
       this.armorId = armorId;
       this.loop = loop;
       this.probe = probe;
+    }
+
+    /** On the loop: no restarted instance will come, so its orphans (and any connection orphaned later) end now. */
+    void ended(String why) {
+      endedBecause = why;
+      for (ClientConnection orphan : new java.util.ArrayList<>(orphans)) {
+        orphan.armorEnded();
+      }
     }
   }
 

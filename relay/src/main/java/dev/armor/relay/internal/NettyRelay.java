@@ -285,6 +285,25 @@ public final class NettyRelay implements Relay {
     }
   }
 
+  @Override
+  public void clientArmorEnded(String clientArmor, String why) {
+    if (closed.get()) {
+      return;
+    }
+    for (ClientService clientService : clientServices.values()) {
+      ClientService.ClientArmor armor;
+      synchronized (clientService) {
+        armor = clientService.armors.remove(clientArmor);
+      }
+      if (armor == null) {
+        continue;
+      }
+      armor.listener.close();
+      log.info("service {}: listener for protected client ARMOR {} closed: {}", clientService.service, clientArmor, why);
+      armor.loop.execute(() -> armor.ended(why));
+    }
+  }
+
   private Channel bindServiceListener(
       ClientService clientService, ClientService.ClientArmor armor, ServerBootstrap bootstrap) {
     ChannelFuture bound =
