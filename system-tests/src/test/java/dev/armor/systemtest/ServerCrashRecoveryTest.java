@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The core promise: a protected server killed with SIGKILL comes back, and a client's open connection is
  * re-attached to the new instance. An FTM and two daemons run as separate JVMs on 127.0.7.1/.2/.3; the server
  * runs under {@code armor run} on n1, the client is wrapped with {@code armor agent-opts} on n2; blocking and NIO
- * apps, on JDK 17 and JDK 25.
+ * apps, and an {@code AsynchronousServerSocketChannel} server with a blocking client, on JDK 17 and JDK 25.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ServerCrashRecoveryTest {
@@ -58,7 +58,9 @@ class ServerCrashRecoveryTest {
         Arguments.of("JDK 17", ArmorTestCluster.JDK17, "blocking", 7101),
         Arguments.of("JDK 17", ArmorTestCluster.JDK17, "nio", 7102),
         Arguments.of("JDK 25", ArmorTestCluster.JDK25, "blocking", 7103),
-        Arguments.of("JDK 25", ArmorTestCluster.JDK25, "nio", 7104));
+        Arguments.of("JDK 25", ArmorTestCluster.JDK25, "nio", 7104),
+        Arguments.of("JDK 17", ArmorTestCluster.JDK17, "async", 7105),
+        Arguments.of("JDK 25", ArmorTestCluster.JDK25, "async", 7106));
   }
 
   @ParameterizedTest(name = "{0}, {2} server and client")
@@ -66,7 +68,7 @@ class ServerCrashRecoveryTest {
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void clientConnectionSurvivesThreeServerKills(String jdk, Path java, String flavour, int port) throws Exception {
     assumeTrue(Files.isExecutable(java), jdk + " is not installed at " + java);
-    String nio = flavour.equals("nio") ? "--nio" : "--blocking";
+    String nio = "--" + flavour; // the client has no async flavour: it is blocking for an async server
     String armorId = cluster.launchServer("n1", appCommand(java, LineEchoServer.class.getName(), "" + port, nio));
     AppProcess client = cluster.startApp("n2", java, LineClient.class.getName(), SUBNET + ".2", "" + port, "120", nio);
     client.awaitLine(line -> line.startsWith("ECHO"), Duration.ofSeconds(30));

@@ -37,7 +37,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class CachedTransformations {
   /** The JDK classes the shim instruments (see {@link Transformations}); here, as that class needs Byte Buddy. */
   static final List<String> TARGETS =
-      List.of("sun.nio.ch.Net", "sun.nio.ch.NioSocketImpl", "sun.nio.ch.ServerSocketChannelImpl");
+      List.of("sun.nio.ch.Net", "sun.nio.ch.NioSocketImpl", "sun.nio.ch.ServerSocketChannelImpl",
+          "sun.nio.ch.AsynchronousServerSocketChannelImpl", "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl");
 
   private CachedTransformations() {}
 

@@ -6,6 +6,8 @@ import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
+import dev.armor.shim.internal.advice.AsyncServerAcceptAdvice;
+import dev.armor.shim.internal.advice.AsyncServerBindAdvice;
 import dev.armor.shim.internal.advice.NetConnectAdvice;
 import dev.armor.shim.internal.advice.ServerChannelAcceptAdvice;
 import dev.armor.shim.internal.advice.ServerChannelBindAdvice;
@@ -18,6 +20,7 @@ import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.IllegalClassFormatException;
 import java.lang.instrument.Instrumentation;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
 import java.security.ProtectionDomain;
@@ -37,7 +40,7 @@ import net.bytebuddy.dynamic.scaffold.TypeValidation;
 import net.bytebuddy.utility.JavaModule;
 
 /**
- * The Byte Buddy agent builder that inlines the advice into the three JDK classes every TCP connect, bind and
+ * The Byte Buddy agent builder that inlines the advice into the five JDK classes every TCP connect, bind and
  * accept goes through on JDK 17 and 25 (measured before the project started, see shared/FINDINGS.md):
  *
  * <ul>
@@ -45,18 +48,23 @@ import net.bytebuddy.utility.JavaModule;
  *       Socket}, {@code SocketChannel} (blocking, non-blocking, adaptor) and {@code AsynchronousSocketChannel};
  *   <li>{@code sun.nio.ch.NioSocketImpl}: {@code bind}, {@code accept} and {@code close} of {@code ServerSocket};
  *   <li>{@code sun.nio.ch.ServerSocketChannelImpl}: {@code netBind}, {@code finishAccept} and {@code
- *       implCloseSelectableChannel} of {@code ServerSocketChannel} and its {@code socket()} adaptor.
+ *       implCloseSelectableChannel} of {@code ServerSocketChannel} and its {@code socket()} adaptor;
+ *   <li>{@code sun.nio.ch.AsynchronousServerSocketChannelImpl}: {@code bind} and {@code close} of {@code
+ *       AsynchronousServerSocketChannel}, and {@code sun.nio.ch.UnixAsynchronousServerSocketChannelImpl}: its
+ *       {@code finishAccept}.
  * </ul>
  *
  * These are boot classes, and {@code Net} is loaded before premain: so the default ignore matcher (which skips boot
  * classes) is replaced, the classes are retransformed, and only inlined advice is used (no new members: a
- * retransformation may not change a class's shape). The other two are loaded (not initialized) beforehand, so
+ * retransformation may not change a class's shape). The others are loaded (not initialized) beforehand, so
  * everything is transformed during premain and a failure shows there.
  */
 final class Transformations {
   private static final String NET = "sun.nio.ch.Net";
   private static final String NIO_SOCKET_IMPL = "sun.nio.ch.NioSocketImpl";
   private static final String SERVER_SOCKET_CHANNEL_IMPL = "sun.nio.ch.ServerSocketChannelImpl";
+  private static final String ASYNC_SERVER_IMPL = "sun.nio.ch.AsynchronousServerSocketChannelImpl";
+  private static final String UNIX_ASYNC_SERVER_IMPL = "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl";
   static final List<String> TARGETS = CachedTransformations.TARGETS;
 
   private Transformations() {}
@@ -88,6 +96,13 @@ final class Transformations {
             mapping.to(ServerChannelBindAdvice.class).on(named("netBind").and(takesArgument(0, SocketAddress.class))),
             mapping.to(ServerChannelAcceptAdvice.class).on(named("finishAccept").and(takesArguments(2))),
             mapping.to(ServerChannelCloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0)))))
+        .type(named(ASYNC_SERVER_IMPL))
+        .transform(advice(
+            mapping.to(AsyncServerBindAdvice.class).on(named("bind").and(takesArguments(SocketAddress.class, int.class))),
+            mapping.to(ServerChannelCloseAdvice.class).on(named("close").and(takesArguments(0)))))
+        .type(named(UNIX_ASYNC_SERVER_IMPL))
+        .transform(advice(mapping.to(AsyncServerAcceptAdvice.class).on(named("finishAccept")
+            .and(takesArgument(0, FileDescriptor.class)).and(takesArgument(1, InetSocketAddress.class)))))
         .makeRaw();
     Recorder recorder = new Recorder(transformer);
     instrumentation.addTransformer(recorder, true);

@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -53,6 +54,22 @@ class AgentBindTest extends AgentTestSupport {
 
   @ParameterizedTest
   @EnumSource(Jdk.class)
+  void asynchronousServerChannelBind_isReroutedToLoopback_reportsTheRealPort_andShowsTheRequestedOne(Jdk jdk)
+      throws Exception {
+    try (ChildJvm app = start(jdk, "serve-async:0.0.0.0:17009", "wait")) {
+      assertThat(app.awaitLine("OK serve-async")).isEqualTo("OK serve-async local=/0.0.0.0:17009");
+      ListeningReport report = awaitListening(app);
+      assertThat(report.requested()).isEqualTo(new InetSocketAddress("0.0.0.0", 17009));
+      assertThat(report.pid()).isEqualTo(app.pid());
+
+      assertThat(connectAsDaemon(report.actualPort(), 5559)).isEqualTo("app:ping");
+      assertThat(app.awaitLine("ACCEPTED serve-async")).startsWith("ACCEPTED serve-async peer=/" + REMOTE_CLIENT + ":5559 ");
+      assertSilent(app);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
   void anAnnouncedPeer_isReportedWithoutAskingTheDaemon(Jdk jdk) throws Exception {
     try (ChildJvm app = start(jdk, "serve-socket:0.0.0.0:17007", "serve-channel:0.0.0.0:17008", "wait")) {
       ListeningReport socketReport = awaitListening(app);
@@ -86,13 +103,16 @@ class AgentBindTest extends AgentTestSupport {
   @ParameterizedTest
   @EnumSource(Jdk.class)
   void bindToPortZero_isLeftAlone_andClosingAReroutedListenerIsReported(Jdk jdk) throws Exception {
-    ChildJvm app = run(jdk, "serve-socket:127.0.0.1:0", "serve-channel:127.0.0.1:17006", "close-servers");
+    ChildJvm app = run(jdk, "serve-socket:127.0.0.1:0", "serve-channel:127.0.0.1:17006", "serve-async:127.0.0.1:0",
+        "serve-async:127.0.0.1:17010", "close-servers");
 
     assertThat(result(app, "serve-socket")).doesNotContain("localPort=0 ").startsWith("OK serve-socket localPort=");
     assertThat(daemon.listening).extracting(ListeningReport::requested)
-        .containsExactly(new InetSocketAddress("127.0.0.1", 17006));
-    assertThat(daemon.unlistened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS))
-        .isEqualTo(new InetSocketAddress("127.0.0.1", 17006));
+        .containsExactly(new InetSocketAddress("127.0.0.1", 17006), new InetSocketAddress("127.0.0.1", 17010));
+    assertThat(List.of(daemon.unlistened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS),
+            daemon.unlistened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS)))
+        .containsExactlyInAnyOrder(new InetSocketAddress("127.0.0.1", 17006), new InetSocketAddress("127.0.0.1", 17010));
+    assertThat(daemon.unlistened.poll(200, TimeUnit.MILLISECONDS)).as("each closed listener reported once").isNull();
   }
 
   private ListeningReport awaitListening(ChildJvm app) throws InterruptedException {

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * back to Byte Buddy. Each run checks that connects, binds and accepts are still rerouted.
  */
 class AgentTransformCacheTest extends AgentTestSupport {
-  private static final int ENTRIES_PER_JDK = 3;
+  /** One per transformed JDK class: Net, NioSocketImpl, ServerSocketChannelImpl and the two asynchronous servers'. */
+  private static final int ENTRIES_PER_JDK = 5;
 
   @ParameterizedTest
   @EnumSource(Jdk.class)
@@ -136,13 +137,14 @@ class AgentTransformCacheTest extends AgentTestSupport {
     Path classLog = tempDir.resolve("classes-" + run + ".log");
     try (ChildJvm app = ChildJvm.start(jdk, agentArgs, List.of("-Xlog:class+load=info:file=" + classLog),
         List.of(), Map.of(), "socket:127.0.0.3:" + (4600 + run), "serve-socket:0.0.0.0:" + (17100 + run),
-        "serve-channel:0.0.0.0:" + (17200 + run), "close-servers")) {
+        "serve-channel:0.0.0.0:" + (17200 + run), "serve-async:0.0.0.0:" + (17300 + run), "close-servers")) {
       assertThat(app.awaitExit()).as(what + "\n" + app.describe()).isZero();
       assertThat(result(app, "socket")).as(what).endsWith("reply=relay:ping");
       assertThat(result(app, "serve-socket")).as(what).startsWith("OK serve-socket localPort=" + (17100 + run) + " ");
       assertThat(result(app, "serve-channel")).as(what).contains(" localPort=" + (17200 + run));
+      assertThat(result(app, "serve-async")).as(what).isEqualTo("OK serve-async local=/0.0.0.0:" + (17300 + run));
       assertThat(relay.accepted()).as(what).isEqualTo(run);
-      assertThat(daemon.listening).as(what).hasSize(2 * run);
+      assertThat(daemon.listening).as(what).hasSize(3 * run);
       assertSilent(app);
     }
     try (Stream<String> lines = Files.lines(classLog)) {

@@ -3,13 +3,18 @@ package dev.armor.shim.testapp;
 import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.Channels;
+import java.nio.channels.CompletionHandler;
 import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -62,6 +67,8 @@ public final class ProbeApp {
         return serveSocket(address(parts));
       case "serve-channel":
         return serveChannel(address(parts));
+      case "serve-async":
+        return serveAsync(address(parts));
       case "close-servers":
         return closeServers();
       case "classes":
@@ -175,6 +182,30 @@ public final class ProbeApp {
     return "local=" + server.getLocalAddress() + " localPort=" + server.socket().getLocalPort();
   }
 
+  private static String serveAsync(InetSocketAddress requested) throws IOException {
+    AsynchronousServerSocketChannel server = AsynchronousServerSocketChannel.open();
+    server.bind(requested);
+    servers.add(server);
+    server.accept(null, new CompletionHandler<AsynchronousSocketChannel, Object>() {
+      @Override
+      public void completed(AsynchronousSocketChannel channel, Object attachment) {
+        server.accept(null, this);
+        try {
+          print("ACCEPTED serve-async peer=" + channel.getRemoteAddress() + " local=" + channel.getLocalAddress());
+        } catch (IOException e) {
+          print("ACCEPTED serve-async failed " + e);
+        }
+        serveEcho(channel, Channels.newInputStream(channel), Channels.newOutputStream(channel));
+      }
+
+      @Override
+      public void failed(Throwable failure, Object attachment) {
+        // the server was closed
+      }
+    });
+    return "local=" + server.getLocalAddress();
+  }
+
   private static String closeServers() throws IOException {
     for (Closeable server : servers) {
       server.close();
@@ -233,10 +264,18 @@ public final class ProbeApp {
   }
 
   private static void serveEcho(Socket socket) {
+    try {
+      serveEcho(socket, socket.getInputStream(), socket.getOutputStream());
+    } catch (IOException closed) {
+      // the connection is already gone
+    }
+  }
+
+  private static void serveEcho(Closeable connection, InputStream input, OutputStream output) {
     start("echo", () -> {
-      try (socket) {
-        BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-        PrintWriter out = new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8);
+      try (connection) {
+        BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
+        PrintWriter out = new PrintWriter(output, true, StandardCharsets.UTF_8);
         for (String line; (line = in.readLine()) != null; ) {
           out.println("app:" + line);
         }

@@ -1,13 +1,18 @@
 package dev.armor.systemtest.apps;
 
 import java.io.BufferedReader;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousServerSocketChannel;
+import java.nio.channels.AsynchronousSocketChannel;
+import java.nio.channels.Channels;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -16,20 +21,35 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 
 /**
- * Echoes every line back, prefixed with this process's pid: {@code LineEchoServer PORT [--nio]}. Blocking
- * flavour: {@link ServerSocket} and a thread per client; NIO flavour: one selector thread, non-blocking.
+ * Echoes every line back, prefixed with this process's pid: {@code LineEchoServer PORT [--nio|--async]}. Blocking
+ * flavour: {@link ServerSocket} and a thread per client; NIO flavour: one selector thread, non-blocking; async
+ * flavour: an {@link AsynchronousServerSocketChannel} and a thread per client.
  * Prints {@code LISTENING port=P local_port=L} once bound.
  */
 public final class LineEchoServer {
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
-    boolean nio = args.length > 1 && args[1].equals("--nio");
+    String flavour = args.length > 1 ? args[1] : "--blocking";
     String prefix = ProcessHandle.current().pid() + " ";
-    if (nio) {
-      nio(port, prefix);
-    } else {
-      blocking(port, prefix);
+    switch (flavour) {
+      case "--nio" -> nio(port, prefix);
+      case "--async" -> async(port, prefix);
+      default -> blocking(port, prefix);
+    }
+  }
+
+  private static void async(int port, String prefix) throws Exception {
+    try (AsynchronousServerSocketChannel server = AsynchronousServerSocketChannel.open()) {
+      server.bind(new InetSocketAddress(port));
+      System.out.println("LISTENING port=" + port + " local_port="
+          + ((InetSocketAddress) server.getLocalAddress()).getPort());
+      while (true) {
+        AsynchronousSocketChannel client = server.accept().get();
+        Thread thread = new Thread(
+            () -> serve(client, Channels.newInputStream(client), Channels.newOutputStream(client), prefix));
+        thread.start();
+      }
     }
   }
 
@@ -38,16 +58,21 @@ public final class LineEchoServer {
       System.out.println("LISTENING port=" + port + " local_port=" + server.getLocalPort());
       while (true) {
         Socket client = server.accept();
-        Thread thread = new Thread(() -> serve(client, prefix));
+        Thread thread = new Thread(() -> {
+          try {
+            serve(client, client.getInputStream(), client.getOutputStream(), prefix);
+          } catch (IOException e) {
+            System.out.println("CLIENT-ERROR " + e);
+          }
+        });
         thread.start();
       }
     }
   }
 
-  private static void serve(Socket client, String prefix) {
+  private static void serve(Closeable client, InputStream input, OutputStream out, String prefix) {
     try (client;
-        BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
-      OutputStream out = client.getOutputStream();
+        BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         out.write((prefix + line + "\n").getBytes(StandardCharsets.UTF_8));
