@@ -7,7 +7,7 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.armor.shim.internal.advice.AsyncServerAcceptAdvice;
-import dev.armor.shim.internal.advice.AsyncServerBindAdvice;
+import dev.armor.shim.internal.advice.AsyncServerBoundAdvice;
 import dev.armor.shim.internal.advice.NetConnectAdvice;
 import dev.armor.shim.internal.advice.ServerChannelAcceptAdvice;
 import dev.armor.shim.internal.advice.ServerChannelBindAdvice;
@@ -98,7 +98,8 @@ final class Transformations {
             mapping.to(ServerChannelCloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0)))))
         .type(named(ASYNC_SERVER_IMPL))
         .transform(advice(
-            mapping.to(AsyncServerBindAdvice.class).on(named("bind").and(takesArguments(SocketAddress.class, int.class))),
+            mapping.to(ServerChannelBindAdvice.class, AsyncServerBoundAdvice.class)
+                .on(named("bind").and(takesArguments(SocketAddress.class, int.class))),
             mapping.to(ServerChannelCloseAdvice.class).on(named("close").and(takesArguments(0)))))
         .type(named(UNIX_ASYNC_SERVER_IMPL))
         .transform(advice(mapping.to(AsyncServerAcceptAdvice.class).on(named("finishAccept")

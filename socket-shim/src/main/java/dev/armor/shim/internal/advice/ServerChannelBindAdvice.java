@@ -7,7 +7,8 @@ import net.bytebuddy.asm.Advice;
 /**
  * Around {@code sun.nio.ch.ServerSocketChannelImpl.netBind(SocketAddress, int)}, which binds, listens and returns
  * the address the channel then reports: before, swaps the requested address for the hook's; after, lets the hook
- * report the real port and returns the requested address instead of the real one.
+ * report the real port and returns the requested address instead of the real one. Its enter advice also runs
+ * before {@code AsynchronousServerSocketChannelImpl.bind}, with {@link AsyncServerBoundAdvice} after.
  */
 public final class ServerChannelBindAdvice {
   private ServerChannelBindAdvice() {}
