@@ -193,10 +193,10 @@ public final class Bench {
               "127.0.0.1", "" + (base + 2))) {
         far.awaitLine("READY", Duration.ofSeconds(30));
         near.awaitLine("READY", Duration.ofSeconds(30));
-        measure(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()));
+        List<Long> relays = List.of(near.process.pid(), far.process.pid());
+        measure(RELAY, Map.of(), "127.0.0.1", base + 1, relays);
         if (!options.quick()) {
-          idle(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()), "idle.",
-              counts.idle(), 1, 'E');
+          idle(RELAY, Map.of(), "127.0.0.1", base + 1, relays, "idle.", counts.idle(), 1, 'E');
         }
       }
       String socat = which("socat");

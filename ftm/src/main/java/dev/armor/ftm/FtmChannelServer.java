@@ -39,11 +39,11 @@ import org.slf4j.LoggerFactory;
  * while the singleton moves, waits in the proxy's buffer like any message through the cluster; the FTM's answer is
  * written back by the thread that completes it, the FTM actor's own ({@link Armors#ask}: no thread is started or woken
  * for it; the write is a small frame answering a request the daemon sent, so it does not wait on a daemon that stopped
- * reading unless that daemon had already filled its socket with requests). What is taken: requests (never one-way messages) addressed to the FTM
- * whose one operation is of a type {@link #carries carried}, from a peer whose address is a cluster member's host;
- * anything else is answered with an error, and a peer that is no member is closed. The listener is on the node's own
- * address, ephemeral port (like the data plane's), and the FTM tells the daemons where ({@code ftm_channel} in its
- * heartbeats and in its answer to their registration).
+ * reading unless that daemon had already filled its socket with requests). What is taken: requests (never one-way
+ * messages) addressed to the FTM whose one operation is of a type {@link #carries carried}, from a peer whose address
+ * is a cluster member's host; anything else is answered with an error, and a peer that is no member is closed. The
+ * listener is on the node's own address, ephemeral port (like the data plane's), and the FTM tells the daemons where
+ * ({@code ftm_channel} in its heartbeats and in its answer to their registration).
  */
 public final class FtmChannelServer implements AutoCloseable {
 

@@ -1,5 +1,6 @@
 package dev.armor.ftm;
 
+import dev.armor.elements.Armors;
 import dev.armor.elements.standard.AppServerDb;
 import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.ExecutionArmorRow;
@@ -150,7 +151,7 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   /** Records an Execution ARMOR row; rows are never removed (a REPLACED row keeps its old id from registering). */
   @Override
   public java.util.concurrent.CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
-    return dev.armor.elements.Armors.<Replicator.Command, Replicator.UpdateResponse<LWWMap<String, ExecutionArmorRow>>>ask(
+    return Armors.<Replicator.Command, Replicator.UpdateResponse<LWWMap<String, ExecutionArmorRow>>>ask(
             replicator,
             replyTo -> new Replicator.Update<>(
                 EXECUTIONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo,
@@ -180,7 +181,7 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
         List.of(new Replicator.ReadMajority(timeout), Replicator.readLocal())) {
       try {
         Replicator.GetResponse<LWWMap<String, V>> response =
-            dev.armor.elements.Armors.<Replicator.Command, Replicator.GetResponse<LWWMap<String, V>>>ask(
+            Armors.<Replicator.Command, Replicator.GetResponse<LWWMap<String, V>>>ask(
                     replicator, replyTo -> new Replicator.Get<>(key, consistency, replyTo), timeout.plusSeconds(1),
                     system.scheduler())
                 .get(timeout.toMillis() + 2000, TimeUnit.MILLISECONDS);

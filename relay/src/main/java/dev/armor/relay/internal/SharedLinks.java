@@ -266,11 +266,7 @@ final class SharedLinks {
       if (retired) {
         return;
       }
-      retired = true;
-      Map<InetSocketAddress, Shared> ofLoop = byLoop.get(loop);
-      if (ofLoop != null) {
-        ofLoop.remove(daemon, this);
-      }
+      dropped();
       if (parent.isActive() && codec.connection().numActiveStreams() > 0) {
         log.info("shared link connection to daemon {} retired (stream ids used up): closes with its last link",
             RelayListener.describe(daemon));
@@ -292,6 +288,7 @@ final class SharedLinks {
           });
     }
 
+    /** No longer offered for new links (retired, or its connection failed or closed). */
     void dropped() {
       retired = true;
       Map<InetSocketAddress, Shared> ofLoop = byLoop.get(loop);
