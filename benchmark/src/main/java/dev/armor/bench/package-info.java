@@ -6,6 +6,7 @@
  * Every measurement is taken inside a long-lived JVM, so JVM and agent start-up never count. Run by hand, for
  * finding where time goes: {@link dev.armor.bench.AudioProbe} (a late audio chunk's delay, server against path),
  * {@link dev.armor.bench.NettyPlainRelay} (the plain relay on Netty's event loop: the floor under the daemons' data
- * path) and {@link dev.armor.bench.LocalHopProbe} (a local hop over TCP loopback against a Unix-domain socket).
+ * path) and {@link dev.armor.bench.HopProbe} (a ping-pong through zero, one or two relays, blocking or Netty, over TCP
+ * loopback or Unix-domain sockets).
  */
 package dev.armor.bench;
