@@ -32,6 +32,7 @@ final class DaemonChannel implements Closeable {
 
   private final SocketChannel channel;
   private final Selector selector;
+  private volatile boolean stopped;
   private final SelectionKey key;
   private final FrameReader reader = new FrameReader();
 
@@ -111,6 +112,15 @@ final class DaemonChannel implements Closeable {
     }
   }
 
+  /**
+   * Makes a {@link #poll} waiting in another thread return now, and every later one at once (null if nothing
+   * arrived): for a process that is exiting.
+   */
+  void stopWaiting() {
+    stopped = true;
+    selector.wakeup();
+  }
+
   /** The next message if a whole one has already arrived, else null; never waits. */
   ShimMessage readNow() throws IOException {
     return reader.read(channel);
@@ -163,6 +173,9 @@ final class DaemonChannel implements Closeable {
   private boolean ready(int operation, long deadlineNanos) throws IOException {
     key.interestOps(operation);
     while (selector.select(millisUntil(deadlineNanos)) == 0) {
+      if (stopped) {
+        return false;
+      }
       if (Thread.interrupted()) {
         throw new ClosedByInterruptException();
       }

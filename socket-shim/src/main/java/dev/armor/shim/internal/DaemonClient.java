@@ -61,6 +61,8 @@ final class DaemonClient {
   private final PeerFeed peers = new PeerFeed();
   private final Object peersLock = new Object();
   private volatile boolean peersWanted;
+  private volatile Thread keeper; // the session thread, once started
+  private volatile boolean exiting;
 
   DaemonClient(ShimConfig config, long pid, Runnable onSessionLost) {
     this(config, pid, onSessionLost, Fence.halting(config));
@@ -85,9 +87,35 @@ final class DaemonClient {
 
   /** Starts the daemon thread that holds the session for the rest of the process's life. */
   void startSessionThread() {
-    Thread keeper = new Thread(this::keepSession, "armor-shim-session");
-    keeper.setDaemon(true);
-    keeper.start();
+    Thread thread = new Thread(this::keepSession, "armor-shim-session");
+    thread.setDaemon(true);
+    keeper = thread;
+    thread.start();
+  }
+
+  /**
+   * Ends the session thread because the JVM is exiting, after the app's own shutdown hooks (so a protected app
+   * still beats while they run), and waits up to {@code waitMillis} for it to end. Nothing is closed and nothing
+   * fenced: the session ends with the process, as before.
+   *
+   * <p>Why: at exit HotSpot waits up to 300 ms for threads that are in native code to stop there, and this thread
+   * spends its life in a native {@code epoll_wait}; measured, every protected JVM's normal exit took 0.3 s longer
+   * than the same JVM's without the shim. Woken, the thread returns into Java and ends.
+   */
+  void endForExit(long waitMillis) {
+    exiting = true;
+    DaemonChannel current = currentSession();
+    if (current != null) {
+      current.stopWaiting();
+    }
+    Thread thread = keeper;
+    if (thread != null && thread != Thread.currentThread()) {
+      try {
+        thread.join(waitMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
@@ -175,6 +203,11 @@ final class DaemonClient {
     return peers.take(daemonPort);
   }
 
+  /** The session thread, or null before it started (tests). */
+  Thread sessionThread() {
+    return keeper;
+  }
+
   /** Whether the PEERS connection is open (tests). */
   boolean peerFeedOpen() {
     return peers.isOpen();
@@ -198,7 +231,7 @@ final class DaemonClient {
 
   private void keepSession() {
     long backoffMillis = MIN_BACKOFF_MILLIS;
-    while (true) {
+    while (!exiting) {
       DaemonChannel current = currentSession();
       if (current == null) {
         if (config.fences()) {
@@ -215,6 +248,9 @@ final class DaemonClient {
       lease.answered(); // the daemon welcomed this session
       long openedAt = System.nanoTime();
       String why = serve(current);
+      if (exiting) {
+        return;
+      }
       lost(current);
       if (config.fences()) {
         fence.stop(why);
@@ -256,7 +292,7 @@ final class DaemonClient {
     boolean beating = config.heartbeats();
     long nextBeatNanos = System.nanoTime();
     try {
-      while (true) {
+      while (!exiting) {
         long deadline = beating ? nextBeatNanos : DaemonChannel.NO_DEADLINE;
         if (config.fences()) {
           deadline = Math.min(deadline, lease.expiresAtNanos());
@@ -275,6 +311,7 @@ final class DaemonClient {
           nextBeatNanos = now + config.heartbeatNanos();
         }
       }
+      return "the process is exiting";
     } catch (IOException e) {
       if (!config.fences()) {
         // A fencing app says it in its one stderr line instead: its logging must not stand between it and the halt.

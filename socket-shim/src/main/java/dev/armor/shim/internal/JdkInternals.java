@@ -20,9 +20,11 @@ import java.util.Set;
  * <p>Access comes from {@link Instrumentation#redefineModule}: {@code java.base} opens {@code sun.nio.ch} and
  * {@code java.net} to the shim's own class loader's unnamed module only, not to the app, and needs no
  * command-line flag. Through that the shim defines the hook class inside {@code sun.nio.ch} (visible to the
- * advice inlined there) and reads or sets the fields of socket implementations.
+ * advice inlined there), reads or sets the fields of socket implementations, and ({@code jdk.internal.access})
+ * registers a shutdown hook that runs after the app's.
  */
 final class JdkInternals {
+  private static final int LAST_SHUTDOWN_SLOT = 9; // java.lang.Shutdown.MAX_SYSTEM_HOOKS - 1, on JDK 17 and 25
   private final Class<?> net;
   private final MethodHandle listen;
   private final MethodHandle localAddress;
@@ -50,7 +52,8 @@ final class JdkInternals {
     Module base = Object.class.getModule();
     Module shim = JdkInternals.class.getModule();
     instrumentation.redefineModule(base, Set.of(), Map.of(),
-        Map.of("sun.nio.ch", Set.of(shim), "java.net", Set.of(shim)), Set.of(), Map.of());
+        Map.of("sun.nio.ch", Set.of(shim), "java.net", Set.of(shim), "jdk.internal.access", Set.of(shim)), Set.of(),
+        Map.of());
     return new JdkInternals(bootClass("sun.nio.ch.Net"), bootClass("sun.nio.ch.NioSocketImpl"));
   }
 
@@ -62,6 +65,18 @@ final class JdkInternals {
   /** Defines {@code bytes} as a class of {@code sun.nio.ch}, in the boot loader. */
   Class<?> defineInSunNioCh(byte[] bytes) throws IllegalAccessException {
     return MethodHandles.privateLookupIn(net, MethodHandles.lookup()).defineClass(bytes);
+  }
+
+  /**
+   * Runs {@code hook} when the JVM shuts down, after every application shutdown hook has finished: in the last of
+   * the JDK's system shutdown slots (0 to 2 are the console's, the application hooks' and delete-on-exit's).
+   */
+  static void runAfterApplicationShutdownHooks(Runnable hook) throws ReflectiveOperationException {
+    Object javaLangAccess = Class.forName("jdk.internal.access.SharedSecrets").getMethod("getJavaLangAccess")
+        .invoke(null);
+    Class.forName("jdk.internal.access.JavaLangAccess")
+        .getMethod("registerShutdownHook", int.class, boolean.class, Runnable.class)
+        .invoke(javaLangAccess, LAST_SHUTDOWN_SLOT, false, hook);
   }
 
   void listen(FileDescriptor fd, int backlog) throws IOException {

@@ -70,6 +70,24 @@ class AgentSessionTest extends AgentTestSupport {
 
   @ParameterizedTest
   @EnumSource(Jdk.class)
+  void atExit_aProtectedAppBeatsThroughItsOwnShutdownHooks_andExitsWithItsOwnStatus(Jdk jdk) throws Exception {
+    // The shim ends its session thread at exit (else the JVM waits 0.3 s for it), but only after the app's hooks:
+    // a protected app whose hooks take a while must not look hung meanwhile.
+    try (ChildJvm app = ChildJvm.start(jdk, agentArgs() + ",armor=armor-8,heartbeat=50,lease=5000", List.of(),
+        Map.of(), "slow-exit:600")) {
+      await().atMost(Duration.ofSeconds(ChildJvm.TIMEOUT_SECONDS)).until(() -> app.stdout().contains("HOOK started"));
+      int beatsBeforeTheHook = daemon.beats.size();
+
+      assertThat(app.awaitExit()).as(app.describe()).isZero();
+
+      assertThat(app.stdout()).as(app.describe()).endsWith("HOOK done");
+      assertThat(daemon.beats.size()).as("beats while the app's hook ran").isGreaterThan(beatsBeforeTheHook + 1);
+      assertSilent(app);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
   void aWrappedApp_neitherBeatsNorHalts_whenItsDaemonGoes(Jdk jdk) throws Exception {
     try (ChildJvm app = ChildJvm.start(jdk, agentArgs() + ",heartbeat=50,lease=200", List.of(), Map.of(), "pid", "wait")) {
       assertThat(daemon.opened.poll(ChildJvm.TIMEOUT_SECONDS, TimeUnit.SECONDS)).as(app.describe()).isNotNull();

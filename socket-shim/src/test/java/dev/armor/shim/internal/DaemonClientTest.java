@@ -223,6 +223,39 @@ class DaemonClientTest {
     assertThat(fenced.poll(10, TimeUnit.SECONDS)).matches("could not reach it for \\d+ ms");
   }
 
+  @Test
+  void atExit_theSessionThreadLeavesItsWaitAndEnds_withoutClosingTheSessionOrFencing() throws Exception {
+    server = ShimControlServer.start(socket(), handler);
+    // A wrapped app does not beat: its session thread waits with no deadline, and only the exit's wake-up ends it.
+    DaemonClient wrapped = fencingClient("", 50, 400);
+    wrapped.ensureSession();
+    wrapped.startSessionThread();
+    ShimSession session = handler.opened.poll(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> wrapped.sessionThread().getState() == Thread.State.RUNNABLE);
+
+    wrapped.endForExit(10_000);
+
+    assertThat(wrapped.sessionThread().isAlive()).isFalse();
+    assertThat(session.isOpen()).as("the session ends with the process, not before").isTrue();
+    assertThat(lostSessions).hasValue(0);
+    assertThat(fenced).isEmpty();
+  }
+
+  @Test
+  void atExit_aProtectedAppsSessionThreadEnds_withoutFencing() throws Exception {
+    server = ShimControlServer.start(socket(), handler);
+    DaemonClient client = fencingClient("a1", 50, 2000);
+    client.ensureSession();
+    client.startSessionThread();
+    await().atMost(Duration.ofSeconds(10)).until(() -> handler.beats.size() >= 2);
+
+    client.endForExit(10_000);
+
+    assertThat(client.sessionThread().isAlive()).isFalse();
+    assertThat(fenced).isEmpty();
+    assertThat(lostSessions).hasValue(0);
+  }
+
   private final LinkedBlockingQueue<String> fenced = new LinkedBlockingQueue<>();
 
   private DaemonClient fencingClient(String armorId, long heartbeatMillis, long leaseMillis) {

@@ -81,9 +81,25 @@ public final class ProbeApp {
         return "pid=" + ProcessHandle.current().pid();
       case "wait":
         return waitForQuit();
+      case "slow-exit":
+        return slowExit(Long.parseLong(parts[1]));
       default:
         throw new IllegalArgumentException("unknown command " + command);
     }
+  }
+
+  /** At exit, a shutdown hook that takes {@code millis}, saying when it starts and ends. */
+  private static String slowExit(long millis) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      print("HOOK started");
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      print("HOOK done");
+    }));
+    return "hook=" + millis;
   }
 
   private static InetSocketAddress address(String[] parts) {
