@@ -62,7 +62,8 @@ public final class Bench {
   /** Counts for one mode: smoke is brief, full is the real measurement (at most 10 minutes on 2 cores). */
   record Counts(int warmup, int iterations, int connectWarmup, int connects, long bulkMillis, int binds,
       int bindWarmup, int kills, int hangs, int armorKills, int daemonKills, int idle, int scale, int audioStreams,
-      long audioMillis) {
+      long audioMillis, int latencyRounds) {
+    // The round trips are measured in latencyRounds interleaved rounds, iterations / latencyRounds each.
     // 20,000 rounds per size (50,000 in runs 1 to 5, 30,000 in 6 to 8) and 15 s of streams keep the full run, six
     // setups, under 10 minutes when the machine is slow (run 8 took 578 s with 30,000, its round trips ~1.5x run 7's).
     // 1,000 warm-up connects: a daemon compiles its connect path while it serves its first few hundred connects
@@ -71,8 +72,8 @@ public final class Bench {
     // Binds likewise: 200 warm-up binds, then 100 measured (issue 5: at least 100 calls); the first 50 of a fresh
     // cluster are reported apart (bind.first_p50_us), since a server's bind is rare and often cold in real use.
     static final Counts FULL =
-        new Counts(5_000, 20_000, 1_000, 200, 3_000, 100, 200, 5, 3, 3, 1, 1_000, 10_000, 1_000, 15_000);
-    static final Counts SMOKE = new Counts(100, 300, 10, 20, 200, 5, 1, 1, 1, 1, 1, 20, 50, 20, 1_000);
+        new Counts(5_000, 20_000, 1_000, 200, 3_000, 100, 200, 5, 3, 3, 1, 1_000, 10_000, 1_000, 15_000, 4);
+    static final Counts SMOKE = new Counts(100, 300, 10, 20, 200, 5, 1, 1, 1, 1, 1, 20, 50, 20, 1_000, 2);
 
     int injections(Failure failure) {
       return switch (failure) {
@@ -180,48 +181,30 @@ public final class Bench {
         + " run)");
     int base = options.basePort();
     int serverPort = base + 6;
-    try (Child server = startJava("echo-server", Map.of(), "dev.armor.bench.EchoServer", "" + serverPort, "127.0.0.1")) {
+    try (Child server = startJava("echo-server", Map.of(), "dev.armor.bench.EchoServer", "" + serverPort, "127.0.0.1");
+        Running running = new Running()) {
       server.awaitLine("READY", Duration.ofSeconds(30));
-      measure(DIRECT, Map.of(), "127.0.0.1", serverPort, List.of());
-      binds(DIRECT, Map.of());
-      if (!options.quick()) {
-        audio(DIRECT, Map.of(), "127.0.0.1", serverPort);
-      }
-      try (Child far = startJava("relay-b", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1", "" + (base + 2),
-              "127.0.0.1", "" + serverPort);
-          Child near = startJava("relay-a", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1", "" + (base + 1),
-              "127.0.0.1", "" + (base + 2))) {
-        far.awaitLine("READY", Duration.ofSeconds(30));
-        near.awaitLine("READY", Duration.ofSeconds(30));
-        List<Long> relays = List.of(near.process.pid(), far.process.pid());
-        measure(RELAY, Map.of(), "127.0.0.1", base + 1, relays);
-        if (!options.quick()) {
-          idle(RELAY, Map.of(), "127.0.0.1", base + 1, relays, "idle.", counts.idle(), 1, 'E');
+      List<Target> targets = startSetups(running, base, serverPort);
+      latencyRounds(targets);
+      for (Target target : targets) {
+        measure(target);
+        switch (target.setup) {
+          case DIRECT -> {
+            binds(DIRECT, Map.of());
+            if (!options.quick()) {
+              audio(DIRECT, Map.of(), target.host, target.port);
+            }
+          }
+          case RELAY -> {
+            if (!options.quick()) {
+              idle(RELAY, Map.of(), target.host, target.port, target.proxies, "idle.", counts.idle(), 1, 'E');
+            }
+          }
+          case ARMOR -> armor(target.server);
+          case ARMOR_PROCESS -> armorProcesses(target.server);
+          default -> { } // socat and haproxy: the latency, socket-call and bulk figures only
         }
       }
-      String socat = which("socat");
-      if (options.quick()) {
-        skipped.put(SOCAT, "quick run");
-      } else if (socat == null) {
-        skipped.put(SOCAT, "socat is not installed");
-        log("socat not installed: skipping the socat dual proxy");
-      } else {
-        try (Child far = startProcess("socat-b", List.of(socat, "TCP-LISTEN:" + (base + 4)
-                + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + serverPort + ",nodelay"), Map.of());
-            Child near = startProcess("socat-a", List.of(socat, "TCP-LISTEN:" + (base + 3)
-                + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + (base + 4) + ",nodelay"), Map.of())) {
-          awaitListening(base + 4);
-          awaitListening(base + 3);
-          measure(SOCAT, Map.of(), "127.0.0.1", base + 3, List.of(near.process.pid(), far.process.pid()));
-        }
-      }
-      haproxy(base, serverPort);
-    }
-    armor(base);
-    if (options.quick()) {
-      skipped.put(ARMOR_PROCESS, "quick run");
-    } else {
-      armorProcesses(base);
     }
     double elapsed = (System.nanoTime() - started) / 1e9;
     String placement = (options.quick() ? "Quick run (`--quick`): latency, socket calls and bulk of direct, "
@@ -231,7 +214,9 @@ public final class Bench {
         : "Processes were not pinned: client, echo server, relays/socat/haproxy, FTM and daemons all float over "
             + Runtime.getRuntime().availableProcessors() + " CPUs")
         + "; the machine was shared with other work (load average at start: " + load
-        + "); setups ran one after the other, the same client code and counts for each.";
+        + "); the round trips were measured in " + counts.latencyRounds() + " interleaved rounds (every setup running,"
+        + " each round asking each setup in turn, the order rotating), the other figures setup after setup; the same"
+        + " client code and counts for each.";
     Report report = new Report(options.smoke(), placement, results, skipped, recoverySamples, counts, elapsed,
         Instant.now().toString());
     if (options.out() != null) {
@@ -244,27 +229,6 @@ public final class Bench {
     return report;
   }
 
-  /**
-   * Two chained haproxy processes in TCP mode, the other dual proxy an operator would reach for; skipped (and
-   * said so) when haproxy is not installed. haproxy sets {@code TCP_NODELAY} on its sockets itself.
-   */
-  private void haproxy(int base, int serverPort) throws Exception {
-    String haproxy = which("haproxy");
-    if (haproxy == null) {
-      skipped.put(HAPROXY, "haproxy is not installed");
-      log("haproxy not installed: skipping the haproxy dual proxy");
-      return;
-    }
-    try (Child far = startProcess("haproxy-b", List.of(haproxy, "-db", "-f",
-            haproxyConfig("haproxy-b", base + 9, serverPort).toString()), Map.of());
-        Child near = startProcess("haproxy-a", List.of(haproxy, "-db", "-f",
-            haproxyConfig("haproxy-a", base + 8, base + 9).toString()), Map.of())) {
-      awaitListening(base + 9);
-      awaitListening(base + 8);
-      measure(HAPROXY, Map.of(), "127.0.0.1", base + 8, List.of(near.process.pid(), far.process.pid()));
-    }
-  }
-
   private Path haproxyConfig(String name, int listen, int target) throws IOException {
     return Files.writeString(work.resolve(name + ".cfg"), String.join("\n",
         "global", "    maxconn 4096",
@@ -272,46 +236,36 @@ public final class Bench {
         "listen relay", "    bind 127.0.0.1:" + listen, "    server next 127.0.0.1:" + target, ""));
   }
 
-  /** Armor with the Execution ARMORs inside the daemons (the default): every measurement. */
-  private void armor(int base) throws Exception {
-    int servicePort = base;
-    Path home = Files.createDirectories(work.resolve("armor-home"));
-    try (ProtectedServer server = startProtected(home, options.ftmPort(), options.clusterPort(), servicePort,
-        List.of())) {
-      Map<String, String> client = server.clientEnvironment();
-      measure(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home));
-      if (options.quick()) {
-        binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", server.cluster.agentOptions("n1")));
-        return;
-      }
-      idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home), "idle.", counts.idle(), 1, 'E');
-      // The audio streams before the 10,000 idle connections: closing those keeps both daemons busy for a while.
-      audio(ARMOR, client, "127.0.0.2", servicePort);
-      idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(home), "scale.", counts.scale(), 4, 'I');
-      binds(ARMOR, Map.of("JAVA_TOOL_OPTIONS", server.cluster.agentOptions("n1")));
-      recovery(ARMOR, Failure.SERVER_CRASH, server);
-      recoveryPhases(ARMOR, home.resolve("logs"));
-      recovery(ARMOR, Failure.SERVER_HANG, server);
-      // Last: the server ends up on n2 and n1 stays down.
-      recovery(ARMOR, Failure.DAEMON_CRASH, server);
+  /** Armor with the Execution ARMORs inside the daemons (the default): every measurement but the socket calls'. */
+  private void armor(ProtectedServer server) throws Exception {
+    Map<String, String> agent = Map.of("JAVA_TOOL_OPTIONS", server.cluster.agentOptions("n1"));
+    if (options.quick()) {
+      binds(ARMOR, agent);
+      return;
     }
+    Map<String, String> client = server.clientEnvironment();
+    int servicePort = server.port;
+    idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(server.home), "idle.", counts.idle(), 1, 'E');
+    // The audio streams before the 10,000 idle connections: closing those keeps both daemons busy for a while.
+    audio(ARMOR, client, "127.0.0.2", servicePort);
+    idle(ARMOR, client, "127.0.0.2", servicePort, daemonPids(server.home), "scale.", counts.scale(), 4, 'I');
+    binds(ARMOR, agent);
+    recovery(ARMOR, Failure.SERVER_CRASH, server);
+    recoveryPhases(ARMOR, server.home.resolve("logs"));
+    recovery(ARMOR, Failure.SERVER_HANG, server);
+    // Last: the server ends up on n2 and n1 stays down.
+    recovery(ARMOR, Failure.DAEMON_CRASH, server);
   }
 
   /**
    * Armor with each Execution ARMOR a process of its own ({@code armor daemon --execution-armors process}): the
-   * data path is the same daemons, so latency, connect and throughput are measured again to show it, and the
+   * data path is the same daemons, so latency, connect and throughput are measured too to show it, and the
    * recoveries this configuration changes. Binds, idle memory and streams do not involve the ARMOR process.
    */
-  private void armorProcesses(int base) throws Exception {
-    int servicePort = base + 7;
-    Path home = Files.createDirectories(work.resolve("armor-process-home"));
-    try (ProtectedServer server = startProtected(home, options.ftmPort() + 5, options.clusterPort() + 5, servicePort,
-        List.of("--execution-armors", "process"))) {
-      measure(ARMOR_PROCESS, server.clientEnvironment(), "127.0.0.2", servicePort, daemonPids(home));
-      recovery(ARMOR_PROCESS, Failure.SERVER_CRASH, server);
-      recoveryPhases(ARMOR_PROCESS, home.resolve("logs"));
-      recovery(ARMOR_PROCESS, Failure.ARMOR_CRASH, server);
-    }
+  private void armorProcesses(ProtectedServer server) throws Exception {
+    recovery(ARMOR_PROCESS, Failure.SERVER_CRASH, server);
+    recoveryPhases(ARMOR_PROCESS, server.home.resolve("logs"));
+    recovery(ARMOR_PROCESS, Failure.ARMOR_CRASH, server);
   }
 
   /** A cluster (FTM, daemons n1 and n2) with the echo server protected on n1, its service on 127.0.0.2. */
@@ -363,28 +317,152 @@ public final class Bench {
     }
   }
 
+  /** A setup ready to measure: where its client connects, with what environment, and which processes relay. */
+  private record Target(String setup, Map<String, String> env, String host, int port, List<Long> proxies,
+      ProtectedServer server) {
+    String proxyPids() {
+      return proxies.isEmpty() ? "-" : String.join(",", proxies.stream().map(String::valueOf).toList());
+    }
+  }
+
+  /** What a run started and must stop, stopped in the reverse order. */
+  private static final class Running implements AutoCloseable {
+    private final List<AutoCloseable> started = new ArrayList<>();
+
+    <T extends AutoCloseable> T add(T process) {
+      started.add(process);
+      return process;
+    }
+
+    @Override
+    public void close() throws Exception {
+      for (int i = started.size() - 1; i >= 0; i--) {
+        started.get(i).close();
+      }
+    }
+  }
+
   /**
-   * The client JVM's latency, connect/close and throughput figures for one setup, through {@code host:port};
-   * {@code proxies}: the processes that relay (their CPU per round trip is reported), empty for none.
+   * Starts every setup's proxies (our relay pair, socat's and haproxy's when installed, the two Armor clusters), so
+   * that their round trips can be measured in interleaved rounds; returns them in the order of the tables.
    */
-  private void measure(String setup, Map<String, String> env, String host, int port, List<Long> proxies)
-      throws Exception {
-    log("measuring " + setup + " (" + host + ":" + port + ")" + (proxies.isEmpty() ? "" : ", proxies' pids " + proxies));
-    String proxyPids = proxies.isEmpty() ? "-"
-        : String.join(",", proxies.stream().map(String::valueOf).toList());
-    try (Child client = startJava("client-" + setup, env, "dev.armor.bench.BenchClient", "measure", host, "" + port,
-        "" + counts.warmup(), "" + counts.iterations(), "" + counts.connects(), "" + counts.bulkMillis(),
-        "" + counts.connectWarmup(), proxyPids)) {
-      Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
-      while (true) {
-        String line = client.nextLine(Duration.ofMinutes(5));
-        if (line.equals("DONE")) {
-          break;
+  private List<Target> startSetups(Running running, int base, int serverPort) throws Exception {
+    List<Target> targets = new ArrayList<>();
+    targets.add(new Target(DIRECT, Map.of(), "127.0.0.1", serverPort, List.of(), null));
+    Child far = running.add(startJava("relay-b", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1", "" + (base + 2),
+        "127.0.0.1", "" + serverPort));
+    Child near = running.add(startJava("relay-a", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1",
+        "" + (base + 1), "127.0.0.1", "" + (base + 2)));
+    far.awaitLine("READY", Duration.ofSeconds(30));
+    near.awaitLine("READY", Duration.ofSeconds(30));
+    targets.add(new Target(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()),
+        null));
+    String socat = which("socat");
+    if (options.quick()) {
+      skipped.put(SOCAT, "quick run");
+    } else if (socat == null) {
+      skipped.put(SOCAT, "socat is not installed");
+      log("socat not installed: skipping the socat dual proxy");
+    } else {
+      Child socatFar = running.add(startProcess("socat-b", List.of(socat, "TCP-LISTEN:" + (base + 4)
+          + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + serverPort + ",nodelay"), Map.of()));
+      Child socatNear = running.add(startProcess("socat-a", List.of(socat, "TCP-LISTEN:" + (base + 3)
+          + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + (base + 4) + ",nodelay"), Map.of()));
+      awaitListening(base + 4);
+      awaitListening(base + 3);
+      targets.add(new Target(SOCAT, Map.of(), "127.0.0.1", base + 3,
+          List.of(socatNear.process.pid(), socatFar.process.pid()), null));
+    }
+    // haproxy: the other dual proxy an operator would reach for, two chained in TCP mode (it sets TCP_NODELAY).
+    String haproxy = which("haproxy");
+    if (haproxy == null) {
+      skipped.put(HAPROXY, "haproxy is not installed");
+      log("haproxy not installed: skipping the haproxy dual proxy");
+    } else {
+      Child haproxyFar = running.add(startProcess("haproxy-b", List.of(haproxy, "-db", "-f",
+          haproxyConfig("haproxy-b", base + 9, serverPort).toString()), Map.of()));
+      Child haproxyNear = running.add(startProcess("haproxy-a", List.of(haproxy, "-db", "-f",
+          haproxyConfig("haproxy-a", base + 8, base + 9).toString()), Map.of()));
+      awaitListening(base + 9);
+      awaitListening(base + 8);
+      targets.add(new Target(HAPROXY, Map.of(), "127.0.0.1", base + 8,
+          List.of(haproxyNear.process.pid(), haproxyFar.process.pid()), null));
+    }
+    ProtectedServer armor = running.add(startProtected(Files.createDirectories(work.resolve("armor-home")),
+        options.ftmPort(), options.clusterPort(), base, List.of()));
+    targets.add(new Target(ARMOR, armor.clientEnvironment(), "127.0.0.2", base, daemonPids(armor.home), armor));
+    if (options.quick()) {
+      skipped.put(ARMOR_PROCESS, "quick run");
+    } else {
+      ProtectedServer processes = running.add(startProtected(
+          Files.createDirectories(work.resolve("armor-process-home")), options.ftmPort() + 5,
+          options.clusterPort() + 5, base + 7, List.of("--execution-armors", "process")));
+      targets.add(new Target(ARMOR_PROCESS, processes.clientEnvironment(), "127.0.0.2", base + 7,
+          daemonPids(processes.home), processes));
+    }
+    return targets;
+  }
+
+  /**
+   * The round trips of every setup, in interleaved rounds: a client per setup holds its connection throughout,
+   * and each round asks every setup in turn (the order rotating from round to round) for one pass over the sizes,
+   * so that what else runs on this shared machine falls on all setups alike rather than on whichever ran then.
+   * Each setup's figures are over all its rounds (see {@code BenchClient.rounds}).
+   */
+  private void latencyRounds(List<Target> targets) throws Exception {
+    int rounds = counts.latencyRounds();
+    log("round trips: " + rounds + " interleaved rounds of " + counts.iterations() / rounds + " per size, setups "
+        + targets.stream().map(Target::setup).toList());
+    List<Child> clients = new ArrayList<>();
+    try {
+      for (Target target : targets) {
+        Child client = startJava("latency-" + target.setup, target.env, "dev.armor.bench.BenchClient", "rounds",
+            target.host, "" + target.port, "" + counts.warmup(), "" + counts.iterations() / rounds,
+            target.proxyPids());
+        clients.add(client);
+        client.awaitLine("READY", Duration.ofSeconds(60));
+      }
+      for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < clients.size(); i++) {
+          int next = (i + round) % clients.size();
+          clients.get(next).send("round");
+          log("round " + (round + 1) + " " + targets.get(next).setup + ": "
+              + clients.get(next).awaitLine("ROUND", Duration.ofMinutes(5)).substring("ROUND ".length()));
         }
-        if (line.startsWith("R ")) {
-          String[] parts = line.split(" ");
-          figures.put(parts[1], Double.parseDouble(parts[2]));
-        }
+      }
+      for (int i = 0; i < clients.size(); i++) {
+        clients.get(i).send("end");
+        readFigures(targets.get(i).setup, clients.get(i));
+      }
+    } finally {
+      clients.forEach(Child::close);
+    }
+  }
+
+  /**
+   * The client JVM's connect/close and throughput figures for one setup (its round trips were measured in {@link
+   * #latencyRounds}).
+   */
+  private void measure(Target target) throws Exception {
+    log("measuring " + target.setup + " (" + target.host + ":" + target.port + ")");
+    try (Child client = startJava("client-" + target.setup, target.env, "dev.armor.bench.BenchClient", "measure",
+        target.host, "" + target.port, "" + counts.warmup(), "0", "" + counts.connects(), "" + counts.bulkMillis(),
+        "" + counts.connectWarmup())) {
+      readFigures(target.setup, client);
+    }
+  }
+
+  /** Reads a client's {@code R key value} lines into the setup's figures until its {@code DONE}. */
+  private void readFigures(String setup, Child client) throws Exception {
+    Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
+    while (true) {
+      String line = client.nextLine(Duration.ofMinutes(5));
+      if (line.equals("DONE")) {
+        return;
+      }
+      if (line.startsWith("R ")) {
+        String[] parts = line.split(" ");
+        figures.put(parts[1], Double.parseDouble(parts[2]));
       }
     }
   }

@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +27,9 @@ import org.HdrHistogram.Histogram;
  *
  * <p>{@code BenchClient measure HOST PORT WARMUP ITERATIONS CONNECTS BULK_MILLIS [CONNECT_WARMUP [PROXY_PIDS]]}:
  * latency, with the CPU the proxy processes (comma-separated pids, {@code -} for none) used per round trip,
- * connect/close (after CONNECT_WARMUP unrecorded connects, by default a fifth of CONNECTS), throughput.
+ * connect/close (after CONNECT_WARMUP unrecorded connects, by default a fifth of CONNECTS), throughput; ITERATIONS 0
+ * skips the latency. {@code BenchClient rounds HOST PORT WARMUP ITERATIONS PROXY_PIDS}: the latency in rounds run
+ * on command (see {@link #rounds}), for interleaving the setups.
  * {@code BenchClient recover HOST PORT}: pings forever on one connection; each {@code KILLED nanos}
  * line on stdin (a {@link System#nanoTime()} of the orchestrator's SIGKILL, same clock on one machine) is
  * answered with {@code RECOVERED micros}: the time from the kill to the first echo of a ping sent after it,
@@ -50,6 +53,10 @@ public final class BenchClient {
           args.length > 5 ? args[5].charAt(0) : 'E');
       return;
     }
+    if ("rounds".equals(args[0])) {
+      rounds(target, Integer.parseInt(args[3]), Integer.parseInt(args[4]), ProxyCpu.of(args[5]));
+      return;
+    }
     if ("audio".equals(args[0])) {
       audio(target, Integer.parseInt(args[3]), Long.parseLong(args[4]));
       System.out.println("DONE");
@@ -60,7 +67,9 @@ public final class BenchClient {
     int connects = Integer.parseInt(args[5]);
     long bulkMillis = Long.parseLong(args[6]);
     int connectWarmup = args.length > 7 ? Integer.parseInt(args[7]) : Math.max(10, connects / 5);
-    latency(target, warmup, iterations, ProxyCpu.of(args.length > 8 ? args[8] : "-"));
+    if (iterations > 0) { // 0: the orchestrator measured the latency in interleaved rounds ("rounds")
+      latency(target, warmup, iterations, ProxyCpu.of(args.length > 8 ? args[8] : "-"));
+    }
     connectClose(target, connectWarmup, connects);
     throughput(target, 1, bulkMillis);
     throughput(target, 8, bulkMillis);
@@ -114,6 +123,82 @@ public final class BenchClient {
         emit(key + "count", histogram.getTotalCount());
       }
     }
+  }
+
+  /**
+   * The latency measurement in rounds, so that the orchestrator can interleave the setups (each round of each setup
+   * in turn, all of them running meanwhile): one connection, held throughout. Prints {@code READY} once connected;
+   * each {@code round} line on stdin runs every size once ({@code warmup} unrecorded round trips in the first round,
+   * a tenth of it in later ones, then {@code iterations} recorded) and answers {@code ROUND} with that round's p50 per
+   * size (µs); {@code end} (or the end of stdin) prints the figures over all rounds, as {@link #latency} does: p50,
+   * p99 and p99.9 of every recorded round trip, and the proxies' CPU per round trip over the recorded ones.
+   */
+  static void rounds(InetSocketAddress target, int warmup, int iterations, ProxyCpu proxies) throws IOException {
+    Histogram[] all = new Histogram[SIZES.length];
+    double[] userMicros = new double[SIZES.length];
+    double[] kernelMicros = new double[SIZES.length];
+    BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    try (Socket socket = open(target, 'E')) {
+      socket.setSoTimeout(30_000);
+      OutputStream out = socket.getOutputStream();
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      System.out.println("READY");
+      System.out.flush();
+      int round = 0;
+      for (String command; (command = commands.readLine()) != null && command.equals("round"); round++) {
+        StringBuilder answer = new StringBuilder("ROUND");
+        for (int s = 0; s < SIZES.length; s++) {
+          byte[] message = new byte[SIZES[s]];
+          byte[] reply = new byte[SIZES[s]];
+          Arrays.fill(message, (byte) 'x');
+          Histogram histogram = new Histogram(60_000_000_000L, 3);
+          int total = (round == 0 ? warmup : warmup / 10) + iterations;
+          ProxyCpu.Sample cpuBefore = null;
+          for (int i = 0, recordFrom = total - iterations; i < total; i++) {
+            if (i == recordFrom && !proxies.isEmpty()) {
+              cpuBefore = proxies.sample();
+            }
+            long t0 = System.nanoTime();
+            out.write(message);
+            in.readFully(reply);
+            long t1 = System.nanoTime();
+            if (i >= recordFrom) {
+              histogram.recordValue(t1 - t0);
+            }
+          }
+          if (cpuBefore != null) {
+            ProxyCpu.Sample used = proxies.sample().minus(cpuBefore);
+            userMicros[s] += used.userMicros();
+            kernelMicros[s] += used.kernelMicros();
+          }
+          if (all[s] == null) {
+            all[s] = histogram;
+          } else {
+            all[s].add(histogram);
+          }
+          answer.append(String.format(" %d:%.1f", SIZES[s], histogram.getValueAtPercentile(50) / 1000.0));
+        }
+        System.out.println(answer);
+        System.out.flush();
+      }
+    }
+    for (int s = 0; s < SIZES.length; s++) {
+      if (all[s] == null) {
+        continue;
+      }
+      String key = "latency." + SIZES[s] + ".";
+      long count = all[s].getTotalCount();
+      if (!proxies.isEmpty()) {
+        emit(key + "proxy_cpu_us", (userMicros[s] + kernelMicros[s]) / count);
+        emit(key + "proxy_kernel_us", kernelMicros[s] / count);
+      }
+      emit(key + "p50_us", all[s].getValueAtPercentile(50) / 1000.0);
+      emit(key + "p99_us", all[s].getValueAtPercentile(99) / 1000.0);
+      emit(key + "p999_us", all[s].getValueAtPercentile(99.9) / 1000.0);
+      emit(key + "count", count);
+    }
+    System.out.println("DONE");
+    System.out.flush();
   }
 
   /**
