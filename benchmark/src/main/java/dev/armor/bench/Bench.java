@@ -36,6 +36,8 @@ public final class Bench {
   static final String HAPROXY = "haproxy-dual";
   static final String ARMOR = "armor";
   static final String ARMOR_PROCESS = "armor-process";
+  /** The interleaved rounds' setups listen on the run's ports plus this (base + 10 to base + 19, FTM + 10 and + 15). */
+  private static final int ROUNDS_PORT_OFFSET = 10;
 
   /**
    * A failure the recovery measurement injects into a protected server's path; {@code key} names its figures in
@@ -181,28 +183,30 @@ public final class Bench {
         + " run)");
     int base = options.basePort();
     int serverPort = base + 6;
-    try (Child server = startJava("echo-server", Map.of(), "dev.armor.bench.EchoServer", "" + serverPort, "127.0.0.1");
-        Running running = new Running()) {
+    try (Child server = startJava("echo-server", Map.of(), "dev.armor.bench.EchoServer", "" + serverPort, "127.0.0.1")) {
       server.awaitLine("READY", Duration.ofSeconds(30));
-      List<Target> targets = startSetups(running, base, serverPort);
-      latencyRounds(targets);
-      for (Target target : targets) {
-        measure(target);
-        switch (target.setup) {
-          case DIRECT -> {
-            binds(DIRECT, Map.of());
-            if (!options.quick()) {
-              audio(DIRECT, Map.of(), target.host, target.port);
+      latencyRounds(base, serverPort);
+      // The other figures setup after setup, each setup alone (fresh proxies and clusters), as before run 10.
+      for (String setup : setups()) {
+        try (Running running = new Running()) {
+          Target target = start(setup, running, base, serverPort, 0);
+          measure(target);
+          switch (setup) {
+            case DIRECT -> {
+              binds(DIRECT, Map.of());
+              if (!options.quick()) {
+                audio(DIRECT, Map.of(), target.host, target.port);
+              }
             }
-          }
-          case RELAY -> {
-            if (!options.quick()) {
-              idle(RELAY, Map.of(), target.host, target.port, target.proxies, "idle.", counts.idle(), 1, 'E');
+            case RELAY -> {
+              if (!options.quick()) {
+                idle(RELAY, Map.of(), target.host, target.port, target.proxies, "idle.", counts.idle(), 1, 'E');
+              }
             }
+            case ARMOR -> armor(target.server);
+            case ARMOR_PROCESS -> armorProcesses(target.server);
+            default -> { } // socat and haproxy: the latency, socket-call and bulk figures only
           }
-          case ARMOR -> armor(target.server);
-          case ARMOR_PROCESS -> armorProcesses(target.server);
-          default -> { } // socat and haproxy: the latency, socket-call and bulk figures only
         }
       }
     }
@@ -342,65 +346,88 @@ public final class Bench {
     }
   }
 
-  /**
-   * Starts every setup's proxies (our relay pair, socat's and haproxy's when installed, the two Armor clusters), so
-   * that their round trips can be measured in interleaved rounds; returns them in the order of the tables.
-   */
-  private List<Target> startSetups(Running running, int base, int serverPort) throws Exception {
-    List<Target> targets = new ArrayList<>();
-    targets.add(new Target(DIRECT, Map.of(), "127.0.0.1", serverPort, List.of(), null));
-    Child far = running.add(startJava("relay-b", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1", "" + (base + 2),
-        "127.0.0.1", "" + serverPort));
-    Child near = running.add(startJava("relay-a", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1",
-        "" + (base + 1), "127.0.0.1", "" + (base + 2)));
-    far.awaitLine("READY", Duration.ofSeconds(30));
-    near.awaitLine("READY", Duration.ofSeconds(30));
-    targets.add(new Target(RELAY, Map.of(), "127.0.0.1", base + 1, List.of(near.process.pid(), far.process.pid()),
-        null));
-    String socat = which("socat");
+  /** The setups this run measures, in the order of the tables; says which are skipped and why. */
+  private List<String> setups() {
+    List<String> setups = new ArrayList<>(List.of(DIRECT, RELAY));
     if (options.quick()) {
       skipped.put(SOCAT, "quick run");
-    } else if (socat == null) {
+    } else if (which("socat") == null) {
       skipped.put(SOCAT, "socat is not installed");
-      log("socat not installed: skipping the socat dual proxy");
     } else {
-      Child socatFar = running.add(startProcess("socat-b", List.of(socat, "TCP-LISTEN:" + (base + 4)
-          + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + serverPort + ",nodelay"), Map.of()));
-      Child socatNear = running.add(startProcess("socat-a", List.of(socat, "TCP-LISTEN:" + (base + 3)
-          + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + (base + 4) + ",nodelay"), Map.of()));
-      awaitListening(base + 4);
-      awaitListening(base + 3);
-      targets.add(new Target(SOCAT, Map.of(), "127.0.0.1", base + 3,
-          List.of(socatNear.process.pid(), socatFar.process.pid()), null));
+      setups.add(SOCAT);
     }
-    // haproxy: the other dual proxy an operator would reach for, two chained in TCP mode (it sets TCP_NODELAY).
-    String haproxy = which("haproxy");
-    if (haproxy == null) {
+    if (which("haproxy") == null) {
       skipped.put(HAPROXY, "haproxy is not installed");
-      log("haproxy not installed: skipping the haproxy dual proxy");
     } else {
-      Child haproxyFar = running.add(startProcess("haproxy-b", List.of(haproxy, "-db", "-f",
-          haproxyConfig("haproxy-b", base + 9, serverPort).toString()), Map.of()));
-      Child haproxyNear = running.add(startProcess("haproxy-a", List.of(haproxy, "-db", "-f",
-          haproxyConfig("haproxy-a", base + 8, base + 9).toString()), Map.of()));
-      awaitListening(base + 9);
-      awaitListening(base + 8);
-      targets.add(new Target(HAPROXY, Map.of(), "127.0.0.1", base + 8,
-          List.of(haproxyNear.process.pid(), haproxyFar.process.pid()), null));
+      setups.add(HAPROXY);
     }
-    ProtectedServer armor = running.add(startProtected(Files.createDirectories(work.resolve("armor-home")),
-        options.ftmPort(), options.clusterPort(), base, List.of()));
-    targets.add(new Target(ARMOR, armor.clientEnvironment(), "127.0.0.2", base, daemonPids(armor.home), armor));
+    setups.add(ARMOR);
     if (options.quick()) {
       skipped.put(ARMOR_PROCESS, "quick run");
     } else {
-      ProtectedServer processes = running.add(startProtected(
-          Files.createDirectories(work.resolve("armor-process-home")), options.ftmPort() + 5,
-          options.clusterPort() + 5, base + 7, List.of("--execution-armors", "process")));
-      targets.add(new Target(ARMOR_PROCESS, processes.clientEnvironment(), "127.0.0.2", base + 7,
-          daemonPids(processes.home), processes));
+      setups.add(ARMOR_PROCESS);
     }
-    return targets;
+    return setups;
+  }
+
+  /**
+   * Starts {@code setup}'s proxies (none for direct) in {@code running}, on the run's ports plus {@code offset}
+   * (the interleaved rounds run every setup at once, beside nothing else, on ports of their own).
+   */
+  private Target start(String setup, Running running, int base, int serverPort, int offset) throws Exception {
+    int first = base + offset;
+    String tag = offset == 0 ? "" : "rounds-";
+    switch (setup) {
+      case DIRECT:
+        return new Target(DIRECT, Map.of(), "127.0.0.1", serverPort, List.of(), null);
+      case RELAY: {
+        Child far = running.add(startJava(tag + "relay-b", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1",
+            "" + (first + 2), "127.0.0.1", "" + serverPort));
+        Child near = running.add(startJava(tag + "relay-a", Map.of(), "dev.armor.bench.PlainRelay", "127.0.0.1",
+            "" + (first + 1), "127.0.0.1", "" + (first + 2)));
+        far.awaitLine("READY", Duration.ofSeconds(30));
+        near.awaitLine("READY", Duration.ofSeconds(30));
+        return new Target(RELAY, Map.of(), "127.0.0.1", first + 1, List.of(near.process.pid(), far.process.pid()),
+            null);
+      }
+      case SOCAT: {
+        String socat = which("socat");
+        Child far = running.add(startProcess(tag + "socat-b", List.of(socat, "TCP-LISTEN:" + (first + 4)
+            + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + serverPort + ",nodelay"), Map.of()));
+        Child near = running.add(startProcess(tag + "socat-a", List.of(socat, "TCP-LISTEN:" + (first + 3)
+            + ",bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:" + (first + 4) + ",nodelay"), Map.of()));
+        awaitListening(first + 4);
+        awaitListening(first + 3);
+        return new Target(SOCAT, Map.of(), "127.0.0.1", first + 3, List.of(near.process.pid(), far.process.pid()),
+            null);
+      }
+      case HAPROXY: {
+        // The other dual proxy an operator would reach for: two chained in TCP mode (haproxy sets TCP_NODELAY).
+        String haproxy = which("haproxy");
+        Child far = running.add(startProcess(tag + "haproxy-b", List.of(haproxy, "-db", "-f",
+            haproxyConfig(tag + "haproxy-b", first + 9, serverPort).toString()), Map.of()));
+        Child near = running.add(startProcess(tag + "haproxy-a", List.of(haproxy, "-db", "-f",
+            haproxyConfig(tag + "haproxy-a", first + 8, first + 9).toString()), Map.of()));
+        awaitListening(first + 9);
+        awaitListening(first + 8);
+        return new Target(HAPROXY, Map.of(), "127.0.0.1", first + 8, List.of(near.process.pid(), far.process.pid()),
+            null);
+      }
+      case ARMOR: {
+        ProtectedServer armor = running.add(startProtected(Files.createDirectories(work.resolve(tag + "armor-home")),
+            options.ftmPort() + offset, options.clusterPort() + offset, first, List.of()));
+        return new Target(ARMOR, armor.clientEnvironment(), "127.0.0.2", first, daemonPids(armor.home), armor);
+      }
+      case ARMOR_PROCESS: {
+        ProtectedServer processes = running.add(startProtected(
+            Files.createDirectories(work.resolve(tag + "armor-process-home")), options.ftmPort() + offset + 5,
+            options.clusterPort() + offset + 5, first + 7, List.of("--execution-armors", "process")));
+        return new Target(ARMOR_PROCESS, processes.clientEnvironment(), "127.0.0.2", first + 7,
+            daemonPids(processes.home), processes);
+      }
+      default:
+        throw new IllegalArgumentException("no setup " + setup);
+    }
   }
 
   /**
@@ -409,6 +436,16 @@ public final class Bench {
    * so that what else runs on this shared machine falls on all setups alike rather than on whichever ran then.
    * Each setup's figures are over all its rounds (see {@code BenchClient.rounds}).
    */
+  private void latencyRounds(int base, int serverPort) throws Exception {
+    try (Running running = new Running()) {
+      List<Target> targets = new ArrayList<>();
+      for (String setup : setups()) {
+        targets.add(start(setup, running, base, serverPort, ROUNDS_PORT_OFFSET));
+      }
+      latencyRounds(targets);
+    }
+  }
+
   private void latencyRounds(List<Target> targets) throws Exception {
     int rounds = counts.latencyRounds();
     log("round trips: " + rounds + " interleaved rounds of " + counts.iterations() / rounds + " per size, setups "
@@ -501,10 +538,34 @@ public final class Bench {
       log(String.format("  %d connections: heap %d -> %d KiB, RSS %d -> %d KiB", reached, heapBefore, heapAfter,
           rssBefore, rssAfter));
     }
+    awaitQuiet(proxies);
     Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
     figures.put(prefix + "heap_per_conn_kib", (heapAfter - heapBefore) / (double) reached);
     figures.put(prefix + "rss_per_conn_kib", (rssAfter - rssBefore) / (double) reached);
     figures.put(prefix + "connections", (double) reached);
+  }
+
+  /**
+   * Waits until the proxies have finished closing what the last measurement opened (their CPU over half a second
+   * below a tenth of one CPU, 60 s at most), so the next measurement meets them idle: in run 10 the binds right after
+   * the 10,000 connections closed took 5.5 ms p50 instead of 0.6, the daemons still tearing the connections down.
+   */
+  private void awaitQuiet(List<Long> proxies) throws Exception {
+    if (proxies.isEmpty()) {
+      return;
+    }
+    ProxyCpu cpu = ProxyCpu.of(String.join(",", proxies.stream().map(String::valueOf).toList()));
+    long start = System.nanoTime();
+    long deadline = start + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      ProxyCpu.Sample before = cpu.sample();
+      Thread.sleep(500);
+      ProxyCpu.Sample used = cpu.sample().minus(before);
+      if (used.userMicros() + used.kernelMicros() < 50_000) { // under 10 % of one CPU over 0.5 s
+        break;
+      }
+    }
+    log(String.format("  proxies quiet after %.1f s", (System.nanoTime() - start) / 1e9));
   }
 
   /** {@code audioStreams} audio-rate streams for {@code audioMillis}: underruns of a 200 ms playback buffer. */
