@@ -573,17 +573,8 @@ public final class Bench {
     log("audio streams " + setup + ": " + counts.audioStreams() + " for " + counts.audioMillis() + " ms");
     try (Child client = startJava("audio-" + setup, env, "dev.armor.bench.BenchClient", "audio", host, "" + port,
         "" + counts.audioStreams(), "" + counts.audioMillis())) {
-      Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
-      while (true) {
-        String line = client.nextLine(Duration.ofMinutes(5));
-        if (line.equals("DONE")) {
-          break;
-        }
-        if (line.startsWith("R ")) {
-          String[] parts = line.split(" ");
-          figures.put(parts[1], Double.parseDouble(parts[2]));
-        }
-      }
+      readFigures(setup, client);
+      Map<String, Double> figures = results.get(setup);
       log("  " + figures.get("audio.underruns") + " underrun(s), worst stream " + figures.get(
           "audio.worst_stream_underruns"));
     }

@@ -94,33 +94,8 @@ public final class BenchClient {
       OutputStream out = socket.getOutputStream();
       DataInputStream in = new DataInputStream(socket.getInputStream());
       for (int size : SIZES) {
-        byte[] message = new byte[size];
-        byte[] reply = new byte[size];
-        Arrays.fill(message, (byte) 'x');
-        Histogram histogram = new Histogram(60_000_000_000L, 3);
-        ProxyCpu.Sample cpuBefore = null;
-        for (int i = 0; i < warmup + iterations; i++) {
-          if (i == warmup && !proxies.isEmpty()) {
-            cpuBefore = proxies.sample();
-          }
-          long t0 = System.nanoTime();
-          out.write(message);
-          in.readFully(reply);
-          long t1 = System.nanoTime();
-          if (i >= warmup) {
-            histogram.recordValue(t1 - t0);
-          }
-        }
-        String key = "latency." + size + ".";
-        if (cpuBefore != null) {
-          ProxyCpu.Sample used = proxies.sample().minus(cpuBefore);
-          emit(key + "proxy_cpu_us", (used.userMicros() + used.kernelMicros()) / iterations);
-          emit(key + "proxy_kernel_us", used.kernelMicros() / iterations);
-        }
-        emit(key + "p50_us", histogram.getValueAtPercentile(50) / 1000.0);
-        emit(key + "p99_us", histogram.getValueAtPercentile(99) / 1000.0);
-        emit(key + "p999_us", histogram.getValueAtPercentile(99.9) / 1000.0);
-        emit(key + "count", histogram.getTotalCount());
+        Pass pass = pass(out, in, size, warmup, iterations, proxies);
+        emitLatency(size, pass.histogram, pass.cpu);
       }
     }
   }
@@ -135,8 +110,7 @@ public final class BenchClient {
    */
   static void rounds(InetSocketAddress target, int warmup, int iterations, ProxyCpu proxies) throws IOException {
     Histogram[] all = new Histogram[SIZES.length];
-    double[] userMicros = new double[SIZES.length];
-    double[] kernelMicros = new double[SIZES.length];
+    ProxyCpu.Sample[] cpu = new ProxyCpu.Sample[SIZES.length];
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     try (Socket socket = open(target, 'E')) {
       socket.setSoTimeout(30_000);
@@ -148,57 +122,66 @@ public final class BenchClient {
       for (String command; (command = commands.readLine()) != null && command.equals("round"); round++) {
         StringBuilder answer = new StringBuilder("ROUND");
         for (int s = 0; s < SIZES.length; s++) {
-          byte[] message = new byte[SIZES[s]];
-          byte[] reply = new byte[SIZES[s]];
-          Arrays.fill(message, (byte) 'x');
-          Histogram histogram = new Histogram(60_000_000_000L, 3);
-          int total = (round == 0 ? warmup : warmup / 10) + iterations;
-          ProxyCpu.Sample cpuBefore = null;
-          for (int i = 0, recordFrom = total - iterations; i < total; i++) {
-            if (i == recordFrom && !proxies.isEmpty()) {
-              cpuBefore = proxies.sample();
-            }
-            long t0 = System.nanoTime();
-            out.write(message);
-            in.readFully(reply);
-            long t1 = System.nanoTime();
-            if (i >= recordFrom) {
-              histogram.recordValue(t1 - t0);
-            }
-          }
-          if (cpuBefore != null) {
-            ProxyCpu.Sample used = proxies.sample().minus(cpuBefore);
-            userMicros[s] += used.userMicros();
-            kernelMicros[s] += used.kernelMicros();
-          }
-          if (all[s] == null) {
-            all[s] = histogram;
-          } else {
-            all[s].add(histogram);
-          }
-          answer.append(String.format(" %d:%.1f", SIZES[s], histogram.getValueAtPercentile(50) / 1000.0));
+          Pass pass = pass(out, in, SIZES[s], round == 0 ? warmup : warmup / 10, iterations, proxies);
+          all[s] = all[s] == null ? pass.histogram : add(all[s], pass.histogram);
+          cpu[s] = cpu[s] == null || pass.cpu == null ? pass.cpu : cpu[s].plus(pass.cpu);
+          answer.append(String.format(" %d:%.1f", SIZES[s], pass.histogram.getValueAtPercentile(50) / 1000.0));
         }
         System.out.println(answer);
         System.out.flush();
       }
     }
     for (int s = 0; s < SIZES.length; s++) {
-      if (all[s] == null) {
-        continue;
+      if (all[s] != null) {
+        emitLatency(SIZES[s], all[s], cpu[s]);
       }
-      String key = "latency." + SIZES[s] + ".";
-      long count = all[s].getTotalCount();
-      if (!proxies.isEmpty()) {
-        emit(key + "proxy_cpu_us", (userMicros[s] + kernelMicros[s]) / count);
-        emit(key + "proxy_kernel_us", kernelMicros[s] / count);
-      }
-      emit(key + "p50_us", all[s].getValueAtPercentile(50) / 1000.0);
-      emit(key + "p99_us", all[s].getValueAtPercentile(99) / 1000.0);
-      emit(key + "p999_us", all[s].getValueAtPercentile(99.9) / 1000.0);
-      emit(key + "count", count);
     }
     System.out.println("DONE");
     System.out.flush();
+  }
+
+  /** One size's recorded round trips, and the CPU the proxies used over them (null without proxies). */
+  private record Pass(Histogram histogram, ProxyCpu.Sample cpu) {}
+
+  private static Pass pass(OutputStream out, DataInputStream in, int size, int warmup, int iterations,
+      ProxyCpu proxies) throws IOException {
+    byte[] message = new byte[size];
+    byte[] reply = new byte[size];
+    Arrays.fill(message, (byte) 'x');
+    Histogram histogram = new Histogram(60_000_000_000L, 3);
+    ProxyCpu.Sample cpuBefore = null;
+    for (int i = 0; i < warmup + iterations; i++) {
+      if (i == warmup && !proxies.isEmpty()) {
+        cpuBefore = proxies.sample();
+      }
+      long t0 = System.nanoTime();
+      out.write(message);
+      in.readFully(reply);
+      long t1 = System.nanoTime();
+      if (i >= warmup) {
+        histogram.recordValue(t1 - t0);
+      }
+    }
+    return new Pass(histogram, cpuBefore == null ? null : proxies.sample().minus(cpuBefore));
+  }
+
+  private static Histogram add(Histogram into, Histogram more) {
+    into.add(more);
+    return into;
+  }
+
+  /** A size's figures: p50, p99, p99.9 and count, and the proxies' CPU per round trip when it was read. */
+  private static void emitLatency(int size, Histogram histogram, ProxyCpu.Sample cpu) {
+    String key = "latency." + size + ".";
+    long count = histogram.getTotalCount();
+    if (cpu != null) {
+      emit(key + "proxy_cpu_us", (cpu.userMicros() + cpu.kernelMicros()) / count);
+      emit(key + "proxy_kernel_us", cpu.kernelMicros() / count);
+    }
+    emit(key + "p50_us", histogram.getValueAtPercentile(50) / 1000.0);
+    emit(key + "p99_us", histogram.getValueAtPercentile(99) / 1000.0);
+    emit(key + "p999_us", histogram.getValueAtPercentile(99.9) / 1000.0);
+    emit(key + "count", count);
   }
 
   /**

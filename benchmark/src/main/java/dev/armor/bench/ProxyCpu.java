@@ -102,5 +102,9 @@ final class ProxyCpu {
     Sample minus(Sample earlier) {
       return new Sample(userMicros - earlier.userMicros, kernelMicros - earlier.kernelMicros);
     }
+
+    Sample plus(Sample more) {
+      return new Sample(userMicros + more.userMicros, kernelMicros + more.kernelMicros);
+    }
   }
 }

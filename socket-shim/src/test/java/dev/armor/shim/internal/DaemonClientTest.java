@@ -231,7 +231,8 @@ class DaemonClientTest {
     wrapped.ensureSession();
     wrapped.startSessionThread();
     ShimSession session = handler.opened.poll(10, TimeUnit.SECONDS);
-    await().atMost(Duration.ofSeconds(10)).until(() -> wrapped.sessionThread().getState() == Thread.State.RUNNABLE);
+    // Answered by the session thread: it is in its serving loop, and goes back to waiting.
+    assertThat(session.ping(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS)).isTrue();
 
     wrapped.endForExit(10_000);
 
