@@ -187,9 +187,10 @@ public final class Bench {
     int serverPort = base + 6;
     try (Child server = startJava("echo-server", Map.of(), "dev.armor.bench.EchoServer", "" + serverPort, "127.0.0.1")) {
       server.awaitLine("READY", Duration.ofSeconds(30));
-      latencyRounds(base, serverPort);
+      List<String> setups = setups();
+      latencyRounds(setups, base, serverPort);
       // The other figures setup after setup, each setup alone (fresh proxies and clusters), as before run 10.
-      for (String setup : setups()) {
+      for (String setup : setups) {
         try (Running running = new Running()) {
           Target target = start(setup, running, base, serverPort, 0);
           measure(target);
@@ -372,11 +373,13 @@ public final class Bench {
       skipped.put(SOCAT, "quick run");
     } else if (which("socat") == null) {
       skipped.put(SOCAT, "socat is not installed");
+      log("socat not installed: skipping the socat dual proxy");
     } else {
       setups.add(SOCAT);
     }
     if (which("haproxy") == null) {
       skipped.put(HAPROXY, "haproxy is not installed");
+      log("haproxy not installed: skipping the haproxy dual proxy");
     } else {
       setups.add(HAPROXY);
     }
@@ -455,10 +458,10 @@ public final class Bench {
    * so that what else runs on this shared machine falls on all setups alike rather than on whichever ran then.
    * Each setup's figures are over all its rounds (see {@code BenchClient.rounds}).
    */
-  private void latencyRounds(int base, int serverPort) throws Exception {
+  private void latencyRounds(List<String> setups, int base, int serverPort) throws Exception {
     try (Running running = new Running()) {
       List<Target> targets = new ArrayList<>();
-      for (String setup : setups()) {
+      for (String setup : setups) {
         targets.add(start(setup, running, base, serverPort, ROUNDS_PORT_OFFSET));
       }
       latencyRounds(targets);
@@ -502,8 +505,7 @@ public final class Bench {
   private void measure(Target target) throws Exception {
     log("measuring " + target.setup + " (" + target.host + ":" + target.port + ")");
     try (Child client = startJava("client-" + target.setup, target.env, "dev.armor.bench.BenchClient", "measure",
-        target.host, "" + target.port, "" + counts.warmup(), "0", "" + counts.connects(), "" + counts.bulkMillis(),
-        "" + counts.connectWarmup())) {
+        target.host, "" + target.port, "" + counts.connects(), "" + counts.bulkMillis(), "" + counts.connectWarmup())) {
       readFigures(target.setup, client);
     }
   }

@@ -25,11 +25,11 @@ import org.HdrHistogram.Histogram;
  * {@code R key value} lines for the orchestrator. It knows nothing of Armor; under Armor it is wrapped with
  * {@code armor agent-opts}.
  *
- * <p>{@code BenchClient measure HOST PORT WARMUP ITERATIONS CONNECTS BULK_MILLIS [CONNECT_WARMUP [PROXY_PIDS]]}:
- * latency, with the CPU the proxy processes (comma-separated pids, {@code -} for none) used per round trip,
- * connect/close (after CONNECT_WARMUP unrecorded connects, by default a fifth of CONNECTS), throughput; ITERATIONS 0
- * skips the latency. {@code BenchClient rounds HOST PORT WARMUP ITERATIONS PROXY_PIDS}: the latency in rounds run
- * on command (see {@link #rounds}), for interleaving the setups.
+ * <p>{@code BenchClient rounds HOST PORT WARMUP ITERATIONS PROXY_PIDS}: the latency, with the CPU the proxy
+ * processes (comma-separated pids, {@code -} for none) used per round trip, in rounds run on command (see {@link
+ * #rounds}), for interleaving the setups. {@code BenchClient measure HOST PORT CONNECTS BULK_MILLIS
+ * [CONNECT_WARMUP]}: connect/close (after CONNECT_WARMUP unrecorded connects, by default a fifth of CONNECTS),
+ * throughput.
  * {@code BenchClient recover HOST PORT}: pings forever on one connection; each {@code KILLED nanos}
  * line on stdin (a {@link System#nanoTime()} of the orchestrator's SIGKILL, same clock on one machine) is
  * answered with {@code RECOVERED micros}: the time from the kill to the first echo of a ping sent after it,
@@ -62,14 +62,9 @@ public final class BenchClient {
       System.out.println("DONE");
       return;
     }
-    int warmup = Integer.parseInt(args[3]);
-    int iterations = Integer.parseInt(args[4]);
-    int connects = Integer.parseInt(args[5]);
-    long bulkMillis = Long.parseLong(args[6]);
-    int connectWarmup = args.length > 7 ? Integer.parseInt(args[7]) : Math.max(10, connects / 5);
-    if (iterations > 0) { // 0: the orchestrator measured the latency in interleaved rounds ("rounds")
-      latency(target, warmup, iterations, ProxyCpu.of(args.length > 8 ? args[8] : "-"));
-    }
+    int connects = Integer.parseInt(args[3]);
+    long bulkMillis = Long.parseLong(args[4]);
+    int connectWarmup = args.length > 5 ? Integer.parseInt(args[5]) : Math.max(10, connects / 5);
     connectClose(target, connectWarmup, connects);
     throughput(target, 1, bulkMillis);
     throughput(target, 8, bulkMillis);
@@ -85,28 +80,13 @@ public final class BenchClient {
   }
 
   /**
-   * Ping-pong, one message in flight, per size; warm-up rounds are not recorded. The proxies' CPU is read around
-   * each size's recorded rounds: user plus kernel microseconds per round trip, and the kernel's part.
-   */
-  static void latency(InetSocketAddress target, int warmup, int iterations, ProxyCpu proxies) throws IOException {
-    try (Socket socket = open(target, 'E')) {
-      socket.setSoTimeout(30_000);
-      OutputStream out = socket.getOutputStream();
-      DataInputStream in = new DataInputStream(socket.getInputStream());
-      for (int size : SIZES) {
-        Pass pass = pass(out, in, size, warmup, iterations, proxies);
-        emitLatency(size, pass.histogram, pass.cpu);
-      }
-    }
-  }
-
-  /**
    * The latency measurement in rounds, so that the orchestrator can interleave the setups (each round of each setup
-   * in turn, all of them running meanwhile): one connection, held throughout. Prints {@code READY} once connected;
+   * in turn, all of them running meanwhile): ping-pong, one message in flight, per size, on one connection held
+   * throughout. The proxies' CPU is read around each size's recorded round trips. Prints {@code READY} once connected;
    * each {@code round} line on stdin runs every size once ({@code warmup} unrecorded round trips in the first round,
    * a tenth of it in later ones, then {@code iterations} recorded) and answers {@code ROUND} with that round's p50 per
-   * size (µs); {@code end} (or the end of stdin) prints the figures over all rounds, as {@link #latency} does: p50,
-   * p99 and p99.9 of every recorded round trip, and the proxies' CPU per round trip over the recorded ones.
+   * size (µs); {@code end} (or the end of stdin) prints the figures over all rounds: p50, p99 and p99.9 of every
+   * recorded round trip, and the proxies' CPU per round trip (user plus kernel, and the kernel's part).
    */
   static void rounds(InetSocketAddress target, int warmup, int iterations, ProxyCpu proxies) throws IOException {
     Histogram[] all = new Histogram[SIZES.length];
