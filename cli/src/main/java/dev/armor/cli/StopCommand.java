@@ -35,8 +35,7 @@ final class StopCommand implements Callable<Integer> {
 
   /** Asks every process of {@code entries} to stop (SIGTERM), then waits for each, killing one that outlasts 15 s. */
   private static int stopTogether(List<String[]> entries) throws IOException, InterruptedException {
-    List<String[]> asked = new ArrayList<>();
-    List<ProcessHandle> processes = new ArrayList<>();
+    List<Stopping> asked = new ArrayList<>();
     for (String[] entry : entries) {
       Optional<ProcessHandle> process = ProcessHandle.of(Long.parseLong(entry[1]));
       if (process.isEmpty() || !process.get().isAlive()) {
@@ -44,13 +43,12 @@ final class StopCommand implements Callable<Integer> {
         continue;
       }
       process.get().destroy();
-      asked.add(entry);
-      processes.add(process.get());
+      asked.add(new Stopping(entry, process.get()));
     }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_TIMEOUT_SECONDS);
-    for (int i = 0; i < asked.size(); i++) {
-      String[] entry = asked.get(i);
-      ProcessHandle process = processes.get(i);
+    for (Stopping stopping : asked) {
+      String[] entry = stopping.entry;
+      ProcessHandle process = stopping.process;
       try {
         process.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       } catch (TimeoutException | ExecutionException e) {
@@ -63,4 +61,7 @@ final class StopCommand implements Callable<Integer> {
     }
     return asked.size();
   }
+
+  /** A process asked to stop, and its pid file entry (name, pid, file). */
+  private record Stopping(String[] entry, ProcessHandle process) {}
 }

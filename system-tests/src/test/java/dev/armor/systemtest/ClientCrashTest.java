@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -106,10 +107,8 @@ class ClientCrashTest {
     // Held for a restart, the server would see nothing for the hold timeout (60 s); the ARMOR's end resets it now.
     // The server meets the reset in its reader ("RESET") or, as often, in its ticking writer first ("WRITE-FAILED
     // ... reset"), after which its reader sees only the end; an EOF alone would be a normal close, not this.
-    Awaitility.await(server + "'s connection reset").atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(100))
-        .until(() -> lines(server).stream().anyMatch(l -> l.startsWith("RESET conn=1")
-            || l.startsWith("WRITE-FAILED conn=1") && l.contains("reset")));
+    awaitLine(server, "a reset of conn=1", l -> l.startsWith("RESET conn=1")
+        || l.startsWith("WRITE-FAILED conn=1") && l.contains("reset"));
     long resetAfter = System.currentTimeMillis() - killedAt;
     System.out.println("client killed, its ARMOR gave up -> server's connection reset after " + resetAfter + " ms");
     assertThat(resetAfter).as("well before the 60 s hold timeout").isLessThan(30_000);
@@ -136,10 +135,14 @@ class ClientCrashTest {
   }
 
   private static void awaitLine(String armorId, String prefix) {
-    Awaitility.await(armorId + "'s log has a line starting with '" + prefix + "'")
+    awaitLine(armorId, "a line starting with '" + prefix + "'", l -> l.startsWith(prefix));
+  }
+
+  private static void awaitLine(String armorId, String what, Predicate<String> line) {
+    Awaitility.await(armorId + "'s log has " + what)
         .atMost(Duration.ofSeconds(60))
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> lines(armorId).stream().anyMatch(l -> l.startsWith(prefix)));
+        .until(() -> lines(armorId).stream().anyMatch(line));
   }
 
   private static List<String> lines(String armorId) throws IOException {
