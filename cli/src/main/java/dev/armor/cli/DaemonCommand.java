@@ -81,6 +81,13 @@ final class DaemonCommand implements Callable<Integer> {
           + " is in use, multiplexed from then on (default: ${DEFAULT-VALUE}).")
   String links;
 
+  @Option(names = "--data-path", defaultValue = "direct", paramLabel = "direct|relayed",
+      description = "Which daemons a connection's bytes pass through: direct, the client's daemon connects straight"
+          + " to the server app (one proxy on the path; the server's daemon keeps a link for the connection's control"
+          + " and still tells a crash from a close), or relayed, through both daemons. A connection is relayed anyway"
+          + " while links are multiplexed or where the app cannot be reached directly (default: ${DEFAULT-VALUE}).")
+  String dataPath;
+
   @Option(names = "--execution-armors", defaultValue = "in-daemon", paramLabel = "in-daemon|process",
       description = "Where Execution ARMORs run: inside the daemon, or each as a process of its own (default: ${DEFAULT-VALUE}: "
           + "one JVM fewer per protected app, and no JVM start in an ARMOR's recovery).")
@@ -120,8 +127,13 @@ final class DaemonCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException(
           "--links must be dedicated, multiplexed or auto, but was '" + links + "'");
     };
+    RelayConfig.DataPath path = switch (dataPath.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "direct" -> RelayConfig.DataPath.DIRECT;
+      case "relayed" -> RelayConfig.DataPath.RELAYED;
+      default -> throw new IllegalArgumentException("--data-path must be direct or relayed, but was '" + dataPath + "'");
+    };
     return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow,
-        keepalive, linkMode);
+        keepalive, linkMode, path);
   }
 
   /** The liveness options, validated here so a bad value fails before the daemon starts. */
@@ -150,7 +162,7 @@ final class DaemonCommand implements Callable<Integer> {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
           "--replay-overflow", replayOverflow, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
-          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--links", links,
+          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--links", links, "--data-path", dataPath,
           "--execution-armors", executionArmors,
           "--armor-heartbeat", armorHeartbeat, "--armor-heartbeat-timeout", armorHeartbeatTimeout));
       if (ftmCapable) {

@@ -105,10 +105,19 @@ final class ShimEndpoint implements ShimRequestHandler {
    * shim's accept then needs no {@code peerOf} round trip). Never blocks the relay's event loop.
    */
   ClientAnnouncer announcer(long pid) {
-    return (localPort, client) -> {
-      ShimSession session = sessions.get(pid);
-      if (session != null) {
-        session.announcePeer(localPort, client);
+    return new ClientAnnouncer() {
+      @Override
+      public void connecting(int localPort, InetSocketAddress client) {
+        ShimSession session = sessions.get(pid);
+        if (session != null) {
+          session.announcePeer(localPort, client);
+        }
+      }
+
+      /** The direct path: the shim's accept knows a connection by its peer's port (loopback peers only). */
+      @Override
+      public void connectingFrom(InetSocketAddress from, InetSocketAddress client) {
+        connecting(from.getPort(), client);
       }
     };
   }

@@ -15,4 +15,11 @@ public interface ClientAnnouncer {
   ClientAnnouncer NONE = (localPort, client) -> {};
 
   void connecting(int localPort, InetSocketAddress client);
+
+  /**
+   * On the direct path ({@link RelayConfig.DataPath#DIRECT}): the client's daemon is about to connect to the app from
+   * {@code from} (its own address), carrying {@code client}. The default announces nothing: the app's accept asks
+   * ({@link Relay#clientOfPeer}).
+   */
+  default void connectingFrom(InetSocketAddress from, InetSocketAddress client) {}
 }

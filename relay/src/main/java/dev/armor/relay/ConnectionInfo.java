@@ -23,6 +23,10 @@ import java.net.InetSocketAddress;
  * @param divergedAtOffset -1, or where the restarted server's output stopped matching what the client app had
  *     already received: the connection was reset instead of spliced. The offset is in the server-to-client stream
  *     since the connection's last fresh attach, the start of the smallest range the relay could tell apart.
+ * @param serverBytesKept client side: bytes the server sent that are kept for the client app (while its process is
+ *     probed, or ORPHANED for its restarted instance); else 0
+ * @param direct the connection's bytes take the direct path (the client's daemon connected to the server app
+ *     itself; see {@link RelayConfig.DataPath#DIRECT}); false while relayed or not attached
  */
 public record ConnectionInfo(
     String id,
@@ -36,7 +40,9 @@ public record ConnectionInfo(
     RecoveryPolicy recovery,
     long replayLogBytes,
     long peerAcknowledged,
-    long divergedAtOffset) {
+    long divergedAtOffset,
+    long serverBytesKept,
+    boolean direct) {
 
   /** A snapshot without the replay fields (as before issue 4): reconnect, nothing logged, never diverged. */
   public ConnectionInfo(
@@ -49,7 +55,7 @@ public record ConnectionInfo(
       long bytesToClient,
       int reattachments) {
     this(id, service, client, side, state, bytesToServer, bytesToClient, reattachments, RecoveryPolicy.RECONNECT, 0,
-        0, -1);
+        0, -1, 0, false);
   }
 
   public enum Side {

@@ -81,9 +81,16 @@ public interface Relay extends AutoCloseable {
 
   /**
    * For an accepted server-side connection: the local port the relay connected from, mapped to the client's
-   * original address (answers the shim's {@code peerOf}).
+   * original address (answers the shim's {@code peerOf}); on the direct path, the port of the client's daemon's
+   * socket (a port alone can be ambiguous there: {@link #clientOfPeer} is exact).
    */
   java.util.Optional<InetSocketAddress> clientOfLocalPort(int localPort);
+
+  /**
+   * For a connection the server app accepted from {@code peer}: the client it carries, if it is one of this relay's
+   * (relayed: from this relay's local port on a loopback address; direct: from the client's daemon's address).
+   */
+  java.util.Optional<InetSocketAddress> clientOfPeer(InetSocketAddress peer);
 
   /** All proxied connections this daemon carries, either side. */
   List<ConnectionInfo> connections();

@@ -47,6 +47,8 @@ import java.util.regex.Pattern;
  *     {@link LinkMode#DEDICATED} one TCP link per connection, {@link LinkMode#MULTIPLEXED} links as streams of a
  *     few shared TCP connections per daemon pair (one per event loop), {@link LinkMode#AUTO} (default) dedicated
  *     until the process's open descriptors pass half of its limit, multiplexed from then on.
+ * @param dataPath {@link DataPath#RELAYED} (default): a connection's bytes pass through both daemons;
+ *     {@link DataPath#DIRECT}: the client's daemon connects straight to the server app where it can (see there).
  */
 public record RelayConfig(
     String nodeName,
@@ -65,7 +67,8 @@ public record RelayConfig(
     int replayLogBytes,
     ReplayOverflow replayOverflow,
     Duration linkKeepalive,
-    LinkMode links) {
+    LinkMode links,
+    DataPath dataPath) {
 
   /** Setting {@code replay-overflow}: what a connection past its replay-log bound falls back to. */
   public enum ReplayOverflow {
@@ -87,6 +90,20 @@ public record RelayConfig(
   public static final ReplayOverflow DEFAULT_REPLAY_OVERFLOW = ReplayOverflow.RECONNECT;
   public static final Duration DEFAULT_LINK_KEEPALIVE = Duration.ofSeconds(10);
   public static final LinkMode DEFAULT_LINKS = LinkMode.AUTO;
+  public static final DataPath DEFAULT_DATA_PATH = DataPath.RELAYED;
+
+  /** Setting {@code data-path}: which daemons a connection's bytes pass through. */
+  public enum DataPath {
+    /** Through both daemons: client app, client's daemon, link, server's daemon, server app. */
+    RELAYED,
+    /**
+     * Through the client's daemon only: it connects straight to the server app, and the link to the server's daemon
+     * carries control frames alone (the server's daemon still judges how the app ended a connection). Where the
+     * server's daemon cannot offer it (the app listens on a loopback address the client's daemon does not share), or
+     * while the links are multiplexed, the connection is relayed.
+     */
+    DIRECT
+  }
 
   /** Setting {@code links}: one TCP connection per link, or links multiplexed over shared ones. */
   public enum LinkMode {
@@ -166,6 +183,9 @@ public record RelayConfig(
     if (links == null) {
       throw new IllegalArgumentException("links must be dedicated, multiplexed or auto, but was null");
     }
+    if (dataPath == null) {
+      throw new IllegalArgumentException("data-path must be relayed or direct, but was null");
+    }
   }
 
   /** The defaults documented on each component, for node {@code nodeName} with its data plane on {@code dataHost}. */
@@ -187,76 +207,144 @@ public record RelayConfig(
         DEFAULT_REPLAY_LOG_BYTES,
         DEFAULT_REPLAY_OVERFLOW,
         DEFAULT_LINK_KEEPALIVE,
-        DEFAULT_LINKS);
+        DEFAULT_LINKS,
+        DEFAULT_DATA_PATH);
   }
 
   public RelayConfig withDataPort(int port) {
-    return new RelayConfig(nodeName, dataHost, port, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(c -> c.dataPort = port);
   }
 
   public RelayConfig withHoldBufferBytes(int bytes) {
-    return new RelayConfig(nodeName, dataHost, dataPort, bytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(c -> c.holdBufferBytes = bytes);
   }
 
   public RelayConfig withHoldTimeout(Duration timeout) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, timeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(c -> c.holdTimeout = timeout);
   }
 
   public RelayConfig withWriteBufferWaterMarks(int low, int high) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, low, high, livenessGrace,
-        connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(
+        c -> {
+          c.writeBufferLowWaterMark = low;
+          c.writeBufferHighWaterMark = high;
+        });
   }
 
   public RelayConfig withLivenessGrace(Duration grace) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, grace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(c -> c.livenessGrace = grace);
   }
 
   public RelayConfig withConnectTimeout(Duration timeout) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, timeout, retryBackoffMin, retryBackoffMax, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(c -> c.connectTimeout = timeout);
   }
 
   public RelayConfig withRetryBackoff(Duration min, Duration max) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, min, max, ioThreads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(
+        c -> {
+          c.retryBackoffMin = min;
+          c.retryBackoffMax = max;
+        });
   }
 
   public RelayConfig withIoThreads(int threads) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, threads, nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(c -> c.ioThreads = threads);
   }
 
   public RelayConfig withNativeTransport(boolean useNative) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads, useNative, replayLogBytes, replayOverflow, linkKeepalive, links);
+    return with(c -> c.nativeTransport = useNative);
   }
 
   public RelayConfig withReplayLogBytes(int bytes) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, bytes, replayOverflow, linkKeepalive, links);
+    return with(c -> c.replayLogBytes = bytes);
   }
 
   public RelayConfig withReplayOverflow(ReplayOverflow overflow) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, replayLogBytes, overflow, linkKeepalive, links);
+    return with(c -> c.replayOverflow = overflow);
   }
 
   public RelayConfig withLinkKeepalive(Duration keepalive) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, replayLogBytes, replayOverflow, keepalive, links);
+    return with(c -> c.linkKeepalive = keepalive);
   }
 
   public RelayConfig withLinks(LinkMode mode) {
-    return new RelayConfig(nodeName, dataHost, dataPort, holdBufferBytes, holdTimeout, writeBufferLowWaterMark,
-        writeBufferHighWaterMark, livenessGrace, connectTimeout, retryBackoffMin, retryBackoffMax, ioThreads,
-        nativeTransport, replayLogBytes, replayOverflow, linkKeepalive, mode);
+    return with(c -> c.links = mode);
+  }
+
+  public RelayConfig withDataPath(DataPath path) {
+    return with(c -> c.dataPath = path);
+  }
+
+  /** A copy with {@code change} applied to its settings, validated like any other. */
+  private RelayConfig with(java.util.function.Consumer<Settings> change) {
+    Settings c = new Settings(this);
+    change.accept(c);
+    return c.build();
+  }
+
+  /** The settings of a {@link RelayConfig} as mutable fields: what the {@code withX} methods change. */
+  private static final class Settings {
+    String nodeName;
+    String dataHost;
+    int dataPort;
+    int holdBufferBytes;
+    Duration holdTimeout;
+    int writeBufferLowWaterMark;
+    int writeBufferHighWaterMark;
+    Duration livenessGrace;
+    Duration connectTimeout;
+    Duration retryBackoffMin;
+    Duration retryBackoffMax;
+    int ioThreads;
+    boolean nativeTransport;
+    int replayLogBytes;
+    ReplayOverflow replayOverflow;
+    Duration linkKeepalive;
+    LinkMode links;
+    DataPath dataPath;
+
+    Settings(RelayConfig from) {
+      nodeName = from.nodeName;
+      dataHost = from.dataHost;
+      dataPort = from.dataPort;
+      holdBufferBytes = from.holdBufferBytes;
+      holdTimeout = from.holdTimeout;
+      writeBufferLowWaterMark = from.writeBufferLowWaterMark;
+      writeBufferHighWaterMark = from.writeBufferHighWaterMark;
+      livenessGrace = from.livenessGrace;
+      connectTimeout = from.connectTimeout;
+      retryBackoffMin = from.retryBackoffMin;
+      retryBackoffMax = from.retryBackoffMax;
+      ioThreads = from.ioThreads;
+      nativeTransport = from.nativeTransport;
+      replayLogBytes = from.replayLogBytes;
+      replayOverflow = from.replayOverflow;
+      linkKeepalive = from.linkKeepalive;
+      links = from.links;
+      dataPath = from.dataPath;
+    }
+
+    RelayConfig build() {
+      return new RelayConfig(
+          nodeName,
+          dataHost,
+          dataPort,
+          holdBufferBytes,
+          holdTimeout,
+          writeBufferLowWaterMark,
+          writeBufferHighWaterMark,
+          livenessGrace,
+          connectTimeout,
+          retryBackoffMin,
+          retryBackoffMax,
+          ioThreads,
+          nativeTransport,
+          replayLogBytes,
+          replayOverflow,
+          linkKeepalive,
+          links,
+          dataPath);
+    }
   }
 
   private static void requirePositive(String setting, Duration value) {

@@ -73,14 +73,24 @@ class RelayTest {
       assertThat(clientSide.id()).startsWith("n1-");
       assertThat(clientSide.bytesToServer()).isEqualTo(11);
       assertThat(clientSide.bytesToClient()).isEqualTo(11);
+      // the direct path is taken when asked for, on dedicated links only (multiplexed ones mean descriptors are scarce)
+      boolean direct =
+          TestConfigs.dataPath() == RelayConfig.DataPath.DIRECT && TestConfigs.links() != RelayConfig.LinkMode.MULTIPLEXED;
+      assertThat(clientSide.direct()).isEqualTo(direct);
       ConnectionInfo serverSide = pair.serverSide().get(0);
+      assertThat(serverSide.direct()).isEqualTo(direct);
       assertThat(serverSide.id()).isEqualTo(clientSide.id());
       assertThat(serverSide.side()).isEqualTo(Side.SERVER);
       assertThat(serverSide.client()).isEqualTo(client.getLocalSocketAddress());
 
-      // the server app's peer is the relay's local port, which the relay maps back to the client
-      int relayPort = app.sockets().get(0).getPort();
-      assertThat(pair.server.clientOfLocalPort(relayPort)).contains((InetSocketAddress) client.getLocalSocketAddress());
+      // the server app's peer is a relay's socket (relayed: the server's relay's local port; direct: the client's
+      // relay's own socket), which the server's relay maps back to the client, by address and by port (the shim asks
+      // by port)
+      InetSocketAddress appPeer = (InetSocketAddress) app.sockets().get(0).getRemoteSocketAddress();
+      assertThat(appPeer.getAddress().getHostAddress()).isEqualTo(direct ? "127.0.0.2" : "127.0.0.1");
+      assertThat(pair.server.clientOfPeer(appPeer)).contains((InetSocketAddress) client.getLocalSocketAddress());
+      assertThat(pair.server.clientOfLocalPort(appPeer.getPort()))
+          .contains((InetSocketAddress) client.getLocalSocketAddress());
     }
     await().atMost(5, SECONDS).until(() -> pair.client.connections().isEmpty() && pair.server.connections().isEmpty());
     assertThat(pair.clientEvents.has("closed", SERVICE)).isTrue();

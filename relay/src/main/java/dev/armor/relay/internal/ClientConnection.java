@@ -9,6 +9,7 @@ import dev.armor.relay.RelayListener;
 import dev.armor.relay.internal.ClientService.Route;
 import dev.armor.relay.internal.LinkFrames.Abort;
 import dev.armor.relay.internal.LinkFrames.Ack;
+import dev.armor.relay.internal.LinkFrames.AppEnd;
 import dev.armor.relay.internal.LinkFrames.AbortReason;
 import dev.armor.relay.internal.LinkFrames.Fin;
 import dev.armor.relay.internal.LinkFrames.Frame;
@@ -84,6 +85,18 @@ import org.slf4j.LoggerFactory;
  * the old daemon was cut off or fenced (its link may stay silent forever): the link is dropped and the connection
  * re-attaches to the new location as after a link loss (held, then reconnect or replay per the policy).
  *
+ * <p>Direct path ({@link dev.armor.relay.RelayConfig.DataPath#DIRECT}, on a dedicated link). The attempt binds a
+ * socket of its own on this daemon's address first and names it in the OPEN; a server side that grants it answers
+ * OPENED with the app's listener, and this side connects there: from then on the connection's bytes go between the
+ * client app and the server app through this daemon alone (one relay on the path instead of two), and the link
+ * carries control frames only. Nothing is sent ahead of OPENED (the app's address is not known before). When the
+ * direct connection ends, this side does not pass the end on: it reports it (APP_END) and the server side answers
+ * as it would for its own socket (FIN, ABORT RESET or ABORT SERVER_LOST), so a crash is still told from a close by
+ * the daemon that knows the app. Every way this side ends or abandons an attempt resets the direct connection, as
+ * the server side resets its socket to the app on the relayed path. A server side that does not grant it answers a
+ * plain OPENED and the attempt is relayed; a direct connect that fails makes the service's later attempts relayed
+ * ({@link ClientService#directUnreachable}).
+ *
  * <p>Concurrency. Everything here runs on the app socket's event loop; links are opened on that same loop, so no
  * locks are needed. Events from a link that is no longer {@link #link} (an abandoned attempt) are ignored. Without
  * replay, bytes written on a link but not yet read by the server app when it dies are lost.
@@ -124,6 +137,15 @@ final class ClientConnection extends RelayConnection {
 
   /** The current attempt's link (in flight or attached); null when none. */
   private Channel link;
+
+  /** The current attempt asks for (then takes) the direct path. */
+  private boolean attemptDirect;
+  /** On the direct path: the current attempt's own connection to the server app (bound, connecting or up). */
+  private Channel direct;
+  /** ... and it is connected: the connection's bytes go on it, not on the link. Read by {@link #direct()}. */
+  private volatile boolean directAttached;
+  /** Bytes written to {@link #direct} this attempt (its stream offset: a replay starts again at 0). */
+  private long directWritten;
 
   private InetSocketAddress linkTarget;
   /** The current link was a spare (connected ahead of need, see {@link LinkPool}). */
@@ -175,7 +197,7 @@ final class ClientConnection extends RelayConnection {
   private ScheduledFuture<?> probeGrace;
   /** Server-to-client bytes read while probing or ORPHANED, for the restarted client; created when first needed. */
   private ArrayDeque<ByteBuf> serverHeld;
-  private long serverHeldBytes;
+  private volatile long serverHeldBytes;
   /** The server's FIN arrived while probing or ORPHANED: it follows the kept bytes. */
   private boolean serverFinHeld;
   private ScheduledFuture<?> orphanTimer;
@@ -219,6 +241,16 @@ final class ClientConnection extends RelayConnection {
   /** The current link, read on the connection's loop (tests). */
   Channel currentLink() {
     return loop.submit(() -> link).syncUninterruptibly().getNow();
+  }
+
+  @Override
+  long serverBytesKept() {
+    return serverHeldBytes;
+  }
+
+  @Override
+  boolean direct() {
+    return directAttached;
   }
 
   /** Bytes in the hold buffer now (tests, status). */
@@ -296,10 +328,18 @@ final class ClientConnection extends RelayConnection {
     linkRouteVersion = route.version();
     attemptPolicy = route.policy();
     attemptReplays = everAttached && replayLog != null && attemptPolicy == RecoveryPolicy.REPLAY;
+    boolean multiplexed = relay.multiplexLinks();
+    // Multiplexed links mean descriptors are scarce: the direct path would take one more per connection.
+    attemptDirect = relay.directData() && !multiplexed && !clientService.directUnreachable;
     if (log.isDebugEnabled()) {
-      log.debug("{}: attempt {} to {}", describe(), attempt, RelayListener.describe(linkTarget));
+      log.debug(
+          "{}: attempt {} to {}{}",
+          describe(),
+          attempt,
+          RelayListener.describe(linkTarget),
+          attemptDirect ? " (direct path asked for)" : "");
     }
-    if (relay.multiplexLinks()) {
+    if (multiplexed) {
       // A stream of this loop's shared connection to the daemon; one already up is like a spare link (a close before
       // the answer is its connection's, seen late: attempt again at once, on a new one).
       ChannelFuture opened = relay.sharedLinks().open(loop, linkTarget, new LinkInitializer());
@@ -339,18 +379,74 @@ final class ClientConnection extends RelayConnection {
 
   /** The current link {@code ch} is connected: OPEN, and (unless replaying) the app's bytes right behind it. */
   private void onLinkConnected(Channel ch) {
+    if (attemptDirect) {
+      bindDirect(ch);
+      return;
+    }
+    sendOpen(ch, null);
+  }
+
+  /**
+   * The direct path: a socket of this attempt's own, bound on this daemon's address before the OPEN names it (so
+   * the server side can announce it to its app before the connection arrives); OPEN once bound. Should the bind fail,
+   * the attempt goes relayed.
+   */
+  private void bindDirect(Channel ch) {
+    ChannelFuture registered = relay.appBootstrap(loop).handler(new DirectHandler()).register();
+    direct = registered.channel();
+    registered.addListener(
+        (ChannelFutureListener)
+            done -> {
+              if (done.channel() != direct) {
+                done.channel().close();
+              } else if (!done.isSuccess()) {
+                directBindFailed(ch, done.cause());
+              } else {
+                direct
+                    .bind(new InetSocketAddress(relay.dataAddress().getAddress(), 0))
+                    .addListener(
+                        (ChannelFutureListener)
+                            bound -> {
+                              if (bound.channel() != direct || ch != link) {
+                                bound.channel().close();
+                              } else if (!bound.isSuccess()) {
+                                directBindFailed(ch, bound.cause());
+                              } else {
+                                sendOpen(ch, (InetSocketAddress) direct.localAddress());
+                              }
+                            });
+              }
+            });
+  }
+
+  private void directBindFailed(Channel ch, Throwable cause) {
+    log.warn(
+        "{}: cannot bind a socket for the direct path on {} ({}): this attempt is relayed",
+        describe(),
+        RelayListener.describe(relay.dataAddress()),
+        message(cause));
+    dropDirect(false);
+    attemptDirect = false;
+    if (ch == link) {
+      sendOpen(ch, null);
+    }
+  }
+
+  /** OPEN on {@code ch} ({@code directFrom} non-null: asking for the direct path), then what may go ahead of OPENED. */
+  private void sendOpen(Channel ch, InetSocketAddress directFrom) {
     Open open =
         new Open(
-            LinkFrames.VERSION,
+            directFrom != null ? LinkFrames.VERSION : LinkFrames.RELAYED_VERSION,
             attempt,
             id,
             service,
             client,
             attemptPolicy,
             attemptReplays,
-            attemptReplays ? delivered.position() : 0);
+            attemptReplays ? delivered.position() : 0,
+            directFrom);
     ch.write(LinkFrames.encode(ch.alloc(), open), ch.voidPromise());
-    if (!attemptReplays) {
+    if (!attemptReplays && directFrom == null) {
       // The app's first bytes follow the OPEN at once instead of after OPENED: the server side connects to its app
       // meanwhile and passes them on as soon as it is connected, which saves a round trip on every new connection.
       // A replay waits for OPENED: its log must go first.
@@ -442,6 +538,7 @@ final class ClientConnection extends RelayConnection {
       Channel abandoned = link;
       link = null;
       abandoned.close();
+      dropDirect(true);
     }
     pursue(now);
   }
@@ -476,6 +573,7 @@ final class ClientConnection extends RelayConnection {
     if (old != null) {
       old.close();
     }
+    dropDirect(true); // as the server side resets its socket to the app when the link is lost
     if (acks != null) {
       acks.cancel();
       acks = null;
@@ -514,10 +612,61 @@ final class ClientConnection extends RelayConnection {
     }
   }
 
-  private void onOpened(Channel ch) {
+  private void onOpened(Channel ch, Opened opened) {
     if (ch != link || state() == State.ATTACHED || state() == State.ORPHANED || isClosed()) {
       return;
     }
+    if (attemptDirect) {
+      attemptDirect = false;
+      if (opened.direct() && direct != null) {
+        connectDirect(ch, opened.appListener());
+        return;
+      }
+      dropDirect(false); // not granted: relayed
+    }
+    attached(ch);
+  }
+
+  /** The direct path granted: connect to the app; attached once connected. */
+  private void connectDirect(Channel ch, InetSocketAddress appListener) {
+    direct
+        .connect(appListener)
+        .addListener(
+            (ChannelFutureListener)
+                connected -> {
+                  if (connected.channel() != direct || ch != link || isClosed()) {
+                    Transport.reset(connected.channel());
+                  } else if (!connected.isSuccess()) {
+                    directUnreachable(ch, appListener, connected.cause());
+                  } else {
+                    directAttached = true;
+                    directWritten = 0;
+                    attached(ch);
+                  }
+                });
+  }
+
+  /**
+   * This daemon cannot reach the app the server side offered (a firewall, a route): the attempt is abandoned and the
+   * service's connections go relayed from now on (the server side saw only a link close: nothing reached its app).
+   */
+  private void directUnreachable(Channel ch, InetSocketAddress appListener, Throwable cause) {
+    clientService.directUnreachable = true;
+    log.warn(
+        "{}: cannot connect to the server app at {} for the direct path ({}): {}'s connections are relayed from"
+            + " now on",
+        describe(),
+        RelayListener.describe(appListener),
+        message(cause),
+        service);
+    dropDirect(true);
+    link = null;
+    ch.close();
+    attemptFailed(relay.nanoTime(), "direct path to " + RelayListener.describe(appListener) + " unreachable");
+  }
+
+  /** OPENED (and, on the direct path, the app connected): the held bytes go first, then live traffic. */
+  private void attached(Channel ch) {
     long now = relay.nanoTime();
     cancelTimers();
     String replayed = attemptReplays ? startReplay() : startFresh();
@@ -531,16 +680,15 @@ final class ClientConnection extends RelayConnection {
         alreadySent--;
         buf.release();
       } else {
-        LinkFrames.writeAppData(link, buf);
+        writeToServer(buf);
       }
     }
     heldBytes = 0;
     bytesToServer += delivered;
     if (appInputDone) {
-      link.write(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
-      finSent = true;
+      sendFin();
     }
-    link.flush();
+    flushToServer();
     boolean again = everAttached;
     everAttached = true;
     if (again) {
@@ -548,7 +696,10 @@ final class ClientConnection extends RelayConnection {
     }
     retryDelayNanos = 0;
     long waited = millis(now - waitingSinceNanos);
-    String how = "to " + RelayListener.describe(linkTarget);
+    String how =
+        "to "
+            + RelayListener.describe(linkTarget)
+            + (directAttached ? " (direct path: to app at " + RelayListener.describe((InetSocketAddress) direct.remoteAddress()) + ")" : "");
     if (again) {
       how += " after " + waited + " ms held, " + delivered + " bytes held delivered" + replayed;
     } else if (delivered > 0 || attempt > 1) {
@@ -556,7 +707,7 @@ final class ClientConnection extends RelayConnection {
     }
     transitionTo(State.ATTACHED, now, how);
     updateAppAutoRead();
-    link.config().setAutoRead(app.isWritable());
+    fromServer().config().setAutoRead(app.isWritable());
     if (!(link instanceof io.netty.handler.codec.http2.Http2StreamChannel)) {
       relay.linkPool().refill(loop, linkTarget); // this daemon serves: the next connection on this loop finds a link
     }
@@ -568,6 +719,7 @@ final class ClientConnection extends RelayConnection {
     }
     link = null;
     ch.close();
+    dropDirect(false);
     long now = relay.nanoTime();
     String reason =
         "refused by "
@@ -609,7 +761,7 @@ final class ClientConnection extends RelayConnection {
     if (attemptPolicy == RecoveryPolicy.REPLAY) {
       replayLog = new ReplayLog(app.alloc(), relay.config().replayLogBytes());
       delivered = new StreamDigest();
-      acks = new AckSender(link);
+      acks = directAttached ? null : new AckSender(link); // a direct link carries no DATA to acknowledge
       recovery = RecoveryPolicy.REPLAY;
     } else {
       acks = null;
@@ -629,10 +781,15 @@ final class ClientConnection extends RelayConnection {
   /** On OPENED of a replay: the whole log goes out first, and the duplicate output is to be dropped. */
   private String startReplay() {
     long logged = replayLog.size();
-    replayLog.writeTo(link);
+    if (directAttached) {
+      replayLog.writeRawTo(direct);
+      directWritten += logged;
+    } else {
+      replayLog.writeTo(link);
+    }
     replayPending = logged;
     peerAcknowledged = 0;
-    acks = new AckSender(link);
+    acks = directAttached ? null : new AckSender(link);
     long skip = delivered.position();
     suppressing = skip > 0 ? delivered.verifier() : null;
     return ", replayed "
@@ -697,6 +854,102 @@ final class ClientConnection extends RelayConnection {
     closeWithReset(relay.nanoTime(), reason);
   }
 
+  // ---------------------------------------------------------------- the direct path
+
+  /** Where the client app's bytes go: the direct connection on the direct path, else the link (as DATA). */
+  private Channel toServer() {
+    return directAttached ? direct : link;
+  }
+
+  /** Where the server app's bytes come from (what to pause when the client app cannot take more). */
+  private Channel fromServer() {
+    return directAttached ? direct : link;
+  }
+
+  /** Writes (does not flush) bytes of the client app towards the server app; takes ownership of {@code buf}. */
+  private void writeToServer(ByteBuf buf) {
+    if (directAttached) {
+      directWritten += buf.readableBytes();
+      direct.write(buf, direct.voidPromise());
+    } else {
+      LinkFrames.writeAppData(link, buf);
+    }
+  }
+
+  private void flushToServer() {
+    if (directAttached) {
+      Channel d = direct;
+      d.flush(); // a write that fails ends the direct connection right here (onDirectEnd)
+      if (d == direct) {
+        acknowledgeDirect();
+      }
+    } else {
+      link.flush();
+    }
+  }
+
+  /**
+   * On the direct path nobody sends ACKs: what the kernel took from this side is what reached the app's socket
+   * (the server side's ACK on a relayed link means no more), so the count is kept here, for the status and the
+   * replay's "read all" line.
+   */
+  private void acknowledgeDirect() {
+    io.netty.channel.ChannelOutboundBuffer pending = direct.unsafe().outboundBuffer();
+    peerAcknowledged = directWritten - (pending == null ? 0 : pending.totalPendingWriteBytes());
+    if (replayPending > 0 && peerAcknowledged >= replayPending) {
+      log.info("{}: all {} replayed bytes are in the new instance's socket", describe(), replayPending);
+      replayPending = 0;
+    }
+  }
+
+  /** The client app finished sending: FIN towards the server (on the direct path, the app's input shut first). */
+  private void sendFin() {
+    finSent = true;
+    if (!directAttached) {
+      link.write(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
+      return;
+    }
+    Channel ch = link;
+    shutdownAppOutputAfterPendingWrites(
+        direct,
+        () -> {
+          if (ch == link && ch != null && !isClosed()) {
+            ch.writeAndFlush(LinkFrames.encode(ch.alloc(), Fin.INSTANCE), ch.voidPromise());
+          }
+        });
+  }
+
+  /** Ends the current attempt's direct connection, if any: with a reset, or (never connected) a plain close. */
+  private void dropDirect(boolean reset) {
+    Channel d = direct;
+    direct = null;
+    directAttached = false;
+    if (d == null) {
+      return;
+    }
+    if (reset) {
+      Transport.reset(d);
+    } else {
+      d.close();
+    }
+  }
+
+  /**
+   * The direct connection ended: not passed on, but reported; the server side's answer (FIN, or ABORT RESET or
+   * SERVER_LOST) decides, as for an end it saw itself.
+   */
+  private void onDirectEnd(Channel ch, boolean reset, String message) {
+    if (ch != direct || !directAttached || isClosed() || link == null) {
+      return;
+    }
+    if (reset) {
+      directAttached = false; // nothing more goes on it; a FIN or ABORT from the server side follows
+      direct = null;
+      Transport.reset(ch);
+    }
+    link.writeAndFlush(LinkFrames.encode(link.alloc(), new AppEnd(reset, message)), link.voidPromise());
+  }
+
   /** Drops the duplicate head of {@code buf}; false if it diverged (the connection is then closed). */
   private boolean suppress(ByteBuf buf) {
     int n = (int) Math.min(buf.readableBytes(), suppressing.remaining());
@@ -736,6 +989,7 @@ final class ClientConnection extends RelayConnection {
     if (l != null) {
       l.close();
     }
+    dropDirect(true);
     Transport.reset(app);
   }
 
@@ -746,6 +1000,12 @@ final class ClientConnection extends RelayConnection {
     transitionTo(State.CLOSED, relay.nanoTime(), NORMAL_CLOSE);
     release();
     app.close();
+    Channel d = direct;
+    direct = null;
+    directAttached = false;
+    if (d != null) {
+      d.close(); // both ends shut their output: a normal close
+    }
     Channel l = link;
     link = null;
     if (l != null) {
@@ -809,9 +1069,9 @@ final class ClientConnection extends RelayConnection {
         return;
       }
       logSent(buf);
-      LinkFrames.writeAppData(link, buf);
+      writeToServer(buf);
       bytesToServer += n;
-      if (!link.isWritable()) {
+      if (!toServer().isWritable()) {
         app.config().setAutoRead(false);
       }
     } else {
@@ -829,7 +1089,9 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onAppReadComplete() {
-    if (link != null && (state() == State.ATTACHED || sentAheadOn == link)) {
+    if (link != null && state() == State.ATTACHED) {
+      flushToServer();
+    } else if (link != null && sentAheadOn == link) {
       link.flush();
     }
   }
@@ -847,8 +1109,8 @@ final class ClientConnection extends RelayConnection {
   private void passOnAppEof() {
     appInputDone = true;
     if (state() == State.ATTACHED && link != null) {
-      link.writeAndFlush(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
-      finSent = true;
+      sendFin();
+      flushToServer();
       closeIfBothDone();
     } // else the FIN follows the held bytes when a link is attached
   }
@@ -891,7 +1153,7 @@ final class ClientConnection extends RelayConnection {
       return;
     }
     boolean read =
-        state() == State.ATTACHED ? link != null && link.isWritable() : heldBytes < holdBound;
+        state() == State.ATTACHED ? link != null && toServer().isWritable() : heldBytes < holdBound;
     app.config().setAutoRead(read);
   }
 
@@ -909,7 +1171,7 @@ final class ClientConnection extends RelayConnection {
     armor.probing++;
     probedEof = eof;
     probedFailure = failure;
-    link.config().setAutoRead(false);
+    fromServer().config().setAutoRead(false);
     Channel probedApp = app;
     long startedNanos = relay.nanoTime();
     CompletableFuture<Boolean> answer = ask(appProbe);
@@ -992,7 +1254,7 @@ final class ClientConnection extends RelayConnection {
     }
     releaseServerHeld();
     if (link != null && state() == State.ATTACHED) {
-      link.config().setAutoRead(app.isWritable());
+      fromServer().config().setAutoRead(app.isWritable());
     }
     boolean finHeld = serverFinHeld;
     serverFinHeld = false;
@@ -1033,7 +1295,7 @@ final class ClientConnection extends RelayConnection {
       armorEnded();
       return;
     }
-    link.config().setAutoRead(serverHeldBytes < holdBound);
+    fromServer().config().setAutoRead(serverHeldBytes < holdBound);
   }
 
   /** On the loop, while ORPHANED: the ARMOR will not restart its app, so the server need not wait for it. */
@@ -1090,7 +1352,7 @@ final class ClientConnection extends RelayConnection {
       onLinkFin();
     }
     if (link != null) {
-      link.config().setAutoRead(newApp.isWritable());
+      fromServer().config().setAutoRead(newApp.isWritable());
     }
   }
 
@@ -1101,7 +1363,7 @@ final class ClientConnection extends RelayConnection {
     serverHeld.add(buf);
     serverHeldBytes += buf.readableBytes();
     if (serverHeldBytes >= holdBound && link != null) {
-      link.config().setAutoRead(false); // TCP pushes back on the server until a client takes them
+      fromServer().config().setAutoRead(false); // TCP pushes back on the server until a client takes them
     }
   }
 
@@ -1146,14 +1408,16 @@ final class ClientConnection extends RelayConnection {
     } else if (l != null) {
       l.close();
     }
+    dropDirect(true);
     transitionTo(State.CLOSED, now, reason + "; server reset");
     release();
   }
 
   // ---------------------------------------------------------------- link events
 
-  private void onLinkData(Channel ch, ByteBuf buf) {
-    if (ch != link || (state() != State.ATTACHED && state() != State.ORPHANED)) {
+  /** The server app's bytes: DATA on a relayed link, or read from the direct connection. */
+  private void onServerData(Channel ch, ByteBuf buf) {
+    if (ch != fromServer() || ch == null || (state() != State.ATTACHED && state() != State.ORPHANED)) {
       buf.release();
       return;
     }
@@ -1188,8 +1452,8 @@ final class ClientConnection extends RelayConnection {
     if (ch != link || isClosed()) {
       return;
     }
-    if (frame instanceof Opened) {
-      onOpened(ch);
+    if (frame instanceof Opened opened) {
+      onOpened(ch, opened);
     } else if (frame instanceof Refused refused) {
       onRefused(ch, refused);
     } else if (frame instanceof Fin) {
@@ -1282,13 +1546,16 @@ final class ClientConnection extends RelayConnection {
       } else {
         lost(now, "server lost (link to " + RelayListener.describe(linkTarget) + " closed)");
       }
-    } else if (linkWasSpare && clientService.route().usable()) {
-      // A spare the server daemon had closed meanwhile (restarted, say): not a failure of this attempt.
-      log.debug("{}: spare link to {} was closed; attempting on a new link", describe(), linkTarget);
-      startAttempt(clientService.route(), false);
     } else {
-      attemptFailed(
-          now, "link to " + RelayListener.describe(linkTarget) + " closed before the server side answered");
+      dropDirect(true); // an attempt in flight: its direct socket goes with its link
+      if (linkWasSpare && clientService.route().usable()) {
+        // A spare the server daemon had closed meanwhile (restarted, say): not a failure of this attempt.
+        log.debug("{}: spare link to {} was closed; attempting on a new link", describe(), linkTarget);
+        startAttempt(clientService.route(), false);
+      } else {
+        attemptFailed(
+            now, "link to " + RelayListener.describe(linkTarget) + " closed before the server side answered");
+      }
     }
   }
 
@@ -1342,7 +1609,7 @@ final class ClientConnection extends RelayConnection {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
       if (state() == State.ATTACHED && link != null && !probing && ctx.channel() == app) {
-        link.config().setAutoRead(app.isWritable());
+        fromServer().config().setAutoRead(app.isWritable());
       }
     }
 
@@ -1361,6 +1628,51 @@ final class ClientConnection extends RelayConnection {
     }
   }
 
+  /** On the direct connection to the server app (one per attempt on the direct path). */
+  private final class DirectHandler extends ChannelInboundHandlerAdapter {
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof ByteBuf buf) {
+        onServerData(ctx.channel(), buf);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (ctx.channel() == direct) {
+        app.flush();
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof ChannelInputShutdownEvent) {
+        onDirectEnd(ctx.channel(), false, "end of stream");
+      }
+      ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      if (ctx.channel() == direct) {
+        updateAppAutoRead();
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      onDirectEnd(ctx.channel(), true, message(cause));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      onDirectEnd(ctx.channel(), true, "closed abruptly");
+    }
+  }
+
   private final class LinkInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
@@ -1374,7 +1686,7 @@ final class ClientConnection extends RelayConnection {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (msg instanceof ByteBuf buf) {
-        onLinkData(ctx.channel(), buf);
+        onServerData(ctx.channel(), buf);
       } else if (msg instanceof Frame frame) {
         onLinkFrame(ctx.channel(), frame);
       } else {

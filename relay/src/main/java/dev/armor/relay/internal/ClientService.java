@@ -77,6 +77,11 @@ final class ClientService {
   }
 
   final ServiceAddress service;
+  /**
+   * A direct connect to this service's app failed (see {@link ClientConnection}, direct path): its connections are
+   * relayed from then on, until this daemon restarts. Written and read on event loops.
+   */
+  volatile boolean directUnreachable;
   final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
   /** Per protected client ARMOR id; guarded by this. */
   final java.util.Map<String, ClientArmor> armors = new java.util.HashMap<>();

@@ -72,7 +72,7 @@ final class LinkFrameDecoder extends ChannelInboundHandlerAdapter {
       }
     }
     headerBytesRead = 0;
-    if (type < LinkFrames.OPEN || type > LinkFrames.ACK) {
+    if (type < LinkFrames.OPEN || type > LinkFrames.APP_END) {
       throw new CorruptedFrameException("unknown frame type " + type);
     }
     if (length < 0) {

@@ -34,8 +34,18 @@ import java.nio.charset.StandardCharsets;
  *                 | replay u8 (1: the client side replays the client's stream from its byte 0 on this link,
  *                   0: a fresh stream) | skip u64 (on a replay: how many bytes of the server app's output the
  *                   client side drops as already delivered, checking them)                   [since version 2]
- *                 A version 1 OPEN (without the last three fields) is still accepted, as RECONNECT.
- * type 2 OPENED   server side -> client side: the server app accepted; DATA may flow both ways. Empty body.
+ *                 | direct u8 (1: the client side asks to carry the connection's bytes itself, on a TCP
+ *                   connection of its own straight to the server app, from the address that follows; 0: relayed,
+ *                   nothing follows) | from IP (u8 byte count, 4 or 16, then the bytes) | from port u16
+ *                                                                                             [since version 3]
+ *                 A version 1 OPEN (without the policy fields) is still accepted, as RECONNECT; a client side
+ *                 sends version 3 only when it asks for the direct path, so relayed links stay version 2.
+ * type 2 OPENED   server side -> client side: the server app accepted; DATA may flow both ways. Empty body, or,
+ *                 in answer to a direct OPEN that the server side grants: the app's listener, IP (u8 byte count
+ *                 and bytes) | port u16: the client side connects there from the address it named (the app's
+ *                 shim has been told that connection's client), and the link carries no DATA from then on,
+ *                 only control frames. An empty OPENED answers a direct OPEN the server side does not grant (the
+ *                 app listens where the client's daemon cannot reach it): the connection is relayed.
  * type 3 REFUSED  server side -> client side, then the server side closes the link. The client side holds.
  *                 reason u8 (1 NOT_EXPOSED: no such service here, 2 APP_REFUSED: the app's listener refused,
  *                 3 BAD_OPEN: unsupported version or malformed OPEN) | message (string)
@@ -48,6 +58,11 @@ import java.nio.charset.StandardCharsets;
  *                 received u64: of the DATA bytes the receiver of this ACK sent on this link, how many the sender
  *                 has passed on (server side: written to the server app; client side: written to the client app,
  *                 or dropped as duplicates of what it already had). Sent at most every 64 KiB or 20 ms of input.
+ *                 Not sent on a direct link (no DATA crosses it).
+ * type 8 APP_END  client side -> server side, only on a direct link: the direct connection to the server app
+ *                 ended, and the server side is to decide (as when its own connection to the app ends) whether
+ *                 the app closed it (FIN, or ABORT RESET) or died (ABORT SERVER_LOST).        [since version 3]
+ *                 how u8 (1 EOF: the app shut its output, 2 RESET: the connection failed) | message (string)
  * </pre>
  *
  * <p>Sequence numbers are implicit: DATA on a link is a byte stream starting at offset 0 of the link, and a link
@@ -83,10 +98,13 @@ final class LinkFrames {
   static final byte FIN = 5;
   static final byte ABORT = 6;
   static final byte ACK = 7;
+  static final byte APP_END = 8;
 
   static final int HEADER_LENGTH = 5;
   static final int MAX_CONTROL_BODY = 4096;
-  static final int VERSION = 2;
+  static final int VERSION = 3;
+  /** The version of a relayed OPEN: what a server side without the direct path understands. */
+  static final int RELAYED_VERSION = 2;
   /** The oldest OPEN version the server side still accepts (as RECONNECT). */
   static final int MIN_VERSION = 1;
 
@@ -96,11 +114,12 @@ final class LinkFrames {
   private LinkFrames() {}
 
   /** A decoded control frame (everything but DATA, which travels as a plain {@link ByteBuf}). */
-  sealed interface Frame permits Open, Opened, Refused, Fin, Abort, Ack {}
+  sealed interface Frame permits Open, Opened, Refused, Fin, Abort, Ack, AppEnd {}
 
   /**
    * OPEN. {@code replay} and {@code skip} only with {@code policy} REPLAY: the link carries the client's whole
-   * stream again, and the client side drops the first {@code skip} bytes of the server app's output.
+   * stream again, and the client side drops the first {@code skip} bytes of the server app's output. {@code
+   * directFrom} (version 3, else null): the client side asks for the direct path, from that address.
    */
   record Open(
       int version,
@@ -110,21 +129,38 @@ final class LinkFrames {
       InetSocketAddress client,
       RecoveryPolicy policy,
       boolean replay,
-      long skip)
+      long skip,
+      InetSocketAddress directFrom)
       implements Frame {
 
     /** A fresh RECONNECT OPEN (version 1 fields only). */
     Open(int version, int attempt, String connectionId, ServiceAddress service, InetSocketAddress client) {
-      this(version, attempt, connectionId, service, client, RecoveryPolicy.RECONNECT, false, 0);
+      this(version, attempt, connectionId, service, client, RecoveryPolicy.RECONNECT, false, 0, null);
+    }
+
+    boolean direct() {
+      return directFrom != null;
     }
   }
 
   /** ACK: {@code received} bytes of the DATA the receiver sent on this link were passed on by the sender. */
   record Ack(long received) implements Frame {}
 
-  enum Opened implements Frame {
-    INSTANCE
+  /** OPENED; {@code appListener} non-null when it grants the direct path (connect there). */
+  record Opened(InetSocketAddress appListener) implements Frame {
+    /** The OPENED of a relayed connection. */
+    static final Opened RELAYED = new Opened(null);
+
+    boolean direct() {
+      return appListener != null;
+    }
   }
+
+  /** APP_END: the direct connection to the server app ended; {@code reset}: it failed rather than ended. */
+  record AppEnd(boolean reset, String message) implements Frame {}
+
+  static final int APP_END_EOF = 1;
+  static final int APP_END_RESET = 2;
 
   record Refused(RefusalReason reason, String message) implements Frame {}
 
@@ -212,12 +248,24 @@ final class LinkFrames {
       writeString(out, open.connectionId());
       writeString(out, open.service().host());
       out.writeShort(open.service().port());
-      byte[] ip = open.client().getAddress().getAddress();
-      out.writeByte(ip.length).writeBytes(ip).writeShort(open.client().getPort());
+      writeAddress(out, open.client());
       if (open.version() >= 2) {
         out.writeByte(open.policy() == RecoveryPolicy.REPLAY ? POLICY_REPLAY : POLICY_RECONNECT);
         out.writeByte(open.replay() ? 1 : 0).writeLong(open.skip());
       }
+      if (open.version() >= 3) {
+        out.writeByte(open.direct() ? 1 : 0);
+        if (open.direct()) {
+          writeAddress(out, open.directFrom());
+        }
+      }
+    } else if (frame instanceof Opened opened) {
+      if (opened.direct()) {
+        writeAddress(out, opened.appListener());
+      }
+    } else if (frame instanceof AppEnd end) {
+      out.writeByte(end.reset() ? APP_END_RESET : APP_END_EOF);
+      writeString(out, end.message());
     } else if (frame instanceof Refused refused) {
       out.writeByte(refused.reason().code);
       writeString(out, refused.message());
@@ -247,6 +295,8 @@ final class LinkFrames {
       return FIN;
     } else if (frame instanceof Ack) {
       return ACK;
+    } else if (frame instanceof AppEnd) {
+      return APP_END;
     } else {
       return ABORT;
     }
@@ -263,13 +313,7 @@ final class LinkFrames {
           String id = readString(body);
           String host = readString(body);
           int port = body.readUnsignedShort();
-          int ipLength = body.readUnsignedByte();
-          if (ipLength != 4 && ipLength != 16) {
-            throw new CorruptedFrameException("OPEN client IP of " + ipLength + " bytes");
-          }
-          byte[] ip = new byte[ipLength];
-          body.readBytes(ip);
-          int clientPort = body.readUnsignedShort();
+          InetSocketAddress client = readAddress(body, "OPEN client");
           RecoveryPolicy policy = RecoveryPolicy.RECONNECT;
           boolean replay = false;
           long skip = 0;
@@ -285,18 +329,27 @@ final class LinkFrames {
               throw new CorruptedFrameException("OPEN with replay " + replay + ", skip " + skip + ", " + policy);
             }
           }
+          InetSocketAddress directFrom = null;
+          if (version >= 3) {
+            int direct = body.readUnsignedByte();
+            if (direct > 1) {
+              throw new CorruptedFrameException("OPEN with direct " + direct);
+            }
+            directFrom = direct == 1 ? readAddress(body, "OPEN direct") : null;
+          }
           frame =
               new Open(
                   version,
                   attempt,
                   id,
                   new ServiceAddress(host, port),
-                  new InetSocketAddress(InetAddress.getByAddress(ip), clientPort),
+                  client,
                   policy,
                   replay,
-                  skip);
+                  skip,
+                  directFrom);
         }
-        case OPENED -> frame = Opened.INSTANCE;
+        case OPENED -> frame = body.isReadable() ? new Opened(readAddress(body, "OPENED app")) : Opened.RELAYED;
         case REFUSED -> frame = new Refused(RefusalReason.of(body.readUnsignedByte()), readString(body));
         case FIN -> frame = Fin.INSTANCE;
         case ABORT -> frame = new Abort(AbortReason.of(body.readUnsignedByte()), readString(body));
@@ -306,6 +359,13 @@ final class LinkFrames {
             throw new CorruptedFrameException("ACK of " + received + " bytes");
           }
           frame = new Ack(received);
+        }
+        case APP_END -> {
+          int how = body.readUnsignedByte();
+          if (how != APP_END_EOF && how != APP_END_RESET) {
+            throw new CorruptedFrameException("APP_END with unknown kind " + how);
+          }
+          frame = new AppEnd(how == APP_END_RESET, readString(body));
         }
         default -> throw new CorruptedFrameException("unknown frame type " + type);
       }
@@ -317,6 +377,21 @@ final class LinkFrames {
     } catch (IndexOutOfBoundsException | IllegalArgumentException | UnknownHostException e) {
       throw new CorruptedFrameException("malformed frame type " + type + ": " + e.getMessage(), e);
     }
+  }
+
+  private static void writeAddress(ByteBuf out, InetSocketAddress address) {
+    byte[] ip = address.getAddress().getAddress();
+    out.writeByte(ip.length).writeBytes(ip).writeShort(address.getPort());
+  }
+
+  private static InetSocketAddress readAddress(ByteBuf in, String what) throws UnknownHostException {
+    int ipLength = in.readUnsignedByte();
+    if (ipLength != 4 && ipLength != 16) {
+      throw new CorruptedFrameException(what + " IP of " + ipLength + " bytes");
+    }
+    byte[] ip = new byte[ipLength];
+    in.readBytes(ip);
+    return new InetSocketAddress(InetAddress.getByAddress(ip), in.readUnsignedShort());
   }
 
   private static void writeString(ByteBuf out, String s) {

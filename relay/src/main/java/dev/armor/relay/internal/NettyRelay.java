@@ -21,6 +21,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -82,6 +83,8 @@ public final class NettyRelay implements Relay {
   private final ConcurrentHashMap<ServiceAddress, ClientService> clientServices = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<ServiceAddress, Exposure> exposures = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Integer, InetSocketAddress> clientsByLocalPort = new ConcurrentHashMap<>();
+  /** Direct path: the client's daemon's address of an app connection, to the client it carries. */
+  private final ConcurrentHashMap<InetSocketAddress, InetSocketAddress> clientsByPeer = new ConcurrentHashMap<>();
   private final Set<RelayConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicLong connectionCounter = new AtomicLong();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -406,7 +409,26 @@ public final class NettyRelay implements Relay {
 
   @Override
   public Optional<InetSocketAddress> clientOfLocalPort(int localPort) {
-    return Optional.ofNullable(clientsByLocalPort.get(localPort));
+    InetSocketAddress relayed = clientsByLocalPort.get(localPort);
+    if (relayed != null) {
+      return Optional.of(relayed);
+    }
+    // a shim asks by port alone: a direct connection's (from another daemon's socket) is found by its port too
+    for (Map.Entry<InetSocketAddress, InetSocketAddress> direct : clientsByPeer.entrySet()) {
+      if (direct.getKey().getPort() == localPort) {
+        return Optional.of(direct.getValue());
+      }
+    }
+    return Optional.empty();
+  }
+
+  @Override
+  public Optional<InetSocketAddress> clientOfPeer(InetSocketAddress peer) {
+    InetSocketAddress direct = clientsByPeer.get(peer);
+    if (direct != null || !peer.getAddress().isLoopbackAddress()) {
+      return Optional.ofNullable(direct);
+    }
+    return clientOfLocalPort(peer.getPort());
   }
 
   @Override
@@ -503,6 +525,19 @@ public final class NettyRelay implements Relay {
 
   void unmapLocalPort(int localPort, InetSocketAddress client) {
     clientsByLocalPort.remove(localPort, client);
+  }
+
+  void mapPeer(InetSocketAddress peer, InetSocketAddress client) {
+    clientsByPeer.put(peer, client);
+  }
+
+  void unmapPeer(InetSocketAddress peer, InetSocketAddress client) {
+    clientsByPeer.remove(peer, client);
+  }
+
+  /** Whether a connection starting an attempt now asks for the direct path (see {@link RelayConfig.DataPath}). */
+  boolean directData() {
+    return config.dataPath() == RelayConfig.DataPath.DIRECT;
   }
 
   /** The client-side connection with this id, if it is open (tests). */

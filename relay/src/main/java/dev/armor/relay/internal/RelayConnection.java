@@ -167,7 +167,19 @@ abstract class RelayConnection {
         recovery,
         replayLogBytes,
         peerAcknowledged,
-        divergedAtOffset);
+        divergedAtOffset,
+        serverBytesKept(),
+        direct());
+  }
+
+  /** See {@link ConnectionInfo#serverBytesKept()}; read from any thread. */
+  long serverBytesKept() {
+    return 0;
+  }
+
+  /** See {@link ConnectionInfo#direct()}; read from any thread. */
+  boolean direct() {
+    return false;
   }
 
   /** Runs {@code task} on this connection's loop; dropped (with the relay) if the loop is shutting down. */

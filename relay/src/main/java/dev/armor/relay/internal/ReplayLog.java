@@ -66,6 +66,15 @@ final class ReplayLog {
     }
   }
 
+  /** Writes (does not flush) the whole log on {@code socket} as plain bytes (the direct path); the log keeps them. */
+  void writeRawTo(Channel socket) {
+    for (ByteBuf chunk : chunks) {
+      if (chunk.isReadable()) {
+        socket.write(chunk.retainedSlice(), socket.voidPromise());
+      }
+    }
+  }
+
   void release() {
     for (ByteBuf chunk : chunks) {
       chunk.release();

@@ -6,6 +6,7 @@ import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.RelayListener;
 import dev.armor.relay.internal.LinkFrames.Abort;
 import dev.armor.relay.internal.LinkFrames.Ack;
+import dev.armor.relay.internal.LinkFrames.AppEnd;
 import dev.armor.relay.internal.LinkFrames.AbortReason;
 import dev.armor.relay.internal.LinkFrames.Fin;
 import dev.armor.relay.internal.LinkFrames.Frame;
@@ -55,6 +56,14 @@ import org.slf4j.LoggerFactory;
  * side knows how much of its stream the instance has read; a replayed attempt looks like any other to the app: a
  * new connection whose client sends its stream from the start. Duplicate suppression is the client side's job.
  *
+ * <p>Direct path (an OPEN naming the client side's own address, {@link LinkFrames.Open#directFrom}). The client's
+ * daemon connects straight to the app; this side opens no socket to it. It maps and announces that address as it
+ * would its own local port, answers OPENED with the app's listener, and from then on sees the app's connection only
+ * through the client side's reports: APP_END when it ended (asked about exactly as an end seen on its own socket:
+ * the probe decides FIN, ABORT(RESET) or ABORT(SERVER_LOST)), FIN when the client side shut the app's input. It grants
+ * the direct path unless the app listens on a loopback address and the link comes from another host, which could not
+ * reach it: then the connection is relayed as any other.
+ *
  * <p>Concurrency: the app socket is opened on the link's event loop; all state is confined to it.
  */
 final class ServerConnection extends RelayConnection {
@@ -74,8 +83,11 @@ final class ServerConnection extends RelayConnection {
   private final Open open;
   /** Non-null on a REPLAY link. */
   private final AckSender acks;
+  /** The relay's socket to the app; null on the direct path. */
   private Channel app;
   private int localPort = -1;
+  /** On the direct path: the client side's address the app's connection comes from; else null. */
+  private volatile InetSocketAddress directFrom;
   /** Client bytes that arrived before the app was connected, oldest first; null once passed on. */
   private java.util.ArrayDeque<ByteBuf> early = new java.util.ArrayDeque<>();
   private long earlyBytes;
@@ -116,6 +128,11 @@ final class ServerConnection extends RelayConnection {
     return log;
   }
 
+  @Override
+  boolean direct() {
+    return directFrom != null && state() == State.ATTACHED;
+  }
+
   /** A re-attached client's attempt (attempt > 1) is worth an operator's line even when all goes well. */
   @Override
   boolean isRoutineAttach() {
@@ -129,9 +146,13 @@ final class ServerConnection extends RelayConnection {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Connects to the app: register, bind a local port (and map it to the client), connect. */
+  /** Connects to the app: register, bind a local port (and map it to the client), connect; or grants the direct path. */
   void start() {
     relay.register(this);
+    if (open.direct() && reachable(open.directFrom(), exposure.appListener())) {
+      startDirect();
+      return;
+    }
     ChannelFuture registered = relay.appBootstrap(loop).handler(new AppHandler()).register();
     app = registered.channel();
     registered.addListener((ChannelFutureListener) this::onAppRegistered);
@@ -161,6 +182,38 @@ final class ServerConnection extends RelayConnection {
                 });
   }
 
+  /**
+   * Whether a connection from {@code from} can reach the app's listener: any address but a loopback one can be
+   * (as far as this side can tell), a loopback one only from this host.
+   */
+  private static boolean reachable(InetSocketAddress from, InetSocketAddress appListener) {
+    return !appListener.getAddress().isLoopbackAddress() || from.getAddress().isLoopbackAddress();
+  }
+
+  /** The direct path: the client side's connection is announced to the app, then the client side connects. */
+  private void startDirect() {
+    directFrom = open.directFrom();
+    early = null;
+    relay.mapPeer(directFrom, client);
+    try {
+      exposure.announcer().connectingFrom(directFrom, client);
+    } catch (RuntimeException e) {
+      log.debug("{}: announcing the client to the app failed (its accept will ask): {}", describe(), e.toString());
+    }
+    link.writeAndFlush(LinkFrames.encode(link.alloc(), new Opened(exposure.appListener())), link.voidPromise());
+    transitionTo(
+        State.ATTACHED,
+        relay.nanoTime(),
+        "direct: the client's daemon connects to app at "
+            + RelayListener.describe(exposure.appListener())
+            + " from "
+            + RelayListener.describe(directFrom)
+            + " for client "
+            + RelayListener.describe(client)
+            + "; this side keeps the link for the connection's control"
+            + (open.replay() ? "; the client side replays its stream from byte 0" : ""));
+  }
+
   /** Before connecting: the app's shim learns the real client of the connection it is about to accept. */
   private void announce() {
     try {
@@ -184,7 +237,7 @@ final class ServerConnection extends RelayConnection {
               + ")");
       return;
     }
-    link.writeAndFlush(LinkFrames.encode(link.alloc(), Opened.INSTANCE), link.voidPromise());
+    link.writeAndFlush(LinkFrames.encode(link.alloc(), Opened.RELAYED), link.voidPromise());
     transitionTo(
         State.ATTACHED,
         relay.nanoTime(),
@@ -303,7 +356,9 @@ final class ServerConnection extends RelayConnection {
     }
     transitionTo(State.CLOSED, relay.nanoTime(), NORMAL_CLOSE);
     release();
-    app.close();
+    if (app != null) {
+      app.close();
+    }
     link.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
@@ -338,6 +393,9 @@ final class ServerConnection extends RelayConnection {
     }
     if (localPort > 0) {
       relay.unmapLocalPort(localPort, client);
+    }
+    if (directFrom != null) {
+      relay.unmapPeer(directFrom, client);
     }
   }
 
@@ -379,6 +437,12 @@ final class ServerConnection extends RelayConnection {
   // ---------------------------------------------------------------- link events (from ServerLinkHandler)
 
   void onLinkData(ByteBuf buf) {
+    if (directFrom != null) {
+      buf.release();
+      log.warn("{}: DATA on a direct link: closing it", describe());
+      closeWithReset("protocol error (DATA on a direct link)");
+      return;
+    }
     if (state() == State.CONNECTING && early != null) {
       early.add(buf);
       earlyBytes += buf.readableBytes();
@@ -402,7 +466,7 @@ final class ServerConnection extends RelayConnection {
   }
 
   void onLinkReadComplete() {
-    if (state() == State.ATTACHED && !appFailed) {
+    if (state() == State.ATTACHED && !appFailed && app != null) {
       app.flush();
       if (acks != null) {
         acks.readComplete();
@@ -411,7 +475,7 @@ final class ServerConnection extends RelayConnection {
   }
 
   void onLinkWritabilityChanged() {
-    if (state() == State.ATTACHED && !appFailed) {
+    if (state() == State.ATTACHED && !appFailed && app != null) {
       app.config().setAutoRead(link.isWritable());
     }
   }
@@ -426,6 +490,8 @@ final class ServerConnection extends RelayConnection {
       closeWithReset(abort.message() + "; server app connection reset");
     } else if (frame instanceof Ack ack) {
       peerAcknowledged = Math.max(peerAcknowledged, ack.received());
+    } else if (frame instanceof AppEnd end && directFrom != null) {
+      onDirectAppEnd(end);
     } else {
       log.warn("{}: unexpected {} on the link: closing it", describe(), frame);
       closeWithReset("protocol error (unexpected " + frame + "); server app connection reset");
@@ -440,7 +506,22 @@ final class ServerConnection extends RelayConnection {
     if (appFailed) {
       return;
     }
+    if (directFrom != null) {
+      onAppOutputShut(); // the client side shut the app's input itself, after its last bytes
+      return;
+    }
     shutdownAppOutputAfterPendingWrites(app, this::onAppOutputShut);
+  }
+
+  /** The client side's report that its direct connection to the app ended: judged as an end seen here. */
+  private void onDirectAppEnd(AppEnd end) {
+    if (!end.reset()) {
+      onAppEof();
+    } else if (!isClosed() && !appFailed && state() == State.ATTACHED) {
+      appFailed = true;
+      appFailure = "server app connection failed at the client's daemon (" + end.message() + ")";
+      askProbe();
+    }
   }
 
   private void onAppOutputShut() {

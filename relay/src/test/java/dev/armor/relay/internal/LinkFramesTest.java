@@ -8,6 +8,7 @@ import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import dev.armor.relay.internal.LinkFrames.Abort;
 import dev.armor.relay.internal.LinkFrames.Ack;
+import dev.armor.relay.internal.LinkFrames.AppEnd;
 import dev.armor.relay.internal.LinkFrames.AbortReason;
 import dev.armor.relay.internal.LinkFrames.Fin;
 import dev.armor.relay.internal.LinkFrames.Frame;
@@ -42,7 +43,8 @@ class LinkFramesTest {
     List<Frame> controls =
         List.of(
             OPEN,
-            Opened.INSTANCE,
+            Opened.RELAYED,
+            new Opened(new InetSocketAddress("127.0.0.1", 41234)),
             new Refused(RefusalReason.NOT_EXPOSED, "service not exposed here"),
             Fin.INSTANCE,
             new Abort(AbortReason.SERVER_LOST, "server app died"),
@@ -54,7 +56,30 @@ class LinkFramesTest {
                 new InetSocketAddress("::1", 50123),
                 RecoveryPolicy.REPLAY,
                 true,
-                (1L << 40) + 5),
+                (1L << 40) + 5,
+                null),
+            new Open(
+                LinkFrames.VERSION,
+                1,
+                "n1-19",
+                new ServiceAddress("127.0.0.2", 7000),
+                new InetSocketAddress("127.0.0.1", 50124),
+                RecoveryPolicy.RECONNECT,
+                false,
+                0,
+                new InetSocketAddress("127.0.0.3", 40001)),
+            new Open(
+                LinkFrames.RELAYED_VERSION,
+                1,
+                "n1-20",
+                new ServiceAddress("127.0.0.2", 7000),
+                new InetSocketAddress("127.0.0.1", 50125),
+                RecoveryPolicy.RECONNECT,
+                false,
+                0,
+                null),
+            new AppEnd(false, "end of stream"),
+            new AppEnd(true, "Connection reset by peer"),
             new Ack((1L << 33) + 7));
     for (Frame frame : controls) {
       ByteBuf encoded = LinkFrames.encode(ByteBufAllocator.DEFAULT, frame);

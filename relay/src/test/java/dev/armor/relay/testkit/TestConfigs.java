@@ -6,8 +6,9 @@ import java.util.Locale;
 
 /**
  * Relay configurations of the tests: the defaults, with the kind of links the run asks for
- * ({@code -Darmor.test.links=dedicated|multiplexed|auto}; the build runs the relay's tests once with the default and
- * once with multiplexed links, see the module's pom).
+ * ({@code -Darmor.test.links=dedicated|multiplexed|auto}) and the data path it asks for ({@code
+ * -Darmor.test.dataPath=relayed|direct}); the build runs the relay's tests with the defaults, with multiplexed links
+ * and with the direct path, see the module's pom.
  */
 public final class TestConfigs {
 
@@ -15,7 +16,15 @@ public final class TestConfigs {
 
   /** {@link RelayConfig#defaults} with the run's links. */
   public static RelayConfig defaults(String nodeName, String dataHost) {
-    return RelayConfig.defaults(nodeName, dataHost).withLinks(links());
+    return RelayConfig.defaults(nodeName, dataHost).withLinks(links()).withDataPath(dataPath());
+  }
+
+  /** The data path this run tests. */
+  public static RelayConfig.DataPath dataPath() {
+    String asked = System.getProperty("armor.test.dataPath", "").trim();
+    return asked.isEmpty()
+        ? RelayConfig.DEFAULT_DATA_PATH
+        : RelayConfig.DataPath.valueOf(asked.toUpperCase(Locale.ROOT));
   }
 
   /** The links this run tests. */
