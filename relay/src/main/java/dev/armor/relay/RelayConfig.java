@@ -47,8 +47,9 @@ import java.util.regex.Pattern;
  *     {@link LinkMode#DEDICATED} one TCP link per connection, {@link LinkMode#MULTIPLEXED} links as streams of a
  *     few shared TCP connections per daemon pair (one per event loop), {@link LinkMode#AUTO} (default) dedicated
  *     until the process's open descriptors pass half of its limit, multiplexed from then on.
- * @param dataPath {@link DataPath#RELAYED} (default): a connection's bytes pass through both daemons;
- *     {@link DataPath#DIRECT}: the client's daemon connects straight to the server app where it can (see there).
+ * @param dataPath {@link DataPath#DIRECT} (default): the client's daemon connects straight to the server app where
+ *     it can (see there), one proxy on the path; {@link DataPath#RELAYED}: a connection's bytes pass through both
+ *     daemons.
  */
 public record RelayConfig(
     String nodeName,
@@ -90,7 +91,7 @@ public record RelayConfig(
   public static final ReplayOverflow DEFAULT_REPLAY_OVERFLOW = ReplayOverflow.RECONNECT;
   public static final Duration DEFAULT_LINK_KEEPALIVE = Duration.ofSeconds(10);
   public static final LinkMode DEFAULT_LINKS = LinkMode.AUTO;
-  public static final DataPath DEFAULT_DATA_PATH = DataPath.RELAYED;
+  public static final DataPath DEFAULT_DATA_PATH = DataPath.DIRECT;
 
   /** Setting {@code data-path}: which daemons a connection's bytes pass through. */
   public enum DataPath {

@@ -22,6 +22,18 @@ class RelayConfigTest {
     assertThat(defaults.withLinkKeepalive(Duration.ZERO).withIoThreads(2).linkKeepalive()).isZero();
     assertThat(defaults.withReplayOverflow(RelayConfig.ReplayOverflow.RESET).withIoThreads(2).replayOverflow())
         .isEqualTo(RelayConfig.ReplayOverflow.RESET);
+    assertThat(defaults.dataPath()).isEqualTo(RelayConfig.DataPath.DIRECT);
+    // a with-method changes its own setting and keeps every other one
+    RelayConfig relayed = defaults.withHoldTimeout(Duration.ofSeconds(5)).withDataPath(RelayConfig.DataPath.RELAYED);
+    assertThat(relayed.dataPath()).isEqualTo(RelayConfig.DataPath.RELAYED);
+    assertThat(relayed.holdTimeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(relayed.withLinks(RelayConfig.LinkMode.MULTIPLEXED))
+        .isEqualTo(
+            new RelayConfig("n1", "127.0.0.2", 0, 1 << 20, Duration.ofSeconds(5), 256 * 1024, 1024 * 1024,
+                Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofMillis(50), Duration.ofSeconds(1), 0, true,
+                8 << 20, RelayConfig.ReplayOverflow.RECONNECT, Duration.ofSeconds(10), RelayConfig.LinkMode.MULTIPLEXED,
+                RelayConfig.DataPath.RELAYED));
+    assertThatThrownBy(() -> defaults.withDataPath(null)).hasMessage("data-path must be relayed or direct, but was null");
   }
 
   @Test

@@ -25,6 +25,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -639,6 +640,10 @@ final class ClientConnection extends RelayConnection {
                   } else if (!connected.isSuccess()) {
                     directUnreachable(ch, appListener, connected.cause());
                   } else {
+                    // While it lives, closing the direct socket resets it, also when this process dies and the
+                    // kernel closes it: the app must see its client's daemon fail, not a client's orderly end
+                    // (on the relayed path the server side resets its own socket when the link goes).
+                    direct.config().setOption(ChannelOption.SO_LINGER, 0);
                     directAttached = true;
                     directWritten = 0;
                     attached(ch);
@@ -902,19 +907,26 @@ final class ClientConnection extends RelayConnection {
     }
   }
 
-  /** The client app finished sending: FIN towards the server (on the direct path, the app's input shut first). */
+  /**
+   * The client app finished sending: FIN towards the server. On the direct path the app's input is shut first,
+   * after every byte still queued for it, and only then is the FIN sent (and counted as sent: the connection must not
+   * close its direct socket before that, Netty would drop what is queued).
+   */
   private void sendFin() {
-    finSent = true;
     if (!directAttached) {
+      finSent = true;
       link.write(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
       return;
     }
     Channel ch = link;
+    Channel d = direct;
     shutdownAppOutputAfterPendingWrites(
-        direct,
+        d,
         () -> {
-          if (ch == link && ch != null && !isClosed()) {
+          if (ch == link && d == direct && ch != null && !finSent) {
+            finSent = true;
             ch.writeAndFlush(LinkFrames.encode(ch.alloc(), Fin.INSTANCE), ch.voidPromise());
+            closeIfBothDone();
           }
         });
   }
@@ -1004,7 +1016,8 @@ final class ClientConnection extends RelayConnection {
     direct = null;
     directAttached = false;
     if (d != null) {
-      d.close(); // both ends shut their output: a normal close
+      d.config().setOption(ChannelOption.SO_LINGER, -1); // both ends shut their output: a normal close
+      d.close();
     }
     Channel l = link;
     link = null;

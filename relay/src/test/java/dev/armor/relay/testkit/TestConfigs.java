@@ -7,8 +7,9 @@ import java.util.Locale;
 /**
  * Relay configurations of the tests: the defaults, with the kind of links the run asks for
  * ({@code -Darmor.test.links=dedicated|multiplexed|auto}) and the data path it asks for ({@code
- * -Darmor.test.dataPath=relayed|direct}); the build runs the relay's tests with the defaults, with multiplexed links
- * and with the direct path, see the module's pom.
+ * -Darmor.test.dataPath=relayed|direct}); the build runs the relay's tests with the defaults (dedicated or
+ * multiplexed links as descriptors allow, the direct path), with multiplexed links (so relayed) and with the relayed
+ * path on dedicated links, see the module's pom.
  */
 public final class TestConfigs {
 
