@@ -701,10 +701,10 @@ final class ClientConnection extends RelayConnection {
     }
     retryDelayNanos = 0;
     long waited = millis(now - waitingSinceNanos);
-    String how =
-        "to "
-            + RelayListener.describe(linkTarget)
-            + (directAttached ? " (direct path: to app at " + RelayListener.describe((InetSocketAddress) direct.remoteAddress()) + ")" : "");
+    String how = "to " + RelayListener.describe(linkTarget);
+    if (directAttached) {
+      how += " (direct path: to app at " + RelayListener.describe((InetSocketAddress) direct.remoteAddress()) + ")";
+    }
     if (again) {
       how += " after " + waited + " ms held, " + delivered + " bytes held delivered" + replayed;
     } else if (delivered > 0 || attempt > 1) {
@@ -712,7 +712,7 @@ final class ClientConnection extends RelayConnection {
     }
     transitionTo(State.ATTACHED, now, how);
     updateAppAutoRead();
-    fromServer().config().setAutoRead(app.isWritable());
+    dataChannel().config().setAutoRead(app.isWritable());
     if (!(link instanceof io.netty.handler.codec.http2.Http2StreamChannel)) {
       relay.linkPool().refill(loop, linkTarget); // this daemon serves: the next connection on this loop finds a link
     }
@@ -861,13 +861,11 @@ final class ClientConnection extends RelayConnection {
 
   // ---------------------------------------------------------------- the direct path
 
-  /** Where the client app's bytes go: the direct connection on the direct path, else the link (as DATA). */
-  private Channel toServer() {
-    return directAttached ? direct : link;
-  }
-
-  /** Where the server app's bytes come from (what to pause when the client app cannot take more). */
-  private Channel fromServer() {
+  /**
+   * The channel the connection's bytes take, both ways: the direct connection on the direct path, else the link (as
+   * DATA frames). What to pause when the client app cannot take more, and whose writability paces the client app.
+   */
+  private Channel dataChannel() {
     return directAttached ? direct : link;
   }
 
@@ -1084,7 +1082,7 @@ final class ClientConnection extends RelayConnection {
       logSent(buf);
       writeToServer(buf);
       bytesToServer += n;
-      if (!toServer().isWritable()) {
+      if (!dataChannel().isWritable()) {
         app.config().setAutoRead(false);
       }
     } else {
@@ -1166,7 +1164,7 @@ final class ClientConnection extends RelayConnection {
       return;
     }
     boolean read =
-        state() == State.ATTACHED ? link != null && toServer().isWritable() : heldBytes < holdBound;
+        state() == State.ATTACHED ? link != null && dataChannel().isWritable() : heldBytes < holdBound;
     app.config().setAutoRead(read);
   }
 
@@ -1184,7 +1182,7 @@ final class ClientConnection extends RelayConnection {
     armor.probing++;
     probedEof = eof;
     probedFailure = failure;
-    fromServer().config().setAutoRead(false);
+    dataChannel().config().setAutoRead(false);
     Channel probedApp = app;
     long startedNanos = relay.nanoTime();
     CompletableFuture<Boolean> answer = ask(appProbe);
@@ -1267,7 +1265,7 @@ final class ClientConnection extends RelayConnection {
     }
     releaseServerHeld();
     if (link != null && state() == State.ATTACHED) {
-      fromServer().config().setAutoRead(app.isWritable());
+      dataChannel().config().setAutoRead(app.isWritable());
     }
     boolean finHeld = serverFinHeld;
     serverFinHeld = false;
@@ -1308,7 +1306,7 @@ final class ClientConnection extends RelayConnection {
       armorEnded();
       return;
     }
-    fromServer().config().setAutoRead(serverHeldBytes < holdBound);
+    dataChannel().config().setAutoRead(serverHeldBytes < holdBound);
   }
 
   /** On the loop, while ORPHANED: the ARMOR will not restart its app, so the server need not wait for it. */
@@ -1365,7 +1363,7 @@ final class ClientConnection extends RelayConnection {
       onLinkFin();
     }
     if (link != null) {
-      fromServer().config().setAutoRead(newApp.isWritable());
+      dataChannel().config().setAutoRead(newApp.isWritable());
     }
   }
 
@@ -1376,7 +1374,7 @@ final class ClientConnection extends RelayConnection {
     serverHeld.add(buf);
     serverHeldBytes += buf.readableBytes();
     if (serverHeldBytes >= holdBound && link != null) {
-      fromServer().config().setAutoRead(false); // TCP pushes back on the server until a client takes them
+      dataChannel().config().setAutoRead(false); // TCP pushes back on the server until a client takes them
     }
   }
 
@@ -1430,7 +1428,7 @@ final class ClientConnection extends RelayConnection {
 
   /** The server app's bytes: DATA on a relayed link, or read from the direct connection. */
   private void onServerData(Channel ch, ByteBuf buf) {
-    if (ch != fromServer() || ch == null || (state() != State.ATTACHED && state() != State.ORPHANED)) {
+    if (ch != dataChannel() || ch == null || (state() != State.ATTACHED && state() != State.ORPHANED)) {
       buf.release();
       return;
     }
@@ -1622,7 +1620,7 @@ final class ClientConnection extends RelayConnection {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
       if (state() == State.ATTACHED && link != null && !probing && ctx.channel() == app) {
-        fromServer().config().setAutoRead(app.isWritable());
+        dataChannel().config().setAutoRead(app.isWritable());
       }
     }
 

@@ -146,7 +146,7 @@ final class ServerConnection extends RelayConnection {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Connects to the app: register, bind a local port (and map it to the client), connect; or grants the direct path. */
+  /** Connects to the app (register, bind a local port and map it to the client, connect), or grants the direct path. */
   void start() {
     relay.register(this);
     if (open.direct() && reachable(open.directFrom(), exposure.appListener())) {
@@ -362,6 +362,13 @@ final class ServerConnection extends RelayConnection {
     link.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
+  /** What happens to the app's connection when this side resets it, in the log's words. */
+  private String appReset() {
+    return directFrom == null
+        ? "server app connection reset"
+        : "the client's daemon resets the server app's connection (direct path)";
+  }
+
   private void closeWithReset(String reason) {
     if (isClosed()) {
       return;
@@ -374,7 +381,7 @@ final class ServerConnection extends RelayConnection {
 
   @Override
   void shutdown() {
-    closeWithReset("relay closing; server app connection reset");
+    closeWithReset("relay closing; " + appReset());
   }
 
   private void release() {
@@ -487,14 +494,14 @@ final class ServerConnection extends RelayConnection {
     if (frame instanceof Fin) {
       onLinkFin();
     } else if (frame instanceof Abort abort) {
-      closeWithReset(abort.message() + "; server app connection reset");
+      closeWithReset(abort.message() + "; " + appReset());
     } else if (frame instanceof Ack ack) {
       peerAcknowledged = Math.max(peerAcknowledged, ack.received());
     } else if (frame instanceof AppEnd end && directFrom != null) {
       onDirectAppEnd(end);
     } else {
       log.warn("{}: unexpected {} on the link: closing it", describe(), frame);
-      closeWithReset("protocol error (unexpected " + frame + "); server app connection reset");
+      closeWithReset("protocol error (unexpected " + frame + "); " + appReset());
     }
   }
 
@@ -544,7 +551,8 @@ final class ServerConnection extends RelayConnection {
     closeWithReset(
         "link from "
             + RelayListener.describe((InetSocketAddress) link.remoteAddress())
-            + " closed (client side lost or gave up); server app connection reset");
+            + " closed (client side lost or gave up); "
+            + appReset());
   }
 
   /** On the relay's connection to the server app. */
