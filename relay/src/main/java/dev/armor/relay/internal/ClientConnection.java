@@ -724,8 +724,21 @@ final class ClientConnection extends RelayConnection {
     }
     link = null;
     ch.close();
+    boolean askedDirect = attemptDirect && direct != null;
     dropDirect(false);
     long now = relay.nanoTime();
+    if (askedDirect && refused.reason() == LinkFrames.RefusalReason.BAD_OPEN) {
+      // A daemon of a version before the direct path refuses a version 3 OPEN: relay this service's connections.
+      clientService.directUnreachable = true;
+      log.warn(
+          "{}: daemon {} does not take the direct path ({}): {}'s connections are relayed from now on",
+          describe(),
+          RelayListener.describe(linkTarget),
+          refused.message(),
+          service);
+      attemptFailed(now, "direct path refused by " + RelayListener.describe(linkTarget));
+      return;
+    }
     String reason =
         "refused by "
             + RelayListener.describe(linkTarget)
