@@ -39,7 +39,8 @@ import java.nio.charset.StandardCharsets;
  *                   nothing follows) | from IP (u8 byte count, 4 or 16, then the bytes) | from port u16
  *                                                                                             [since version 3]
  *                 A version 1 OPEN (without the policy fields) is still accepted, as RECONNECT; a client side
- *                 sends version 3 only when it asks for the direct path, so relayed links stay version 2.
+ *                 sends version 3 only when it asks for the direct path, so relayed links stay version 2, and a
+ *                 server side that refuses version 3 (BAD_OPEN) gets the service's connections relayed.
  * type 2 OPENED   server side -> client side: the server app accepted; DATA may flow both ways. Empty body, or,
  *                 in answer to a direct OPEN that the server side grants: the app's listener, IP (u8 byte count
  *                 and bytes) | port u16: the client side connects there from the address it named (the app's
