@@ -145,6 +145,11 @@ final class ClientConnection extends RelayConnection {
   private Channel direct;
   /** ... and it is connected: the connection's bytes go on it, not on the link. Read by {@link #direct()}. */
   private volatile boolean directAttached;
+  /**
+   * ... and it failed (reset, closed abruptly): the server side's verdict is awaited, and the client app's bytes are
+   * held meanwhile, as after a loss, instead of being written into a dead socket.
+   */
+  private boolean directFailed;
   /** Bytes written to {@link #direct} this attempt (its stream offset: a replay starts again at 0). */
   private long directWritten;
 
@@ -393,29 +398,21 @@ final class ClientConnection extends RelayConnection {
    * the attempt goes relayed.
    */
   private void bindDirect(Channel ch) {
-    ChannelFuture registered = relay.appBootstrap(loop).handler(new DirectHandler()).register();
-    direct = registered.channel();
-    registered.addListener(
+    ChannelFuture bound =
+        relay
+            .appBootstrap(loop)
+            .handler(new DirectHandler())
+            .bind(new InetSocketAddress(relay.dataAddress().getAddress(), 0)); // registers, then binds
+    direct = bound.channel();
+    bound.addListener(
         (ChannelFutureListener)
             done -> {
-              if (done.channel() != direct) {
+              if (done.channel() != direct || ch != link) {
                 done.channel().close();
               } else if (!done.isSuccess()) {
                 directBindFailed(ch, done.cause());
               } else {
-                direct
-                    .bind(new InetSocketAddress(relay.dataAddress().getAddress(), 0))
-                    .addListener(
-                        (ChannelFutureListener)
-                            bound -> {
-                              if (bound.channel() != direct || ch != link) {
-                                bound.channel().close();
-                              } else if (!bound.isSuccess()) {
-                                directBindFailed(ch, bound.cause());
-                              } else {
-                                sendOpen(ch, (InetSocketAddress) direct.localAddress());
-                              }
-                            });
+                sendOpen(ch, (InetSocketAddress) direct.localAddress());
               }
             });
   }
@@ -656,18 +653,21 @@ final class ClientConnection extends RelayConnection {
    * service's connections go relayed from now on (the server side saw only a link close: nothing reached its app).
    */
   private void directUnreachable(Channel ch, InetSocketAddress appListener, Throwable cause) {
-    clientService.directUnreachable = true;
-    log.warn(
-        "{}: cannot connect to the server app at {} for the direct path ({}): {}'s connections are relayed from"
-            + " now on",
-        describe(),
-        RelayListener.describe(appListener),
-        message(cause),
-        service);
     dropDirect(true);
     link = null;
     ch.close();
-    attemptFailed(relay.nanoTime(), "direct path to " + RelayListener.describe(appListener) + " unreachable");
+    relayFromNowOn(
+        "cannot connect to the server app at " + RelayListener.describe(appListener) + " (" + message(cause) + ")");
+  }
+
+  /**
+   * The direct path cannot be had for this service ({@code why}): its connections, this one's next attempt first,
+   * are relayed until this daemon restarts (logged once per connection that finds out).
+   */
+  private void relayFromNowOn(String why) {
+    clientService.directUnreachable = true;
+    log.warn("{}: no direct path: {}; {}'s connections are relayed from now on", describe(), why, service);
+    attemptFailed(relay.nanoTime(), "no direct path: " + why);
   }
 
   /** OPENED (and, on the direct path, the app connected): the held bytes go first, then live traffic. */
@@ -728,15 +728,9 @@ final class ClientConnection extends RelayConnection {
     dropDirect(false);
     long now = relay.nanoTime();
     if (askedDirect && refused.reason() == LinkFrames.RefusalReason.BAD_OPEN) {
-      // A daemon of a version before the direct path refuses a version 3 OPEN: relay this service's connections.
-      clientService.directUnreachable = true;
-      log.warn(
-          "{}: daemon {} does not take the direct path ({}): {}'s connections are relayed from now on",
-          describe(),
-          RelayListener.describe(linkTarget),
-          refused.message(),
-          service);
-      attemptFailed(now, "direct path refused by " + RelayListener.describe(linkTarget));
+      // A daemon of a version before the direct path refuses a version 3 OPEN.
+      relayFromNowOn(
+          "daemon " + RelayListener.describe(linkTarget) + " does not take it (" + refused.message() + ")");
       return;
     }
     String reason =
@@ -942,19 +936,26 @@ final class ClientConnection extends RelayConnection {
         });
   }
 
-  /** Ends the current attempt's direct connection, if any: with a reset, or (never connected) a plain close. */
+  /**
+   * Ends the current attempt's direct connection, if any: with a reset, or with a plain close (never connected, or
+   * both ends shut their output: the reset-on-close it had while it lived is undone first).
+   */
   private void dropDirect(boolean reset) {
     Channel d = direct;
     direct = null;
     directAttached = false;
+    directFailed = false;
     if (d == null) {
       return;
     }
     if (reset) {
       Transport.reset(d);
-    } else {
-      d.close();
+      return;
     }
+    if (d.isActive()) {
+      d.config().setOption(ChannelOption.SO_LINGER, -1);
+    }
+    d.close();
   }
 
   /**
@@ -962,12 +963,11 @@ final class ClientConnection extends RelayConnection {
    * SERVER_LOST) decides, as for an end it saw itself.
    */
   private void onDirectEnd(Channel ch, boolean reset, String message) {
-    if (ch != direct || !directAttached || isClosed() || link == null) {
+    if (ch != direct || !directAttached || directFailed || isClosed() || link == null) {
       return;
     }
     if (reset) {
-      directAttached = false; // nothing more goes on it; a FIN or ABORT from the server side follows
-      direct = null;
+      directFailed = true; // nothing more goes on it; a FIN or ABORT from the server side follows
       Transport.reset(ch);
     }
     link.writeAndFlush(LinkFrames.encode(link.alloc(), new AppEnd(reset, message)), link.voidPromise());
@@ -1023,13 +1023,7 @@ final class ClientConnection extends RelayConnection {
     transitionTo(State.CLOSED, relay.nanoTime(), NORMAL_CLOSE);
     release();
     app.close();
-    Channel d = direct;
-    direct = null;
-    directAttached = false;
-    if (d != null) {
-      d.config().setOption(ChannelOption.SO_LINGER, -1); // both ends shut their output: a normal close
-      d.close();
-    }
+    dropDirect(false); // both ends shut their output: a normal close
     Channel l = link;
     link = null;
     if (l != null) {
@@ -1087,7 +1081,7 @@ final class ClientConnection extends RelayConnection {
       buf.release();
       return;
     }
-    if (state() == State.ATTACHED) {
+    if (state() == State.ATTACHED && !directFailed) {
       if (link == null || finSent) {
         buf.release();
         return;

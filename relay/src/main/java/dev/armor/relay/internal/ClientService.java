@@ -78,8 +78,9 @@ final class ClientService {
 
   final ServiceAddress service;
   /**
-   * A direct connect to this service's app failed (see {@link ClientConnection}, direct path): its connections are
-   * relayed from then on, until this daemon restarts. Written and read on event loops.
+   * The direct path failed for this service (a direct connect to its app failed, or its daemon refused the direct
+   * OPEN: see {@link ClientConnection}, direct path): its connections are relayed from then on, until this daemon
+   * restarts. Written and read on event loops.
    */
   volatile boolean directUnreachable;
   final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
