@@ -3,6 +3,7 @@ package dev.armor.daemon;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.execution.process.ArmorChannel;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
@@ -146,6 +147,32 @@ final class FtmChannel implements AutoCloseable {
     }
   }
 
+  /**
+   * A socket from {@code local} connected to {@code remote}, never to itself: the FTM channel's port is ephemeral, so
+   * once the FTM is gone a connect to it can draw that port as its own source port and connect the socket to itself
+   * (TCP's simultaneous open), which would pass for an open channel that nobody answers. That is failed as the
+   * refused connect it stands for, and the socket is closed with a reset.
+   *
+   * @throws ConnectException nobody listens at {@code remote} (refused, or the socket met itself)
+   */
+  static SocketChannel dial(InetSocketAddress local, InetSocketAddress remote, int timeoutMillis) throws IOException {
+    SocketChannel socket = SocketChannel.open();
+    try {
+      socket.bind(local);
+      socket.socket().setTcpNoDelay(true);
+      socket.socket().connect(remote, timeoutMillis);
+      if (socket.getLocalAddress().equals(socket.getRemoteAddress())) {
+        socket.socket().setSoLinger(true, 0);
+        throw new ConnectException(
+            "Connection refused: " + remote + " (the connect met its own socket: nobody listens there)");
+      }
+      return socket;
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
   /** An address, no channel, and the back-off (if any) over; under the lock. */
   private boolean dueForConnect() {
     return !target.isEmpty() && open == null && System.nanoTime() - retryAtNanos >= 0;
@@ -163,10 +190,7 @@ final class FtmChannel implements AutoCloseable {
     try {
       InetSocketAddress remote = new InetSocketAddress(address.substring(0, colon),
           Integer.parseInt(address.substring(colon + 1)));
-      socket = SocketChannel.open();
-      socket.bind(new InetSocketAddress(localHost, 0));
-      socket.socket().setTcpNoDelay(true);
-      socket.socket().connect(remote, CONNECT_TIMEOUT_MILLIS);
+      socket = dial(new InetSocketAddress(localHost, 0), remote, CONNECT_TIMEOUT_MILLIS);
       return ArmorChannel.open(socket, "FTM at " + address, new ArmorChannel.Handler() {
         @Override
         public void received(ArmorMessage message, Consumer<ArmorMessage> reply) {

@@ -1,6 +1,7 @@
 package dev.armor.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.armor.elements.ArmorActor;
@@ -10,6 +11,10 @@ import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.LookupService;
 import dev.armor.elements.wire.RegisterService;
 import dev.armor.ftm.FtmChannelServer;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +50,22 @@ class FtmChannelTest {
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
+  }
+
+  /**
+   * Issue 20: the FTM channel's port is ephemeral, so a connect to a channel that is gone can draw that port and
+   * connect the socket to itself. Forced by connecting from the very address: refused, not taken for a channel.
+   */
+  @Test
+  void aConnectThatMeetsItsOwnSocketIsRefused() throws Exception {
+    InetSocketAddress nobody;
+    try (ServerSocket gone = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      nobody = (InetSocketAddress) gone.getLocalSocketAddress();
+    }
+
+    assertThatThrownBy(() -> FtmChannel.dial(nobody, nobody, 2000))
+        .isInstanceOf(ConnectException.class)
+        .hasMessage("Connection refused: " + nobody + " (the connect met its own socket: nobody listens there)");
   }
 
   @Test

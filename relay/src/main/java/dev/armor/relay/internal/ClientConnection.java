@@ -362,7 +362,8 @@ final class ClientConnection extends RelayConnection {
       onLinkConnected(spare);
       return;
     }
-    ChannelFuture connect = relay.linkBootstrap(loop).handler(new LinkInitializer()).connect(linkTarget);
+    ChannelFuture connect =
+        SelfConnections.connect(relay.linkBootstrap(loop).handler(new LinkInitializer()), linkTarget);
     link = connect.channel();
     connect.addListener((ChannelFutureListener) this::onLinkConnectDone);
   }
@@ -627,8 +628,7 @@ final class ClientConnection extends RelayConnection {
 
   /** The direct path granted: connect to the app; attached once connected. */
   private void connectDirect(Channel ch, InetSocketAddress appListener) {
-    direct
-        .connect(appListener)
+    SelfConnections.connect(direct, appListener)
         .addListener(
             (ChannelFutureListener)
                 connected -> {

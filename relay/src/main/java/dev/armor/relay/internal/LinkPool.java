@@ -79,7 +79,8 @@ final class LinkPool {
     Spares spares = spares(loop, daemon, true);
     while (spares.idle.size() + spares.connecting < SPARES) {
       spares.connecting++;
-      ChannelFuture connect = relay.linkBootstrap(loop).handler(new SpareHandler(spares)).connect(daemon);
+      ChannelFuture connect =
+          SelfConnections.connect(relay.linkBootstrap(loop).handler(new SpareHandler(spares)), daemon);
       connect.addListener((ChannelFutureListener) done -> onConnected(spares, done));
     }
   }

@@ -177,7 +177,7 @@ final class ServerConnection extends RelayConnection {
                     localPort = ((InetSocketAddress) app.localAddress()).getPort();
                     relay.mapLocalPort(localPort, client);
                     announce();
-                    app.connect(target).addListener((ChannelFutureListener) this::onAppConnected);
+                    SelfConnections.connect(app, target).addListener((ChannelFutureListener) this::onAppConnected);
                   }
                 });
   }

@@ -1,6 +1,7 @@
 package dev.armor.relay.internal;
 
 import dev.armor.relay.RelayListener;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -188,7 +189,7 @@ final class SharedLinks {
     void connect() {
       connectionsOpened.incrementAndGet();
       codec = codec(false);
-      ChannelFuture connected =
+      Bootstrap bootstrap =
           relay
               .linkBootstrap(loop)
               .handler(
@@ -202,8 +203,8 @@ final class SharedLinks {
                               new Http2MultiplexHandler(RefuseStreams.INSTANCE),
                               new Lifecycle(Shared.this));
                     }
-                  })
-              .connect(daemon);
+                  });
+      ChannelFuture connected = SelfConnections.connect(bootstrap, daemon);
       parent = connected.channel();
       ready = parent.newPromise();
       connected.addListener(

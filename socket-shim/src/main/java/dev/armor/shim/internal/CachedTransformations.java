@@ -38,7 +38,8 @@ final class CachedTransformations {
   /** The JDK classes the shim instruments (see {@link Transformations}); here, as that class needs Byte Buddy. */
   static final List<String> TARGETS =
       List.of("sun.nio.ch.Net", "sun.nio.ch.NioSocketImpl", "sun.nio.ch.ServerSocketChannelImpl",
-          "sun.nio.ch.AsynchronousServerSocketChannelImpl", "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl");
+          "sun.nio.ch.AsynchronousServerSocketChannelImpl", "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl",
+          "sun.nio.ch.UnixAsynchronousSocketChannelImpl");
 
   private CachedTransformations() {}
 

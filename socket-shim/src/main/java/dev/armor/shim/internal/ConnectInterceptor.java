@@ -6,6 +6,7 @@ import dev.armor.shim.control.ShimMessage.Direct;
 import dev.armor.shim.control.ShimMessage.Fail;
 import dev.armor.shim.control.ShimMessage.RouteQuery;
 import dev.armor.shim.control.ShimMessage.Via;
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -23,11 +24,13 @@ final class ConnectInterceptor {
   private final ShimConfig config;
   private final DaemonClient daemon;
   private final RouteCache routes;
+  private final JdkInternals jdk;
 
-  ConnectInterceptor(ShimConfig config, DaemonClient daemon, RouteCache routes) {
+  ConnectInterceptor(ShimConfig config, DaemonClient daemon, RouteCache routes, JdkInternals jdk) {
     this.config = config;
     this.daemon = daemon;
     this.routes = routes;
+    this.jdk = jdk;
   }
 
   /**
@@ -45,6 +48,38 @@ final class ConnectInterceptor {
       return known.via();
     }
     return ask(destination);
+  }
+
+  /**
+   * A connect of the app completed (called from the JDK where it learns so): fails a connection of the socket to
+   * itself on one of the daemon's listener ports. When that listener is gone (the daemon died or closed it), a
+   * connect to its port can draw the same port as its own source port, and TCP's simultaneous open connects the
+   * socket to itself: the app would read back its own bytes as the service's. It is a connect nobody accepted, so
+   * it fails as refused (the JDK then closes the socket), and the answers that led there are forgotten. Costs one
+   * system call per completed connect when the daemon has given routes, none otherwise.
+   *
+   * @throws ConnectException the socket is connected to itself on a daemon listener's port
+   */
+  void onConnected(FileDescriptor fd) throws ConnectException {
+    if (!routes.hasDaemonListeners()) {
+      return;
+    }
+    InetSocketAddress remote;
+    InetSocketAddress local;
+    try {
+      int port = jdk.remotePort(fd);
+      if (!routes.isDaemonListenerPort(port)) {
+        return;
+      }
+      remote = jdk.remoteAddress(fd);
+      local = jdk.localAddress(fd);
+    } catch (IOException e) {
+      return; // not a connected socket after all: the JDK reports that itself
+    }
+    if (remote.equals(local) && routes.isDaemonListener(remote.getAddress(), remote.getPort())) {
+      routes.forgetVia(remote.getPort());
+      throw Failures.connect(Failures.selfConnected(config, remote), null);
+    }
   }
 
   private InetSocketAddress ask(InetSocketAddress destination) throws ConnectException {

@@ -22,6 +22,12 @@ final class Failures {
     return capitalized(config.daemonName()) + " is not reachable (" + cause.getMessage() + ")";
   }
 
+  /** "Connection refused: the Armor daemon ... does not listen on A any more (the connect met its own socket)". */
+  static String selfConnected(ShimConfig config, java.net.InetSocketAddress listener) {
+    return "Connection refused: " + config.daemonName() + " does not listen on " + listener.getAddress().getHostAddress()
+        + ":" + listener.getPort() + " any more (the connect met its own socket)";
+  }
+
   static String badAnswer(ShimConfig config, Object query, Object answer) {
     return capitalized(config.daemonName()) + " answered " + query + " with " + answer;
   }

@@ -15,6 +15,7 @@ import java.net.SocketAddress;
  */
 enum HookPoint {
   CONNECT(Hook.Connect.class, InetSocketAddress.class, InetAddress.class, int.class),
+  CONNECTED(Hook.Connected.class, void.class, FileDescriptor.class),
   SOCKET_BIND(Hook.SocketBind.class, InetSocketAddress.class, InetAddress.class, int.class),
   SOCKET_BOUND(Hook.SocketBound.class, void.class, Object.class, FileDescriptor.class, InetSocketAddress.class, int.class),
   SOCKET_ACCEPTED(Hook.SocketAccepted.class, void.class, Object.class),

@@ -28,6 +28,8 @@ final class JdkInternals {
   private final Class<?> net;
   private final MethodHandle listen;
   private final MethodHandle localAddress;
+  private final MethodHandle remoteAddress;
+  private final MethodHandle remotePort;
   private final MethodHandle closeSocketImpl;
   private final VarHandle address;
   private final VarHandle port;
@@ -38,6 +40,8 @@ final class JdkInternals {
     MethodHandles.Lookup inNet = MethodHandles.privateLookupIn(net, MethodHandles.lookup());
     this.listen = inNet.findStatic(net, "listen", MethodType.methodType(void.class, FileDescriptor.class, int.class));
     this.localAddress = inNet.findStatic(net, "localAddress", MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
+    this.remoteAddress = inNet.findStatic(net, "remoteAddress", MethodType.methodType(InetSocketAddress.class, FileDescriptor.class));
+    this.remotePort = inNet.findStatic(net, "remotePort", MethodType.methodType(int.class, FileDescriptor.class));
     MethodHandles.Lookup inImpl = MethodHandles.privateLookupIn(nioSocketImpl, MethodHandles.lookup());
     this.closeSocketImpl = inImpl.findVirtual(nioSocketImpl, "close", MethodType.methodType(void.class))
         .asType(MethodType.methodType(void.class, Object.class));
@@ -88,6 +92,19 @@ final class JdkInternals {
   InetSocketAddress localAddress(FileDescriptor fd) throws IOException {
     InetSocketAddress[] result = new InetSocketAddress[1];
     invoke(() -> result[0] = (InetSocketAddress) localAddress.invokeExact(fd));
+    return result[0];
+  }
+
+  InetSocketAddress remoteAddress(FileDescriptor fd) throws IOException {
+    InetSocketAddress[] result = new InetSocketAddress[1];
+    invoke(() -> result[0] = (InetSocketAddress) remoteAddress.invokeExact(fd));
+    return result[0];
+  }
+
+  /** The peer's port of the connected socket {@code fd}: one system call, where its address would take two. */
+  int remotePort(FileDescriptor fd) throws IOException {
+    int[] result = new int[1];
+    invoke(() -> result[0] = (int) remotePort.invokeExact(fd));
     return result[0];
   }
 

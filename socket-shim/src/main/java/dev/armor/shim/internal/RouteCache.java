@@ -58,9 +58,25 @@ final class RouteCache {
     known.put(destination, new Known(null, now));
   }
 
+  /** Whether any answer led to a daemon listener (only then can a connect meet a listener that is gone). */
+  boolean hasDaemonListeners() {
+    return !viaPorts.isEmpty();
+  }
+
+  /** Whether {@code port} is the port of one of the daemon's listeners the answers led to. */
+  boolean isDaemonListenerPort(int port) {
+    return viaPorts.contains(port);
+  }
+
   /** True for a connect to one of the daemon's own listeners: never asked about, never rewritten. */
   boolean isDaemonListener(InetAddress address, int port) {
     return viaPorts.contains(port) && address.isLoopbackAddress();
+  }
+
+  /** Forgets the answers that lead to the daemon's listener on {@code port}: nobody listens there any more. */
+  void forgetVia(int port) {
+    known.values().removeIf(answer -> !answer.isDirect() && answer.via().getPort() == port);
+    viaPorts.remove(port);
   }
 
   /** Forgets everything: the daemon that gave these answers is gone. */

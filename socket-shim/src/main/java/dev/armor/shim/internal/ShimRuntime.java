@@ -103,10 +103,11 @@ public final class ShimRuntime {
   private static void bindHooks(Class<?> hooks, ShimConfig config, DaemonClient daemon, RouteCache routes,
       JdkInternals jdk) throws ReflectiveOperationException {
     ListenerRegistry listeners = new ListenerRegistry();
-    ConnectInterceptor connect = new ConnectInterceptor(config, daemon, routes);
+    ConnectInterceptor connect = new ConnectInterceptor(config, daemon, routes, jdk);
     BindInterceptor bind = new BindInterceptor(config, daemon, listeners, jdk);
     AcceptInterceptor accept = new AcceptInterceptor(daemon, listeners, jdk);
     HookClass.set(hooks, HookPoint.CONNECT, handle(connect, "onConnect", HookPoint.CONNECT));
+    HookClass.set(hooks, HookPoint.CONNECTED, handle(connect, "onConnected", HookPoint.CONNECTED));
     HookClass.set(hooks, HookPoint.SOCKET_BIND, handle(bind, "onSocketBind", HookPoint.SOCKET_BIND));
     HookClass.set(hooks, HookPoint.SOCKET_BOUND, handle(bind, "onSocketBound", HookPoint.SOCKET_BOUND));
     HookClass.set(hooks, HookPoint.CHANNEL_BIND, handle(bind, "onChannelBind", HookPoint.CHANNEL_BIND));

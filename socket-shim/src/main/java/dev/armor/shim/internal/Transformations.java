@@ -6,8 +6,10 @@ import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
+import dev.armor.shim.internal.advice.AsyncConnectedAdvice;
 import dev.armor.shim.internal.advice.AsyncServerAcceptAdvice;
 import dev.armor.shim.internal.advice.AsyncServerBoundAdvice;
+import dev.armor.shim.internal.advice.ConnectFinishedAdvice;
 import dev.armor.shim.internal.advice.NetConnectAdvice;
 import dev.armor.shim.internal.advice.ServerChannelAcceptAdvice;
 import dev.armor.shim.internal.advice.ServerChannelBindAdvice;
@@ -40,12 +42,15 @@ import net.bytebuddy.dynamic.scaffold.TypeValidation;
 import net.bytebuddy.utility.JavaModule;
 
 /**
- * The Byte Buddy agent builder that inlines the advice into the five JDK classes every TCP connect, bind and
+ * The Byte Buddy agent builder that inlines the advice into the six JDK classes every TCP connect, bind and
  * accept goes through on JDK 17 and 25 (measured before the project started, see shared/FINDINGS.md):
  *
  * <ul>
  *   <li>{@code sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int)}: connects of {@code
  *       Socket}, {@code SocketChannel} (blocking, non-blocking, adaptor) and {@code AsynchronousSocketChannel};
+ *       with {@code Net.pollConnectNow(FileDescriptor)} and {@code
+ *       sun.nio.ch.UnixAsynchronousSocketChannelImpl.setConnected()}, where those connects complete (a
+ *       self-connection to a daemon listener that is gone is failed there);
  *   <li>{@code sun.nio.ch.NioSocketImpl}: {@code bind}, {@code accept} and {@code close} of {@code ServerSocket};
  *   <li>{@code sun.nio.ch.ServerSocketChannelImpl}: {@code netBind}, {@code finishAccept} and {@code
  *       implCloseSelectableChannel} of {@code ServerSocketChannel} and its {@code socket()} adaptor;
@@ -65,6 +70,7 @@ final class Transformations {
   private static final String SERVER_SOCKET_CHANNEL_IMPL = "sun.nio.ch.ServerSocketChannelImpl";
   private static final String ASYNC_SERVER_IMPL = "sun.nio.ch.AsynchronousServerSocketChannelImpl";
   private static final String UNIX_ASYNC_SERVER_IMPL = "sun.nio.ch.UnixAsynchronousServerSocketChannelImpl";
+  private static final String UNIX_ASYNC_SOCKET_IMPL = "sun.nio.ch.UnixAsynchronousSocketChannelImpl";
   static final List<String> TARGETS = CachedTransformations.TARGETS;
 
   private Transformations() {}
@@ -84,8 +90,11 @@ final class Transformations {
     Outcome outcome = new Outcome();
     ClassFileTransformer transformer = builder(outcome)
         .type(named(NET))
-        .transform(advice(mapping.to(NetConnectAdvice.class).on(named("connect")
-            .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class)))))
+        .transform(advice(
+            mapping.to(NetConnectAdvice.class).on(named("connect")
+                .and(takesArguments(ProtocolFamily.class, FileDescriptor.class, InetAddress.class, int.class))),
+            mapping.to(ConnectFinishedAdvice.class)
+                .on(named("pollConnectNow").and(takesArguments(FileDescriptor.class)))))
         .type(named(NIO_SOCKET_IMPL))
         .transform(advice(
             mapping.to(SocketImplBindAdvice.class).on(named("bind").and(takesArguments(InetAddress.class, int.class))),
@@ -104,6 +113,8 @@ final class Transformations {
         .type(named(UNIX_ASYNC_SERVER_IMPL))
         .transform(advice(mapping.to(AsyncServerAcceptAdvice.class).on(named("finishAccept")
             .and(takesArgument(0, FileDescriptor.class)).and(takesArgument(1, InetSocketAddress.class)))))
+        .type(named(UNIX_ASYNC_SOCKET_IMPL))
+        .transform(advice(mapping.to(AsyncConnectedAdvice.class).on(named("setConnected").and(takesArguments(0)))))
         .makeRaw();
     Recorder recorder = new Recorder(transformer);
     instrumentation.addTransformer(recorder, true);

@@ -3,7 +3,11 @@ package dev.armor.shim.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.armor.shim.control.ShimRequestHandler.Route;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -38,6 +42,35 @@ class AgentConnectTest extends AgentTestSupport {
     assertThat(result(app, "async")).isEqualTo("OK async remote=/127.0.0.4:1004 reply=relay:ping");
     assertThat(relay.accepted()).isEqualTo(4);
     assertSilent(app);
+  }
+
+  /**
+   * Issue 20: a connect to a daemon listener that is gone can draw the listener's port as its own source port and
+   * connect the socket to itself. Forced here by binding the app's socket to that port first: every kind of connect
+   * must fail as refused, not connect the app to its own bytes (without the check, each reads back its own "ping").
+   */
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void aConnectThatMeetsItsOwnSocket_whereTheDaemonListenerIsGone_isRefused_onEveryKindOfConnect(Jdk jdk)
+      throws Exception {
+    int gone;
+    try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      gone = listener.getLocalPort();
+    }
+    List<String> kinds = List.of("socket", "channel", "nbchannel", "adaptor", "async");
+    List<String> commands = new ArrayList<>(List.of("from:" + gone));
+    for (int i = 0; i < kinds.size(); i++) {
+      daemon.routes.put(new InetSocketAddress("127.0.0.4", 1101 + i), new Route.Via(gone));
+      commands.add(kinds.get(i) + ":127.0.0.4:" + (1101 + i));
+    }
+
+    ChildJvm app = run(jdk, commands.toArray(String[]::new));
+
+    String refused = "java.net.ConnectException: Connection refused: the Armor daemon at " + daemon.socket()
+        + " for node " + NODE + " does not listen on 127.0.0.1:" + gone + " any more (the connect met its own socket)";
+    for (String kind : kinds) {
+      assertThat(result(app, kind)).as(app.describe()).startsWith("ERR " + kind).endsWith(refused);
+    }
   }
 
   @ParameterizedTest

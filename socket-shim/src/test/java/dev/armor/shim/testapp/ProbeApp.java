@@ -7,9 +7,11 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousServerSocketChannel;
 import java.nio.channels.AsynchronousSocketChannel;
@@ -33,6 +35,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ProbeApp {
   private static final List<Closeable> servers = new ArrayList<>();
+  /** The local port the next connects bind to before connecting ({@code from:PORT}); 0: the kernel chooses. */
+  private static int bindFrom;
 
   private ProbeApp() {}
 
@@ -83,6 +87,9 @@ public final class ProbeApp {
         return waitForQuit();
       case "slow-exit":
         return slowExit(Long.parseLong(parts[1]));
+      case "from":
+        bindFrom = Integer.parseInt(parts[1]);
+        return "port=" + bindFrom;
       default:
         throw new IllegalArgumentException("unknown command " + command);
     }
@@ -108,6 +115,10 @@ public final class ProbeApp {
 
   private static String socket(InetSocketAddress target) throws IOException {
     try (Socket socket = new Socket()) {
+      if (bindFrom != 0) {
+        socket.setReuseAddress(true);
+        socket.bind(localFrom());
+      }
       socket.connect(target, 5000);
       String reply = exchange(socket);
       return "remote=" + socket.getRemoteSocketAddress() + " inet=" + socket.getInetAddress() + " port="
@@ -116,14 +127,14 @@ public final class ProbeApp {
   }
 
   private static String channel(InetSocketAddress target) throws IOException {
-    try (SocketChannel channel = SocketChannel.open()) {
+    try (SocketChannel channel = bound(SocketChannel.open())) {
       channel.connect(target);
       return "remote=" + channel.getRemoteAddress() + " reply=" + exchange(channel.socket());
     }
   }
 
   private static String nonBlockingChannel(InetSocketAddress target) throws IOException {
-    try (SocketChannel channel = SocketChannel.open(); Selector selector = Selector.open()) {
+    try (SocketChannel channel = bound(SocketChannel.open()); Selector selector = Selector.open()) {
       channel.configureBlocking(false);
       boolean immediate = channel.connect(target);
       if (!immediate) {
@@ -143,7 +154,7 @@ public final class ProbeApp {
   }
 
   private static String adaptor(InetSocketAddress target) throws IOException {
-    try (SocketChannel channel = SocketChannel.open()) {
+    try (SocketChannel channel = bound(SocketChannel.open())) {
       channel.socket().connect(target, 5000);
       return "remote=" + channel.getRemoteAddress() + " reply=" + exchange(channel.socket());
     }
@@ -151,6 +162,10 @@ public final class ProbeApp {
 
   private static String async(InetSocketAddress target) throws Exception {
     try (AsynchronousSocketChannel channel = AsynchronousSocketChannel.open()) {
+      if (bindFrom != 0) {
+        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        channel.bind(localFrom());
+      }
       channel.connect(target).get(5, TimeUnit.SECONDS);
       channel.write(ByteBuffer.wrap("ping\n".getBytes(StandardCharsets.UTF_8))).get(5, TimeUnit.SECONDS);
       ByteBuffer reply = ByteBuffer.allocate(64);
@@ -160,6 +175,19 @@ public final class ProbeApp {
       String line = new String(reply.array(), 0, reply.position() - 1, StandardCharsets.UTF_8);
       return "remote=" + channel.getRemoteAddress() + " reply=" + line;
     }
+  }
+
+  /** {@code channel}, bound to {@link #bindFrom} first if a {@code from:PORT} asked for it. */
+  private static SocketChannel bound(SocketChannel channel) throws IOException {
+    if (bindFrom != 0) {
+      channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      channel.bind(localFrom());
+    }
+    return channel;
+  }
+
+  private static InetSocketAddress localFrom() {
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), bindFrom);
   }
 
   private static String udp(InetSocketAddress target) throws IOException {

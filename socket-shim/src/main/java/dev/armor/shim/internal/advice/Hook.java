@@ -19,6 +19,11 @@ public final class Hook {
   @Target(ElementType.PARAMETER)
   public @interface Connect {}
 
+  /** {@code (FileDescriptor fd) -> void}: a TCP connect completed; throws to fail it (a self-connection). */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface Connected {}
+
   /** {@code (InetAddress host, int port) -> InetSocketAddress}: what a server {@code SocketImpl} binds instead. */
   @Retention(RetentionPolicy.RUNTIME)
   @Target(ElementType.PARAMETER)
