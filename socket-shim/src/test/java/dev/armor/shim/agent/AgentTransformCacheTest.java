@@ -20,8 +20,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * back to Byte Buddy. Each run checks that connects, binds and accepts are still rerouted.
  */
 class AgentTransformCacheTest extends AgentTestSupport {
-  /** One per transformed JDK class: Net, NioSocketImpl, ServerSocketChannelImpl and the two asynchronous servers'. */
-  private static final int ENTRIES_PER_JDK = 5;
+  /**
+   * One per transformed JDK class: Net, NioSocketImpl, ServerSocketChannelImpl, the two asynchronous servers' and the
+   * asynchronous socket channel's.
+   */
+  private static final int ENTRIES_PER_JDK = 6;
 
   @ParameterizedTest
   @EnumSource(Jdk.class)
