@@ -51,6 +51,13 @@ final class DaemonCommand implements Callable<Integer> {
       description = "What a connection past --replay-log gets at its next recovery: reconnect or reset (default: ${DEFAULT-VALUE}).")
   String replayOverflow;
 
+  @Option(names = "--recovery-stall-timeout", defaultValue = "5s",
+      description = "How long a recovered connection waits for the restarted server to speak (a replay: to "
+          + "reproduce what the client already has; a reconnect: to answer a client that waits) before the client "
+          + "gets the reset it would have had without Armor; at least twice the slowest answer seen on that "
+          + "connection (default: ${DEFAULT-VALUE}).")
+  String recoveryStallTimeout;
+
   @Option(names = "--heartbeat", defaultValue = "500ms",
       description = "How often a protected app's shim tells this daemon it is alive (default: ${DEFAULT-VALUE}).")
   String heartbeat;
@@ -133,7 +140,7 @@ final class DaemonCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--data-path must be direct or relayed, but was '" + dataPath + "'");
     };
     return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow,
-        keepalive, linkMode, path);
+        Durations.parse("--recovery-stall-timeout", recoveryStallTimeout), keepalive, linkMode, path);
   }
 
   /** The liveness options, validated here so a bad value fails before the daemon starts. */
@@ -161,7 +168,7 @@ final class DaemonCommand implements Callable<Integer> {
     if (detach) {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
-          "--replay-overflow", replayOverflow, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
+          "--replay-overflow", replayOverflow, "--recovery-stall-timeout", recoveryStallTimeout, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
           "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--links", links, "--data-path", dataPath,
           "--execution-armors", executionArmors,
           "--armor-heartbeat", armorHeartbeat, "--armor-heartbeat-timeout", armorHeartbeatTimeout));

@@ -131,20 +131,23 @@ public record DaemonSettings(
    * @param holdTimeout how long a client's connection is held open while its service recovers, before a reset
    * @param replayLogBytes per connection of a replay service, how much of the client's stream is kept for replay
    * @param replayOverflow what a connection past that bound gets at its next recovery: reconnect or reset
+   * @param recoveryStallTimeout how long a recovered connection waits for the new instance to speak (see RelayConfig)
    * @param linkKeepalive kernel TCP keepalive idle time of links between daemons (0 = off)
    * @param links dedicated links, links multiplexed over shared connections, or auto (see RelayConfig#links)
    * @param dataPath whether the client's daemon connects straight to the server app (see RelayConfig#dataPath)
    */
   public record DataPlane(Duration holdTimeout, int replayLogBytes, RelayConfig.ReplayOverflow replayOverflow,
-      Duration linkKeepalive, RelayConfig.LinkMode links, RelayConfig.DataPath dataPath) {
+      Duration recoveryStallTimeout, Duration linkKeepalive, RelayConfig.LinkMode links, RelayConfig.DataPath dataPath) {
     public static final DataPlane DEFAULTS = new DataPlane(RelayConfig.DEFAULT_HOLD_TIMEOUT,
-        RelayConfig.DEFAULT_REPLAY_LOG_BYTES, RelayConfig.DEFAULT_REPLAY_OVERFLOW, RelayConfig.DEFAULT_LINK_KEEPALIVE,
-        RelayConfig.DEFAULT_LINKS, RelayConfig.DEFAULT_DATA_PATH);
+        RelayConfig.DEFAULT_REPLAY_LOG_BYTES, RelayConfig.DEFAULT_REPLAY_OVERFLOW,
+        RelayConfig.DEFAULT_RECOVERY_STALL_TIMEOUT, RelayConfig.DEFAULT_LINK_KEEPALIVE, RelayConfig.DEFAULT_LINKS,
+        RelayConfig.DEFAULT_DATA_PATH);
 
     /** The relay's configuration for this node, validated by {@link RelayConfig}. */
     public RelayConfig relayConfig(String node, String host) {
       return RelayConfig.defaults(node, host).withHoldTimeout(holdTimeout).withReplayLogBytes(replayLogBytes)
-          .withReplayOverflow(replayOverflow).withLinkKeepalive(linkKeepalive).withLinks(links)
+          .withReplayOverflow(replayOverflow).withRecoveryStallTimeout(recoveryStallTimeout)
+          .withLinkKeepalive(linkKeepalive).withLinks(links)
           .withDataPath(dataPath);
     }
   }

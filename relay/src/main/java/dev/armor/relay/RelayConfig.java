@@ -37,6 +37,11 @@ import java.util.regex.Pattern;
  * @param replayOverflow what a connection whose replay log outgrew its bound gets when its server is lost:
  *     {@link ReplayOverflow#RECONNECT} (default: re-attached as a fresh connection, with a logged warning) or
  *     {@link ReplayOverflow#RESET} (the client app's connection is reset). Until then it keeps working.
+ * @param recoveryStallTimeout how long a recovered connection waits for the new instance to speak before the crash
+ *     counts as one Armor cannot hide, and the client app gets the reset it would have had without Armor instead of
+ *     waiting forever: during a replay, for output that reproduces what the client already has (a stall is a
+ *     divergence); after a {@code reconnect} re-attachment, for any answer while the client waits on one. The wait
+ *     is at least twice the longest the server took to start an answer on that connection. Default 5 s.
  * @param linkKeepalive kernel TCP keepalive on links between daemons: after this long idle the kernel probes the
  *     peer (every third of it, at least 1 s, 3 probes), and with epoll a link whose sent data stays unacknowledged
  *     for twice this long is dropped ({@code TCP_USER_TIMEOUT}). A link to a vanished node is then noticed (held,
@@ -67,6 +72,7 @@ public record RelayConfig(
     boolean nativeTransport,
     int replayLogBytes,
     ReplayOverflow replayOverflow,
+    Duration recoveryStallTimeout,
     Duration linkKeepalive,
     LinkMode links,
     DataPath dataPath) {
@@ -89,6 +95,7 @@ public record RelayConfig(
   public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(1);
   public static final int DEFAULT_REPLAY_LOG_BYTES = 8 << 20;
   public static final ReplayOverflow DEFAULT_REPLAY_OVERFLOW = ReplayOverflow.RECONNECT;
+  public static final Duration DEFAULT_RECOVERY_STALL_TIMEOUT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_LINK_KEEPALIVE = Duration.ofSeconds(10);
   public static final LinkMode DEFAULT_LINKS = LinkMode.AUTO;
   public static final DataPath DEFAULT_DATA_PATH = DataPath.DIRECT;
@@ -174,6 +181,7 @@ public record RelayConfig(
     if (replayOverflow == null) {
       throw new IllegalArgumentException("replay-overflow must be reconnect or reset, but was null");
     }
+    requirePositive("recovery-stall-timeout", recoveryStallTimeout);
     if (linkKeepalive == null
         || linkKeepalive.isNegative()
         || (!linkKeepalive.isZero() && linkKeepalive.compareTo(Duration.ofSeconds(1)) < 0)
@@ -207,6 +215,7 @@ public record RelayConfig(
         true,
         DEFAULT_REPLAY_LOG_BYTES,
         DEFAULT_REPLAY_OVERFLOW,
+        DEFAULT_RECOVERY_STALL_TIMEOUT,
         DEFAULT_LINK_KEEPALIVE,
         DEFAULT_LINKS,
         DEFAULT_DATA_PATH);
@@ -264,6 +273,10 @@ public record RelayConfig(
     return with(c -> c.replayOverflow = overflow);
   }
 
+  public RelayConfig withRecoveryStallTimeout(Duration timeout) {
+    return with(c -> c.recoveryStallTimeout = timeout);
+  }
+
   public RelayConfig withLinkKeepalive(Duration keepalive) {
     return with(c -> c.linkKeepalive = keepalive);
   }
@@ -300,6 +313,7 @@ public record RelayConfig(
     boolean nativeTransport;
     int replayLogBytes;
     ReplayOverflow replayOverflow;
+    Duration recoveryStallTimeout;
     Duration linkKeepalive;
     LinkMode links;
     DataPath dataPath;
@@ -320,6 +334,7 @@ public record RelayConfig(
       nativeTransport = from.nativeTransport;
       replayLogBytes = from.replayLogBytes;
       replayOverflow = from.replayOverflow;
+      recoveryStallTimeout = from.recoveryStallTimeout;
       linkKeepalive = from.linkKeepalive;
       links = from.links;
       dataPath = from.dataPath;
@@ -342,6 +357,7 @@ public record RelayConfig(
           nativeTransport,
           replayLogBytes,
           replayOverflow,
+          recoveryStallTimeout,
           linkKeepalive,
           links,
           dataPath);

@@ -23,6 +23,7 @@ class RelayConfigTest {
     assertThat(defaults.withReplayOverflow(RelayConfig.ReplayOverflow.RESET).withIoThreads(2).replayOverflow())
         .isEqualTo(RelayConfig.ReplayOverflow.RESET);
     assertThat(defaults.dataPath()).isEqualTo(RelayConfig.DataPath.DIRECT);
+    assertThat(defaults.recoveryStallTimeout()).isEqualTo(Duration.ofSeconds(5));
     // a with-method changes its own setting and keeps every other one
     RelayConfig relayed = defaults.withHoldTimeout(Duration.ofSeconds(5)).withDataPath(RelayConfig.DataPath.RELAYED);
     assertThat(relayed.dataPath()).isEqualTo(RelayConfig.DataPath.RELAYED);
@@ -31,7 +32,8 @@ class RelayConfigTest {
         .isEqualTo(
             new RelayConfig("n1", "127.0.0.2", 0, 1 << 20, Duration.ofSeconds(5), 256 * 1024, 1024 * 1024,
                 Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ofMillis(50), Duration.ofSeconds(1), 0, true,
-                8 << 20, RelayConfig.ReplayOverflow.RECONNECT, Duration.ofSeconds(10), RelayConfig.LinkMode.MULTIPLEXED,
+                8 << 20, RelayConfig.ReplayOverflow.RECONNECT, Duration.ofSeconds(5), Duration.ofSeconds(10),
+                RelayConfig.LinkMode.MULTIPLEXED,
                 RelayConfig.DataPath.RELAYED));
     assertThatThrownBy(() -> defaults.withDataPath(null)).hasMessage("data-path must be relayed or direct, but was null");
   }
@@ -58,6 +60,8 @@ class RelayConfigTest {
         .hasMessage("replay-log-bytes must be positive, but was 0");
     assertThatThrownBy(() -> defaults.withReplayOverflow(null))
         .hasMessage("replay-overflow must be reconnect or reset, but was null");
+    assertThatThrownBy(() -> defaults.withRecoveryStallTimeout(Duration.ZERO))
+        .hasMessage("recovery-stall-timeout must be positive, but was 0ms");
     assertThatThrownBy(() -> defaults.withLinkKeepalive(Duration.ofMillis(500)))
         .hasMessage("link-keepalive must be 0 (off) or from 1s to 1h, but was 500ms");
   }

@@ -16,6 +16,7 @@ import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.net.Socket;
@@ -28,7 +29,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -332,15 +332,18 @@ class ReplayTest {
 
   // ---------------------------------------------------------------- divergence, bounds, basics
 
+  /** Greets with "id=" and the instance's number (19 digits), then echoes. */
+  private static TestServer.Behaviour greeter(long id) {
+    return (socket, in, out) -> {
+      out.write(String.format("id=%019d\n", id).getBytes(UTF_8));
+      in.transferTo(out);
+    };
+  }
+
   @Test
-  void shouldResetTheClientRatherThanSpliceWhenTheRestartedServerDiverges() throws Exception {
+  void shouldResetTheClientRatherThanSpliceWhenTheRestartedServerDiverges_andSayAtWhichByte() throws Exception {
     replayPair(UnaryOperator.identity());
-    TestServer.Behaviour greeter =
-        (socket, in, out) -> {
-          out.write(String.format("id=%019d\n", ThreadLocalRandom.current().nextLong(Long.MAX_VALUE)).getBytes(UTF_8));
-          in.transferTo(out);
-        };
-    app = start(greeter);
+    app = start(greeter(1));
     pair.expose(SERVICE, app);
     try (Socket client = pair.connect(SERVICE)) {
       StreamRecorder received = new StreamRecorder(client.getInputStream());
@@ -352,7 +355,7 @@ class ReplayTest {
       pair.serverAppAlive.set(false);
       app.crash();
       await().atMost(10, SECONDS).until(() -> pair.clientSide(port).orElseThrow().state() == State.HELD);
-      app = start(greeter); // greets with another id: same length, other bytes
+      app = start(greeter(2)); // greets with another id: same length, one other byte
       pair.serverAppAlive.set(true);
       pair.restartedOn(SERVICE, app);
 
@@ -360,9 +363,85 @@ class ReplayTest {
       assertThat(received.text()).isEqualTo(before); // nothing of the new history reached the client
       Event closed =
           pair.clientEvents.events.stream().filter(e -> e.kind().equals("closed")).findFirst().orElseThrow();
-      assertThat(closed.reason()).contains("not deterministic");
-      assertThat(closed.info().divergedAtOffset()).isZero(); // within the first (and only) checked range
+      assertThat(closed.reason()).contains("not deterministic").contains("byte 21 of the 24 already delivered differs");
+      assertThat(closed.info().divergedAtOffset()).isEqualTo(21); // "id=" and 18 zeros alike, then 1 against 2
       assertThat(closed.info().reattachments()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * Answers each request line with the instance's name and how many requests it has executed: a server whose output
+   * differs from its first answer (a timestamp, a session id), with a count of what it executed.
+   */
+  private static TestServer.Behaviour counting(String name, AtomicLong executed) {
+    return (socket, in, out) -> {
+      BufferedReader reader = new BufferedReader(new InputStreamReader(in, UTF_8));
+      for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+        out.write((name + " did " + line + " as request " + executed.incrementAndGet() + "\n").getBytes(UTF_8));
+        out.flush();
+      }
+    };
+  }
+
+  @Test
+  void shouldHandTheNewInstanceNoRequestPastTheFirstAnswerThatDiffers() throws Exception {
+    replayPair(UnaryOperator.identity());
+    AtomicLong executedBefore = new AtomicLong();
+    app = start(counting("first", executedBefore));
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      BufferedReader answers = new BufferedReader(new InputStreamReader(client.getInputStream(), UTF_8));
+      Writer requests = new OutputStreamWriter(client.getOutputStream(), UTF_8);
+      for (int i = 1; i <= 10; i++) { // one at a time: ten turns of the conversation
+        requests.write("insert " + i + "\n");
+        requests.flush();
+        assertThat(answers.readLine()).isEqualTo("first did insert " + i + " as request " + i);
+      }
+      int port = client.getLocalPort();
+      long held = heldEvents();
+      crash();
+      awaitHeldAfter(held);
+      AtomicLong executedAfter = new AtomicLong();
+      app = start(counting("second", executedAfter));
+      pair.serverAppAlive.set(true);
+      pair.restartedOn(SERVICE, app);
+
+      await().atMost(10, SECONDS).until(() -> pair.clientSide(port).map(c -> c.state() == State.CLOSED).orElse(true));
+      // Its first answer already differs: it is given none of the nine requests after it (before, all ten went at
+      // once, and a database executed every insert of the session again before anyone could tell).
+      assertThat(executedAfter.get()).isEqualTo(1);
+      Event closed =
+          pair.clientEvents.events.stream().filter(e -> e.kind().equals("closed")).findFirst().orElseThrow();
+      assertThat(closed.info().divergedAtOffset()).isZero(); // "second" against "first"
+    }
+  }
+
+  @Test
+  void shouldCallItADivergenceWhenTheNewInstanceStopsShortOfWhatTheClientHas() throws Exception {
+    replayPair(c -> c.withRecoveryStallTimeout(Duration.ofMillis(500)));
+    app = start(echo());
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      client.getOutputStream().write("hello".getBytes(UTF_8));
+      await().atMost(10, SECONDS).until(() -> received.text().equals("hello"));
+      int port = client.getLocalPort();
+      long held = heldEvents();
+      crash();
+      awaitHeldAfter(held);
+      app = start((socket, in, out) -> in.transferTo(OutputStream.nullOutputStream())); // reads, never answers
+      pair.serverAppAlive.set(true);
+      long restartedNanos = System.nanoTime();
+      pair.restartedOn(SERVICE, app);
+
+      await().atMost(10, SECONDS).until(() -> received.error() != null);
+      long resetAfterMillis = (System.nanoTime() - restartedNanos) / 1_000_000;
+      Event closed =
+          pair.clientEvents.events.stream().filter(e -> e.kind().equals("closed")).findFirst().orElseThrow();
+      assertThat(closed.reason()).contains("produced 0 of the 5 bytes already delivered, then nothing for");
+      assertThat(closed.info().divergedAtOffset()).isZero();
+      assertThat(resetAfterMillis).as("a bounded wait, not a hang").isLessThan(5_000);
+      assertThat(received.text()).isEqualTo("hello");
     }
   }
 

@@ -62,13 +62,15 @@ import org.slf4j.LoggerFactory;
  * that would look like a normal end.
  *
  * <p>Replay ({@link RecoveryPolicy#REPLAY}, read from the route when an attempt starts). From a fresh attach of a
- * REPLAY connection on, the {@link ReplayLog} keeps every byte sent towards the server and a {@link StreamDigest}
- * hashes every byte delivered to the client app (N bytes so far). A re-attach to a restarted server is then a
- * replay: the whole log goes out first (from byte 0, then the held bytes, then live traffic), and the first N bytes
- * of the new instance's output are dropped while a {@link StreamDigest.Verifier} checks them against the digest.
- * They must match: at the first checkpoint that does not (or if the new instance ends its output short of N), the
- * client app gets a reset and the offset is reported ({@code divergedAtOffset}); nothing past N is delivered
- * unless all of the first N matched, so the client never sees a stream spliced from two histories. A log that
+ * REPLAY connection on, the {@link ReplayLog} keeps every byte sent towards the server (and where each turn of the
+ * conversation began) and a {@link StreamDigest} keeps what was delivered to the client app (N bytes so far). A
+ * re-attach to a restarted server is then a replay: the log goes out from byte 0, each turn once the new instance has
+ * reproduced the output that preceded it (the held bytes and live traffic wait behind the whole log), and the first N
+ * bytes of the new instance's output are dropped while a {@link StreamDigest.Verifier} compares them as they come.
+ * They must match: at the first byte that does not (or, past the kept bytes, the first checkpoint; or if the new
+ * instance ends its output short of N, or stops producing for the stall timeout), the client app gets a reset and the
+ * offset is reported ({@code divergedAtOffset}); nothing past N is delivered unless all of the first N matched, so the
+ * client never sees a stream spliced from two histories, and a server that diverges early executes little of it. A log that
  * outgrows {@code replay-log-bytes} is dropped: the connection falls back to reconnect (or, with
  * {@code replay-overflow = reset}, gets a reset when its server is lost). A fresh attach (reconnect) starts a new
  * epoch: log and digest start again at 0, as the new instance's stream does.
@@ -182,6 +184,20 @@ final class ClientConnection extends RelayConnection {
   private boolean replayOverflowed;
   /** On a replayed link: bytes replayed, until the server side has acknowledged them all. */
   private long replayPending;
+  /** During a replay: the log's size when it started (the history handed to the new instance turn by turn)... */
+  private long replayTarget;
+  /** ... and how much of it went out so far; the client app's new bytes wait in the hold buffer until all has. */
+  private long replayWritten;
+  /** During a replay: ends it as a divergence when the new instance's output stops short (see recoveryStallTimeout). */
+  private ScheduledFuture<?> replayStallTimer;
+  /** During a replay: when the new instance's output last advanced. */
+  private long replayProgressNanos;
+  /** Under reconnect: whether a lost server's connection can be re-attached, and the watchdog after it is. */
+  private final ReconnectGuard guard;
+  /** After a reconnect re-attachment: fires when the client has waited on a silent new instance too long. */
+  private ScheduledFuture<?> watchdogTimer;
+  /** When the watchdog started counting. */
+  private long watchdogSinceNanos;
   /** Acknowledgements to the server side (REPLAY links only). */
   private AckSender acks;
 
@@ -222,6 +238,7 @@ final class ClientConnection extends RelayConnection {
     this.appProbe = armor == null ? null : armor.probe;
     this.app = app;
     this.holdBound = relay.config().holdBufferBytes();
+    this.guard = new ReconnectGuard(relay::nanoTime);
   }
 
   @Override
@@ -577,7 +594,13 @@ final class ClientConnection extends RelayConnection {
       acks.cancel();
       acks = null;
     }
-    suppressing = null;
+    stopReplaying();
+    cancelWatchdog();
+    String unhidable = replayLog == null ? guard.whyNotReattach() : null;
+    if (unhidable != null) {
+      closeWithReset(now, reason + "; " + unhidable + ": client reset at once, as the crash would have reset it");
+      return;
+    }
     if (replayOverflowed && relay.config().replayOverflow() == ReplayOverflow.RESET) {
       closeWithReset(
           now,
@@ -679,21 +702,15 @@ final class ClientConnection extends RelayConnection {
     int alreadySent = sentAheadOnLink();
     sentAheadOn = null;
     sentAhead = 0;
-    for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
-      logSent(buf);
-      if (alreadySent > 0) {
-        alreadySent--;
-        buf.release();
-      } else {
-        writeToServer(buf);
-      }
-    }
-    heldBytes = 0;
-    bytesToServer += delivered;
-    if (appInputDone) {
-      sendFin();
+    if (replayGated()) {
+      releaseReplayed(); // the first turns of the history; the held bytes follow the whole of it
+    } else {
+      sendHeld(alreadySent);
     }
     flushToServer();
+    if (everAttached && !attemptReplays && guard.reattached()) {
+      startWatchdog(); // the client still waits on an answer the lost instance took with it
+    }
     boolean again = everAttached;
     everAttached = true;
     if (again) {
@@ -712,9 +729,31 @@ final class ClientConnection extends RelayConnection {
     }
     transitionTo(State.ATTACHED, now, how);
     updateAppAutoRead();
-    dataChannel().config().setAutoRead(app.isWritable());
+    dataChannel().config().setAutoRead(readsServer());
     if (!(link instanceof io.netty.handler.codec.http2.Http2StreamChannel)) {
       relay.linkPool().refill(loop, linkTarget); // this daemon serves: the next connection on this loop finds a link
+    }
+  }
+
+  /**
+   * Sends the hold buffer towards the server (its first {@code alreadySent} buffers went ahead of OPENED already),
+   * then the FIN if the client app has finished. Does not flush.
+   */
+  private void sendHeld(int alreadySent) {
+    long bytes = heldBytes;
+    for (ByteBuf buf = held.poll(); buf != null; buf = held.poll()) {
+      logSent(buf);
+      if (alreadySent > 0) {
+        alreadySent--;
+        buf.release();
+      } else {
+        writeToServer(buf);
+      }
+    }
+    heldBytes = 0;
+    bytesToServer += bytes;
+    if (appInputDone) {
+      sendFin();
     }
   }
 
@@ -772,7 +811,7 @@ final class ClientConnection extends RelayConnection {
     replayPending = 0;
     if (attemptPolicy == RecoveryPolicy.REPLAY) {
       replayLog = new ReplayLog(app.alloc(), relay.config().replayLogBytes());
-      delivered = new StreamDigest();
+      delivered = new StreamDigest(app.alloc(), relay.config().replayLogBytes());
       acks = directAttached ? null : new AckSender(link); // a direct link carries no DATA to acknowledge
       recovery = RecoveryPolicy.REPLAY;
     } else {
@@ -790,31 +829,150 @@ final class ClientConnection extends RelayConnection {
     return replayOverflowed ? "replay log had outgrown its bound" : "nothing logged to replay";
   }
 
-  /** On OPENED of a replay: the whole log goes out first, and the duplicate output is to be dropped. */
+  /**
+   * On OPENED of a replay: the log goes out from byte 0, turn by turn (each part once the new instance has reproduced
+   * the output that preceded it), and the duplicate output is compared as it comes, then dropped.
+   */
   private String startReplay() {
     long logged = replayLog.size();
-    if (directAttached) {
-      replayLog.writeRawTo(direct);
-      directWritten += logged;
-    } else {
-      replayLog.writeTo(link);
-    }
+    replayTarget = logged;
+    replayWritten = 0;
     replayPending = logged;
     peerAcknowledged = 0;
     acks = directAttached ? null : new AckSender(link);
     long skip = delivered.position();
     suppressing = skip > 0 ? delivered.verifier() : null;
-    return ", replayed "
+    if (suppressing != null) {
+      watchReplayStall();
+    }
+    return ", replaying "
         + logged
-        + " bytes from byte 0, dropping the first "
+        + " bytes from byte 0 turn by turn, dropping the first "
         + skip
-        + " bytes of the new instance's output (checked)";
+        + " bytes of the new instance's output (compared as they come)";
+  }
+
+  /** A replay is under way and has not handed the new instance the whole history yet. */
+  private boolean replayGated() {
+    return replayWritten < replayTarget;
+  }
+
+  /**
+   * During a replay: sends the log up to the first turn whose preceding output the new instance has not reproduced
+   * yet; once the whole history is out, the bytes the client app wrote meanwhile (and its FIN) follow. Flushes.
+   */
+  private void releaseReplayed() {
+    if (!replayGated()) {
+      return;
+    }
+    long reproduced = suppressing == null ? Long.MAX_VALUE : suppressing.checked();
+    long upTo = Math.min(replayTarget, replayLog.releasableUpTo(reproduced));
+    if (upTo > replayWritten) {
+      if (directAttached) {
+        replayLog.writeRawTo(direct, replayWritten, upTo);
+        directWritten += upTo - replayWritten;
+      } else {
+        replayLog.writeTo(link, replayWritten, upTo);
+      }
+      replayWritten = upTo;
+    }
+    if (!replayGated()) {
+      log.debug("{}: the whole history ({} bytes) is replayed; the client app's bytes follow", describe(), upTo);
+      sendHeld(0);
+      updateAppAutoRead();
+    }
+    flushToServer();
+  }
+
+  /**
+   * Watches a replay's output: a new instance whose output stops before it has reproduced what the client already
+   * has (it waits for input it will not get, or takes another path) is a divergence after {@link #stallNanos}.
+   */
+  private void watchReplayStall() {
+    if (replayStallTimer != null) {
+      replayStallTimer.cancel(false);
+    }
+    replayProgressNanos = relay.nanoTime();
+    replayStallTimer = loop.schedule(this::checkReplayStall, stallNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private void checkReplayStall() {
+    replayStallTimer = null;
+    if (suppressing == null || isClosed() || state() != State.ATTACHED) {
+      return;
+    }
+    long quiet = relay.nanoTime() - replayProgressNanos;
+    if (quiet < stallNanos()) {
+      replayStallTimer = loop.schedule(this::checkReplayStall, stallNanos() - quiet, TimeUnit.NANOSECONDS);
+      return;
+    }
+    long at = suppressing.checked();
+    diverged(
+        at,
+        "the new instance produced "
+            + at
+            + " of the "
+            + delivered.position()
+            + " bytes already delivered, then nothing for "
+            + millis(quiet)
+            + " ms");
+  }
+
+  /** How long a recovered connection waits for the new instance: the setting, or twice the slowest answer seen. */
+  private long stallNanos() {
+    return Math.max(relay.config().recoveryStallTimeout().toNanos(), 2 * guard.slowestAnswerNanos());
+  }
+
+  /** The client waits on a re-attached connection's new instance, which has said nothing yet: start counting. */
+  private void startWatchdog() {
+    cancelWatchdog();
+    watchdogSinceNanos = relay.nanoTime();
+    watchdogTimer = loop.schedule(this::onWatchdog, stallNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  private void cancelWatchdog() {
+    if (watchdogTimer != null) {
+      watchdogTimer.cancel(false);
+      watchdogTimer = null;
+    }
+  }
+
+  private void onWatchdog() {
+    watchdogTimer = null;
+    if (isClosed() || state() != State.ATTACHED || !guard.watchdogCounting()) {
+      return;
+    }
+    long now = relay.nanoTime();
+    String reason =
+        "the new instance has not said a word in "
+            + millis(now - watchdogSinceNanos)
+            + " ms while the client waits on it: the connection held a session or a request it does not know;"
+            + " client reset, as the crash would have reset it";
+    Channel l = link;
+    link = null;
+    if (l != null) {
+      l.writeAndFlush(LinkFrames.encode(l.alloc(), new Abort(AbortReason.RESET, "client side: " + reason)))
+          .addListener(ChannelFutureListener.CLOSE);
+    }
+    closeWithReset(now, reason);
   }
 
   /** Logs bytes about to be sent towards the server; past the bound, the epoch stops being replayable. */
   private void logSent(ByteBuf buf) {
+    if (guard.clientSent(buf)) {
+      startWatchdog();
+    }
     if (replayLog == null) {
       return;
+    }
+    long output = delivered.position();
+    if (output > replayLog.lastGatedOutput()) {
+      // The client speaks after new output: a new turn. A replay hands these bytes over only once the new instance
+      // has reproduced that output (checked exactly there: a mark; not while a verifier reads the digest).
+      if (suppressing == null) {
+        delivered.mark();
+      }
+      replayLog.gate(output);
     }
     if (replayLog.append(buf)) {
       replayLogBytes = replayLog.size();
@@ -840,9 +998,23 @@ final class ClientConnection extends RelayConnection {
       replayLog.release();
       replayLog = null;
     }
-    delivered = null;
-    suppressing = null;
+    if (delivered != null) {
+      delivered.release();
+      delivered = null;
+    }
+    stopReplaying();
     replayLogBytes = 0;
+  }
+
+  /** Ends a replay in progress (done, lost or abandoned): nothing gated, nothing compared, no stall watch. */
+  private void stopReplaying() {
+    suppressing = null;
+    replayTarget = 0;
+    replayWritten = 0;
+    if (replayStallTimer != null) {
+      replayStallTimer.cancel(false);
+      replayStallTimer = null;
+    }
   }
 
   /**
@@ -980,24 +1152,34 @@ final class ClientConnection extends RelayConnection {
     if (mismatch >= 0) {
       diverged(
           mismatch,
-          "bytes ["
-              + mismatch
-              + ", "
-              + suppressing.rangeEnd(mismatch)
-              + ") of "
-              + delivered.position()
-              + " already delivered do not match");
+          suppressing.isExact(mismatch)
+              ? "byte " + mismatch + " of the " + delivered.position() + " already delivered differs"
+              : "bytes ["
+                  + mismatch
+                  + ", "
+                  + suppressing.rangeEnd(mismatch)
+                  + ") of the "
+                  + delivered.position()
+                  + " already delivered do not match");
       return false;
     }
     buf.skipBytes(n);
+    if (n > 0) {
+      replayProgressNanos = relay.nanoTime();
+    }
     if (suppressing.remaining() == 0) {
       log.info(
           "{}: the new instance's first {} bytes matched what the client had: delivering from there",
           describe(),
           delivered.position());
       suppressing = null;
+      if (replayStallTimer != null) {
+        replayStallTimer.cancel(false);
+        replayStallTimer = null;
+      }
     }
-    return true;
+    releaseReplayed();
+    return !isClosed();
   }
 
   /** Ends the connection with a reset to the client app (it must not mistake this for a normal end). */
@@ -1049,6 +1231,7 @@ final class ClientConnection extends RelayConnection {
 
   private void release() {
     cancelTimers();
+    cancelWatchdog();
     if (probing) {
       probeDone();
       execute(this::startWaiting); // not from inside this connection's close
@@ -1081,7 +1264,7 @@ final class ClientConnection extends RelayConnection {
       buf.release();
       return;
     }
-    if (state() == State.ATTACHED && !directFailed) {
+    if (state() == State.ATTACHED && !directFailed && !replayGated()) {
       if (link == null || finSent) {
         buf.release();
         return;
@@ -1126,11 +1309,11 @@ final class ClientConnection extends RelayConnection {
 
   private void passOnAppEof() {
     appInputDone = true;
-    if (state() == State.ATTACHED && link != null) {
+    if (state() == State.ATTACHED && link != null && !replayGated()) {
       sendFin();
       flushToServer();
       closeIfBothDone();
-    } // else the FIN follows the held bytes when a link is attached
+    } // else the FIN follows the held bytes when a link is attached (or the replayed history)
   }
 
   private void onAppFailure(Throwable cause) {
@@ -1166,12 +1349,23 @@ final class ClientConnection extends RelayConnection {
     closeWithReset(relay.nanoTime(), reason);
   }
 
+  /**
+   * Whether to read the server's bytes now: while the client app takes them, and always while they are dropped (a
+   * replay's duplicate head) or can no longer go anywhere (the app's output is shut): a FIN or an ABORT behind them
+   * must still be read.
+   */
+  private boolean readsServer() {
+    return appOutputDone || suppressing != null || app.isWritable();
+  }
+
   private void updateAppAutoRead() {
     if (isClosed() || state() == State.ORPHANED) {
       return;
     }
     boolean read =
-        state() == State.ATTACHED ? link != null && dataChannel().isWritable() : heldBytes < holdBound;
+        state() == State.ATTACHED && !replayGated()
+            ? link != null && dataChannel().isWritable()
+            : heldBytes < holdBound;
     app.config().setAutoRead(read);
   }
 
@@ -1272,7 +1466,7 @@ final class ClientConnection extends RelayConnection {
     }
     releaseServerHeld();
     if (link != null && state() == State.ATTACHED) {
-      dataChannel().config().setAutoRead(app.isWritable());
+      dataChannel().config().setAutoRead(readsServer());
     }
     boolean finHeld = serverFinHeld;
     serverFinHeld = false;
@@ -1452,6 +1646,10 @@ final class ClientConnection extends RelayConnection {
       buf.release();
       return;
     }
+    guard.serverSent(buf);
+    if (watchdogTimer != null && !guard.watchdogCounting()) {
+      cancelWatchdog(); // the new instance speaks: the two are talking
+    }
     if (delivered != null) {
       delivered.update(buf);
     }
@@ -1627,7 +1825,7 @@ final class ClientConnection extends RelayConnection {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
       if (state() == State.ATTACHED && link != null && !probing && ctx.channel() == app) {
-        dataChannel().config().setAutoRead(app.isWritable());
+        dataChannel().config().setAutoRead(readsServer());
       }
     }
 

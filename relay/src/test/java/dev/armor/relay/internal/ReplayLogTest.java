@@ -10,7 +10,10 @@ import java.io.ByteArrayOutputStream;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The replay log keeps every byte up to its bound, replays them all as DATA frames, and can be replayed again. */
+/**
+ * The replay log keeps every byte up to its bound, replays any range of them as DATA frames (again and again), tells
+ * which part a new instance has earned by its output (gates), and finds the first byte another stream differs at.
+ */
 class ReplayLogTest {
 
   @Test
@@ -30,15 +33,73 @@ class ReplayLogTest {
     assertThat(log.append(Unpooled.wrappedBuffer(new byte[60_000]))).isFalse();
     assertThat(log.size()).isEqualTo(data.length);
 
-    for (int replay = 0; replay < 2; replay++) {
+    for (int replay = 0; replay < 3; replay++) {
+      // in two parts split anywhere (within a chunk, at a chunk's edge, at the ends): the same bytes, in order
+      long split = replay == 0 ? 0 : replay == 1 ? data.length : random.nextInt(data.length);
       EmbeddedChannel link = new EmbeddedChannel();
-      log.writeTo(link);
+      log.writeTo(link, 0, split);
+      log.writeTo(link, split, log.size());
       link.flush();
       assertThat(payloads(link)).isEqualTo(data);
       link.finishAndReleaseAll();
     }
     log.release();
     assertThat(log.size()).isZero();
+  }
+
+  @Test
+  void aTurnIsReleasedOnlyOnceTheOutputThatPrecededItIsReproduced() {
+    ReplayLog log = new ReplayLog(ByteBufAllocator.DEFAULT, 1000);
+    log.append(Unpooled.wrappedBuffer(new byte[10])); // the client spoke first: 10 bytes before any output
+    log.gate(100); // then it had seen 100 bytes of output
+    log.append(Unpooled.wrappedBuffer(new byte[5]));
+    log.gate(100); // no new output: no new turn
+    log.append(Unpooled.wrappedBuffer(new byte[3]));
+    log.gate(250);
+    log.gate(300); // more output arrived before the client spoke again: the turn waits for all of it
+    log.append(Unpooled.wrappedBuffer(new byte[7]));
+
+    assertThat(log.releasableUpTo(0)).isEqualTo(10);
+    assertThat(log.releasableUpTo(99)).isEqualTo(10);
+    assertThat(log.releasableUpTo(100)).isEqualTo(18);
+    assertThat(log.releasableUpTo(250)).isEqualTo(18);
+    assertThat(log.releasableUpTo(300)).isEqualTo(25);
+    assertThat(log.lastGatedOutput()).isEqualTo(300);
+    log.release();
+  }
+
+  @Test
+  void pastTheGateBoundTurnsMergeSoTheyAreReleasedSoonerNeverLater() {
+    ReplayLog log = new ReplayLog(ByteBufAllocator.DEFAULT, 1 << 20);
+    int turns = ReplayLog.MAX_GATES * 3;
+    for (int turn = 1; turn <= turns; turn++) {
+      log.gate(turn * 10L);
+      log.append(Unpooled.wrappedBuffer(new byte[2]));
+    }
+    for (int turn = 0; turn <= turns; turn++) {
+      long exact = Math.min(2L * turn, log.size()); // what an unbounded record would release after `turn`
+      assertThat(log.releasableUpTo(turn * 10L)).isGreaterThanOrEqualTo(exact).isLessThanOrEqualTo(log.size());
+    }
+    assertThat(log.releasableUpTo(turns * 10L)).isEqualTo(log.size());
+    log.release();
+  }
+
+  @Test
+  void findsTheFirstByteAnotherStreamDiffersAt() {
+    ReplayLog log = new ReplayLog(ByteBufAllocator.DEFAULT, 200_000);
+    byte[] data = new byte[100_000];
+    new Random(5).nextBytes(data);
+    log.append(Unpooled.wrappedBuffer(data));
+    byte[] other = data.clone();
+    assertThat(log.firstDifference(0, Unpooled.wrappedBuffer(other), 0, other.length)).isEqualTo(-1);
+    for (int at : new int[] {0, 4095, 4096, 70_000, 99_999}) {
+      other = data.clone();
+      other[at] ^= 0x10;
+      assertThat(log.firstDifference(0, Unpooled.wrappedBuffer(other), 0, other.length)).isEqualTo(at);
+      // compared from an offset, as a verifier does buffer by buffer
+      assertThat(log.firstDifference(at, Unpooled.wrappedBuffer(other), at, other.length - at)).isEqualTo(at);
+    }
+    log.release();
   }
 
   /** The DATA payloads written on {@code link}, headers checked and stripped. */

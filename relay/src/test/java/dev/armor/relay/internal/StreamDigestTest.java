@@ -3,11 +3,15 @@ package dev.armor.relay.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The delivered-bytes digest: any chunking gives the same checks; a difference is located within one interval. */
+/**
+ * The delivered-bytes digest: any chunking gives the same checks; a difference is exact within the kept bytes, and
+ * past them located between two checkpoints (every interval, and every mark).
+ */
 class StreamDigestTest {
 
   private static byte[] bytes(int n, long seed) {
@@ -32,7 +36,10 @@ class StreamDigestTest {
 
   /** Checks {@code other} against the digest in random chunks: -1 or the mismatch offset. */
   private static long check(StreamDigest digest, byte[] other, Random random) {
-    StreamDigest.Verifier verifier = digest.verifier();
+    return check(digest.verifier(), other, random);
+  }
+
+  private static long check(StreamDigest.Verifier verifier, byte[] other, Random random) {
     for (int i = 0; verifier.remaining() > 0; ) {
       int n = (int) Math.min(verifier.remaining(), 1 + random.nextInt(300));
       long mismatch = verifier.check(Unpooled.wrappedBuffer(other), i, n);
@@ -67,5 +74,51 @@ class StreamDigestTest {
       long mismatch = check(digest, other, random);
       assertThat(mismatch).as("difference at %d", at).isEqualTo(at / 256 * 256L);
     }
+  }
+
+  @Test
+  void aMarkIsACheckpointSoADifferenceIsToldApartBetweenTurns() {
+    Random random = new Random(3);
+    byte[] data = bytes(5_000, 7);
+    StreamDigest digest = new StreamDigest(4096, 64);
+    ByteBuf all = Unpooled.wrappedBuffer(data);
+    digest.update(all.slice(0, 100)); // an answer of 100 bytes, then the client spoke
+    digest.mark();
+    digest.update(all.slice(100, 150));
+    digest.mark();
+    digest.mark(); // twice at one position: one checkpoint
+    digest.update(all.slice(250, data.length - 250));
+    byte[] other = data.clone();
+    other[180] ^= 1;
+    assertThat(check(digest, other, random)).isEqualTo(100); // within the second turn [100, 250)
+    other = data.clone();
+    other[99] ^= 1;
+    assertThat(check(digest, other, random)).isEqualTo(0);
+  }
+
+  @Test
+  void withinTheKeptBytesTheFirstDifferingByteIsExact_pastThemARangeIs() {
+    Random random = new Random(4);
+    byte[] data = bytes(300_000, 7);
+    StreamDigest digest = new StreamDigest(ByteBufAllocator.DEFAULT, 100_000);
+    feed(digest, data, random);
+    assertThat(digest.keptBytes()).isEqualTo(100_000);
+    for (int at : new int[] {0, 1, 12_345, 99_999}) {
+      byte[] other = data.clone();
+      other[at] ^= 1;
+      StreamDigest.Verifier verifier = digest.verifier();
+      long mismatch = check(verifier, other, random);
+      assertThat(mismatch).isEqualTo(at);
+      assertThat(verifier.isExact(mismatch)).isTrue();
+    }
+    byte[] other = data.clone();
+    other[200_000] ^= 1;
+    StreamDigest.Verifier verifier = digest.verifier();
+    long mismatch = check(verifier, other, random);
+    assertThat(verifier.isExact(mismatch)).isFalse();
+    assertThat(mismatch).isEqualTo(196_608); // the checkpoint before it: 3 intervals of 64 KiB
+    assertThat(verifier.rangeEnd(mismatch)).isEqualTo(262_144);
+    assertThat(check(digest, data, random)).isEqualTo(-1);
+    digest.release();
   }
 }

@@ -39,6 +39,12 @@ public final class StreamRecorder {
     }
   }
 
+  public byte[] bytes() {
+    synchronized (received) {
+      return received.toByteArray();
+    }
+  }
+
   /** End of stream was read. */
   public boolean ended() {
     return ended;

@@ -1,0 +1,174 @@
+package dev.armor.relay.internal;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.function.LongSupplier;
+
+/**
+ * Client side, {@code reconnect} policy: whether a connection can be re-attached to a restarted server without the
+ * client noticing, and a watchdog for when it was but should not have been. Never worse than no Armor: a client gets
+ * either nothing, or the error it would have had without Armor (its connection reset), sooner; never a hang.
+ *
+ * <p>Design note. A re-attachment hands the client's connection, mid-stream, to an instance that has never seen it.
+ * That is invisible only where the protocol has no state on the connection that the new instance lacks, which the
+ * relay cannot know in general. What it can see, with every byte passing through:
+ *
+ * <ul>
+ *   <li>a connection that has carried nothing is indistinguishable from a new one: re-attached;
+ *   <li>a connection whose first bytes open a session no other instance can continue (a TLS handshake, the HTTP/2
+ *       connection preface that gRPC sends, an SSH banner) never can be: at the loss it is reset at once, as the
+ *       crash would have reset it (gRPC then sees the retryable {@code UNAVAILABLE}, not the {@code INTERNAL} of a
+ *       preface-less connection; an HTTPS or SSH client an error, not a hang);
+ *   <li>anything else is re-attached, with the watchdog: while the client waits on the new instance (it had sent
+ *       bytes the lost instance never answered, or sends some now) and the new instance has not said a word, the
+ *       client is reset after the stall timeout (at least twice the slowest answer seen on the connection). A
+ *       request the lost instance took with it, or a new instance waiting for a handshake the client already made,
+ *       thus ends in a prompt reset instead of two parties waiting for each other forever. The first output of the
+ *       new instance disarms it: the two are talking.
+ * </ul>
+ *
+ * <p>Not thread-safe: confined to its connection's event loop. The clock is the relay's (injected: tests drive it).
+ */
+final class ReconnectGuard {
+
+  /** What the first bytes of a connection say about it. */
+  enum Session {
+    /** Nothing carried yet. */
+    NONE("nothing"),
+    /** Bytes of a protocol the relay does not recognise: re-attached, watched. */
+    UNKNOWN("an unrecognised protocol"),
+    TLS("a TLS session"),
+    HTTP2("an HTTP/2 connection (gRPC)"),
+    SSH("an SSH session");
+
+    final String words;
+
+    Session(String words) {
+      this.words = words;
+    }
+
+    /** Whether no other instance can continue it: the connection is reset at a loss instead of re-attached. */
+    boolean boundToInstance() {
+      return this == TLS || this == HTTP2 || this == SSH;
+    }
+  }
+
+  private static final byte[] HTTP2_PREFACE = "PRI * HTTP/2.0".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] SSH_BANNER = "SSH-".getBytes(StandardCharsets.US_ASCII);
+
+  private final LongSupplier nanoClock;
+  private Session session = Session.NONE;
+  /** The client sent bytes the current instance has not answered yet (it spoke last). */
+  private boolean clientWaiting;
+  /** After a re-attachment: the new instance has said nothing yet. */
+  private boolean watching;
+  /** When the client began waiting on the current instance; meaningful while {@link #clientWaiting}. */
+  private long waitingSinceNanos;
+  /** The slowest the server took to start answering the client, on this connection. */
+  private long slowestAnswerNanos;
+
+  ReconnectGuard(LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
+  }
+
+  /** What the connection's first bytes said (for logs and tests). */
+  Session session() {
+    return session;
+  }
+
+  /** The slowest the server took to start answering the client on this connection, so far. */
+  long slowestAnswerNanos() {
+    return slowestAnswerNanos;
+  }
+
+  /**
+   * The client's bytes go to the server now.
+   *
+   * @return true when the watchdog should start counting now (a re-attached connection's client starts waiting)
+   */
+  boolean clientSent(ByteBuf buf) {
+    if (session == Session.NONE) {
+      session = classify(buf, true);
+    }
+    if (clientWaiting) {
+      return false;
+    }
+    clientWaiting = true;
+    waitingSinceNanos = nanoClock.getAsLong();
+    return watching;
+  }
+
+  /** The server's bytes reach the client: it is answered; a re-attached connection is past the watchdog. */
+  void serverSent(ByteBuf buf) {
+    if (session == Session.NONE) {
+      session = classify(buf, false);
+    }
+    if (clientWaiting) {
+      slowestAnswerNanos = Math.max(slowestAnswerNanos, nanoClock.getAsLong() - waitingSinceNanos);
+      clientWaiting = false;
+    }
+    watching = false;
+  }
+
+  /**
+   * The server was lost: null if the connection may be re-attached, else why it must be reset instead.
+   */
+  String whyNotReattach() {
+    if (session.boundToInstance()) {
+      return "it carries " + session.words + " that no other instance can continue";
+    }
+    return null;
+  }
+
+  /**
+   * The connection was re-attached to a new instance.
+   *
+   * @return true when the watchdog should start counting now: the client is still waiting on an answer the lost
+   *     instance took with it (with the time it has waited so far kept)
+   */
+  boolean reattached() {
+    watching = session != Session.NONE;
+    return watching && clientWaiting;
+  }
+
+  /** Whether the watchdog is counting: re-attached, the client waiting, the new instance silent. */
+  boolean watchdogCounting() {
+    return watching && clientWaiting;
+  }
+
+  /** Whether {@code buf} starts with {@code prefix} (as far as both go: a first read shorter than it can still match). */
+  private static boolean startsWith(ByteBuf buf, byte[] prefix) {
+    int n = Math.min(prefix.length, buf.readableBytes());
+    if (n < 3) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      if (buf.getByte(buf.readerIndex() + i) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The session a connection's first bytes open; {@code fromClient}: the client spoke first. */
+  static Session classify(ByteBuf first, boolean fromClient) {
+    if (!first.isReadable()) {
+      return Session.NONE;
+    }
+    int at = first.readerIndex();
+    if (fromClient
+        && first.readableBytes() >= 3
+        && first.getByte(at) == 0x16 // TLS record: handshake
+        && first.getByte(at + 1) == 0x03 // version 3.x (SSL 3.0 to TLS 1.3)
+        && (first.getByte(at + 2) & 0xff) <= 0x04) {
+      return Session.TLS;
+    }
+    if (fromClient && startsWith(first, HTTP2_PREFACE)) {
+      return Session.HTTP2;
+    }
+    if (startsWith(first, SSH_BANNER)) {
+      return Session.SSH;
+    }
+    return Session.UNKNOWN;
+  }
+}
