@@ -218,6 +218,101 @@ class ReplayTest {
     }
   }
 
+  /**
+   * Records as {@link #STREAM}, but flow-controlled by the client's "ACK n" lines: it writes while fewer than 2000
+   * records are unacknowledged. Its output depends on the client's acknowledgements having arrived, so a replay must
+   * hand them over in step with the output that preceded them, or stall.
+   */
+  private static final TestServer.Behaviour WINDOWED =
+      (socket, in, out) -> {
+        AtomicLong acked = new AtomicLong();
+        Thread acks = new Thread(() -> {
+          try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(in, UTF_8));
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+              synchronized (acked) {
+                acked.set(Long.parseLong(line.substring(4)));
+                acked.notifyAll();
+              }
+            }
+          } catch (IOException | RuntimeException e) {
+            // killed
+          }
+        }, "test-windowed-acks");
+        acks.setDaemon(true);
+        acks.start();
+        java.io.BufferedOutputStream buffered = new java.io.BufferedOutputStream(out, 8192);
+        byte[] record = new byte[RECORD];
+        try {
+          for (long i = 0; ; i++) {
+            if (i >= acked.get() + 2000) {
+              buffered.flush();
+              synchronized (acked) {
+                while (i >= acked.get() + 2000) {
+                  acked.wait();
+                }
+              }
+            }
+            putRecord(record, 0, i);
+            buffered.write(record);
+            if (i % 64 == 0) {
+              buffered.flush();
+            }
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      };
+
+  @Test
+  void shouldDeliverAFlowControlledStreamExactlyOnceAcrossRepeatedCrashes() throws Exception {
+    replayPair(UnaryOperator.identity());
+    app = start(WINDOWED);
+    pair.expose(SERVICE, app);
+    long seed = System.nanoTime();
+    log.info("random kill moments: seed {}", seed);
+    Random random = new Random(seed);
+    try (Socket client = pair.connect(SERVICE)) {
+      AtomicLong records = new AtomicLong();
+      AtomicReference<String> error = new AtomicReference<>();
+      Thread reader = new Thread(() -> {
+        try {
+          java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(client.getInputStream()));
+          OutputStream out = client.getOutputStream();
+          byte[] record = new byte[RECORD];
+          byte[] expected = new byte[RECORD];
+          for (long next = 0; ; next++) {
+            in.readFully(record);
+            putRecord(expected, 0, next);
+            if (!java.util.Arrays.equals(record, expected)) {
+              error.set("record " + next + " is wrong");
+              return;
+            }
+            records.set(next + 1);
+            if ((next + 1) % 100 == 0) {
+              out.write(("ACK " + (next + 1) + "\n").getBytes(UTF_8));
+              Thread.sleep(1);
+            }
+          }
+        } catch (IOException | InterruptedException e) {
+          error.compareAndSet(null, "read failed after " + records.get() + " records: " + e);
+        }
+      }, "test-windowed-reader");
+      reader.setDaemon(true);
+      reader.start();
+      await().atMost(30, SECONDS).until(() -> records.get() > 5000 || error.get() != null);
+      for (int k = 1; k <= 12 && error.get() == null; k++) {
+        long before = records.get();
+        Thread.sleep(random.nextInt(100));
+        crashAndRestart(WINDOWED, client.getLocalPort(), k);
+        await("progress after restart " + k + " (seed " + seed + ")").atMost(30, SECONDS)
+            .until(() -> records.get() > before + 3000 || error.get() != null);
+      }
+      assertThat(error.get()).as("seed %d", seed).isNull();
+      assertThat(pair.clientSide(client).orElseThrow().divergedAtOffset()).isEqualTo(-1);
+    }
+  }
+
   // ---------------------------------------------------------------- a deterministic request/response server
 
   private static String sha256(String line) {

@@ -76,11 +76,25 @@ class ReplayLogTest {
       log.gate(turn * 10L);
       log.append(Unpooled.wrappedBuffer(new byte[2]));
     }
-    for (int turn = 0; turn <= turns; turn++) {
+    for (int turn = 0; turn <= ReplayLog.PACED_TURNS; turn++) {
       long exact = Math.min(2L * turn, log.size()); // what an unbounded record would release after `turn`
       assertThat(log.releasableUpTo(turn * 10L)).isGreaterThanOrEqualTo(exact).isLessThanOrEqualTo(log.size());
     }
     assertThat(log.releasableUpTo(turns * 10L)).isEqualTo(log.size());
+    log.release();
+  }
+
+  @Test
+  void onlyTheFirstTurnsArePaced_thenTheRestGoesAtOnce() {
+    ReplayLog log = new ReplayLog(ByteBufAllocator.DEFAULT, 1 << 20);
+    for (int turn = 1; turn <= ReplayLog.PACED_TURNS + 10; turn++) {
+      log.gate(turn * 10L);
+      log.append(Unpooled.wrappedBuffer(new byte[2]));
+    }
+    assertThat(log.releasableUpTo(0)).isZero();
+    assertThat(log.releasableUpTo(10L * (ReplayLog.PACED_TURNS - 1))).isEqualTo(2L * (ReplayLog.PACED_TURNS - 1));
+    assertThat(log.releasableUpTo(10L * ReplayLog.PACED_TURNS - 1)).isEqualTo(2L * (ReplayLog.PACED_TURNS - 1));
+    assertThat(log.releasableUpTo(10L * ReplayLog.PACED_TURNS)).isEqualTo(log.size());
     log.release();
   }
 
