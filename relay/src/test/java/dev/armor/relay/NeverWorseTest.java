@@ -46,6 +46,13 @@ class NeverWorseTest {
     }
   }
 
+  /** Both relays with {@code stall} as the recovery stall timeout, and {@code behaviour} serving the service. */
+  private void serve(TestServer.Behaviour behaviour, Duration stall) throws IOException {
+    pair = new RelayPair(c -> c.withRecoveryStallTimeout(stall));
+    app = TestServer.start(behaviour);
+    pair.expose(SERVICE, app);
+  }
+
   private void crashAndRestart(TestServer.Behaviour restarted, Socket client) throws IOException {
     pair.serverAppAlive.set(false);
     app.crash();
@@ -79,9 +86,7 @@ class NeverWorseTest {
 
   @Test
   void aRequestToANewInstanceThatWaitsForAHandshakeGetsTheClientAResetNotAHang() throws Exception {
-    pair = new RelayPair(c -> c.withRecoveryStallTimeout(STALL));
-    app = TestServer.start(SESSION);
-    pair.expose(SERVICE, app);
+    serve(SESSION, STALL);
     try (Socket client = pair.connect(SERVICE)) {
       OutputStream out = client.getOutputStream();
       StreamRecorder received = new StreamRecorder(client.getInputStream());
@@ -104,14 +109,12 @@ class NeverWorseTest {
 
   @Test
   void aRequestTheLostInstanceTookWithItGetsTheClientAResetNotAHang() throws Exception {
-    pair = new RelayPair(c -> c.withRecoveryStallTimeout(STALL));
     CountDownLatch taken = new CountDownLatch(1);
-    app = TestServer.start((socket, in, out) -> { // reads the request, then never answers (it is killed)
+    serve((socket, in, out) -> { // reads the request, then never answers (it is killed)
       in.read(new byte[64]);
       taken.countDown();
       in.transferTo(OutputStream.nullOutputStream());
-    });
-    pair.expose(SERVICE, app);
+    }, STALL);
     try (Socket client = pair.connect(SERVICE)) {
       StreamRecorder received = new StreamRecorder(client.getInputStream());
       client.getOutputStream().write("GET /slow\n".getBytes(UTF_8));
@@ -128,9 +131,7 @@ class NeverWorseTest {
 
   @Test
   void anIdleConnectionOfAStatelessServerIsStillReattachedWithoutAnError() throws Exception {
-    pair = new RelayPair(c -> c.withRecoveryStallTimeout(STALL));
-    app = TestServer.start(ECHO);
-    pair.expose(SERVICE, app);
+    serve(ECHO, STALL);
     try (Socket client = pair.connect(SERVICE)) {
       OutputStream out = client.getOutputStream();
       StreamRecorder received = new StreamRecorder(client.getInputStream());
@@ -151,9 +152,7 @@ class NeverWorseTest {
 
   @Test
   void aTlsConnectionIsResetAtTheCrashForNoOtherInstanceCanContinueIt() throws Exception {
-    pair = new RelayPair(c -> c.withRecoveryStallTimeout(Duration.ofSeconds(30))); // the reset must not wait for it
-    app = TestServer.start(ECHO);
-    pair.expose(SERVICE, app);
+    serve(ECHO, Duration.ofSeconds(30)); // the reset must not wait for the stall timeout
     try (Socket client = pair.connect(SERVICE)) {
       StreamRecorder received = new StreamRecorder(client.getInputStream());
       byte[] clientHello = {0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00}; // a handshake record
