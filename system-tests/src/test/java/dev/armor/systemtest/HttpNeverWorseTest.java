@@ -49,6 +49,23 @@ class HttpNeverWorseTest {
     }
   }
 
+  private record Served(String armorId, AppProcess client) {}
+
+  /**
+   * The server under reconnect on n1 at {@code port}, a client on n2 whose first GET /fast was answered (its
+   * keep-alive connection is open).
+   */
+  private static Served serveAndAskOnce(String port) throws IOException {
+    String armorId = cluster.launchServer("n1", List.of("--recovery", "reconnect"),
+        appCommand(ArmorTestCluster.JDK17, SlowHttpServer.class.getName(), port));
+    AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, HttpRequestClient.class.getName(),
+        SUBNET + ".2", port);
+    client.awaitLine(line -> line.equals("READY"), Duration.ofSeconds(30));
+    request(client, "/fast");
+    assertThat(awaitResult(client, "/fast", 1, Duration.ofSeconds(30))).startsWith("ANSWERED /fast fast");
+    return new Served(armorId, client);
+  }
+
   private static void request(AppProcess client, String path) throws IOException {
     OutputStream commands = client.process().getOutputStream();
     commands.write((path + "\n").getBytes(StandardCharsets.UTF_8));
@@ -75,13 +92,9 @@ class HttpNeverWorseTest {
 
   @Test
   void aRequestInFlightAtTheKillNeverHangs_aGetIsRetriedByTheClient_aPostFails() throws Exception {
-    String armorId = cluster.launchServer("n1", List.of("--recovery", "reconnect"),
-        appCommand(ArmorTestCluster.JDK17, SlowHttpServer.class.getName(), "7611"));
-    AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, HttpRequestClient.class.getName(),
-        SUBNET + ".2", "7611");
-    client.awaitLine(line -> line.equals("READY"), Duration.ofSeconds(30));
-    request(client, "/fast");
-    assertThat(awaitResult(client, "/fast", 1, Duration.ofSeconds(30))).startsWith("ANSWERED /fast fast");
+    Served served = serveAndAskOnce("7611");
+    String armorId = served.armorId();
+    AppProcess client = served.client();
 
     long killed = cluster.pidOf(armorId); // looked up first: `armor status` takes a JVM start
     request(client, "/slow"); // answered after 3 s: killed before that
@@ -114,13 +127,9 @@ class HttpNeverWorseTest {
 
   @Test
   void aKeepAliveConnectionIdleAtTheKillCarriesTheNextRequestWithoutAnError() throws Exception {
-    String armorId = cluster.launchServer("n1", List.of("--recovery", "reconnect"),
-        appCommand(ArmorTestCluster.JDK17, SlowHttpServer.class.getName(), "7612"));
-    AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, HttpRequestClient.class.getName(),
-        SUBNET + ".2", "7612");
-    client.awaitLine(line -> line.equals("READY"), Duration.ofSeconds(30));
-    request(client, "/fast");
-    assertThat(awaitResult(client, "/fast", 1, Duration.ofSeconds(30))).startsWith("ANSWERED /fast fast");
+    Served served = serveAndAskOnce("7612");
+    String armorId = served.armorId();
+    AppProcess client = served.client();
 
     long killed = cluster.pidOf(armorId);
     kill(killed);
