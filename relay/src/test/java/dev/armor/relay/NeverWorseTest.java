@@ -17,9 +17,13 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue 14, under the {@code reconnect} policy: a client sees either nothing of a server crash, or the error it would
@@ -150,14 +154,29 @@ class NeverWorseTest {
     }
   }
 
-  @Test
-  void aTlsConnectionIsResetAtTheCrashForNoOtherInstanceCanContinueIt() throws Exception {
-    serve(ECHO, Duration.ofSeconds(30)); // the reset must not wait for the stall timeout
+  /** First bytes that open a session no other instance can continue, by the client (TLS, HTTP/2) or the server. */
+  static Stream<Arguments> sessionsBoundToTheirInstance() {
+    return Stream.of(
+        Arguments.of("a TLS session", new byte[] {0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00}, false),
+        Arguments.of("an HTTP/2 connection (gRPC)", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(UTF_8), false),
+        Arguments.of("an SSH session", "SSH-2.0-TestServer\r\n".getBytes(UTF_8), true));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("sessionsBoundToTheirInstance")
+  void aSessionNoOtherInstanceCanContinueIsResetAtTheCrash(String session, byte[] first, boolean serverFirst)
+      throws Exception {
+    // the reset must not wait for the stall timeout: a 30 s one would fail the test
+    serve(serverFirst ? (socket, in, out) -> {
+      out.write(first);
+      in.transferTo(out);
+    } : ECHO, Duration.ofSeconds(30));
     try (Socket client = pair.connect(SERVICE)) {
       StreamRecorder received = new StreamRecorder(client.getInputStream());
-      byte[] clientHello = {0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00}; // a handshake record
-      client.getOutputStream().write(clientHello);
-      await().atMost(10, SECONDS).until(() -> received.bytes().length == clientHello.length);
+      if (!serverFirst) {
+        client.getOutputStream().write(first); // echoed
+      }
+      await().atMost(10, SECONDS).until(() -> received.bytes().length == first.length);
 
       long crashNanos = System.nanoTime();
       pair.serverAppAlive.set(false);
@@ -166,7 +185,7 @@ class NeverWorseTest {
       await().atMost(10, SECONDS).until(() -> received.error() != null || received.ended());
       assertThat(received.error()).hasMessageContaining("reset");
       assertThat((System.nanoTime() - crashNanos) / 1_000_000).as("at once").isLessThan(5_000L);
-      assertThat(closed().reason()).contains("it carries a TLS session that no other instance can continue");
+      assertThat(closed().reason()).contains("it carries " + session + " that no other instance can continue");
     }
   }
 }
