@@ -1,5 +1,12 @@
 package dev.armor.cli;
 
+import dev.armor.elements.control.ArmorStopping;
+import dev.armor.elements.control.StatusRequest;
+import dev.armor.elements.control.StopArmorRequest;
+import dev.armor.elements.wire.ClusterStatus;
+import dev.armor.elements.wire.ProcessEvent;
+import dev.armor.elements.wire.ProcessEventKind;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,13 +18,26 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
-@Command(name = "stop", description = "Stop the FTMs and daemons armor started here ($ARMOR_HOME); daemons stop their protected processes.")
+@Command(name = "stop", description = {
+    "armor stop ARMOR: retire one protected process: its Execution ARMOR stops it (SIGTERM, then SIGKILL) and does not "
+        + "restart it; its services are unregistered and their clients' connections reset. Returns once it is gone.",
+    "armor stop: stop the FTMs and daemons armor started here ($ARMOR_HOME); daemons stop their protected processes."})
 final class StopCommand implements Callable<Integer> {
   private static final long STOP_TIMEOUT_SECONDS = 15;
 
+  @Parameters(arity = "0..1", paramLabel = "ARMOR", description = "An Execution ARMOR id (armor status lists them).")
+  String armorId;
+
+  @Mixin FtmAddress ftm;
+
   @Override
   public Integer call() throws Exception {
+    if (armorId != null) {
+      return stopArmor();
+    }
     ArmorHome home = ArmorHome.resolve();
     List<String[]> daemons = new ArrayList<>();
     List<String[]> ftms = new ArrayList<>();
@@ -31,6 +51,36 @@ final class StopCommand implements Callable<Integer> {
       System.out.println("nothing to stop under " + home.root());
     }
     return 0;
+  }
+
+  /** Retires one Execution ARMOR's process through the FTM and waits (up to 30 s) for its STOPPED event. */
+  private int stopArmor() throws InterruptedException {
+    try (FtmClient client = new FtmClient(ftm.target())) {
+      ArmorStopping stopping;
+      try {
+        stopping = client.stub(30).stopArmor(StopArmorRequest.newBuilder().setArmorId(armorId).build());
+      } catch (StatusRuntimeException e) {
+        throw new ArmorCliException("cannot stop " + armorId + ": " + client.explain(e));
+      }
+      System.out.println("stopping Execution ARMOR " + stopping.getArmorId() + " on node " + stopping.getNode());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        try {
+          ClusterStatus status = client.stub(10).status(StatusRequest.getDefaultInstance());
+          for (ProcessEvent event : status.getEventsList()) {
+            if (event.getArmorId().equals(armorId) && event.getKind() == ProcessEventKind.STOPPED) {
+              System.out.println("stopped " + armorId + ": " + event.getDetail());
+              return 0;
+            }
+          }
+        } catch (StatusRuntimeException e) {
+          // the FTM may be moving: ask again
+        }
+        Thread.sleep(200);
+      }
+      throw new ArmorCliException("asked " + armorId + " to stop, but it did not report STOPPED within 30 s "
+          + "(armor status shows it)");
+    }
   }
 
   /** Asks every process of {@code entries} to stop (SIGTERM), then waits for each, killing one that outlasts 15 s. */

@@ -22,6 +22,7 @@ public final class Ops {
   public static final String REGISTER_DAEMON = "ftm.register_daemon";
   public static final String LAUNCH = "ftm.launch";
   public static final String STATUS = "ftm.status";
+  public static final String STOP_ARMOR = "ftm.stop_armor";
   public static final String AGENT_OPTIONS = "ftm.agent_options";
   public static final String PROCESS_EVENT = "ftm.process_event";
   public static final String MEMBER_CHANGE = "ftm.member_change";

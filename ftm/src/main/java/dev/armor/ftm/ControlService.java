@@ -9,10 +9,12 @@ import dev.armor.elements.Ops;
 import dev.armor.elements.control.AgentOptionsReply;
 import dev.armor.elements.control.AgentOptionsRequest;
 import dev.armor.elements.control.ArmorControlGrpc;
+import dev.armor.elements.control.ArmorStopping;
 import dev.armor.elements.control.ClusterInfo;
 import dev.armor.elements.control.GetClusterRequest;
 import dev.armor.elements.control.LaunchRequest;
 import dev.armor.elements.control.StatusRequest;
+import dev.armor.elements.control.StopArmorRequest;
 import dev.armor.elements.wire.ClusterStatus;
 import dev.armor.elements.wire.ProcessLaunched;
 import io.grpc.Status;
@@ -59,6 +61,11 @@ final class ControlService extends ArmorControlGrpc.ArmorControlImplBase {
   @Override
   public void status(StatusRequest request, StreamObserver<ClusterStatus> response) {
     call(Ops.STATUS, request, ClusterStatus.class, REQUEST_TIMEOUT, response);
+  }
+
+  @Override
+  public void stopArmor(StopArmorRequest request, StreamObserver<ArmorStopping> response) {
+    call(Ops.STOP_ARMOR, request, ArmorStopping.class, REQUEST_TIMEOUT, response);
   }
 
   @Override

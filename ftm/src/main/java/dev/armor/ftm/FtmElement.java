@@ -8,7 +8,9 @@ import dev.armor.elements.Ops;
 import dev.armor.elements.ReplyHandle;
 import dev.armor.elements.control.AgentOptionsReply;
 import dev.armor.elements.control.AgentOptionsRequest;
+import dev.armor.elements.control.ArmorStopping;
 import dev.armor.elements.control.LaunchRequest;
+import dev.armor.elements.control.StopArmorRequest;
 import dev.armor.elements.standard.AppServerDb;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.ClusterStatus;
@@ -132,7 +134,7 @@ final class FtmElement implements Element {
 
   @Override
   public Set<String> subscriptions() {
-    return Set.of(Ops.REGISTER_DAEMON, Ops.LAUNCH, Ops.STATUS, Ops.AGENT_OPTIONS, Ops.PROCESS_EVENT,
+    return Set.of(Ops.REGISTER_DAEMON, Ops.LAUNCH, Ops.STATUS, Ops.STOP_ARMOR, Ops.AGENT_OPTIONS, Ops.PROCESS_EVENT,
         Ops.MEMBER_CHANGE, Ops.HEARTBEAT_TICK, Ops.HEARTBEAT_ANSWERED, Ops.RECONCILE_REPORT, Ops.MIGRATION_INSTALLED,
         Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN);
   }
@@ -163,6 +165,7 @@ final class FtmElement implements Element {
       case Ops.REGISTER_DAEMON -> registerDaemon(Ops.argument(operation, DaemonRegistration.class), context);
       case Ops.LAUNCH -> launch(Ops.argument(operation, LaunchRequest.class), context);
       case Ops.STATUS -> status(context);
+      case Ops.STOP_ARMOR -> stopArmor(Ops.argument(operation, StopArmorRequest.class), context);
       case Ops.AGENT_OPTIONS -> agentOptions(Ops.argument(operation, AgentOptionsRequest.class), context);
       case Ops.PROCESS_EVENT -> processEvent(Ops.argument(operation, ProcessEvent.class), context);
       case Ops.MEMBER_CHANGE -> memberChange(Ops.argument(operation, MemberChange.class), context);
@@ -585,6 +588,37 @@ final class FtmElement implements Element {
     } else {
       heartbeats.missed(answer.getNode(), context.nanoTime()).ifPresent(warning -> context.log().warn("FTM: {}", warning));
     }
+  }
+
+  /**
+   * The operator retires one protected process: its Execution ARMOR stops it and will not restart it. Answers once
+   * the ARMOR took the stop; the ARMOR's STOPPED event then finishes its row, and APP_SERVER_DB unregisters its
+   * services and resets their clients (a stop is no crash: nothing is held for a restart that is not coming).
+   */
+  private void stopArmor(StopArmorRequest request, ElementContext context) {
+    String armorId = request.getArmorId();
+    ExecutionArmorRow row = executions.get(armorId);
+    if (row == null) {
+      context.fail("no Execution ARMOR '" + armorId + "' (armor status lists them)");
+      return;
+    }
+    if (row.getState() != ExecutionArmorState.ACTIVE) {
+      context.fail("Execution ARMOR " + armorId + " is " + row.getState() + " (" + row.getReason()
+          + "): nothing to stop");
+      return;
+    }
+    context.log().info("FTM: the operator stops {} on node {}", armorId, row.getNode());
+    ReplyHandle reply = context.deferReply();
+    context.ask(armorId, Ops.STOP_PROCESS, Empty.getDefaultInstance(), REPORT_TIMEOUT)
+        .whenComplete(
+            (answer, failure) -> {
+              if (failure != null) {
+                reply.fail("the Execution ARMOR " + armorId + " on node " + row.getNode() + " did not take the stop ("
+                    + failure.getMessage() + ")");
+              } else {
+                reply.complete(ArmorStopping.newBuilder().setArmorId(armorId).setNode(row.getNode()).build());
+              }
+            });
   }
 
   /** Asks every daemon for its processes and connections, and answers when all replied or timed out. */
