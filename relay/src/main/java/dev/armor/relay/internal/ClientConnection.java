@@ -987,7 +987,9 @@ final class ClientConnection extends RelayConnection {
     long output = delivered.position();
     if (output > replayLog.lastGatedOutput()) {
       // The client speaks after new output: a new turn. A replay hands these bytes over only once the new instance
-      // has reproduced that output (checked exactly there: a mark; not while a verifier reads the digest).
+      // has reproduced that output (checked exactly there: a mark; not while a verifier reads the digest). While a
+      // replay still compares, the position is the frozen N: such bytes were held until the whole history was out,
+      // and the history alone (which the lost instance produced N from) lets the next instance reach N again.
       if (suppressing == null) {
         delivered.mark();
       }
