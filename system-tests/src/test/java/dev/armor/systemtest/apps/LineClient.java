@@ -46,15 +46,17 @@ public final class LineClient {
     }
     AtomicLong sent = new AtomicLong();
     AtomicLong received = new AtomicLong();
-    Thread reader = new Thread(() -> read(in, received), "reader");
+    Thread reader = new Thread(() -> read(in, out, received), "reader");
     reader.setDaemon(true);
     reader.start();
     long end = System.currentTimeMillis() + seconds * 1000;
     try {
       while (System.currentTimeMillis() < end) {
         long n = sent.incrementAndGet();
-        out.write((n + " " + System.currentTimeMillis() + "\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
+        synchronized (out) {
+          out.write((n + " " + System.currentTimeMillis() + "\n").getBytes(StandardCharsets.UTF_8));
+          out.flush();
+        }
         Thread.sleep(20);
       }
     } catch (IOException e) {
@@ -65,7 +67,7 @@ public final class LineClient {
     System.exit(0);
   }
 
-  private static void read(InputStream in, AtomicLong received) {
+  private static void read(InputStream in, OutputStream out, AtomicLong received) {
     // Not closed on the way out: closing would close the socket before fail() reports why the read failed, and the
     // writer would then report its own "Socket closed" first. The process exits either way.
     BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
@@ -75,6 +77,13 @@ public final class LineClient {
         String[] words = line.split(" ");
         received.incrementAndGet();
         System.out.println("ECHO seq=" + words[1] + " pid=" + words[0] + " sent=" + words[2] + " recv=" + System.currentTimeMillis());
+      }
+      // An end of stream is a FIN, or a reset whose error the writer's write consumed first (a read of a reset socket
+      // then returns an end): a write tells them apart, as it succeeds after a FIN and fails after a reset (HeldClientTest
+      // once saw EOF for the reset it waits for).
+      synchronized (out) {
+        out.write('\n');
+        out.flush();
       }
       System.out.println("EOF");
       System.out.flush();
