@@ -128,7 +128,7 @@ final class ReconnectGuard {
    */
   boolean reattached() {
     watching = session != Session.NONE;
-    return watching && clientWaiting;
+    return watchdogCounting();
   }
 
   /** Whether the watchdog is counting: re-attached, the client waiting, the new instance silent. */
