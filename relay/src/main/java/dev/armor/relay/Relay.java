@@ -44,6 +44,23 @@ public interface Relay extends AutoCloseable {
    */
   default void clientArmorEnded(String clientArmor, String why) {}
 
+  /**
+   * Listens at the service address itself ({@code bindTo}: the address the app asked for, which belongs to this
+   * node), for clients Armor does not wrap: a non-Java client, an unwrapped JVM, another host's client without a
+   * daemon. Each connection accepted there is carried like a local app's ({@link #openServiceListener}): held across
+   * a crash of the server app, re-attached to its new instance. Idempotent while open. The listener closes when the
+   * service fails or is unregistered ({@link #serviceFailed}) while no local app serves it.
+   *
+   * @throws java.io.UncheckedIOException with a {@link java.net.BindException} cause when something else holds
+   *     the address (the app's bind must then fail as it would without Armor)
+   */
+  default void listenAtServiceAddress(ServiceAddress service, InetSocketAddress bindTo) {
+    throw new UnsupportedOperationException("this relay does not listen at service addresses");
+  }
+
+  /** Closes the listener {@link #listenAtServiceAddress} opened, if any (its accepted connections go on). */
+  default void stopListeningAtServiceAddress(ServiceAddress service) {}
+
   /** The service is now served at the daemon whose data address is {@code serverDaemon}: attach and re-attach. */
   void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon);
 
@@ -61,7 +78,11 @@ public interface Relay extends AutoCloseable {
   /** The service is recovering: hold new and lost connections (do not try the old location). */
   void serviceRecovering(ServiceAddress service);
 
-  /** The service is gone for good (failed, or unregistered): reset its held and new connections with a reason. */
+  /**
+   * The service is gone for good (failed, or unregistered): reset its held and new connections with a reason. Its
+   * listener at the service address closes unless a local app serves it again ({@link #exposeLocalService} came
+   * after the failure: a close and a rebind raced the FTM's notice).
+   */
   void serviceFailed(ServiceAddress service, String reason);
 
   /** A local app listens on {@code appListener} for {@code service}; links for it are connected there. */

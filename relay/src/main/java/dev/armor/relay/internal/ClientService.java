@@ -88,6 +88,8 @@ final class ClientService {
   final java.util.Map<String, ClientArmor> armors = new java.util.HashMap<>();
   private volatile Route route = new Route(null, false, null, RecoveryPolicy.RECONNECT, 0);
   private Channel listener; // guarded by this
+  /** The listener at the service address itself, for clients Armor does not wrap; guarded by this. */
+  private Channel serviceAddressListener;
 
   ClientService(ServiceAddress service) {
     this.service = service;
@@ -119,5 +121,13 @@ final class ClientService {
 
   synchronized void listener(Channel channel) {
     listener = channel;
+  }
+
+  synchronized Channel serviceAddressListener() {
+    return serviceAddressListener;
+  }
+
+  synchronized void serviceAddressListener(Channel channel) {
+    serviceAddressListener = channel;
   }
 }

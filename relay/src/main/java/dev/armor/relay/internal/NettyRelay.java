@@ -307,26 +307,70 @@ public final class NettyRelay implements Relay {
     }
   }
 
+  @Override
+  public void listenAtServiceAddress(ServiceAddress service, InetSocketAddress bindTo) {
+    Objects.requireNonNull(bindTo, "bindTo");
+    ensureOpen();
+    ClientService clientService = clientService(service);
+    synchronized (clientService) {
+      if (clientService.serviceAddressListener() != null) {
+        return;
+      }
+      ChannelFuture bound = bindServiceListener(clientService, null, serviceBootstrap.clone(), bindTo);
+      if (!bound.isSuccess()) {
+        Throwable cause = bound.cause();
+        java.net.BindException inUse = new java.net.BindException("Address already in use: "
+            + RelayListener.describe(bindTo) + " is held by another socket (" + ClientConnection.message(cause)
+            + "); Armor listens there for the service's clients");
+        inUse.initCause(cause);
+        throw new java.io.UncheckedIOException(inUse);
+      }
+      clientService.serviceAddressListener(bound.channel());
+      log.info("service {}: clients Armor does not wrap are accepted at {}", service, RelayListener.describe(bindTo));
+    }
+  }
+
+  @Override
+  public void stopListeningAtServiceAddress(ServiceAddress service) {
+    ClientService clientService = clientServices.get(service);
+    if (clientService == null) {
+      return;
+    }
+    Channel listener;
+    synchronized (clientService) {
+      listener = clientService.serviceAddressListener();
+      clientService.serviceAddressListener(null);
+    }
+    if (listener != null) {
+      listener.close();
+      log.info("service {}: no longer accepted at {}", service,
+          RelayListener.describe((InetSocketAddress) listener.localAddress()));
+    }
+  }
+
   private Channel bindServiceListener(
       ClientService clientService, ClientService.ClientArmor armor, ServerBootstrap bootstrap) {
-    ChannelFuture bound =
-        bootstrap
-            .childHandler(
-                new ChannelInitializer<>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    ch.pipeline()
-                        .addLast(new ClientConnection(NettyRelay.this, clientService, armor, ch).appHandler());
-                  }
-                })
-            .bind(new InetSocketAddress(LOOPBACK, 0))
-            .awaitUninterruptibly();
+    ChannelFuture bound = bindServiceListener(clientService, armor, bootstrap, new InetSocketAddress(LOOPBACK, 0));
     if (!bound.isSuccess()) {
       throw new IllegalStateException(
           "cannot open a listener for service " + clientService.service + ": " + ClientConnection.message(bound.cause()),
           bound.cause());
     }
     return bound.channel();
+  }
+
+  private ChannelFuture bindServiceListener(ClientService clientService, ClientService.ClientArmor armor,
+      ServerBootstrap bootstrap, InetSocketAddress bindTo) {
+    return bootstrap
+        .childHandler(
+            new ChannelInitializer<>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new ClientConnection(NettyRelay.this, clientService, armor, ch).appHandler());
+              }
+            })
+        .bind(bindTo)
+        .awaitUninterruptibly();
   }
 
   /** As {@link #serviceLocated(ServiceAddress, InetSocketAddress, RecoveryPolicy)} keeping the service's policy. */
@@ -375,6 +419,9 @@ public final class NettyRelay implements Relay {
     clientService.failed(reason == null ? "no reason given" : reason);
     log.warn("service {} failed ({}): its held and new connections are reset", service, reason);
     notifyRouteChanged(clientService);
+    if (!exposures.containsKey(service)) {
+      stopListeningAtServiceAddress(service);
+    }
   }
 
   private void notifyRouteChanged(ClientService clientService) {
@@ -452,9 +499,10 @@ public final class NettyRelay implements Relay {
     log.info("relay {} closing: {} connections reset", config.nodeName(), connections.size());
     dataServer.close().awaitUninterruptibly();
     for (ClientService clientService : clientServices.values()) {
-      Channel channel = clientService.listener();
-      if (channel != null) {
-        channel.close().awaitUninterruptibly();
+      for (Channel channel : new Channel[] {clientService.listener(), clientService.serviceAddressListener()}) {
+        if (channel != null) {
+          channel.close().awaitUninterruptibly();
+        }
       }
       synchronized (clientService) {
         for (ClientService.ClientArmor armor : clientService.armors.values()) {
