@@ -13,7 +13,9 @@ import dev.armor.relay.Relay;
 import dev.armor.relay.ServiceAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * APP_COMM_CLIENT: the client side of the proxy. It keeps the daemon's cache of service locations true (the
@@ -28,12 +30,20 @@ final class AppCommClient implements Element {
   private final Relay relay;
   private final Cache<String, ServiceLocation> locations;
   private final Duration requestTimeout;
+  private final Predicate<String> servedLocally;
+  /** Services whose failure notice contradicted a local app serving them: a lookup is asking the FTM again. */
+  private final Set<String> verifying = new HashSet<>();
 
-  AppCommClient(String node, Relay relay, Cache<String, ServiceLocation> locations, Duration requestTimeout) {
+  /**
+   * @param servedLocally whether a local app serves a service now (APP_COMM_SERVER's view, on the same thread)
+   */
+  AppCommClient(String node, Relay relay, Cache<String, ServiceLocation> locations, Duration requestTimeout,
+      Predicate<String> servedLocally) {
     this.node = node;
     this.relay = relay;
     this.locations = locations;
     this.requestTimeout = requestTimeout;
+    this.servedLocally = servedLocally;
   }
 
   @Override
@@ -84,7 +94,17 @@ final class AppCommClient implements Element {
   void apply(ServiceLocation location, ElementContext context) {
     String service = location.getEntry().getService();
     ServiceAddress address = ServiceAddress.parse(service);
-    if (!location.getFound() || location.getEntry().getState() == ServiceState.FAILED) {
+    boolean gone = !location.getFound() || location.getEntry().getState() == ServiceState.FAILED;
+    if (gone && servedLocally.test(service) && verifying.add(service)) {
+      // The notice may be older than the local app's registration (it closed its listener and bound it again, and
+      // the notice of the close came late): the FTM's answer to a lookup now is its current view, applied as is.
+      context.log().info("daemon {}: the FTM says {} is gone, but a local app serves it: asking the FTM again",
+          node, service);
+      lookup(service, context);
+      return;
+    }
+    verifying.remove(service);
+    if (gone) {
       locations.invalidate(service);
       String reason = location.getFound() ? location.getEntry().getReason() : "no server is registered for it";
       context.log().warn("daemon {}: service {} is gone ({}); resetting its client connections", node, service, reason);

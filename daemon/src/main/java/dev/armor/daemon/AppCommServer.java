@@ -7,6 +7,7 @@ import dev.armor.elements.Ops;
 import dev.armor.elements.ReplyHandle;
 import dev.armor.elements.wire.AppListening;
 import dev.armor.elements.wire.AppUnlistened;
+import dev.armor.elements.wire.ClientInterest;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.RegisterServiceResult;
@@ -17,6 +18,8 @@ import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.Relay;
 import dev.armor.relay.ServiceAddress;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
@@ -46,10 +49,15 @@ final class AppCommServer implements Element {
   /** A service a local app listens for, and the registration that asked for it. */
   private record LocalService(long pid, String armorId, int appPort, RegisterService registration) {}
 
-  /** A registration waiting for the FTM's answer. */
-  private record Pending(ReplyHandle reply, LocalService candidate, LocalService previous, boolean exposedFirst) {}
+  /**
+   * A registration waiting for the FTM's answer; {@code openedListener}: it opened the listener at the service
+   * address, which closes again if the FTM refuses it.
+   */
+  private record Pending(ReplyHandle reply, LocalService candidate, LocalService previous, boolean exposedFirst,
+      boolean openedListener) {}
 
   private final String node;
+  private final InetAddress nodeAddress;
   private final Relay relay;
   private final LongFunction<LivenessProbe> probes;
   private final LongFunction<ClientAnnouncer> announcers;
@@ -72,9 +80,10 @@ final class AppCommServer implements Element {
    * @param probes the liveness probe of an app process, by pid
    * @param announcers how to tell an app process, by pid, which client a connection the relay makes to it carries
    */
-  AppCommServer(String node, Relay relay, LongFunction<LivenessProbe> probes, LongFunction<ClientAnnouncer> announcers,
-      Duration requestTimeout) {
+  AppCommServer(String node, InetAddress nodeAddress, Relay relay, LongFunction<LivenessProbe> probes,
+      LongFunction<ClientAnnouncer> announcers, Duration requestTimeout) {
     this.node = node;
+    this.nodeAddress = nodeAddress;
     this.relay = relay;
     this.probes = probes;
     this.announcers = announcers;
@@ -122,11 +131,26 @@ final class AppCommServer implements Element {
     // A recovery (same ARMOR, or nobody here yet) is exposed before it is registered: the FTM tells held clients
     // to re-attach as soon as it has the registration, and they must find the new listener. A bind that may
     // conflict with another local ARMOR is exposed only once the FTM accepted it, so the holder keeps serving.
+    // Clients Armor does not wrap connect at the address itself: the relay takes it before anything else, so that a
+    // bind something else holds fails as the app's own would.
+    boolean openedListener = false;
+    InetSocketAddress own = ownListenAddress(service);
+    if (own != null) {
+      try {
+        openedListener = relay.listenAtServiceAddress(ServiceAddress.parse(service), own);
+      } catch (UncheckedIOException e) {
+        context.log().warn("daemon {}: pid {} cannot serve {}: {}", node, candidate.pid(), service,
+            e.getCause().getMessage());
+        reply.fail(e.getCause().getMessage());
+        return;
+      }
+    }
     boolean exposeFirst = previous == null || previous.armorId().equals(candidate.armorId());
     if (exposeFirst) {
       expose(service, candidate);
     }
-    Pending replaced = pending.put(key(service, candidate.pid()), new Pending(reply, candidate, previous, exposeFirst));
+    Pending replaced = pending.put(key(service, candidate.pid()),
+        new Pending(reply, candidate, previous, exposeFirst, openedListener));
     if (replaced != null) {
       replaced.reply().fail("superseded by a newer bind of " + service);
     }
@@ -182,12 +206,23 @@ final class AppCommServer implements Element {
         services.remove(service);
         relay.withdrawLocalService(ServiceAddress.parse(service));
       }
+      if (waiting.openedListener() && !services.containsKey(service)) {
+        relay.stopListeningAtServiceAddress(ServiceAddress.parse(service));
+      }
       context.log().warn("daemon {}: pid {} cannot serve {}: {}", node, outcome.getPid(), service, outcome.getError());
       waiting.reply().fail(outcome.getError());
       return;
     }
     if (!waiting.exposedFirst()) {
       expose(service, waiting.candidate());
+    }
+    if (ownListenAddress(service) != null) {
+      // Clients that connect at the service address are this node's clients of the service: the relay learns it is
+      // served here, and the FTM that this node wants its recoveries (a fresh registration has no client nodes).
+      relay.serviceLocated(ServiceAddress.parse(service), relay.dataAddress(),
+          AppCommClient.relayPolicy(waiting.candidate().registration().getRecovery()));
+      context.send(ArmorIds.FTM, Ops.CLIENT_INTEREST,
+          ClientInterest.newBuilder().setService(service).setNode(node).build());
     }
     RegisterServiceResult result = outcome.getResult();
     if (result.getRecovery()) {
@@ -234,7 +269,35 @@ final class AppCommServer implements Element {
     relay.withdrawLocalService(ServiceAddress.parse(service));
   }
 
+  /** Whether a local app serves {@code service} now (its registration may still wait for the FTM's answer). */
+  boolean servesLocally(String service) {
+    return services.containsKey(service);
+  }
+
+  /**
+   * Where this node's relay listens for {@code service}'s clients that Armor does not wrap, or null: at the service
+   * address itself when it is this node's own (a wildcard bind is served at the node's address), or a loopback
+   * address on a node whose address is not one (a host of its own, whose loopback is its own). Nodes that share a
+   * machine on loopback aliases (127.0.0.2, .3: tests, the benchmark) share 127.0.0.1 too; none takes it.
+   */
+  InetSocketAddress ownListenAddress(String service) {
+    ServiceAddress address = ServiceAddress.parse(service);
+    InetAddress host;
+    try {
+      host = InetAddress.getByName(address.host());
+    } catch (java.net.UnknownHostException e) {
+      return null;
+    }
+    boolean own = host.equals(nodeAddress) || (host.isLoopbackAddress() && !nodeAddress.isLoopbackAddress());
+    return own ? new InetSocketAddress(host, address.port()) : null;
+  }
+
+  /**
+   * The service is not served here any more: new clients at its address are refused at once, as without Armor (the
+   * FTM's notice would close the listener too, later), and it is unregistered.
+   */
   private void unregister(String service, LocalService local, String reason, ElementContext context) {
+    relay.stopListeningAtServiceAddress(ServiceAddress.parse(service));
     UnregisterService unregistration =
         UnregisterService.newBuilder().setService(service).setArmorId(local.armorId()).setReason(reason).build();
     if (count(registering, service) > 0) {

@@ -30,6 +30,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -131,11 +132,12 @@ public final class DaemonNode implements AutoCloseable {
     LocalArmors[] armors = new LocalArmors[1];
     Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies = new ConcurrentHashMap<>();
     Map<String, List<String>> migratedServices = new ConcurrentHashMap<>();
-    AppCommServer appCommServer = new AppCommServer(settings.node(), relay, pid -> endpoint[0].probe(pid),
-        pid -> endpoint[0].announcer(pid), settings.requestTimeout());
+    AppCommServer appCommServer = new AppCommServer(settings.node(), InetAddress.getByName(settings.host()), relay,
+        pid -> endpoint[0].probe(pid), pid -> endpoint[0].announcer(pid), settings.requestTimeout());
     List<dev.armor.elements.Element> elements =
         List.of(
-            new AppCommClient(settings.node(), relay, locations, settings.requestTimeout()),
+            new AppCommClient(settings.node(), relay, locations, settings.requestTimeout(),
+                appCommServer::servesLocally),
             appCommServer,
             new DaemonElement(settings.node(), launch -> armors[0].install(launch),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
