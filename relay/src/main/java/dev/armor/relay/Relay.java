@@ -51,10 +51,11 @@ public interface Relay extends AutoCloseable {
    * a crash of the server app, re-attached to its new instance. Idempotent while open. The listener closes when the
    * service fails or is unregistered ({@link #serviceFailed}) while no local app serves it.
    *
+   * @return true if it opened the listener now, false if it was open already
    * @throws java.io.UncheckedIOException with a {@link java.net.BindException} cause when something else holds
    *     the address (the app's bind must then fail as it would without Armor)
    */
-  default void listenAtServiceAddress(ServiceAddress service, InetSocketAddress bindTo) {
+  default boolean listenAtServiceAddress(ServiceAddress service, InetSocketAddress bindTo) {
     throw new UnsupportedOperationException("this relay does not listen at service addresses");
   }
 

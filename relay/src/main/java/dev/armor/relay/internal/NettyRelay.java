@@ -308,13 +308,13 @@ public final class NettyRelay implements Relay {
   }
 
   @Override
-  public void listenAtServiceAddress(ServiceAddress service, InetSocketAddress bindTo) {
+  public boolean listenAtServiceAddress(ServiceAddress service, InetSocketAddress bindTo) {
     Objects.requireNonNull(bindTo, "bindTo");
     ensureOpen();
     ClientService clientService = clientService(service);
     synchronized (clientService) {
       if (clientService.serviceAddressListener() != null) {
-        return;
+        return false;
       }
       ChannelFuture bound = bindServiceListener(clientService, null, serviceBootstrap.clone(), bindTo);
       if (!bound.isSuccess()) {
@@ -327,6 +327,7 @@ public final class NettyRelay implements Relay {
       }
       clientService.serviceAddressListener(bound.channel());
       log.info("service {}: clients Armor does not wrap are accepted at {}", service, RelayListener.describe(bindTo));
+      return true;
     }
   }
 
@@ -342,7 +343,8 @@ public final class NettyRelay implements Relay {
       clientService.serviceAddressListener(null);
     }
     if (listener != null) {
-      listener.close();
+      // awaited: the app may bind the address again at once, and the relay with it
+      listener.close().awaitUninterruptibly();
       log.info("service {}: no longer accepted at {}", service,
           RelayListener.describe((InetSocketAddress) listener.localAddress()));
     }
