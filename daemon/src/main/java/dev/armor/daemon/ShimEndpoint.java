@@ -48,6 +48,8 @@ final class ShimEndpoint implements ShimRequestHandler {
   private static final Logger log = LoggerFactory.getLogger(ShimEndpoint.class);
 
   private final DaemonSettings settings;
+  /** The node's own address ({@code --host}), resolved once. */
+  private final java.net.InetAddress nodeAddress;
   private final ActorRef<ArmorActor.Command> gateway;
   private final Scheduler scheduler;
   private final Relay relay;
@@ -74,6 +76,7 @@ final class ShimEndpoint implements ShimRequestHandler {
     this.migratedServices = migratedServices;
     this.recoveryPolicies = recoveryPolicies;
     this.settings = settings;
+    this.nodeAddress = resolve(settings.host());
     this.gateway = gateway;
     this.scheduler = scheduler;
     this.relay = relay;
@@ -159,12 +162,30 @@ final class ShimEndpoint implements ShimRequestHandler {
         ProcessHeartbeat.newBuilder().setPid(session.pid()).setBeat(beat).build());
   }
 
+  /**
+   * A connect to a loopback address is a connect to this node's own loopback: without Armor it reaches a server of
+   * this host only. So it is rerouted to a service that a local app bound there (a loopback bind of another node
+   * is no server of this host: the connect goes as asked and is refused, as without Armor), or else to the
+   * service served here at the node's address on the same port: a wildcard bind, which without Armor answers at
+   * localhost too (an app that connects to itself at {@code localhost:PORT}, as H2 does at start).
+   */
   @Override
   public Route route(ShimSession session, InetSocketAddress destination) {
     if (destination.getAddress() == null || destination.getAddress().isAnyLocalAddress()) {
       return new Route.Direct();
     }
-    String service = ServiceAddress.of(destination).toString();
+    if (!destination.getAddress().isLoopbackAddress() || destination.getAddress().equals(nodeAddress)) {
+      return route(session, ServiceAddress.of(destination).toString(), false);
+    }
+    Route boundHere = route(session, ServiceAddress.of(destination).toString(), true);
+    if (!(boundHere instanceof Route.Direct)) {
+      return boundHere;
+    }
+    return route(session, new ServiceAddress(settings.host(), destination.getPort()).toString(), true);
+  }
+
+  /** Where a connect to {@code service} goes; {@code servedHere}: only to a service this node serves. */
+  private Route route(ShimSession session, String service, boolean servedHere) {
     ServiceLocation location = locations.getIfPresent(service);
     boolean looked = location == null;
     if (looked) {
@@ -175,7 +196,7 @@ final class ShimEndpoint implements ShimRequestHandler {
       }
       locations.put(service, location);
     }
-    if (!location.getFound()) {
+    if (!location.getFound() || (servedHere && !location.getEntry().getNode().equals(settings.node()))) {
       return new Route.Direct();
     }
     if (location.getEntry().getState() == ServiceState.FAILED) {
@@ -275,6 +296,14 @@ final class ShimEndpoint implements ShimRequestHandler {
           .get(timeout.toMillis() + 500, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  private static java.net.InetAddress resolve(String host) {
+    try {
+      return java.net.InetAddress.getByName(host);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalArgumentException("the node's address " + host + " does not resolve", e);
     }
   }
 

@@ -4,7 +4,9 @@ import static dev.armor.systemtest.ArmorTestCluster.appCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.armor.systemtest.apps.BindReport;
+import dev.armor.systemtest.apps.LineClient;
 import dev.armor.systemtest.apps.LineEchoServer;
+import dev.armor.systemtest.apps.SelfCheckServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -14,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +102,29 @@ class AnyClientTest {
       try (Socket probe = new Socket(NODE1, 7622)) {
         assertThat(other.accept().getRemoteSocketAddress()).isEqualTo(probe.getLocalSocketAddress());
       }
+    }
+  }
+
+  @Test
+  void aServerThatConnectsToItselfAtLocalhost_reachesItself_andAnotherNodesLocalhostDoesNot() throws Exception {
+    String armorId = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17,
+        SelfCheckServer.class.getName(), "7623"));
+    Path log = cluster.home().resolve("logs").resolve(armorId + ".log");
+    Awaitility.await("the server's self-check at localhost:7623").atMost(Duration.ofSeconds(30))
+        .until(() -> Files.readString(log).contains("SELF-CHECK"));
+    assertThat(Files.readString(log)).contains("SELF-CHECK ok pid=" + cluster.pidOf(armorId));
+
+    // n2's localhost is another host's: nothing serves 7623 there, as without Armor
+    try (AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(),
+        "127.0.0.1", "7623", "5")) {
+      assertThat(client.awaitLine(line -> line.startsWith("ERROR") || line.startsWith("CONNECTED"),
+          Duration.ofSeconds(30))).startsWith("ERROR type=java.net.ConnectException");
+    }
+    // n1's localhost is the server's host: a wrapped client there reaches it
+    try (AppProcess client = cluster.startApp("n1", ArmorTestCluster.JDK17, LineClient.class.getName(),
+        "localhost", "7623", "1")) {
+      assertThat(client.awaitLine(line -> line.startsWith("DONE") || line.startsWith("ERROR"),
+          Duration.ofSeconds(30))).startsWith("DONE");
     }
   }
 
