@@ -107,6 +107,13 @@ import org.slf4j.LoggerFactory;
 final class ClientConnection extends RelayConnection {
 
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
+  /**
+   * How many bytes of a connection's unanswered HTTP requests are kept to send them again to a restarted server:
+   * requests are mostly small; a larger one (an upload) is answered 503 at a loss instead.
+   */
+  static final int HTTP_REQUESTS_KEPT = 64 * 1024;
+  /** How long the client's bytes are read and dropped after the relay's own answer, before its socket closes. */
+  private static final long ANSWER_LINGER_MILLIS = 2_000;
 
   private static final Map<State, Set<State>> TRANSITIONS =
       Map.of(
@@ -194,6 +201,8 @@ final class ClientConnection extends RelayConnection {
   private long replayProgressNanos;
   /** Under reconnect: whether a lost server's connection can be re-attached, and the watchdog after it is. */
   private final ReconnectGuard guard;
+  /** Under reconnect, for HTTP/1.x: what a loss can hide, request by request (fed every byte, both ways). */
+  private final Http1Exchanges http = new Http1Exchanges(HTTP_REQUESTS_KEPT);
   /** After a reconnect re-attachment: fires when the client has waited on a silent new instance too long. */
   private ScheduledFuture<?> watchdogTimer;
   /** When the watchdog started counting. */
@@ -596,10 +605,29 @@ final class ClientConnection extends RelayConnection {
     }
     stopReplaying();
     cancelWatchdog();
+    Http1Exchanges.AtLoss exchanges = replayLog == null ? http.atLoss() : null;
+    if (exchanges instanceof Http1Exchanges.Unhidable unhidableHttp) {
+      closeWithReset(now, reason + "; HTTP: " + unhidableHttp.why()
+          + ": client reset at once, as the crash would have reset it");
+      return;
+    }
+    if (exchanges instanceof Http1Exchanges.Unavailable unavailable) {
+      answerAndClose(now, reason + "; HTTP: " + unavailable.request() + " was in flight and " + unavailable.why()
+          + ": answered 503 Service Unavailable with Connection: close, as a gateway would", unavailable.response());
+      return;
+    }
     String unhidable = replayLog == null ? guard.whyNotReattach() : null;
     if (unhidable != null) {
       closeWithReset(now, reason + "; " + unhidable + ": client reset at once, as the crash would have reset it");
       return;
+    }
+    if (exchanges instanceof Http1Exchanges.Resend resend) {
+      // Before what the client writes from now on: the new instance gets the requests in the order they were made.
+      held.addFirst(Unpooled.wrappedBuffer(resend.requests()));
+      heldBytes += resend.requests().length;
+      http.resent();
+      reason += "; will send its " + resend.count() + " unanswered HTTP request(s) to the next instance again (idempotent,"
+          + " " + resend.requests().length + " bytes)";
     }
     if (replayOverflowed && relay.config().replayOverflow() == ReplayOverflow.RESET) {
       closeWithReset(
@@ -981,6 +1009,7 @@ final class ClientConnection extends RelayConnection {
     if (guard.clientSent(buf)) {
       startWatchdog();
     }
+    http.clientSent(buf);
     if (replayLog == null) {
       return;
     }
@@ -1223,6 +1252,23 @@ final class ClientConnection extends RelayConnection {
     }
     dropDirect(true);
     Transport.reset(app);
+  }
+
+  /**
+   * Ends the connection with an answer of the relay's own to the client (an HTTP 503), then its end of stream: the
+   * client's further bytes are read and dropped for a moment, so that its socket is not reset before it read the
+   * answer (a close with unread input sends a reset).
+   */
+  private void answerAndClose(long now, String reason, byte[] answer) {
+    transitionTo(State.CLOSED, now, reason);
+    release();
+    app.config().setAutoRead(true);
+    app.writeAndFlush(Unpooled.wrappedBuffer(answer)).addListener(written -> {
+      if (written.isSuccess()) {
+        ((io.netty.channel.socket.DuplexChannel) app).shutdownOutput();
+      }
+      app.eventLoop().schedule(() -> app.close(), ANSWER_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    });
   }
 
   private void closeIfBothDone() {
@@ -1660,6 +1706,7 @@ final class ClientConnection extends RelayConnection {
       return;
     }
     guard.serverSent(buf);
+    http.serverSent(buf);
     if (watchdogTimer != null && !guard.watchdogCounting()) {
       cancelWatchdog(); // the new instance speaks: the two are talking
     }

@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * {@code HttpRequestClient HOST PORT}: the JDK's own {@code HttpClient}, with its defaults (no request timeout: it
  * waits forever for an answer that never comes; it retries a GET, never a POST, once on a connection that fails).
  * Reads requests from stdin, one per line ({@code /path} for a GET, {@code POST /path} for an empty POST), and sends
- * each on its keep-alive connection; prints {@code ANSWERED request body ms} or {@code ERROR request type=...
+ * each on its keep-alive connection; prints {@code ANSWERED request status=CODE body ms} or {@code ERROR request type=...
  * message=... ms}.
  */
 public final class HttpRequestClient {
@@ -31,7 +31,8 @@ public final class HttpRequestClient {
         HttpResponse<String> response = client.send(
             (post ? request.POST(HttpRequest.BodyPublishers.noBody()) : request.GET()).build(),
             HttpResponse.BodyHandlers.ofString());
-        System.out.println("ANSWERED " + path + " " + response.body() + " " + (System.nanoTime() - start) / 1_000_000);
+        System.out.println("ANSWERED " + path + " status=" + response.statusCode() + " " + response.body().strip() + " "
+            + (System.nanoTime() - start) / 1_000_000);
       } catch (Exception e) {
         System.out.println("ERROR " + path + " type=" + e.getClass().getName() + " message=" + e.getMessage() + " "
             + (System.nanoTime() - start) / 1_000_000);
