@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Client side, {@code reconnect} policy: the HTTP/1.x exchanges of one connection, read from the bytes the relay
@@ -41,6 +42,9 @@ final class Http1Exchanges {
   static final int MAX_LINE = 8192;
   static final int MAX_HEAD = 65536;
   private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+  private static final Pattern METHOD = Pattern.compile("[A-Z]{1,20}");
+  private static final Pattern VERSION = Pattern.compile("HTTP/1\\.[01]");
+  private static final Pattern STATUS_LINE = Pattern.compile("HTTP/1\\.[01] \\d{3}( .*)?");
 
   /** What the relay can do for the client at the loss of the server. */
   sealed interface AtLoss permits Idle, Resend, Unavailable, Unhidable {}
@@ -223,9 +227,14 @@ final class Http1Exchanges {
 
   /** The oldest outstanding exchange's final response ended: its request's bytes are not kept any longer. */
   private void exchangeDone() {
-    outstanding.pollFirst();
+    Exchange done = outstanding.pollFirst();
     answerStarted = false;
     Exchange next = outstanding.peekFirst();
+    if (next == null && requests.inMessage() && done.start == requests.messageStart) {
+      // answered before the server read all of it (a 413, a 401): the rest of it is no request of its own
+      opaque("the server answered " + done + " before it had all of it", true);
+      return;
+    }
     long keepFrom = next != null ? next.start : requests.inMessage() ? requests.messageStart : clientOffset;
     if (retainOverflowed) {
       if (next == null && !requests.inMessage()) {
@@ -368,13 +377,13 @@ final class Http1Exchanges {
       contentLength = -1;
       if (isRequest) {
         String[] words = text.split(" ");
-        if (words.length != 3 || !words[2].matches("HTTP/1\\.[01]") || !words[0].matches("[A-Z]{1,20}")) {
+        if (words.length != 3 || !VERSION.matcher(words[2]).matches() || !METHOD.matcher(words[0]).matches()) {
           opaque("the client's bytes are not an HTTP/1.x request", false);
           return;
         }
         outstanding.addLast(new Exchange(words[0], words[1], messageStart));
       } else {
-        if (!text.matches("HTTP/1\\.[01] \\d{3}( .*)?")) {
+        if (!STATUS_LINE.matcher(text).matches()) {
           opaque("the server's bytes are not an HTTP/1.x response", false);
           return;
         }

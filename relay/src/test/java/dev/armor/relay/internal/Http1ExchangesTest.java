@@ -160,6 +160,14 @@ class Http1ExchangesTest {
   }
 
   @Test
+  void anAnswerBeforeTheWholeRequest_leavesTheRestOfItUnhidable() {
+    client("PUT /f HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
+    server("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n");
+    client("defg");
+    assertThat(http.atLoss()).isInstanceOf(Unhidable.class);
+  }
+
+  @Test
   void anAbsurdHead_makesTheConnectionOpaque_withoutKeepingIt() {
     client("GET /" + "a".repeat(Http1Exchanges.MAX_LINE + 10) + " HTTP/1.1\r\n\r\n");
     assertThat(http.isHttp()).isFalse();
