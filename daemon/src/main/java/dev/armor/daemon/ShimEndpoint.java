@@ -163,8 +163,8 @@ final class ShimEndpoint implements ShimRequestHandler {
   }
 
   /**
-   * A connect to a loopback address is a connect to this node's own loopback: without Armor it reaches a server of
-   * this host only. So it is rerouted to a service that a local app bound there (a loopback bind of another node
+   * A connect to localhost (127.0.0.1, ::1) is a connect to this node's own loopback: without Armor it reaches a
+   * server of this host only. So it is rerouted to a service that a local app bound there (a loopback bind of another node
    * is no server of this host: the connect goes as asked and is refused, as without Armor), or else to the
    * service served here at the node's address on the same port: a wildcard bind, which without Armor answers at
    * localhost too (an app that connects to itself at {@code localhost:PORT}, as H2 does at start).
@@ -174,7 +174,7 @@ final class ShimEndpoint implements ShimRequestHandler {
     if (destination.getAddress() == null || destination.getAddress().isAnyLocalAddress()) {
       return new Route.Direct();
     }
-    if (!destination.getAddress().isLoopbackAddress() || destination.getAddress().equals(nodeAddress)) {
+    if (!isLocalhost(destination.getAddress()) || destination.getAddress().equals(nodeAddress)) {
       return route(session, ServiceAddress.of(destination).toString(), false);
     }
     Route boundHere = route(session, ServiceAddress.of(destination).toString(), true);
@@ -182,6 +182,16 @@ final class ShimEndpoint implements ShimRequestHandler {
       return boundHere;
     }
     return route(session, new ServiceAddress(settings.host(), destination.getPort()).toString(), true);
+  }
+
+  /**
+   * Whether {@code address} is what {@code localhost} means: 127.0.0.1 or ::1. Not the rest of 127.0.0.0/8: nodes
+   * that share one machine take their addresses there (127.0.0.2, 127.0.0.3), and those are other nodes.
+   */
+  private static boolean isLocalhost(java.net.InetAddress address) {
+    byte[] bytes = address.getAddress();
+    return address.isLoopbackAddress()
+        && (bytes.length == 16 || (bytes[0] == 127 && bytes[1] == 0 && bytes[2] == 0 && bytes[3] == 1));
   }
 
   /** Where a connect to {@code service} goes; {@code servedHere}: only to a service this node serves. */
