@@ -29,7 +29,8 @@ final class AgentOptsCommand implements Callable<Integer> {
       } catch (StatusRuntimeException e) {
         throw new ArmorCliException(client.explain(e));
       }
-      System.out.println("-javaagent:" + Installation.shimJar() + "=socket=" + reply.getShimSocket() + ",node=" + reply.getNode());
+      System.out.println("-javaagent:" + Installation.shimJar() + "=socket=" + reply.getShimSocket() + ",node="
+          + reply.getNode() + dev.armor.daemon.DaemonSettings.hostAgentArgument(reply.getHost()));
     }
     return 0;
   }

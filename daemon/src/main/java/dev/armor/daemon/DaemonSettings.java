@@ -198,11 +198,21 @@ public record DaemonSettings(
   }
 
   /**
+   * The shim's {@code host} argument for a node at {@code host} (what the connections a server accepts on a
+   * wildcard bind report as their local address), or nothing when it is not an IP literal: the shim takes no names,
+   * so that no app's start waits for a resolver.
+   */
+  public static String hostAgentArgument(String host) {
+    boolean literal = host != null && (host.matches("\\d{1,3}(\\.\\d{1,3}){3}") || host.matches("[0-9a-fA-F:]*:[0-9a-fA-F:.]*"));
+    return literal ? ",host=" + host : "";
+  }
+
+  /**
    * The JVM options that load the shim, wired to this daemon, for an app launched by {@code armorId}; a protected
    * app's (one with an ARMOR id) also carry the heartbeat, lease and fencing settings.
    */
   public String agentOptions(String armorId) {
-    String options = "-javaagent:" + shimJar + "=socket=" + shimSocket() + ",node=" + node;
+    String options = "-javaagent:" + shimJar + "=socket=" + shimSocket() + ",node=" + node + hostAgentArgument(host);
     if (armorId == null || armorId.isEmpty()) {
       return options;
     }

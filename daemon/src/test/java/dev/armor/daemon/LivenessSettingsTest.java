@@ -35,9 +35,18 @@ class LivenessSettingsTest {
         Duration.ofSeconds(4), false));
 
     assertThat(defaults.agentOptions("exec-n1-a")).isEqualTo("-javaagent:/opt/armor/shim.jar=socket=/home/armor/run/n1/"
-        + "shim.sock,node=n1,armor=exec-n1-a,heartbeat=500,lease=5000");
+        + "shim.sock,node=n1,host=127.0.0.2,armor=exec-n1-a,heartbeat=500,lease=5000");
     assertThat(custom.agentOptions("exec-n1-a")).endsWith(",armor=exec-n1-a,heartbeat=200,lease=4000,fence=off");
-    assertThat(defaults.agentOptions("")).isEqualTo("-javaagent:/opt/armor/shim.jar=socket=/home/armor/run/n1/shim.sock,node=n1");
+    assertThat(defaults.agentOptions("")).isEqualTo(
+        "-javaagent:/opt/armor/shim.jar=socket=/home/armor/run/n1/shim.sock,node=n1,host=127.0.0.2");
+  }
+
+  @Test
+  void hostAgentArgument_onlyForAnIpLiteral_theShimTakesNoNames() {
+    assertThat(DaemonSettings.hostAgentArgument("198.18.0.2")).isEqualTo(",host=198.18.0.2");
+    assertThat(DaemonSettings.hostAgentArgument("fd00::2")).isEqualTo(",host=fd00::2");
+    assertThat(DaemonSettings.hostAgentArgument("node1.example")).isEmpty();
+    assertThat(DaemonSettings.hostAgentArgument("")).isEmpty();
   }
 
   @Test

@@ -236,7 +236,8 @@ final class FtmElement implements Element {
       return;
     }
     context.setPayload(
-        AgentOptionsReply.newBuilder().setNode(daemon.getNode()).setShimSocket(daemon.getShimSocket()).build());
+        AgentOptionsReply.newBuilder().setNode(daemon.getNode()).setShimSocket(daemon.getShimSocket())
+            .setHost(daemon.getHost()).build());
   }
 
   /** An ARMOR id no ARMOR had: {@code exec-NODE-SUFFIX}. */

@@ -8,22 +8,32 @@ import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import java.util.WeakHashMap;
 
 /**
  * Makes a connection accepted on a rerouted listener report the remote client's address rather than the
  * daemon's 127.0.0.1:p: the daemon announced it on the PEERS connection before connecting ({@link PeerFeed}), or,
- * when it did not, the shim asks {@code peerOf(p)}. Only for rerouted listeners and loopback peers, so ordinary
+ * when it did not, the shim asks {@code peerOf(p)}. And its own address as the service's (what the client
+ * connected to: the address the app bound, or for a wildcard bind the node's, the {@code host} agent argument)
+ * rather than the rerouted listener's 127.0.0.1. Only for rerouted listeners and loopback peers, so ordinary
  * accepts cost nothing. Best effort: any failure leaves the accepted socket as it is and never breaks the accept.
  */
 final class AcceptInterceptor {
   private final DaemonClient daemon;
   private final ListenerRegistry listeners;
   private final JdkInternals jdk;
+  private final Optional<InetAddress> nodeAddress;
+  /** Accepted sockets (their {@code SocketImpl}s) and the local address each reports; entries go with the socket. */
+  private final Map<Object, InetAddress> acceptedLocal = Collections.synchronizedMap(new WeakHashMap<>());
 
-  AcceptInterceptor(DaemonClient daemon, ListenerRegistry listeners, JdkInternals jdk) {
+  AcceptInterceptor(DaemonClient daemon, ListenerRegistry listeners, JdkInternals jdk, Optional<InetAddress> nodeAddress) {
     this.daemon = daemon;
     this.listeners = listeners;
     this.jdk = jdk;
+    this.nodeAddress = nodeAddress;
   }
 
   /** SOCKET_ACCEPTED hook: {@code acceptedImpl} was just filled in by {@code NioSocketImpl.accept}. */
@@ -37,6 +47,10 @@ final class AcceptInterceptor {
       InetSocketAddress peer = peerOf(jdk.port(acceptedImpl));
       jdk.setPeer(acceptedImpl, peer != null ? peer : new InetSocketAddress(peerAddress, jdk.port(acceptedImpl)),
           listener.requested().getPort());
+      InetSocketAddress local = serviceAddress(listener);
+      if (local != null) {
+        acceptedLocal.put(acceptedImpl, local.getAddress());
+      }
     } catch (Exception | LinkageError t) {
       Log.get().log(Level.DEBUG, () -> "could not find the real peer of an accepted socket: " + t);
     }
@@ -57,6 +71,40 @@ final class AcceptInterceptor {
       Log.get().log(Level.DEBUG, () -> "could not find the real peer of an accepted channel: " + t);
       return peer;
     }
+  }
+
+  /** SOCKET_LOCAL_ADDRESS hook: what {@code getOption(SO_BINDADDR)} of {@code socketImpl} answers. */
+  Object onSocketLocalAddress(Object socketImpl, Object address) {
+    if (acceptedLocal.isEmpty()) {
+      return address;
+    }
+    InetAddress reported = acceptedLocal.get(socketImpl);
+    return reported != null ? reported : address;
+  }
+
+  /** CHANNEL_ACCEPTED_LOCAL hook: {@code channel} was accepted on {@code acceptedFd}; nobody else has it yet. */
+  void onChannelAcceptedLocal(FileDescriptor acceptedFd, Object channel) {
+    try {
+      if (listeners.isEmpty()) {
+        return;
+      }
+      ListenerRegistry.Listener listener = listeners.find(jdk.localAddress(acceptedFd).getPort());
+      InetSocketAddress local = listener == null ? null : serviceAddress(listener);
+      if (local != null) {
+        jdk.setLocalAddress(channel, local);
+      }
+    } catch (Exception | LinkageError t) {
+      Log.get().log(Level.DEBUG, () -> "could not set the local address of an accepted channel: " + t);
+    }
+  }
+
+  /** The address clients of {@code listener} connect to, or null if the shim does not know it. */
+  private InetSocketAddress serviceAddress(ListenerRegistry.Listener listener) {
+    InetSocketAddress requested = listener.requested();
+    if (requested.getAddress() != null && !requested.getAddress().isAnyLocalAddress()) {
+      return requested;
+    }
+    return nodeAddress.map(host -> new InetSocketAddress(host, requested.getPort())).orElse(null);
   }
 
   private InetSocketAddress peerOf(int daemonPort) {

@@ -34,6 +34,10 @@ final class JdkInternals {
   private final VarHandle address;
   private final VarHandle port;
   private final VarHandle localport;
+  private final Class<?> socketChannelImpl;
+  private final VarHandle socketChannelLocalAddress;
+  private final Class<?> asyncSocketChannelImpl;
+  private final VarHandle asyncSocketChannelLocalAddress;
 
   private JdkInternals(Class<?> net, Class<?> nioSocketImpl) throws ReflectiveOperationException {
     this.net = net;
@@ -49,6 +53,15 @@ final class JdkInternals {
     this.address = inSocketImpl.findVarHandle(SocketImpl.class, "address", InetAddress.class);
     this.port = inSocketImpl.findVarHandle(SocketImpl.class, "port", int.class);
     this.localport = inSocketImpl.findVarHandle(SocketImpl.class, "localport", int.class);
+    // the field's declared type differs between JDKs (InetSocketAddress, SocketAddress): found by name
+    this.socketChannelImpl = bootClass("sun.nio.ch.SocketChannelImpl");
+    this.socketChannelLocalAddress = fieldHandle(socketChannelImpl, "localAddress");
+    this.asyncSocketChannelImpl = bootClass("sun.nio.ch.AsynchronousSocketChannelImpl");
+    this.asyncSocketChannelLocalAddress = fieldHandle(asyncSocketChannelImpl, "localAddress");
+  }
+
+  private static VarHandle fieldHandle(Class<?> owner, String name) throws ReflectiveOperationException {
+    return MethodHandles.privateLookupIn(owner, MethodHandles.lookup()).unreflectVarHandle(owner.getDeclaredField(name));
   }
 
   /** Opens the packages to this class's module and looks everything up. */
@@ -124,6 +137,18 @@ final class JdkInternals {
 
   int localPort(Object socketImpl) {
     return (int) localport.get((SocketImpl) socketImpl);
+  }
+
+  /**
+   * Makes an accepted channel (a {@code SocketChannel} or an {@code AsynchronousSocketChannel}) report {@code local}
+   * as its local address; called before the app has the channel. Another kind of object is left as it is.
+   */
+  void setLocalAddress(Object acceptedChannel, InetSocketAddress local) {
+    if (socketChannelImpl.isInstance(acceptedChannel)) {
+      socketChannelLocalAddress.set(acceptedChannel, local);
+    } else if (asyncSocketChannelImpl.isInstance(acceptedChannel)) {
+      asyncSocketChannelLocalAddress.set(acceptedChannel, local);
+    }
   }
 
   /** Makes an accepted socket report {@code remote} as its peer and {@code localPort} as its own port. */

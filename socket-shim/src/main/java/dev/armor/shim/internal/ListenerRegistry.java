@@ -22,6 +22,11 @@ final class ListenerRegistry {
     byActualPort.put(actualPort, new Listener(requested, actualPort, new WeakReference<>(owner)));
   }
 
+  /** Whether the app has no rerouted listener (then no accept needs a look-up). */
+  boolean isEmpty() {
+    return byActualPort.isEmpty();
+  }
+
   /** The rerouted listener on 127.0.0.1:{@code actualPort}, or null. */
   Listener find(int actualPort) {
     return byActualPort.get(actualPort);

@@ -1,5 +1,7 @@
 package dev.armor.shim.internal;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -11,14 +13,15 @@ import java.util.Optional;
  * cached, see {@link TransformCache}; default {@code shim-cache} next to the socket, {@code off} for none),
  * {@code heartbeat=MILLIS} (how often a protected app's shim tells its daemon it is alive, default 500),
  * {@code lease=MILLIS} (how long the daemon may leave a heartbeat unanswered before a protected app fences itself,
- * default 5000), {@code fence=on|off} (default on). Arguments are comma-separated {@code key=value} pairs, so no
- * value may contain a comma.
+ * default 5000), {@code fence=on|off} (default on), {@code host=IP} (the node's address, an IP literal: what a
+ * connection accepted on a wildcard listener reports as its local address; default none). Arguments are
+ * comma-separated {@code key=value} pairs, so no value may contain a comma.
  *
  * <p>Heartbeats and fencing concern protected apps only (an ARMOR id is set): an app wrapped by hand has nobody to
  * restart it, so it neither beats nor halts; see {@link DaemonClient}.
  */
 record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, Optional<Path> cacheDir,
-    long heartbeatMillis, long leaseMillis, boolean fence) {
+    long heartbeatMillis, long leaseMillis, boolean fence, Optional<InetAddress> host) {
   static final long DEFAULT_TIMEOUT_MILLIS = 5000;
   /** Half a second: ten beats a second per node would still cost nothing, and a 3 s hang timeout sees six. */
   static final long DEFAULT_HEARTBEAT_MILLIS = 500;
@@ -38,6 +41,12 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
       throw new IllegalArgumentException("agent argument lease must be longer than heartbeat (" + heartbeatMillis
           + " ms), but was " + leaseMillis + " ms");
     }
+  }
+
+  /** A configuration with no node address. */
+  ShimConfig(Path socket, String node, String armorId, long timeoutMillis, Optional<Path> cacheDir,
+      long heartbeatMillis, long leaseMillis, boolean fence) {
+    this(socket, node, armorId, timeoutMillis, cacheDir, heartbeatMillis, leaseMillis, fence, Optional.empty());
   }
 
   /** A configuration with the default heartbeat, lease and fencing. */
@@ -64,6 +73,7 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
     long heartbeatMillis = DEFAULT_HEARTBEAT_MILLIS;
     long leaseMillis = DEFAULT_LEASE_MILLIS;
     boolean fence = true;
+    Optional<InetAddress> host = Optional.empty();
     for (String pair : agentArgs == null ? new String[0] : agentArgs.split(",")) {
       if (pair.isBlank()) {
         continue;
@@ -99,10 +109,12 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
         case "cache":
           cache = value;
           break;
+        case "host":
+          host = Optional.of(ipLiteral("host", value));
+          break;
         default:
-          throw new IllegalArgumentException(
-              "agent argument must be one of socket, node, armor, timeout, cache, heartbeat, lease, fence, but was '"
-                  + key + "'");
+          throw new IllegalArgumentException("agent argument must be one of socket, node, armor, timeout, cache,"
+              + " heartbeat, lease, fence, host, but was '" + key + "'");
       }
     }
     if (socket == null) {
@@ -113,7 +125,19 @@ record ShimConfig(Path socket, String node, String armorId, long timeoutMillis, 
     }
     Path socketPath = socketPath(socket);
     return Optional.of(new ShimConfig(socketPath, node, armorId, timeoutMillis, cacheDir(cache, socketPath),
-        heartbeatMillis, leaseMillis, fence));
+        heartbeatMillis, leaseMillis, fence, host));
+  }
+
+  /** An IP address written as one (never a name: premain must not wait for a resolver). */
+  private static InetAddress ipLiteral(String key, String value) {
+    if (!value.matches("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*")) {
+      throw new IllegalArgumentException("agent argument " + key + " must be an IP address, but was '" + value + "'");
+    }
+    try {
+      return InetAddress.getByName(value); // a literal: no lookup
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("agent argument " + key + " must be an IP address, but was '" + value + "'");
+    }
   }
 
   private static Path socketPath(String value) {

@@ -105,7 +105,7 @@ public final class ShimRuntime {
     ListenerRegistry listeners = new ListenerRegistry();
     ConnectInterceptor connect = new ConnectInterceptor(config, daemon, routes, jdk);
     BindInterceptor bind = new BindInterceptor(config, daemon, listeners, jdk);
-    AcceptInterceptor accept = new AcceptInterceptor(daemon, listeners, jdk);
+    AcceptInterceptor accept = new AcceptInterceptor(daemon, listeners, jdk, config.host());
     HookClass.set(hooks, HookPoint.CONNECT, handle(connect, "onConnect", HookPoint.CONNECT));
     HookClass.set(hooks, HookPoint.CONNECTED, handle(connect, "onConnected", HookPoint.CONNECTED));
     HookClass.set(hooks, HookPoint.SOCKET_BIND, handle(bind, "onSocketBind", HookPoint.SOCKET_BIND));
@@ -115,6 +115,10 @@ public final class ShimRuntime {
     HookClass.set(hooks, HookPoint.LISTENER_CLOSED, handle(bind, "onListenerClosed", HookPoint.LISTENER_CLOSED));
     HookClass.set(hooks, HookPoint.SOCKET_ACCEPTED, handle(accept, "onSocketAccepted", HookPoint.SOCKET_ACCEPTED));
     HookClass.set(hooks, HookPoint.CHANNEL_ACCEPTED, handle(accept, "onChannelAccepted", HookPoint.CHANNEL_ACCEPTED));
+    HookClass.set(hooks, HookPoint.SOCKET_LOCAL_ADDRESS,
+        handle(accept, "onSocketLocalAddress", HookPoint.SOCKET_LOCAL_ADDRESS));
+    HookClass.set(hooks, HookPoint.CHANNEL_ACCEPTED_LOCAL,
+        handle(accept, "onChannelAcceptedLocal", HookPoint.CHANNEL_ACCEPTED_LOCAL));
   }
 
   private static MethodHandle handle(Object interceptor, String method, HookPoint point)

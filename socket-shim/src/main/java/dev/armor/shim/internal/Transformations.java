@@ -9,6 +9,7 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 import dev.armor.shim.internal.advice.AsyncConnectedAdvice;
 import dev.armor.shim.internal.advice.AsyncServerAcceptAdvice;
 import dev.armor.shim.internal.advice.AsyncServerBoundAdvice;
+import dev.armor.shim.internal.advice.ChannelAcceptedLocalAdvice;
 import dev.armor.shim.internal.advice.ConnectFinishedAdvice;
 import dev.armor.shim.internal.advice.NetConnectAdvice;
 import dev.armor.shim.internal.advice.ServerChannelAcceptAdvice;
@@ -17,6 +18,7 @@ import dev.armor.shim.internal.advice.ServerChannelCloseAdvice;
 import dev.armor.shim.internal.advice.SocketImplAcceptAdvice;
 import dev.armor.shim.internal.advice.SocketImplBindAdvice;
 import dev.armor.shim.internal.advice.SocketImplCloseAdvice;
+import dev.armor.shim.internal.advice.SocketImplLocalAddressAdvice;
 import java.io.FileDescriptor;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.IllegalClassFormatException;
@@ -99,11 +101,13 @@ final class Transformations {
         .transform(advice(
             mapping.to(SocketImplBindAdvice.class).on(named("bind").and(takesArguments(InetAddress.class, int.class))),
             mapping.to(SocketImplAcceptAdvice.class).on(named("accept").and(takesArguments(1))),
+            mapping.to(SocketImplLocalAddressAdvice.class).on(named("getOption").and(takesArguments(int.class))),
             mapping.to(SocketImplCloseAdvice.class).on(named("close").and(takesArguments(0)))))
         .type(named(SERVER_SOCKET_CHANNEL_IMPL))
         .transform(advice(
             mapping.to(ServerChannelBindAdvice.class).on(named("netBind").and(takesArgument(0, SocketAddress.class))),
-            mapping.to(ServerChannelAcceptAdvice.class).on(named("finishAccept").and(takesArguments(2))),
+            mapping.to(ServerChannelAcceptAdvice.class, ChannelAcceptedLocalAdvice.class)
+                .on(named("finishAccept").and(takesArguments(2))),
             mapping.to(ServerChannelCloseAdvice.class).on(named("implCloseSelectableChannel").and(takesArguments(0)))))
         .type(named(ASYNC_SERVER_IMPL))
         .transform(advice(
@@ -111,7 +115,7 @@ final class Transformations {
                 .on(named("bind").and(takesArguments(SocketAddress.class, int.class))),
             mapping.to(ServerChannelCloseAdvice.class).on(named("close").and(takesArguments(0)))))
         .type(named(UNIX_ASYNC_SERVER_IMPL))
-        .transform(advice(mapping.to(AsyncServerAcceptAdvice.class).on(named("finishAccept")
+        .transform(advice(mapping.to(AsyncServerAcceptAdvice.class, ChannelAcceptedLocalAdvice.class).on(named("finishAccept")
             .and(takesArgument(0, FileDescriptor.class)).and(takesArgument(1, InetSocketAddress.class)))))
         .type(named(UNIX_ASYNC_SOCKET_IMPL))
         .transform(advice(mapping.to(AsyncConnectedAdvice.class).on(named("setConnected").and(takesArguments(0)))))

@@ -33,7 +33,8 @@ class AgentBindTest extends AgentTestSupport {
 
       assertThat(connectAsDaemon(report.actualPort(), 5555)).isEqualTo("app:ping");
       assertThat(app.awaitLine("ACCEPTED serve-socket"))
-          .isEqualTo("ACCEPTED serve-socket peer=/" + REMOTE_CLIENT + ":5555 localPort=17001");
+          .isEqualTo("ACCEPTED serve-socket peer=/" + REMOTE_CLIENT + ":5555 localPort=17001 local=/" + NODE_ADDRESS
+              + ":17001"); // the service address the client connected to, not the rerouted listener's loopback one
       assertSilent(app);
     }
   }
@@ -47,7 +48,8 @@ class AgentBindTest extends AgentTestSupport {
       assertThat(report.requested()).isEqualTo(new InetSocketAddress("0.0.0.0", 17002));
 
       assertThat(connectAsDaemon(report.actualPort(), 5556)).isEqualTo("app:ping");
-      assertThat(app.awaitLine("ACCEPTED serve-channel")).startsWith("ACCEPTED serve-channel peer=/" + REMOTE_CLIENT + ":5556 ");
+      assertThat(app.awaitLine("ACCEPTED serve-channel")).isEqualTo("ACCEPTED serve-channel peer=/" + REMOTE_CLIENT
+          + ":5556 localPort=17002 local=/" + NODE_ADDRESS + ":17002 socketLocal=/" + NODE_ADDRESS + ":17002");
       assertSilent(app);
     }
   }
@@ -63,8 +65,19 @@ class AgentBindTest extends AgentTestSupport {
       assertThat(report.pid()).isEqualTo(app.pid());
 
       assertThat(connectAsDaemon(report.actualPort(), 5559)).isEqualTo("app:ping");
-      assertThat(app.awaitLine("ACCEPTED serve-async")).startsWith("ACCEPTED serve-async peer=/" + REMOTE_CLIENT + ":5559 ");
+      assertThat(app.awaitLine("ACCEPTED serve-async")).isEqualTo("ACCEPTED serve-async peer=/" + REMOTE_CLIENT
+          + ":5559 local=/" + NODE_ADDRESS + ":17009");
       assertSilent(app);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void aConnectionAcceptedOnAListenerBoundToOneAddress_reportsThatAddress(Jdk jdk) throws Exception {
+    try (ChildJvm app = start(jdk, "serve-socket:127.0.0.44:17011", "wait")) {
+      ListeningReport report = awaitListening(app);
+      assertThat(connectAsDaemon(report.actualPort(), 5560)).isEqualTo("app:ping");
+      assertThat(app.awaitLine("ACCEPTED serve-socket")).endsWith(" localPort=17011 local=/127.0.0.44:17011");
     }
   }
 

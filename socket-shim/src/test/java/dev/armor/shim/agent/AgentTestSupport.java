@@ -37,8 +37,14 @@ abstract class AgentTestSupport {
     direct.close();
   }
 
+  /**
+   * The node's address the agent is given, as a daemon gives it: a documentation address (RFC 5737) that only a
+   * connection accepted on a wildcard listener ever reports (as its local address).
+   */
+  static final String NODE_ADDRESS = "198.51.100.7";
+
   String agentArgs() {
-    return "socket=" + daemon.socket() + ",node=" + NODE;
+    return "socket=" + daemon.socket() + ",node=" + NODE + ",host=" + NODE_ADDRESS;
   }
 
   /** Starts the probe app with the agent on this test's daemon. */

@@ -42,7 +42,10 @@ class ShimConfigTest {
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,timeout=soon", Map.of()))
         .hasMessageContaining("but was 'soon'");
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,colour=red", Map.of()))
-        .hasMessage("agent argument must be one of socket, node, armor, timeout, cache, heartbeat, lease, fence, but was 'colour'");
+        .hasMessage("agent argument must be one of socket, node, armor, timeout, cache, heartbeat, lease, fence, host,"
+            + " but was 'colour'");
+    assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,host=node1.example", Map.of()))
+        .hasMessage("agent argument host must be an IP address, but was 'node1.example'");
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,heartbeat=-5", Map.of()))
         .hasMessage("agent argument heartbeat must be a positive number of milliseconds, but was '-5'");
     assertThatThrownBy(() -> ShimConfig.parse("socket=/s.sock,heartbeat=500,lease=500", Map.of()))
@@ -69,6 +72,15 @@ class ShimConfigTest {
     ShimConfig wrapped = ShimConfig.parse("socket=/s.sock,fence=on", Map.of()).orElseThrow();
     assertThat(wrapped.heartbeats()).isFalse();
     assertThat(wrapped.fences()).isFalse();
+  }
+
+  @Test
+  void parse_host_isTheNodesAddress() throws Exception {
+    assertThat(ShimConfig.parse("socket=/s.sock,host=127.0.0.2", Map.of()).orElseThrow().host())
+        .contains(java.net.InetAddress.getByName("127.0.0.2"));
+    assertThat(ShimConfig.parse("socket=/s.sock,host=fd00::2", Map.of()).orElseThrow().host())
+        .contains(java.net.InetAddress.getByName("fd00::2"));
+    assertThat(ShimConfig.parse("socket=/s.sock", Map.of()).orElseThrow().host()).isEmpty();
   }
 
   @Test

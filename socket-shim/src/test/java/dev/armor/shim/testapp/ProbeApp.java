@@ -204,7 +204,8 @@ public final class ProbeApp {
     start("serve-socket", () -> {
       while (true) {
         Socket socket = server.accept();
-        print("ACCEPTED serve-socket peer=" + socket.getRemoteSocketAddress() + " localPort=" + socket.getLocalPort());
+        print("ACCEPTED serve-socket peer=" + socket.getRemoteSocketAddress() + " localPort=" + socket.getLocalPort()
+            + " local=" + socket.getLocalSocketAddress());
         serveEcho(socket);
       }
     });
@@ -219,7 +220,8 @@ public final class ProbeApp {
     start("serve-channel", () -> {
       while (true) {
         SocketChannel channel = server.accept();
-        print("ACCEPTED serve-channel peer=" + channel.getRemoteAddress() + " localPort=" + channel.socket().getLocalPort());
+        print("ACCEPTED serve-channel peer=" + channel.getRemoteAddress() + " localPort=" + channel.socket().getLocalPort()
+            + " local=" + channel.getLocalAddress() + " socketLocal=" + channel.socket().getLocalSocketAddress());
         serveEcho(channel.socket());
       }
     });

@@ -58,4 +58,14 @@ public final class Hook {
   @Retention(RetentionPolicy.RUNTIME)
   @Target(ElementType.PARAMETER)
   public @interface ListenerClosed {}
+
+  /** {@code SocketImpl.getOption(SO_BINDADDR)}'s answer for an accepted socket: its reported local address. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface SocketLocalAddress {}
+
+  /** An accepted channel was made: its local address may be reported as the service's. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface ChannelAcceptedLocal {}
 }
