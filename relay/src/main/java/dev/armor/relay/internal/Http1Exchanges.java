@@ -121,18 +121,18 @@ final class Http1Exchanges {
     return mode == Mode.HTTP;
   }
 
-  /** Bytes the client sent towards the server (the buffer's readable bytes; its indices are not moved). */
+  /**
+   * Bytes the client sent towards the server (the buffer's readable bytes; its indices are not moved). The first
+   * complete line decides: an HTTP/1.x request line makes the connection HTTP, anything else opaque.
+   */
   void clientSent(ByteBuf buf) {
     if (mode == Mode.OPAQUE) {
       return;
     }
-    if (mode == Mode.UNDECIDED) {
-      mode = Mode.HTTP; // decided by the first request line: opaque if it is none
-    }
     int from = buf.readerIndex();
     int to = buf.writerIndex();
     requests.feed(buf, from, to);
-    if (mode == Mode.HTTP) {
+    if (mode != Mode.OPAQUE) {
       retain(buf, from, to - from);
     }
     clientOffset += to - from;
@@ -144,7 +144,7 @@ final class Http1Exchanges {
       return;
     }
     if (mode == Mode.UNDECIDED) {
-      opaque("the server spoke first", false);
+      opaque("the server spoke before the client's first request line was complete", false);
       return;
     }
     responses.feed(buf, buf.readerIndex(), buf.writerIndex());
@@ -286,7 +286,7 @@ final class Http1Exchanges {
     void feed(ByteBuf buf, int from, int to) {
       long base = isRequest ? clientOffset - from : 0;
       int i = from;
-      while (i < to && mode == Mode.HTTP) {
+      while (i < to && mode != Mode.OPAQUE) {
         switch (part) {
           case START, HEADERS, CHUNK_SIZE, TRAILERS -> {
             byte b = buf.getByte(i);
@@ -381,6 +381,7 @@ final class Http1Exchanges {
           opaque("the client's bytes are not an HTTP/1.x request", false);
           return;
         }
+        mode = Mode.HTTP;
         outstanding.addLast(new Exchange(words[0], words[1], messageStart));
       } else {
         if (!STATUS_LINE.matcher(text).matches()) {

@@ -141,11 +141,23 @@ class Http1ExchangesTest {
 
   @Test
   void aRequestWhoseHeadIsIncomplete_isSentAgainWhateverItsMethod() {
+    client(GET);
+    server(OK);
     client("POST /orders HT");
     assertThat(resent()).isEqualTo("POST /orders HT");
     Http1Exchanges headers = new Http1Exchanges(1024);
     headers.clientSent(buf("POST /orders HTTP/1.1\r\nContent-"));
     assertThat(headers.atLoss()).isInstanceOf(Resend.class);
+  }
+
+  @Test
+  void untilTheFirstLineIsComplete_nothingIsDecided_andAnEchoOfItIsNoAnswer() {
+    client("before;");
+    assertThat(http.atLoss()).as("a first line not complete yet: the generic rule").isNull();
+    server("before;"); // an echo server: no HTTP server speaks before the request line is complete
+    client("after\r\n");
+    assertThat(http.isHttp()).isFalse();
+    assertThat(http.atLoss()).isNull();
   }
 
   @Test
