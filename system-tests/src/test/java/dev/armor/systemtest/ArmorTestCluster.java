@@ -196,7 +196,13 @@ final class ArmorTestCluster implements AutoCloseable {
 
   /** Starts a test app JVM with the given agent options (null: unwrapped). */
   AppProcess startWrappedApp(String agentOptions, Path java, String mainClass, String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(java.toString(), "-cp", TEST_CLASSES.toString(), mainClass));
+    return startWithClassPath(agentOptions, java, TEST_CLASSES.toString(), mainClass, args);
+  }
+
+  /** As {@link #startWrappedApp(String, Path, String, String...)} with a class path of its own. */
+  AppProcess startWithClassPath(String agentOptions, Path java, String classPath, String mainClass, String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>(List.of(java.toString(), "-cp", classPath, mainClass));
     command.addAll(Arrays.asList(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().remove("JAVA_TOOL_OPTIONS");

@@ -1,0 +1,240 @@
+package dev.armor.systemtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.armor.systemtest.apps.JdbcClient;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 14 with a real database server with persistent state: H2 in server mode (unmodified, from Maven), its own
+ * JDBC driver as the client, one connection as an app without a pool has. The server is killed while the connection
+ * is idle and while a statement runs, once without Armor and once under {@code armor run} (reconnect, the default),
+ * and the client must fare no worse under Armor: no hang (every statement gets an answer or an error within the
+ * stall timeout and a restart), the same kind of error, and no insert executed twice (the table has no key, so a
+ * second execution would show as a second row). Before issue 14, the JDBC client hung forever on its next statement.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class H2NeverWorseTest {
+
+  /** A loopback subnet of this class's own: system test classes run three at a time. */
+  private static final String SUBNET = "127.0.17";
+  private static final int ARMOR_PORT = 7631;
+  private static final int PLAIN_PORT = 7632;
+  /** A committed statement is on disk when it returns (H2 writes behind by 500 ms otherwise: a kill loses it). */
+  private static final String DATABASE = "/test;WRITE_DELAY=0";
+  private static ArmorTestCluster cluster;
+
+  @RegisterExtension
+  final TestWatcher logsOnFailure = ArmorTestCluster.logsOnFailure(() -> cluster);
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = ArmorTestCluster.start("h2-never-worse", SUBNET, 7809, 25809, 2, List.of());
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  /** What the client saw of one statement. */
+  private record Outcome(String statement, String line) {
+    boolean ok() {
+      return line.startsWith("OK ");
+    }
+
+    long millis() {
+      return Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+    }
+
+    /** "answered", or the exception's class and SQLState. */
+    String kind() {
+      return ok() ? "answered" : line.replaceFirst("ERROR type=(\\S+) sqlstate=(\\S+) .*", "$1 ($2)");
+    }
+
+    /** "answered", or the exception's class: what a pool or an app's handler acts on. */
+    String exceptionClass() {
+      return kind().replaceFirst(" \\(.*", "");
+    }
+  }
+
+  @Test
+  void aDatabaseServerKilledIdleAndMidStatement_neverHangsItsClient_noWorseThanWithoutArmor(@TempDir Path dir)
+      throws Exception {
+    String h2 = Path.of(org.h2.Driver.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    List<String> server = List.of(ArmorTestCluster.JDK17.toString(), "-cp", h2, "org.h2.tools.Server", "-tcp",
+        "-tcpAllowOthers", "-ifNotExists", "-baseDir");
+
+    // Without Armor: a plain server process, an unwrapped client.
+    List<String> plainCommand = new ArrayList<>(server);
+    plainCommand.addAll(List.of(dir.resolve("plain").toString(), "-tcpPort", "" + PLAIN_PORT));
+    Process[] plain = {start(plainCommand)};
+    Map<String, Outcome> without;
+    try {
+      without = scenario(null, "jdbc:h2:tcp://127.0.0.1:" + PLAIN_PORT + DATABASE, h2,
+          () -> plain[0].toHandle().pid(), pid -> {
+            plain[0].destroyForcibly().waitFor();
+            plain[0] = start(plainCommand);
+          });
+    } finally {
+      plain[0].destroyForcibly().waitFor();
+    }
+
+    // Under Armor: the same server under `armor run` on n1, the client wrapped on n2.
+    List<String> armorCommand = new ArrayList<>(server);
+    armorCommand.addAll(List.of(dir.resolve("armor").toString(), "-tcpPort", "" + ARMOR_PORT));
+    long launched = System.nanoTime();
+    String armorId = cluster.launchServer("n1", armorCommand);
+    long startMillis = (System.nanoTime() - launched) / 1_000_000;
+    Map<String, Outcome> with = scenario("n2", "jdbc:h2:tcp://" + SUBNET + ".2:" + ARMOR_PORT + DATABASE, h2,
+        () -> cluster.pidOf(armorId), old -> {
+          ProcessHandle.of(old).orElseThrow().destroyForcibly();
+          Awaitility.await("H2 restarted by Armor").atMost(Duration.ofSeconds(60)).ignoreExceptions()
+              .until(() -> cluster.pidOf(armorId), pid -> pid != old);
+        });
+
+    System.out.printf("H2 server mode, JDBC client (one connection): launch to bound under Armor %d ms%n", startMillis);
+    for (String step : with.keySet()) {
+      System.out.printf("| %s | without Armor: %s, %d ms | with Armor: %s, %d ms |%n", step, without.get(step).kind(),
+          without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
+    }
+    assertThat(startMillis).as("H2 checks itself at localhost at start: it must not wait out a timeout (16 s before)")
+        .isLessThan(15_000);
+    for (String step : List.of("after an idle kill", "in flight at the kill")) {
+      Outcome armored = with.get(step);
+      assertThat(armored.millis()).as("%s: an answer or an error, not a hang", step).isLessThan(12_000);
+      if (!armored.ok()) {
+        assertThat(armored.exceptionClass()).as("%s: an error of the kind the client gets without Armor", step)
+            .isEqualTo(without.get(step).exceptionClass());
+      }
+    }
+    assertThat(with.get("on a new connection").ok()).as("the client's own reconnect works at once").isTrue();
+  }
+
+  /**
+   * The client's statements around two kills; returns what it saw of each, and checks that no insert ran twice.
+   *
+   * @param node where the client is wrapped to, or null to run it unwrapped
+   */
+  private Map<String, Outcome> scenario(String node, String url, String h2, PidSource pid, Kill kill)
+      throws Exception {
+    String classPath = ArmorTestCluster.TEST_CLASSES + java.io.File.pathSeparator + h2;
+    Map<String, Outcome> outcomes = new LinkedHashMap<>();
+    try (AppProcess client = cluster.startWithClassPath(node == null ? null : cluster.agentOptions(node),
+        ArmorTestCluster.JDK17, classPath, JdbcClient.class.getName(), url)) {
+      client.awaitLine(line -> line.equals("READY") || line.startsWith("Exception"), Duration.ofSeconds(60));
+      int[] seen = {0};
+      run(client, seen, "CREATE TABLE IF NOT EXISTS T(V INT)");
+      run(client, seen, "CREATE ALIAS IF NOT EXISTS SLEEP FOR 'java.lang.Thread.sleep'");
+      assertThat(run(client, seen, "INSERT INTO T VALUES(1)").ok()).isTrue();
+
+      kill.run(pid.get()); // idle: the connection is between statements
+      outcomes.put("after an idle kill", run(client, seen, "INSERT INTO T VALUES(2)"));
+
+      long serving = pid.get(); // asked first: under Armor that is a status call, a JVM start
+      send(client, "INSERT INTO T SELECT 3 WHERE SLEEP(3000) IS NULL");
+      Thread.sleep(1000); // the statement runs on the server: it sleeps 3 s before it inserts
+      kill.run(serving);
+      outcomes.put("in flight at the kill", awaitOutcome(client, seen, "INSERT 3"));
+
+      outcomes.put("on a new connection", run(client, seen, "INSERT INTO T VALUES(4)"));
+      for (int value = 1; value <= 4; value++) {
+        send(client, "COUNT T WHERE V = " + value);
+        String count = awaitLine(client, seen, "ROWS", "ERROR ");
+        assertThat(count).as("counting inserts of %d (url %s)", value, url).startsWith("ROWS ");
+        int rows = Integer.parseInt(count.substring(5));
+        assertThat(rows).as("insert %d ran at most once (url %s)", value, url).isLessThanOrEqualTo(1);
+      }
+      System.out.println("client of " + url + " (" + (node == null ? "unwrapped" : "wrapped to " + node) + "): "
+          + client.lines());
+    }
+    return outcomes;
+  }
+
+  private static Outcome run(AppProcess client, int[] seen, String sql) throws IOException {
+    send(client, sql);
+    return awaitOutcome(client, seen, sql);
+  }
+
+  private static Outcome awaitOutcome(AppProcess client, int[] seen, String statement) {
+    String line = awaitLine(client, seen, "OK ", "ERROR ");
+    return new Outcome(statement, line);
+  }
+
+  /** The client's next line starting with one of {@code prefixes}, after the {@code seen[0]} already read. */
+  private static String awaitLine(AppProcess client, int[] seen, String... prefixes) {
+    Awaitility.await("the client answers (no hang); output: " + client.lines()).atMost(Duration.ofSeconds(60))
+        .until(() -> next(client, seen[0], prefixes) >= 0);
+    int index = next(client, seen[0], prefixes);
+    seen[0] = index + 1;
+    return client.lines().get(index);
+  }
+
+  private static int next(AppProcess client, int from, String... prefixes) {
+    List<String> lines = client.lines();
+    for (int i = from; i < lines.size(); i++) {
+      for (String prefix : prefixes) {
+        if (lines.get(i).startsWith(prefix)) {
+          return i;
+        }
+      }
+    }
+    return -1;
+  }
+
+  private static void send(AppProcess client, String sql) throws IOException {
+    OutputStream in = client.process().getOutputStream();
+    in.write((sql + "\n").getBytes(StandardCharsets.UTF_8));
+    in.flush();
+  }
+
+  private static Process start(List<String> command) throws Exception {
+    int port = Integer.parseInt(command.get(command.size() - 1));
+    try (Socket stray = new Socket("127.0.0.1", port)) {
+      throw new IllegalStateException("something already listens on 127.0.0.1:" + port + " (a server left running?)");
+    } catch (java.net.ConnectException free) {
+      // as it should be
+    }
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    builder.environment().remove("JAVA_TOOL_OPTIONS");
+    Process process = builder.start();
+    Awaitility.await("H2 listens on " + port).atMost(Duration.ofSeconds(30)).ignoreExceptions()
+        .until(() -> {
+          new Socket("127.0.0.1", port).close();
+          return true;
+        });
+    return process;
+  }
+
+  @FunctionalInterface
+  private interface PidSource {
+    long get() throws Exception;
+  }
+
+  /** Kills the server process {@code pid} and returns once a new one serves. */
+  @FunctionalInterface
+  private interface Kill {
+    void run(long pid) throws Exception;
+  }
+}
