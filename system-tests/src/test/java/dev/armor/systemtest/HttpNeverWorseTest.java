@@ -110,6 +110,7 @@ class HttpNeverWorseTest {
     assertThat(clientDaemonLog()).contains("will send its 1 unanswered HTTP request(s) to the next instance again");
     assertThat(millisOf(get)).as("the restart and the 3 s answer; no stall timeout waited, no retry by the client")
         .isLessThan(15_000);
+    System.out.println("JDK HttpServer under reconnect, GET in flight at the kill: " + get);
 
     awaitRestart(armorId, killed);
     killed = cluster.pidOf(armorId);
@@ -121,6 +122,7 @@ class HttpNeverWorseTest {
     assertThat(post).as("what a gateway answers for a server that went away; a POST is not sent again: it ran once")
         .startsWith("ANSWERED POST /slow status=503 Armor: the server restarted while it had this request (POST /slow)");
     assertThat(millisOf(post)).as("at the loss: not the stall timeout, not the restart").isLessThan(4_000);
+    System.out.println("JDK HttpServer under reconnect, POST in flight at the kill: " + post);
 
     awaitRestart(armorId, killed);
     request(client, "/fast");
