@@ -4,6 +4,7 @@ import static dev.armor.systemtest.ArmorTestCluster.appCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.armor.systemtest.apps.BindReport;
+import dev.armor.systemtest.apps.EpollServer;
 import dev.armor.systemtest.apps.LineClient;
 import dev.armor.systemtest.apps.LineEchoServer;
 import dev.armor.systemtest.apps.SelfCheckServer;
@@ -125,6 +126,33 @@ class AnyClientTest {
         "localhost", "7623", "1")) {
       assertThat(client.awaitLine(line -> line.startsWith("DONE") || line.startsWith("ERROR"),
           Duration.ofSeconds(30))).startsWith("DONE");
+    }
+  }
+
+  /**
+   * Netty's native transports are not rerouted: the shim turns them off (Netty falls back to NIO, rerouted), and an
+   * app that requires epoll, or opts back in, is told why it is not protected (issue 14).
+   */
+  @Test
+  void anAppThatRequiresNettysEpoll_isToldWhyItIsNotProtected() throws Exception {
+    String classPath = ArmorTestCluster.TEST_CLASSES + java.io.File.pathSeparator + java.util.Arrays.stream(
+            System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(entry -> entry.contains("/io/netty/")).collect(java.util.stream.Collectors.joining(
+            java.io.File.pathSeparator));
+    try (AppProcess app = cluster.startWithClassPath(cluster.agentOptions("n1"), ArmorTestCluster.JDK17, classPath,
+        EpollServer.class.getName(), "7625")) {
+      String outcome = app.awaitLine(line -> line.startsWith("FAILED") || line.startsWith("LISTENING"),
+          Duration.ofSeconds(60));
+      assertThat(outcome).startsWith("FAILED").contains("Native transport was explicit disabled");
+      assertThat(app.lines()).anyMatch(line -> line.startsWith("Armor: this app loads Netty's native transport"
+          + " io.netty.channel.epoll.Epoll, which the Armor shim turned off in this JVM"));
+    }
+    try (AppProcess app = cluster.startWithClassPath(
+        cluster.agentOptions("n1") + " -Dio.netty.transport.noNative=false", ArmorTestCluster.JDK17, classPath,
+        EpollServer.class.getName(), "7626")) {
+      app.awaitLine(line -> line.startsWith("FAILED") || line.startsWith("LISTENING"), Duration.ofSeconds(60));
+      assertThat(app.lines()).anyMatch(line -> line.startsWith("Armor: io.netty.transport.noNative is false:"
+          + " sockets of Netty's native transports (epoll, io_uring) are not rerouted"));
     }
   }
 

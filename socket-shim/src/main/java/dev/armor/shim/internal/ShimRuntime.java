@@ -51,7 +51,7 @@ public final class ShimRuntime {
       Log.get().log(Level.WARNING, "another Armor socket shim is already installed in this JVM; this agent stays out");
       return;
     }
-    disableNettyNativeTransports();
+    disableNettyNativeTransports(instrumentation);
     RouteCache routes = new RouteCache(System::nanoTime);
     DaemonClient daemon = new DaemonClient(config, ProcessHandle.current().pid(), routes::clear);
     JdkInternals jdk = JdkInternals.open(instrumentation);
@@ -133,12 +133,31 @@ public final class ShimRuntime {
     Callers.isDatagramConnect();
   }
 
-  private static void disableNettyNativeTransports() {
+  /**
+   * Netty's native transports (epoll, io_uring) open their sockets in C, where the shim cannot reroute them: a server
+   * listening through one would be neither protected nor registered. So Netty is told to use NIO, which the shim
+   * reroutes (an app that picks epoll when available falls back), and the app is told why when it loads a native
+   * transport, or at once when it opted back in: one line on stderr either way (premain must not start the app's
+   * logging).
+   */
+  private static void disableNettyNativeTransports(Instrumentation instrumentation) {
+    List<String> optedIn = new java.util.ArrayList<>();
     for (String property : NETTY_NO_NATIVE) {
-      if (System.getProperty(property) == null) {
+      String value = System.getProperty(property);
+      if (value == null) {
         System.setProperty(property, "true");
+      } else if (!Boolean.parseBoolean(value)) {
+        optedIn.add(property);
       }
     }
+    if (!optedIn.isEmpty()) {
+      System.err.println("Armor: " + String.join(" and ", optedIn) + " is false: sockets of Netty's native transports"
+          + " (epoll, io_uring) are not rerouted by the Armor shim, so a server listening through one is neither"
+          + " protected nor registered, and its clients reach it without Armor; without the option Netty uses NIO,"
+          + " which Armor reroutes");
+      return;
+    }
+    instrumentation.addTransformer(new NettyNativeNotice(), false);
   }
 
   private interface Install {
