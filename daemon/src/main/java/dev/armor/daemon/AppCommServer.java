@@ -128,9 +128,6 @@ final class AppCommServer implements Element {
     LocalService candidate =
         new LocalService(registration.getPid(), registration.getArmorId(), listening.getAppPort(), registration);
     LocalService previous = services.get(service);
-    // A recovery (same ARMOR, or nobody here yet) is exposed before it is registered: the FTM tells held clients
-    // to re-attach as soon as it has the registration, and they must find the new listener. A bind that may
-    // conflict with another local ARMOR is exposed only once the FTM accepted it, so the holder keeps serving.
     // Clients Armor does not wrap connect at the address itself: the relay takes it before anything else, so that a
     // bind something else holds fails as the app's own would.
     boolean openedListener = false;
@@ -145,6 +142,9 @@ final class AppCommServer implements Element {
         return;
       }
     }
+    // A recovery (same ARMOR, or nobody here yet) is exposed before it is registered: the FTM tells held clients
+    // to re-attach as soon as it has the registration, and they must find the new listener. A bind that may
+    // conflict with another local ARMOR is exposed only once the FTM accepted it, so the holder keeps serving.
     boolean exposeFirst = previous == null || previous.armorId().equals(candidate.armorId());
     if (exposeFirst) {
       expose(service, candidate);
