@@ -203,7 +203,8 @@ public record DaemonSettings(
    * so that no app's start waits for a resolver.
    */
   public static String hostAgentArgument(String host) {
-    boolean literal = host != null && (host.matches("\\d{1,3}(\\.\\d{1,3}){3}") || host.matches("[0-9a-fA-F:]*:[0-9a-fA-F:.]*"));
+    boolean literal = host != null
+        && (host.matches("\\d{1,3}(\\.\\d{1,3}){3}") || host.matches("[0-9a-fA-F:]*:[0-9a-fA-F:.]*"));
     return literal ? ",host=" + host : "";
   }
 

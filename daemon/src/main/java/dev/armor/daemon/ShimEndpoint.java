@@ -164,8 +164,8 @@ final class ShimEndpoint implements ShimRequestHandler {
 
   /**
    * A connect to localhost (127.0.0.1, ::1) is a connect to this node's own loopback: without Armor it reaches a
-   * server of this host only. So it is rerouted to a service that a local app bound there (a loopback bind of another node
-   * is no server of this host: the connect goes as asked and is refused, as without Armor), or else to the
+   * server of this host only. So it is rerouted to a service that a local app bound there (a loopback bind of
+   * another node is no server of this host: the connect goes as asked and is refused, as without Armor), or to the
    * service served here at the node's address on the same port: a wildcard bind, which without Armor answers at
    * localhost too (an app that connects to itself at {@code localhost:PORT}, as H2 does at start).
    */

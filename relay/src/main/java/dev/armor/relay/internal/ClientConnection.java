@@ -626,8 +626,8 @@ final class ClientConnection extends RelayConnection {
       held.addFirst(Unpooled.wrappedBuffer(resend.requests()));
       heldBytes += resend.requests().length;
       http.resent();
-      reason += "; will send its " + resend.count() + " unanswered HTTP request(s) to the next instance again (idempotent,"
-          + " " + resend.requests().length + " bytes)";
+      reason += "; will send its " + resend.count() + " unanswered HTTP request(s) to the next instance again"
+          + " (idempotent, " + resend.requests().length + " bytes)";
     }
     if (replayOverflowed && relay.config().replayOverflow() == ReplayOverflow.RESET) {
       closeWithReset(

@@ -29,7 +29,8 @@ final class AcceptInterceptor {
   /** Accepted sockets (their {@code SocketImpl}s) and the local address each reports; entries go with the socket. */
   private final Map<Object, InetAddress> acceptedLocal = Collections.synchronizedMap(new WeakHashMap<>());
 
-  AcceptInterceptor(DaemonClient daemon, ListenerRegistry listeners, JdkInternals jdk, Optional<InetAddress> nodeAddress) {
+  AcceptInterceptor(
+      DaemonClient daemon, ListenerRegistry listeners, JdkInternals jdk, Optional<InetAddress> nodeAddress) {
     this.daemon = daemon;
     this.listeners = listeners;
     this.jdk = jdk;

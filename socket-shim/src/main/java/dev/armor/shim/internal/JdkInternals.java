@@ -61,7 +61,8 @@ final class JdkInternals {
   }
 
   private static VarHandle fieldHandle(Class<?> owner, String name) throws ReflectiveOperationException {
-    return MethodHandles.privateLookupIn(owner, MethodHandles.lookup()).unreflectVarHandle(owner.getDeclaredField(name));
+    return MethodHandles.privateLookupIn(owner, MethodHandles.lookup())
+        .unreflectVarHandle(owner.getDeclaredField(name));
   }
 
   /** Opens the packages to this class's module and looks everything up. */
