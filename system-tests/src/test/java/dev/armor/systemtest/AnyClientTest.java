@@ -39,7 +39,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class AnyClientTest {
 
-  /** A loopback subnet of this class's own: system test classes run three at a time. */
+  /** A loopback subnet of this class's own: system test classes run two at a time. */
   private static final String SUBNET = "127.0.16";
   private static final String NODE1 = SUBNET + ".2";
   private static ArmorTestCluster cluster;
@@ -77,8 +77,8 @@ class AnyClientTest {
       // this one. (Bytes in flight at the kill are another matter: the lost instance may have taken them, and
       // under `reconnect` the client is then reset, as without Armor: ReconnectGuard, HttpNeverWorseTest.)
       ProcessHandle.of(first).orElseThrow().destroyForcibly();
-      long second = Awaitility.await("a new server instance").atMost(Duration.ofSeconds(60)).ignoreExceptions()
-          .until(() -> cluster.pidOf(armorId), pid -> pid != first);
+      long second = Awaitility.await("a new server instance").atMost(Duration.ofSeconds(60))
+          .until(() -> cluster.appPid("n1", LineEchoServer.class.getName() + " 7621"), pid -> pid > 0 && pid != first);
       out.write("after\n".getBytes(StandardCharsets.UTF_8));
       assertThat(in.readLine()).as("answered by the restarted server on the same connection")
           .isEqualTo(second + " after");

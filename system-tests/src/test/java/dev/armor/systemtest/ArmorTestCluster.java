@@ -239,6 +239,24 @@ final class ArmorTestCluster implements AutoCloseable {
     return Long.parseLong(Files.readString(home.resolve("pids").resolve(name + ".pid")).trim());
   }
 
+  /**
+   * The pid of the live process under {@code node}'s daemon (an app its Execution ARMORs launched) whose command line
+   * contains {@code marker}, or -1: read from /proc, so a test that polls for a restart starts no CLI JVM per poll.
+   */
+  long appPid(String node, String marker) throws IOException {
+    return ProcessHandle.of(nodePid("daemon-" + node)).orElseThrow().descendants()
+        .filter(p -> commandLine(p.pid()).contains(marker)).mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
+  }
+
+  private static String commandLine(long pid) {
+    try {
+      return Files.readString(Path.of("/proc", "" + pid, "cmdline"), java.nio.charset.StandardCharsets.ISO_8859_1)
+          .replace('\0', ' ');
+    } catch (IOException e) {
+      return ""; // gone meanwhile
+    }
+  }
+
   /** A watcher that prints the cluster's logs when a test fails (the cluster is looked up when it does). */
   static org.junit.jupiter.api.extension.TestWatcher logsOnFailure(java.util.function.Supplier<ArmorTestCluster> cluster) {
     return new org.junit.jupiter.api.extension.TestWatcher() {

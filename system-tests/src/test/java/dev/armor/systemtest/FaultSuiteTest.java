@@ -14,10 +14,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The short version of the fault suite (the full one is {@code scripts/armor faults}, 10 rounds): every fault once,
- * on a cluster of network namespaces (198.18.78.0/24), through the real command, with a shorter split brain resolver
- * decision (3 s instead of 7 s) to keep CI short. Every injection must be detected
- * and recovered with nothing visible to the clients, and the namespaces must be gone afterwards.
+ * The short version of the fault suite (the full one is {@code scripts/armor faults}, 10 rounds of every fault): the
+ * two faults only a cluster of network namespaces can make (a node cut off and killed, a node frozen), once each,
+ * on 198.18.78.0/24, through the real command, with a shorter split brain resolver decision (3 s instead of 7 s).
+ * Every injection must be detected and recovered with nothing visible to the clients, and the namespaces must be gone
+ * afterwards. The other faults each have a system test of their own on real processes (server crash and hang,
+ * client crash, daemon crash, FTM crash, FTM crash in a recovery: ServerCrashRecoveryTest, HangAndFencingTest,
+ * ClientCrashTest, NodeFailureMigrationTest, FtmFailoverTest); running them here too cost the suite 2-3 minutes of
+ * its 20.
  */
 class FaultSuiteTest {
 
@@ -26,10 +30,12 @@ class FaultSuiteTest {
           + "\"client_errors\": (\\d+), \"bytes_lost\": (\\d+), \"bytes_duplicated\": (\\d+), \"false_detections\": (\\d+), \"problem\": \"([^\"]*)\"");
 
   @Test
-  void everyFaultOnce_isDetectedAndRecoveredWithNothingVisibleToTheClients(@TempDir Path dir) throws Exception {
+  void aNodeCrashAndANodeHang_areDetectedAndRecoveredWithNothingVisibleToTheClients(@TempDir Path dir)
+      throws Exception {
     Path json = dir.resolve("faults.json");
     ArmorTestCluster.CliResult result = ArmorTestCluster.armor(dir, null, Duration.ofMinutes(20),
-        "faults", "--rounds", "1", "--subnet", "78", "--stable-after", "3s", "--out", json.toString());
+        "faults", "--rounds", "1", "--faults", "node-crash,node-hang", "--subnet", "78", "--stable-after", "3s",
+        "--out", json.toString());
     System.out.println(result.out());
     assertThat(namespaces()).as("the suite removes its network namespaces").noneMatch(ns -> ns.startsWith("armor-78-"));
     assertThat(result.exit()).as("armor faults exit status; output:%n%s", result.out()).isZero();
@@ -47,8 +53,7 @@ class FaultSuiteTest {
       assertThat(injections.group(7)).as("%s: false detections", fault).isEqualTo("0");
       assertThat(injections.group(8)).as("%s: problems beyond the figures", fault).isEmpty();
     }
-    assertThat(faults).containsExactlyInAnyOrder("server-crash", "server-hang", "client-crash", "daemon-crash",
-        "node-crash", "node-hang", "ftm-crash", "ftm-crash-in-recovery");
+    assertThat(faults).containsExactlyInAnyOrder("node-crash", "node-hang");
     assertThat(result.out()).contains("| fault | injected | detection p50 / max (ms) |");
   }
 

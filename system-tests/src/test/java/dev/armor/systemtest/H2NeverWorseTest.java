@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class H2NeverWorseTest {
 
-  /** A loopback subnet of this class's own: system test classes run three at a time. */
+  /** A loopback subnet of this class's own: system test classes run two at a time. */
   private static final String SUBNET = "127.0.17";
   private static final int ARMOR_PORT = 7631;
   private static final int PLAIN_PORT = 7632;
@@ -107,10 +107,10 @@ class H2NeverWorseTest {
     String armorId = cluster.launchServer("n1", armorCommand);
     long startMillis = (System.nanoTime() - launched) / 1_000_000;
     Map<String, Outcome> with = scenario("n2", "jdbc:h2:tcp://" + SUBNET + ".2:" + ARMOR_PORT + DATABASE, h2,
-        () -> cluster.pidOf(armorId), old -> {
+        () -> cluster.appPid("n1", "-tcpPort " + ARMOR_PORT), old -> {
           ProcessHandle.of(old).orElseThrow().destroyForcibly();
-          Awaitility.await("H2 restarted by Armor").atMost(Duration.ofSeconds(60)).ignoreExceptions()
-              .until(() -> cluster.pidOf(armorId), pid -> pid != old);
+          Awaitility.await("H2 restarted by Armor").atMost(Duration.ofSeconds(60))
+              .until(() -> cluster.appPid("n1", "-tcpPort " + ARMOR_PORT), pid -> pid > 0 && pid != old);
         });
 
     System.out.printf("H2 server mode, JDBC client (one connection): launch to bound under Armor %d ms%n", startMillis);
