@@ -101,7 +101,7 @@ final class Http1Exchanges {
   private final ArrayDeque<Exchange> outstanding = new ArrayDeque<>();
   private final Framing requests = new Framing(true);
   private final Framing responses = new Framing(false);
-  /** Client bytes from offset {@link #retainedFrom} on, while requests are outstanding; null past the limit. */
+  /** Client bytes from offset {@link #retainedFrom} on, while requests are outstanding; emptied past the limit. */
   private byte[] retained = new byte[0];
   private int retainedLength;
   private long retainedFrom;
