@@ -83,13 +83,17 @@ final class AcceptInterceptor {
     return reported != null ? reported : address;
   }
 
-  /** CHANNEL_ACCEPTED_LOCAL hook: {@code channel} was accepted on {@code acceptedFd}; nobody else has it yet. */
-  void onChannelAcceptedLocal(FileDescriptor acceptedFd, Object channel) {
+  /**
+   * CHANNEL_ACCEPTED_LOCAL hook: {@code channel} was just accepted; nobody else has it yet. Its own local address (read
+   * by its constructor) names the listener: no second system call.
+   */
+  void onChannelAcceptedLocal(Object channel) {
     try {
       if (listeners.isEmpty()) {
         return;
       }
-      ListenerRegistry.Listener listener = listeners.find(jdk.localAddress(acceptedFd).getPort());
+      InetSocketAddress real = jdk.localAddressOf(channel);
+      ListenerRegistry.Listener listener = real == null ? null : listeners.find(real.getPort());
       InetSocketAddress local = listener == null ? null : serviceAddress(listener);
       if (local != null) {
         jdk.setLocalAddress(channel, local);

@@ -23,7 +23,7 @@ enum HookPoint {
   CHANNEL_BOUND(Hook.ChannelBound.class, SocketAddress.class, Object.class, SocketAddress.class, SocketAddress.class),
   CHANNEL_ACCEPTED(Hook.ChannelAccepted.class, SocketAddress.class, FileDescriptor.class, SocketAddress.class),
   SOCKET_LOCAL_ADDRESS(Hook.SocketLocalAddress.class, Object.class, Object.class, Object.class),
-  CHANNEL_ACCEPTED_LOCAL(Hook.ChannelAcceptedLocal.class, void.class, FileDescriptor.class, Object.class),
+  CHANNEL_ACCEPTED_LOCAL(Hook.ChannelAcceptedLocal.class, void.class, Object.class),
   LISTENER_CLOSED(Hook.ListenerClosed.class, void.class, Object.class);
 
   private final Class<? extends Annotation> annotation;

@@ -144,6 +144,17 @@ final class JdkInternals {
    * Makes an accepted channel (a {@code SocketChannel} or an {@code AsynchronousSocketChannel}) report {@code local}
    * as its local address; called before the app has the channel. Another kind of object is left as it is.
    */
+  /** The local address an accepted channel reports (another kind of object: null). */
+  InetSocketAddress localAddressOf(Object acceptedChannel) {
+    if (socketChannelImpl.isInstance(acceptedChannel)) {
+      return (InetSocketAddress) socketChannelLocalAddress.get(acceptedChannel);
+    }
+    if (asyncSocketChannelImpl.isInstance(acceptedChannel)) {
+      return (InetSocketAddress) asyncSocketChannelLocalAddress.get(acceptedChannel);
+    }
+    return null;
+  }
+
   void setLocalAddress(Object acceptedChannel, InetSocketAddress local) {
     if (socketChannelImpl.isInstance(acceptedChannel)) {
       socketChannelLocalAddress.set(acceptedChannel, local);
