@@ -248,7 +248,8 @@ final class ArmorTestCluster implements AutoCloseable {
         .filter(p -> commandLine(p.pid()).contains(marker)).mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
   }
 
-  private static String commandLine(long pid) {
+  /** A process's whole command line, arguments joined by spaces, from /proc ({@code ProcessHandle.Info} cuts it). */
+  static String commandLine(long pid) {
     try {
       return Files.readString(Path.of("/proc", "" + pid, "cmdline"), java.nio.charset.StandardCharsets.ISO_8859_1)
           .replace('\0', ' ');

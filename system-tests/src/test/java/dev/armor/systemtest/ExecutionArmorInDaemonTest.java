@@ -1,15 +1,13 @@
 package dev.armor.systemtest;
 
 import static dev.armor.systemtest.ArmorTestCluster.appCommand;
+import static dev.armor.systemtest.ArmorTestCluster.commandLine;
 import static dev.armor.systemtest.ArmorTestCluster.fields;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.armor.systemtest.apps.LineClient;
 import dev.armor.systemtest.apps.LineEchoServer;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -67,13 +65,5 @@ class ExecutionArmorInDaemonTest {
         .as("the daemon heartbeats its in-daemon ARMORs")
         .contains("Execution ARMORs run inside the daemon; heartbeat every 1000 ms")
         .doesNotContain("has not answered its heartbeats");
-  }
-
-  private static String commandLine(long pid) {
-    try {
-      return new String(Files.readAllBytes(Path.of("/proc", "" + pid, "cmdline")), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "";
-    }
   }
 }
