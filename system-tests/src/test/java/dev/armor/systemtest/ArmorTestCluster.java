@@ -14,6 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -156,14 +158,25 @@ final class ArmorTestCluster implements AutoCloseable {
 
   /** The live pid of the process an Execution ARMOR protects. */
   long pidOf(String armorId) throws IOException {
+    return pidsOf(List.of(armorId)).get(armorId);
+  }
+
+  /** The live pid of each of these ARMORs' processes, from one status call. */
+  Map<String, Long> pidsOf(Collection<String> armorIds) throws IOException {
+    Map<String, Long> pids = new HashMap<>();
     for (NodeStatus node : status().getNodesList()) {
       for (ProcessInfo process : node.getProcessesList()) {
-        if (process.getArmorId().equals(armorId) && process.getAlive()) {
-          return process.getPid();
+        if (armorIds.contains(process.getArmorId()) && process.getAlive()) {
+          pids.put(process.getArmorId(), process.getPid());
         }
       }
     }
-    throw new AssertionError("no live process for " + armorId);
+    for (String armorId : armorIds) {
+      if (!pids.containsKey(armorId)) {
+        throw new AssertionError("no live process for " + armorId);
+      }
+    }
+    return pids;
   }
 
   /**
