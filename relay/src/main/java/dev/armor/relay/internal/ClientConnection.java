@@ -203,6 +203,7 @@ final class ClientConnection extends RelayConnection {
   private final ReconnectGuard guard;
   /** Under reconnect, for HTTP/1.x: what a loss can hide, request by request (fed every byte, both ways). */
   private final Http1Exchanges http = new Http1Exchanges(HTTP_REQUESTS_KEPT);
+  private final Http2Frames http2 = new Http2Frames();
   /** After a reconnect re-attachment: fires when the client has waited on a silent new instance too long. */
   private ScheduledFuture<?> watchdogTimer;
   /** When the watchdog started counting. */
@@ -616,7 +617,17 @@ final class ClientConnection extends RelayConnection {
           + ": answered 503 Service Unavailable with Connection: close, as a gateway would", unavailable.response());
       return;
     }
+    Http2Frames.AtLoss streams = replayLog == null ? http2.atLoss() : new Http2Frames.NotHttp2();
+    if (streams instanceof Http2Frames.GoAway goAway) {
+      answerAndClose(now, reason + "; HTTP/2: sent the client GOAWAY with last stream " + goAway.lastStreamId()
+          + ": it sends the streams it opened after that again, on a new connection (to the next instance), and its"
+          + " streams up to it end with the connection, as the crash would have ended them", goAway.frame());
+      return;
+    }
     String unhidable = replayLog == null ? guard.whyNotReattach() : null;
+    if (streams instanceof Http2Frames.Unhidable cut && unhidable != null) {
+      unhidable += " (" + cut.why() + ": no GOAWAY can be sent)";
+    }
     if (unhidable != null) {
       closeWithReset(now, reason + "; " + unhidable + ": client reset at once, as the crash would have reset it");
       return;
@@ -1010,6 +1021,7 @@ final class ClientConnection extends RelayConnection {
       startWatchdog();
     }
     http.clientSent(buf);
+    http2.clientSent(buf);
     if (replayLog == null) {
       return;
     }
@@ -1255,9 +1267,9 @@ final class ClientConnection extends RelayConnection {
   }
 
   /**
-   * Ends the connection with an answer of the relay's own to the client (an HTTP 503), then its end of stream: the
-   * client's further bytes are read and dropped for a moment, so that its socket is not reset before it read the
-   * answer (a close with unread input sends a reset).
+   * Ends the connection with an answer of the relay's own to the client (an HTTP 503, an HTTP/2 GOAWAY), then its
+   * end of stream: the client's further bytes are read and dropped for a moment, so that its socket is not reset
+   * before it read the answer (a close with unread input sends a reset).
    */
   private void answerAndClose(long now, String reason, byte[] answer) {
     transitionTo(State.CLOSED, now, reason);
@@ -1707,6 +1719,7 @@ final class ClientConnection extends RelayConnection {
     }
     guard.serverSent(buf);
     http.serverSent(buf);
+    http2.serverSent(buf);
     if (watchdogTimer != null && !guard.watchdogCounting()) {
       cancelWatchdog(); // the new instance speaks: the two are talking
     }

@@ -18,7 +18,8 @@ import java.util.function.LongSupplier;
  *   <li>a connection whose first bytes open a session no other instance can continue (a TLS handshake, the HTTP/2
  *       connection preface that gRPC sends, an SSH banner) never can be: at the loss it is reset at once, as the
  *       crash would have reset it (gRPC then sees the retryable {@code UNAVAILABLE}, not the {@code INTERNAL} of a
- *       preface-less connection; an HTTPS or SSH client an error, not a hang);
+ *       preface-less connection; an HTTPS or SSH client an error, not a hang), unless HTTP/2 can end it more
+ *       gracefully ({@link Http2Frames});
  *   <li>anything else is re-attached, with the watchdog: while the client waits on the new instance (it had sent
  *       bytes the lost instance never answered, or sends some now) and the new instance has not said a word, the
  *       client is reset after the stall timeout (at least twice the slowest answer seen on the connection). A
