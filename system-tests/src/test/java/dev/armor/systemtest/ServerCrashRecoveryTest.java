@@ -85,9 +85,10 @@ class ServerCrashRecoveryTest {
     List<Served> served = new ArrayList<>();
     for (int i = 0; i < FLAVOURS.size(); i++) {
       int port = firstPort + i;
+      String armorId = launching.get(i).join(); // served: the client's connect must not race the server's bind
       AppProcess client = cluster.startApp("n2", java, LineClient.class.getName(), SUBNET + ".2", "" + port, "120",
           "--" + FLAVOURS.get(i));
-      served.add(new Served(FLAVOURS.get(i), port, launching.get(i).join(), client));
+      served.add(new Served(FLAVOURS.get(i), port, armorId, client));
     }
     for (Served s : served) {
       s.client().awaitLine(line -> line.startsWith("ECHO"), Duration.ofSeconds(30));
