@@ -2,11 +2,9 @@ package dev.armor.systemtest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.armor.systemtest.NeverWorseKit.ScriptedClient;
 import dev.armor.systemtest.apps.JdbcClient;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,13 +86,13 @@ class H2NeverWorseTest {
     // Without Armor: a plain server process, an unwrapped client.
     List<String> plainCommand = new ArrayList<>(server);
     plainCommand.addAll(List.of(dir.resolve("plain").toString(), "-tcpPort", "" + PLAIN_PORT));
-    Process[] plain = {start(plainCommand)};
+    Process[] plain = {NeverWorseKit.startPlain(plainCommand, PLAIN_PORT)};
     Map<String, Outcome> without;
     try {
       without = scenario(null, "jdbc:h2:tcp://127.0.0.1:" + PLAIN_PORT + DATABASE, h2,
           () -> plain[0].toHandle().pid(), pid -> {
             plain[0].destroyForcibly().waitFor();
-            plain[0] = start(plainCommand);
+            plain[0] = NeverWorseKit.startPlain(plainCommand, PLAIN_PORT);
           });
     } finally {
       plain[0].destroyForcibly().waitFor();
@@ -139,105 +137,47 @@ class H2NeverWorseTest {
    *
    * @param node where the client is wrapped to, or null to run it unwrapped
    */
-  private Map<String, Outcome> scenario(String node, String url, String h2, PidSource pid, Kill kill)
+  private Map<String, Outcome> scenario(String node, String url, String h2, NeverWorseKit.PidSource pid,
+      NeverWorseKit.Kill kill)
       throws Exception {
     String classPath = ArmorTestCluster.TEST_CLASSES + java.io.File.pathSeparator + h2;
     Map<String, Outcome> outcomes = new LinkedHashMap<>();
-    try (AppProcess client = cluster.startWithClassPath(node == null ? null : cluster.agentOptions(node),
+    try (AppProcess app = cluster.startWithClassPath(node == null ? null : cluster.agentOptions(node),
         ArmorTestCluster.JDK17, classPath, JdbcClient.class.getName(), url)) {
-      client.awaitLine(line -> line.equals("READY") || line.startsWith("Exception"), Duration.ofSeconds(60));
-      int[] seen = {0};
-      run(client, seen, "CREATE TABLE IF NOT EXISTS T(V INT)");
-      run(client, seen, "CREATE ALIAS IF NOT EXISTS SLEEP FOR 'java.lang.Thread.sleep'");
-      assertThat(run(client, seen, "INSERT INTO T VALUES(1)").ok()).isTrue();
+      app.awaitLine(line -> line.equals("READY") || line.startsWith("Exception"), Duration.ofSeconds(60));
+      ScriptedClient client = new ScriptedClient(app);
+      run(client, "CREATE TABLE IF NOT EXISTS T(V INT)");
+      run(client, "CREATE ALIAS IF NOT EXISTS SLEEP FOR 'java.lang.Thread.sleep'");
+      assertThat(run(client, "INSERT INTO T VALUES(1)").ok()).isTrue();
 
       kill.run(pid.get()); // idle: the connection is between statements
-      outcomes.put("after an idle kill", run(client, seen, "INSERT INTO T VALUES(2)"));
+      outcomes.put("after an idle kill", run(client, "INSERT INTO T VALUES(2)"));
 
       long serving = pid.get(); // asked first: under Armor that is a status call, a JVM start
-      send(client, "INSERT INTO T SELECT 3 WHERE SLEEP(3000) IS NULL");
+      client.send("INSERT INTO T SELECT 3 WHERE SLEEP(3000) IS NULL");
       Thread.sleep(1000); // the statement runs on the server: it sleeps 3 s before it inserts
       kill.run(serving);
-      outcomes.put("in flight at the kill", awaitOutcome(client, seen, "INSERT 3"));
+      outcomes.put("in flight at the kill", awaitOutcome(client, "INSERT 3"));
 
-      outcomes.put("on a new connection", run(client, seen, "INSERT INTO T VALUES(4)"));
+      outcomes.put("on a new connection", run(client, "INSERT INTO T VALUES(4)"));
       for (int value = 1; value <= 4; value++) {
-        send(client, "COUNT T WHERE V = " + value);
-        String count = awaitLine(client, seen, "ROWS", "ERROR ");
+        client.send("COUNT T WHERE V = " + value);
+        String count = client.awaitLine("ROWS", "ERROR ");
         assertThat(count).as("counting inserts of %d (url %s)", value, url).startsWith("ROWS ");
         int rows = Integer.parseInt(count.substring(5));
         assertThat(rows).as("insert %d ran at most once (url %s)", value, url).isLessThanOrEqualTo(1);
       }
       System.out.println("client of " + url + " (" + (node == null ? "unwrapped" : "wrapped to " + node) + "): "
-          + client.lines());
+          + app.lines());
     }
     return outcomes;
   }
 
-  private static Outcome run(AppProcess client, int[] seen, String sql) throws IOException {
-    send(client, sql);
-    return awaitOutcome(client, seen, sql);
+  private static Outcome run(ScriptedClient client, String sql) throws IOException {
+    return new Outcome(sql, client.run(sql, "OK ", "ERROR "));
   }
 
-  private static Outcome awaitOutcome(AppProcess client, int[] seen, String statement) {
-    String line = awaitLine(client, seen, "OK ", "ERROR ");
-    return new Outcome(statement, line);
-  }
-
-  /** The client's next line starting with one of {@code prefixes}, after the {@code seen[0]} already read. */
-  private static String awaitLine(AppProcess client, int[] seen, String... prefixes) {
-    Awaitility.await("the client answers (no hang); output: " + client.lines()).atMost(Duration.ofSeconds(60))
-        .until(() -> next(client, seen[0], prefixes) >= 0);
-    int index = next(client, seen[0], prefixes);
-    seen[0] = index + 1;
-    return client.lines().get(index);
-  }
-
-  private static int next(AppProcess client, int from, String... prefixes) {
-    List<String> lines = client.lines();
-    for (int i = from; i < lines.size(); i++) {
-      for (String prefix : prefixes) {
-        if (lines.get(i).startsWith(prefix)) {
-          return i;
-        }
-      }
-    }
-    return -1;
-  }
-
-  private static void send(AppProcess client, String sql) throws IOException {
-    OutputStream in = client.process().getOutputStream();
-    in.write((sql + "\n").getBytes(StandardCharsets.UTF_8));
-    in.flush();
-  }
-
-  private static Process start(List<String> command) throws Exception {
-    int port = Integer.parseInt(command.get(command.size() - 1));
-    try (Socket stray = new Socket("127.0.0.1", port)) {
-      throw new IllegalStateException("something already listens on 127.0.0.1:" + port + " (a server left running?)");
-    } catch (java.net.ConnectException free) {
-      // as it should be
-    }
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-    builder.environment().remove("JAVA_TOOL_OPTIONS");
-    Process process = builder.start();
-    Awaitility.await("H2 listens on " + port).atMost(Duration.ofSeconds(30)).ignoreExceptions()
-        .until(() -> {
-          new Socket("127.0.0.1", port).close();
-          return true;
-        });
-    return process;
-  }
-
-  @FunctionalInterface
-  private interface PidSource {
-    long get() throws Exception;
-  }
-
-  /** Kills the server process {@code pid} and returns once a new one serves. */
-  @FunctionalInterface
-  private interface Kill {
-    void run(long pid) throws Exception;
+  private static Outcome awaitOutcome(ScriptedClient client, String statement) {
+    return new Outcome(statement, client.awaitLine("OK ", "ERROR "));
   }
 }
