@@ -3,9 +3,14 @@ package dev.armor.systemtest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.util.JsonFormat;
+import dev.armor.elements.control.ArmorControlGrpc;
+import dev.armor.elements.control.StatusRequest;
 import dev.armor.elements.wire.ClusterStatus;
 import dev.armor.elements.wire.NodeStatus;
 import dev.armor.elements.wire.ProcessInfo;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -36,6 +42,8 @@ final class ArmorTestCluster implements AutoCloseable {
 
   private final Path home;
   private String ftm;
+  private final Map<String, ManagedChannel> controlChannels = new ConcurrentHashMap<>();
+  private final Map<String, String> agentOptions = new ConcurrentHashMap<>();
   private final List<AppProcess> apps = new ArrayList<>();
 
   private ArmorTestCluster(Path home, String ftm) {
@@ -149,7 +157,28 @@ final class ArmorTestCluster implements AutoCloseable {
     return out.replaceFirst("(?s).*Execution ARMOR (\\S+) .*", "$1").trim();
   }
 
-  ClusterStatus status() throws IOException {
+  /**
+   * The cluster's status from the FTM's control API, asked from this JVM: tests poll it, and an {@code armor status}
+   * per poll was a JVM start (about 1.5 s of CPU) each time. The first of the FTM addresses that answers, as the CLI
+   * picks one. {@link #statusFromCli} is the same through {@code armor status --json}.
+   */
+  ClusterStatus status() {
+    StatusRuntimeException last = null;
+    for (String target : ftm.split(",")) {
+      ManagedChannel channel = controlChannels.computeIfAbsent(target.trim(),
+          t -> ManagedChannelBuilder.forTarget(t).usePlaintext().build());
+      try {
+        return ArmorControlGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .status(StatusRequest.getDefaultInstance());
+      } catch (StatusRuntimeException e) {
+        last = e; // this FTM address does not answer (now): the next
+      }
+    }
+    throw new AssertionError("no FTM at " + ftm + " answered a status request: " + last);
+  }
+
+  /** The cluster's status as {@code armor status --json} prints it. */
+  ClusterStatus statusFromCli() throws IOException {
     String json = armorOk(Duration.ofSeconds(30), "status", "--json");
     ClusterStatus.Builder status = ClusterStatus.newBuilder();
     JsonFormat.parser().ignoringUnknownFields().merge(json, status);
@@ -199,7 +228,8 @@ final class ArmorTestCluster implements AutoCloseable {
 
   /** The JVM options that wrap an app to {@code node}'s daemon, from {@code armor agent-opts}. */
   String agentOptions(String node) {
-    return armorOk(Duration.ofSeconds(30), "agent-opts", "--node", node).trim();
+    // one armor agent-opts per node: they name the node's socket and address, which stay for the cluster's life
+    return agentOptions.computeIfAbsent(node, n -> armorOk(Duration.ofSeconds(30), "agent-opts", "--node", n).trim());
   }
 
   /** Starts a test app JVM wrapped to {@code node}'s daemon (or unwrapped when node is null). */
@@ -299,6 +329,7 @@ final class ArmorTestCluster implements AutoCloseable {
   @Override
   public void close() {
     apps.forEach(AppProcess::close);
+    controlChannels.values().forEach(ManagedChannel::shutdownNow);
     CliResult stop = armor(Duration.ofSeconds(60), "stop");
     if (stop.exit() != 0) {
       System.err.println("armor stop failed: " + stop);

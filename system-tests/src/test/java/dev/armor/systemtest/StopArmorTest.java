@@ -60,6 +60,8 @@ class StopArmorTest {
     String end = client.awaitLine(line -> line.startsWith("ERROR") || line.startsWith("EOF"), Duration.ofSeconds(20));
     assertThat(end).as("the client's connection ends at once, not after the 60 s hold").isNotNull();
     assertThat(cluster.status().getServicesList()).noneMatch(s -> s.getService().equals(SUBNET + ".2:7621"));
+    assertThat(cluster.statusFromCli().getServicesList()).as("armor status --json says the same")
+        .isEqualTo(cluster.status().getServicesList());
     Thread.sleep(2000); // a restart would have come by now (it comes at once after a crash)
     assertThat(cluster.status().getNodesList().stream().flatMap(n -> n.getProcessesList().stream()))
         .as("not restarted").noneMatch(p -> p.getArmorId().equals(armorId) && p.getAlive());

@@ -13,7 +13,8 @@ import java.util.Iterator;
  * {@code GrpcClient HOST PORT}: an unmodified gRPC-Java client on one channel with gRPC's defaults (no deadline, no
  * retry policy: only gRPC's own transparent retries). Reads commands from stdin, one per line: {@code SAY TEXT} (a
  * unary call) prints {@code OK ANSWER MS}; {@code COUNT N} (a server-streaming call) prints {@code MESSAGE ...} per
- * message, then {@code OK end MS}; a failed call prints {@code ERROR code=CODE description=... MS}.
+ * message, then {@code OK end MS}; a failed call prints {@code ERROR code=CODE description=... at=EPOCH_MS MS}. MS: since
+ * the call began.
  */
 public final class GrpcClient {
 
@@ -40,7 +41,8 @@ public final class GrpcClient {
         }
       } catch (StatusRuntimeException e) {
         System.out.println("ERROR code=" + e.getStatus().getCode() + " description="
-            + String.valueOf(e.getStatus().getDescription()).replace('\n', ' ') + " " + millisSince(start));
+            + String.valueOf(e.getStatus().getDescription()).replace('\n', ' ') + " at=" + System.currentTimeMillis()
+            + " " + millisSince(start));
       }
       System.out.flush();
     }
