@@ -93,8 +93,41 @@ class HttpNeverWorseTest {
         .ignoreExceptions().until(() -> cluster.listeningPid(armorId), pid -> pid != oldPid);
   }
 
+  /**
+   * The same GET and POST in flight at a kill without Armor: the server unwrapped on 127.0.0.1 at {@code port}, killed
+   * and started again by the test, the client unwrapped. Returns the client's result of each, for the comparison.
+   */
+  private static List<String> withoutArmor(String port) throws Exception {
+    List<AppProcess> servers = new java.util.ArrayList<>();
+    try (AppProcess client = cluster.startWrappedApp(null, ArmorTestCluster.JDK17, HttpRequestClient.class.getName(),
+        "127.0.0.1", port)) {
+      servers.add(cluster.startWrappedApp(null, ArmorTestCluster.JDK17, SlowHttpServer.class.getName(), port));
+      servers.get(0).awaitLine(line -> line.startsWith("LISTENING"), Duration.ofSeconds(30));
+      client.awaitLine(line -> line.equals("READY"), Duration.ofSeconds(30));
+      request(client, "/fast");
+      awaitResult(client, "/fast", 1, Duration.ofSeconds(30));
+      List<String> results = new java.util.ArrayList<>();
+      for (String inFlight : List.of("/slow", "POST /slow")) {
+        AppProcess server = servers.get(servers.size() - 1);
+        request(client, inFlight);
+        server.awaitLine(line -> line.equals("SLOW"), Duration.ofSeconds(30));
+        server.process().destroyForcibly().waitFor();
+        AppProcess restarted = cluster.startWrappedApp(null, ArmorTestCluster.JDK17, SlowHttpServer.class.getName(), port);
+        servers.add(restarted);
+        restarted.awaitLine(line -> line.startsWith("LISTENING"), Duration.ofSeconds(30));
+        results.add(awaitResult(client, inFlight, 1, Duration.ofSeconds(40)));
+      }
+      return results;
+    } finally {
+      servers.forEach(AppProcess::close);
+    }
+  }
+
   @Test
   void aRequestInFlightAtTheKillNeverHangs_aGetIsSentAgainByArmor_aPostIsAnswered503() throws Exception {
+    List<String> without = withoutArmor("7613");
+    System.out.println("JDK HttpServer without Armor, GET in flight at the kill: " + without.get(0));
+    System.out.println("JDK HttpServer without Armor, POST in flight at the kill: " + without.get(1));
     Served served = serveAndAskOnce("7611");
     String armorId = served.armorId();
     AppProcess client = served.client();
@@ -111,6 +144,8 @@ class HttpNeverWorseTest {
     assertThat(millisOf(get)).as("the restart and the 3 s answer; no stall timeout waited, no retry by the client")
         .isLessThan(15_000);
     System.out.println("JDK HttpServer under reconnect, GET in flight at the kill: " + get);
+    assertThat(without.get(0)).as("without Armor the GET fails, or the client's own retry gets an answer: never more")
+        .matches("(ANSWERED /slow status=200 slow|ERROR /slow ).*");
 
     awaitRestart(armorId, killed);
     killed = cluster.pidOf(armorId);
@@ -123,6 +158,8 @@ class HttpNeverWorseTest {
         .startsWith("ANSWERED POST /slow status=503 Armor: the server restarted while it had this request (POST /slow)");
     assertThat(millisOf(post)).as("at the loss: not the stall timeout, not the restart").isLessThan(4_000);
     System.out.println("JDK HttpServer under reconnect, POST in flight at the kill: " + post);
+    assertThat(without.get(1)).as("without Armor a POST in flight fails (and may have run)")
+        .startsWith("ERROR POST /slow ");
 
     awaitRestart(armorId, killed);
     request(client, "/fast");
