@@ -203,6 +203,7 @@ final class ClientConnection extends RelayConnection {
   private final ReconnectGuard guard;
   /** Under reconnect, for HTTP/1.x: what a loss can hide, request by request (fed every byte, both ways). */
   private final Http1Exchanges http = new Http1Exchanges(HTTP_REQUESTS_KEPT);
+  /** Under reconnect, for HTTP/2 (gRPC): where its frames are, so that a loss can end it with a GOAWAY. */
   private final Http2Frames http2 = new Http2Frames();
   /** After a reconnect re-attachment: fires when the client has waited on a silent new instance too long. */
   private ScheduledFuture<?> watchdogTimer;
