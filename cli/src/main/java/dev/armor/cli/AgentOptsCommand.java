@@ -19,7 +19,7 @@ final class AgentOptsCommand implements Callable<Integer> {
   @Mixin FtmAddress ftm;
 
   @Override
-  public Integer call() {
+  public Integer call() throws java.io.IOException {
     try (FtmClient client = new FtmClient(ftm.target())) {
       AgentOptionsReply reply;
       try {

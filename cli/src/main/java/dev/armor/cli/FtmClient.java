@@ -2,9 +2,13 @@ package dev.armor.cli;
 
 import dev.armor.elements.control.ArmorControlGrpc;
 import dev.armor.elements.control.GetClusterRequest;
+import dev.armor.security.Credentials;
+import dev.armor.security.Pki;
+import io.grpc.ChannelCredentials;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
+import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -21,13 +25,19 @@ final class FtmClient implements AutoCloseable {
   private final String target;
   private final ManagedChannel channel;
 
-  FtmClient(String targets) {
+  FtmClient(String targets) throws IOException {
+    this(targets, Pki.at(ArmorHome.resolve().root()).person());
+  }
+
+  /** Calls as {@code caller}: the control API takes only certificates of the cluster's CA, over mutual TLS. */
+  FtmClient(String targets, Credentials caller) throws IOException {
+    ChannelCredentials tls = caller.channelCredentials();
     List<String> candidates = FtmAddress.split(targets);
     String chosen = candidates.get(0);
     ManagedChannel open = null;
     if (candidates.size() > 1) {
       for (String candidate : candidates) {
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(candidate).usePlaintext().build();
+        ManagedChannel channel = Grpc.newChannelBuilder(candidate, tls).build();
         try {
           ArmorControlGrpc.newBlockingStub(channel).withDeadlineAfter(PROBE_SECONDS, TimeUnit.SECONDS)
               .getCluster(GetClusterRequest.getDefaultInstance());
@@ -40,7 +50,7 @@ final class FtmClient implements AutoCloseable {
       }
     }
     this.target = open == null && candidates.size() > 1 ? String.join(",", candidates) : chosen;
-    this.channel = open != null ? open : ManagedChannelBuilder.forTarget(chosen).usePlaintext().build();
+    this.channel = open != null ? open : Grpc.newChannelBuilder(chosen, tls).build();
   }
 
   ArmorControlGrpc.ArmorControlBlockingStub stub(long timeoutSeconds) {
@@ -52,10 +62,23 @@ final class FtmClient implements AutoCloseable {
     return switch (e.getStatus().getCode()) {
       case UNAVAILABLE -> e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith("the FTM")
           ? e.getStatus().getDescription()
-          : "no FTM answers at " + target + " (start one with: armor ftm --host HOST --port PORT)";
+          : tlsFailure(e) != null
+              ? "no TLS session with the FTM at " + target + " (is it another cluster's? this host trusts the CA in"
+                  + " $ARMOR_HOME/pki/ca.crt): " + tlsFailure(e).getMessage()
+              : "no FTM answers at " + target + " (start one with: armor ftm --host HOST --port PORT)";
       case DEADLINE_EXCEEDED -> "the FTM at " + target + " did not answer in time";
+      case UNAUTHENTICATED, PERMISSION_DENIED -> "the FTM at " + target + " refused the call: " + e.getStatus().getDescription();
       default -> e.getStatus().getDescription() == null ? e.getStatus().toString() : e.getStatus().getDescription();
     };
+  }
+
+  private static Throwable tlsFailure(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof javax.net.ssl.SSLException) {
+        return cause;
+      }
+    }
+    return null;
   }
 
   @Override

@@ -2,6 +2,8 @@ package dev.armor.cli;
 
 import dev.armor.ftm.ClusterNodeConfig;
 import dev.armor.ftm.FtmNode;
+import dev.armor.security.Identity;
+import dev.armor.security.Pki;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +33,11 @@ final class FtmCommand implements Callable<Integer> {
 
   @Mixin Detection detection;
 
+  /** The FTM process's name as a cluster node (its certificate's): one per host and cluster port. */
+  static String nodeName(String host, int clusterPort) {
+    return "ftm-" + host.replaceAll("[^A-Za-z0-9_.-]", "_") + "-" + clusterPort;
+  }
+
   @Override
   public Integer call() throws Exception {
     detection.settings(); // a bad value fails here, before anything starts
@@ -44,7 +51,11 @@ final class FtmCommand implements Callable<Integer> {
       System.out.println("FTM started (pid " + pid + "): control API " + host + ":" + port + ", log " + home.logs().resolve(name + ".log"));
       return 0;
     }
-    FtmNode node = FtmNode.start(host, port, clusterPort, seeds, detection.settings());
+    // The first FTM on a host makes the cluster's credential; its own identity is a node certificate of it.
+    Pki pki = Pki.at(home.root());
+    pki.initialize();
+    FtmNode node = FtmNode.start(host, port, clusterPort, seeds, detection.settings(),
+        pki.credentials(Identity.node(nodeName(host, clusterPort))));
     home.writePid(name);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));
     node.awaitTermination();

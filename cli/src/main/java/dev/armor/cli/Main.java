@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       DemoCommand.class,
       StopCommand.class,
+      EnrolCommand.class,
       FaultsCommand.class,
       CommandLine.HelpCommand.class
     })

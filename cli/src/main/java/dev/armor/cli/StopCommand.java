@@ -54,7 +54,7 @@ final class StopCommand implements Callable<Integer> {
   }
 
   /** Retires one Execution ARMOR's process through the FTM and waits (up to 30 s) for its STOPPED event. */
-  private int stopArmor() throws InterruptedException {
+  private int stopArmor() throws IOException, InterruptedException {
     try (FtmClient client = new FtmClient(ftm.target())) {
       ArmorStopping stopping;
       try {

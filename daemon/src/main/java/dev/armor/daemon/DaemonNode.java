@@ -25,8 +25,11 @@ import dev.armor.relay.RelayListener;
 import dev.armor.relay.Relays;
 import dev.armor.relay.ServiceAddress;
 import dev.armor.shim.control.ShimControlServer;
+import dev.armor.security.Credentials;
+import dev.armor.security.Identity;
+import dev.armor.security.Pki;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.grpc.Grpc;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -81,7 +84,9 @@ public final class DaemonNode implements AutoCloseable {
   }
 
   public static DaemonNode start(DaemonSettings settings) throws IOException, InterruptedException {
-    ClusterInfo cluster = findCluster(settings.ftmControl());
+    // The node's identity: issued here on first start where the cluster's CA key is, else enrolled (docs/SECURITY.md).
+    Credentials credentials = Pki.at(settings.home()).credentials(Identity.node(settings.node()));
+    ClusterInfo cluster = findCluster(settings.ftmControl(), credentials);
     List<String> roles = new ArrayList<>(List.of("daemon"));
     if (settings.ftmCapable()) {
       roles.add(Ftm.ROLE);
@@ -90,7 +95,7 @@ public final class DaemonNode implements AutoCloseable {
     // starts: the FTM advertises the address from the node's configuration.
     FtmChannelServer channelServer = settings.ftmCapable() ? FtmChannelServer.bind(settings.host()) : null;
     com.typesafe.config.Config config = ClusterNodeConfig.build(settings.host(), settings.clusterPort(),
-        cluster.getSeedNodesList(), roles, settings.detection());
+        cluster.getSeedNodesList(), roles, settings.detection(), credentials);
     ActorSystem<Void> system;
     try {
       system = ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME,
@@ -102,7 +107,7 @@ public final class DaemonNode implements AutoCloseable {
       throw e;
     }
     try {
-      return start(settings, system, cluster.getSeedNodesList(), channelServer);
+      return start(settings, system, cluster.getSeedNodesList(), channelServer, credentials);
     } catch (IOException | RuntimeException | InterruptedException e) {
       if (channelServer != null) {
         channelServer.close();
@@ -113,7 +118,7 @@ public final class DaemonNode implements AutoCloseable {
   }
 
   private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system, List<String> seeds,
-      FtmChannelServer channelServer) throws IOException, InterruptedException {
+      FtmChannelServer channelServer, Credentials credentials) throws IOException, InterruptedException {
     DistributedData.get(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
     if (channelServer != null) {
@@ -173,7 +178,7 @@ public final class DaemonNode implements AutoCloseable {
       }
       try {
         daemon.controlApi = dev.armor.ftm.FtmNode.startControlApi(system, ftm, settings.host(), settings.controlPort(),
-            controlSeeds);
+            controlSeeds, credentials);
       } catch (IOException e) {
         daemon.close();
         throw e;
@@ -227,11 +232,12 @@ public final class DaemonNode implements AutoCloseable {
    * an FTM that is still starting, or too busy to answer within one attempt's deadline, is asked again rather than
    * failing the daemon's start (a loaded machine was seen to need more than one 3 s attempt).
    */
-  static ClusterInfo findCluster(String ftmControl) throws IOException {
-    return findCluster(ftmControl, FIND_CLUSTER_DEADLINE);
+  static ClusterInfo findCluster(String ftmControl, Credentials node) throws IOException {
+    return findCluster(ftmControl, node, FIND_CLUSTER_DEADLINE);
   }
 
-  static ClusterInfo findCluster(String ftmControl, Duration patience) throws IOException {
+  static ClusterInfo findCluster(String ftmControl, Credentials node, Duration patience) throws IOException {
+    io.grpc.ChannelCredentials tls = node.channelCredentials();
     String[] targets = ftmControl.split(",");
     long deadline = System.nanoTime() + patience.toNanos();
     List<String> failures = new ArrayList<>();
@@ -239,7 +245,7 @@ public final class DaemonNode implements AutoCloseable {
       failures.clear();
       for (String target : targets) {
         long remainingMillis = Math.max(250, (deadline - System.nanoTime()) / 1_000_000);
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(target.trim()).usePlaintext().build();
+        ManagedChannel channel = Grpc.newChannelBuilder(target.trim(), tls).build();
         try {
           // With one address, wait for it to come up; with several, move on to the next at once.
           var stub = ArmorControlGrpc.newBlockingStub(channel)

@@ -2,13 +2,20 @@ package dev.armor.daemon;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.armor.security.Credentials;
+import dev.armor.security.Identity;
+import dev.armor.security.Pki;
 import java.net.ConnectException;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** A starting daemon asks every FTM control address again until its patience runs out, then says which failed. */
 class FindClusterTest {
+
+  @TempDir Path home;
 
   @Test
   void noFtmAnswering_isAskedAgainUntilTheDeadline_thenAConnectExceptionNamesEveryAddress() throws Exception {
@@ -22,7 +29,11 @@ class FindClusterTest {
     }
     String targets = "127.0.0.1:" + first + ",127.0.0.1:" + second;
 
-    assertThatThrownBy(() -> DaemonNode.findCluster(targets, Duration.ofSeconds(5)))
+    Pki pki = Pki.at(home);
+    pki.initialize();
+    Credentials node = pki.credentials(Identity.node("n1"));
+
+    assertThatThrownBy(() -> DaemonNode.findCluster(targets, node, Duration.ofSeconds(5)))
         .isInstanceOf(ConnectException.class)
         .hasMessageContaining("cannot reach the FTM control API at 127.0.0.1:" + first + ": UNAVAILABLE")
         .hasMessageContaining("127.0.0.1:" + second + ": UNAVAILABLE")

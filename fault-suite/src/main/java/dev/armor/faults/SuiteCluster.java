@@ -4,9 +4,11 @@ import dev.armor.elements.control.ArmorControlGrpc;
 import dev.armor.elements.control.StatusRequest;
 import dev.armor.elements.wire.ClusterStatus;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import dev.armor.security.Pki;
+import io.grpc.Grpc;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,9 +46,6 @@ final class SuiteCluster implements AutoCloseable {
     this.armor = armor;
     this.home = home;
     this.ftms = ftms;
-    for (String ftm : ftms) {
-      channels.put(ftm, ManagedChannelBuilder.forTarget(network.address(ftm) + ":" + CONTROL_PORT).usePlaintext().build());
-    }
   }
 
   Path home() {
@@ -152,16 +151,31 @@ final class SuiteCluster implements AutoCloseable {
 
   /** The cluster's status from the first FTM control API that answers, if any does. */
   Optional<ClusterStatus> status(Duration timeout) {
-    for (Map.Entry<String, ManagedChannel> ftm : channels.entrySet()) {
+    for (String ftm : ftms) {
       try {
-        return Optional.of(ArmorControlGrpc.newBlockingStub(ftm.getValue())
+        return Optional.of(ArmorControlGrpc.newBlockingStub(channel(ftm))
             .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
             .status(StatusRequest.getDefaultInstance()));
-      } catch (StatusRuntimeException e) {
-        // try the next one
+      } catch (StatusRuntimeException | UncheckedIOException e) {
+        // try the next one (or the FTM has not made the credential yet)
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * A channel to {@code ftm}'s control API, as the operator (the first FTM made the credential in the shared home):
+   * made on first use, once the FTM has started.
+   */
+  private synchronized ManagedChannel channel(String ftm) {
+    return channels.computeIfAbsent(ftm, f -> {
+      try {
+        return Grpc.newChannelBuilder(network.address(f) + ":" + CONTROL_PORT, Pki.at(home).person().channelCredentials())
+            .build();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
   }
 
   /**
@@ -192,7 +206,9 @@ final class SuiteCluster implements AutoCloseable {
   @Override
   public void close() {
     apps.forEach(Process::destroyForcibly);
-    channels.values().forEach(ManagedChannel::shutdownNow);
+    synchronized (this) {
+      channels.values().forEach(ManagedChannel::shutdownNow);
+    }
     network.close();
   }
 }

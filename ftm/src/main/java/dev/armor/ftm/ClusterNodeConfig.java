@@ -2,6 +2,7 @@ package dev.armor.ftm;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.armor.security.Credentials;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -54,12 +55,20 @@ public final class ClusterNodeConfig {
     }
   }
 
-  public static Config build(String host, int port, List<String> seedNodes, List<String> roles) {
-    return build(host, port, seedNodes, roles, null);
+  /**
+   * A node's configuration without TLS on the cluster transport: for nodes of one test JVM only. Every process Armor
+   * starts uses {@link #build(String, int, List, List, Detection, Credentials)}.
+   */
+  public static Config buildInsecure(String host, int port, List<String> seedNodes, List<String> roles) {
+    return build(host, port, seedNodes, roles, null, null);
   }
 
-  /** As {@link #build(String, int, List, List)} with the detection settings (null: armor-cluster.conf's defaults). */
-  public static Config build(String host, int port, List<String> seedNodes, List<String> roles, Detection detection) {
+  /**
+   * A node's configuration: its address, seeds, roles, the detection settings (null: armor-cluster.conf's defaults)
+   * and the node's credentials, which make the cluster transport mutual TLS ({@link ClusterTransportTls}).
+   */
+  public static Config build(String host, int port, List<String> seedNodes, List<String> roles, Detection detection,
+      Credentials node) {
     String seeds = seedNodes.stream().map(s -> "\"" + s + "\"").collect(Collectors.joining(","));
     String roleList = roles.stream().map(r -> "\"" + r + "\"").collect(Collectors.joining(","));
     return ConfigFactory.systemProperties()
@@ -69,7 +78,8 @@ public final class ClusterNodeConfig {
                 + "pekko.remote.artery.bind.hostname = \"" + host + "\"\n"
                 + "pekko.cluster.seed-nodes = [" + seeds + "]\n"
                 + "pekko.cluster.roles = [" + roleList + "]\n"
-                + (detection == null ? "" : detection.hocon())))
+                + (detection == null ? "" : detection.hocon())
+                + (node == null ? "" : ClusterTransportTls.hocon(node))))
         .withFallback(ConfigFactory.parseResources(ClusterNodeConfig.class.getClassLoader(), "armor-cluster.conf"))
         .withFallback(ConfigFactory.load())
         .resolve();

@@ -17,20 +17,41 @@ import dev.armor.elements.control.StatusRequest;
 import dev.armor.elements.control.StopArmorRequest;
 import dev.armor.elements.wire.ClusterStatus;
 import dev.armor.elements.wire.ProcessLaunched;
+import dev.armor.security.ControlAccess;
+import dev.armor.security.Identity;
+import dev.armor.security.Role;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The FTM's gRPC control API. Each call becomes one operation sent to the FTM singleton (wherever it runs);
  * failures become a gRPC {@link Status} whose description says what the FTM found.
  */
 final class ControlService extends ArmorControlGrpc.ArmorControlImplBase {
+
+  private static final Logger log = LoggerFactory.getLogger(ControlService.class);
+
+  /**
+   * Who may call what: launching, stopping and a node's agent options (they name its shim socket) need the operator;
+   * status may be read by a reader too; where the cluster is, any of the cluster's certificates (a joining daemon
+   * asks it with its node certificate).
+   */
+  static final ControlAccess ACCESS = new ControlAccess(Map.of(
+      ArmorControlGrpc.getGetClusterMethod().getFullMethodName(), EnumSet.allOf(Role.class),
+      ArmorControlGrpc.getStatusMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR, Role.READER),
+      ArmorControlGrpc.getLaunchMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR),
+      ArmorControlGrpc.getStopArmorMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR),
+      ArmorControlGrpc.getAgentOptionsMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR)));
 
   private static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
@@ -55,6 +76,9 @@ final class ControlService extends ArmorControlGrpc.ArmorControlImplBase {
 
   @Override
   public void launch(LaunchRequest request, StreamObserver<ProcessLaunched> response) {
+    // The program only: arguments and the environment may carry secrets.
+    log.info("launch of {} on node {} requested by {}",
+        request.getCommandCount() == 0 ? "(no command)" : request.getCommand(0), request.getNode(), principal());
     call(Ops.LAUNCH, request, ProcessLaunched.class, LAUNCH_TIMEOUT, response);
   }
 
@@ -65,12 +89,17 @@ final class ControlService extends ArmorControlGrpc.ArmorControlImplBase {
 
   @Override
   public void stopArmor(StopArmorRequest request, StreamObserver<ArmorStopping> response) {
+    log.info("stop of {} requested by {}", request.getArmorId(), principal());
     call(Ops.STOP_ARMOR, request, ArmorStopping.class, REQUEST_TIMEOUT, response);
   }
 
   @Override
   public void agentOptions(AgentOptionsRequest request, StreamObserver<AgentOptionsReply> response) {
     call(Ops.AGENT_OPTIONS, request, AgentOptionsReply.class, REQUEST_TIMEOUT, response);
+  }
+
+  private static String principal() {
+    return ControlAccess.caller().map(Identity::toString).orElse("(unknown)");
   }
 
   private <T extends Message> void call(

@@ -2,7 +2,9 @@ package dev.armor.ftm;
 
 import com.typesafe.config.Config;
 import dev.armor.elements.ArmorActor;
+import dev.armor.security.Credentials;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.BindException;
@@ -40,18 +42,14 @@ public final class FtmNode implements AutoCloseable {
    * Starts an FTM on {@code host}: the control API on {@code controlPort}, the cluster endpoint on
    * {@code clusterPort}. Fails with a {@link BindException} naming the address when a port is taken.
    */
-  public static FtmNode start(String host, int controlPort, int clusterPort, List<String> extraSeeds) throws IOException {
-    return start(host, controlPort, clusterPort, extraSeeds, ClusterNodeConfig.Detection.DEFAULTS);
-  }
-
-  /** As {@link #start(String, int, int, List)}, with the node-loss detection settings. */
   public static FtmNode start(String host, int controlPort, int clusterPort, List<String> extraSeeds,
-      ClusterNodeConfig.Detection detection) throws IOException {
+      ClusterNodeConfig.Detection detection, Credentials node) throws IOException {
+    java.util.Objects.requireNonNull(node, "an FTM node needs its credentials");
     String self = ClusterNodeConfig.address(host, clusterPort);
     List<String> seeds = new java.util.ArrayList<>(List.of(self));
     seeds.addAll(extraSeeds);
     FtmChannelServer channel = FtmChannelServer.bind(host);
-    Config config = withChannel(ClusterNodeConfig.build(host, clusterPort, seeds, List.of(Ftm.ROLE), detection), channel);
+    Config config = withChannel(ClusterNodeConfig.build(host, clusterPort, seeds, List.of(Ftm.ROLE), detection, node), channel);
     ActorSystem<Void> system;
     try {
       system = ActorSystem.create(Behaviors.empty(), ClusterNodeConfig.SYSTEM_NAME, config);
@@ -65,7 +63,7 @@ public final class FtmNode implements AutoCloseable {
     channel.start(ftm, system.scheduler(), FtmChannelServer.memberHosts(system));
     Server control;
     try {
-      control = startControlApi(system, ftm, host, controlPort, seeds);
+      control = startControlApi(system, ftm, host, controlPort, seeds, node);
     } catch (IOException e) {
       channel.close();
       system.terminate();
@@ -84,14 +82,18 @@ public final class FtmNode implements AutoCloseable {
 
   /**
    * Starts the gRPC control API on {@code host:port}, answering through {@code ftm} (the singleton proxy: the FTM
-   * may run on any FTM-capable node). {@code seeds} is what {@code GetCluster} tells joining daemons. Fails with a
-   * {@link BindException} naming the address when the port is taken.
+   * may run on any FTM-capable node). {@code seeds} is what {@code GetCluster} tells joining daemons. Mutual TLS
+   * under the node's credentials: only certificates of the cluster's CA get in, each call for the roles
+   * {@link ControlService#ACCESS} gives it. Fails with a {@link BindException} naming the address when the port is
+   * taken.
    */
   public static Server startControlApi(ActorSystem<?> system, ActorRef<ArmorActor.Command> ftm, String host, int port,
-      List<String> seeds) throws IOException {
+      List<String> seeds, Credentials node) throws IOException {
+    io.grpc.ServerCredentials tls = node.serverCredentials();
     try {
-      return NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-          .addService(new ControlService(ftm, system.scheduler(), seeds, "control@" + host))
+      return NettyServerBuilder.forAddress(new InetSocketAddress(host, port), tls)
+          .addService(ServerInterceptors.intercept(
+              new ControlService(ftm, system.scheduler(), seeds, "control@" + host), ControlService.ACCESS))
           .build()
           .start();
     } catch (IOException e) {

@@ -33,7 +33,7 @@ class ReplicatedTablesTest {
     // exit-jvm off: armor-cluster.conf ends a node's JVM with its actor system, which would end the test JVM too.
     testKit = ActorTestKit.create(ClusterNodeConfig.SYSTEM_NAME,
         ConfigFactory.parseString("pekko.coordinated-shutdown.exit-jvm = off")
-            .withFallback(ClusterNodeConfig.build("127.0.0.1", 0, List.of(), List.of(Ftm.ROLE))));
+            .withFallback(ClusterNodeConfig.buildInsecure("127.0.0.1", 0, List.of(), List.of(Ftm.ROLE))));
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     await().atMost(Duration.ofSeconds(30)).until(() -> cluster.selfMember().status() == MemberStatus.up());

@@ -8,8 +8,9 @@ import dev.armor.elements.control.StatusRequest;
 import dev.armor.elements.wire.ClusterStatus;
 import dev.armor.elements.wire.NodeStatus;
 import dev.armor.elements.wire.ProcessInfo;
+import dev.armor.security.Pki;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -165,8 +166,7 @@ final class ArmorTestCluster implements AutoCloseable {
   ClusterStatus status() {
     StatusRuntimeException last = null;
     for (String target : ftm.split(",")) {
-      ManagedChannel channel = controlChannels.computeIfAbsent(target.trim(),
-          t -> ManagedChannelBuilder.forTarget(t).usePlaintext().build());
+      ManagedChannel channel = controlChannels.computeIfAbsent(target.trim(), this::operatorChannel);
       try {
         return ArmorControlGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
             .status(StatusRequest.getDefaultInstance());
@@ -175,6 +175,15 @@ final class ArmorTestCluster implements AutoCloseable {
       }
     }
     throw new AssertionError("no FTM at " + ftm + " answered a status request: " + last);
+  }
+
+  /** A channel to an FTM control API as the operator, whose certificate the FTM made in this cluster's home. */
+  private ManagedChannel operatorChannel(String target) {
+    try {
+      return Grpc.newChannelBuilder(target, Pki.at(home).person().channelCredentials()).build();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** The cluster's status as {@code armor status --json} prints it. */

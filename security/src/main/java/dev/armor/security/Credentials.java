@@ -1,0 +1,80 @@
+package dev.armor.security;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.EnumSet;
+import java.util.Set;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+
+/**
+ * One identity's files on this host: its certificate and key, and the CA certificate its peers must be signed by.
+ *
+ * @param identity who these credentials say we are
+ * @param certificate PEM certificate signed by the cluster's CA
+ * @param key PEM (PKCS#8) private key, 0600
+ * @param ca PEM certificate of the cluster's CA
+ */
+public record Credentials(Identity identity, Path certificate, Path key, Path ca) {
+
+  /** The in-memory key store that hands the key to the JDK's key manager needs a password; nothing is written. */
+  private static final char[] NO_PASSWORD = new char[0];
+
+  /**
+   * For a gRPC server that only the cluster's certificates may call (any role; {@link ControlAccess} checks each
+   * call's role).
+   */
+  public ServerCredentials serverCredentials() throws IOException {
+    return TlsServerCredentials.newBuilder()
+        .keyManager(certificate.toFile(), key.toFile())
+        .trustManager(CertificateTrust.of(ca, EnumSet.allOf(Role.class)))
+        .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+        .build();
+  }
+
+  /**
+   * For a gRPC client of a cluster node (the control API is served by the FTM and the FTM-capable daemons): the
+   * server must hold a node certificate of this cluster, whatever address it was reached at.
+   */
+  public ChannelCredentials channelCredentials() throws IOException {
+    return channelCredentials(EnumSet.of(Role.NODE));
+  }
+
+  /**
+   * A TLS 1.3 context for mutual authentication as this identity, accepting peers of the given roles signed by the
+   * cluster's CA (for channels that are not gRPC: the cluster transport, the FTM channel, the daemons' links).
+   */
+  public SSLContext sslContext(Set<Role> peers) throws IOException {
+    try {
+      PrivateKey privateKey = CertificateAuthority.readKey(key);
+      X509Certificate own = CertificateAuthority.readCertificate(certificate);
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      store.setKeyEntry(identity.name(), privateKey, NO_PASSWORD, new Certificate[] {own});
+      KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      keys.init(store, NO_PASSWORD);
+      SSLContext context = SSLContext.getInstance("TLSv1.3");
+      context.init(keys.getKeyManagers(), new TrustManager[] {CertificateTrust.of(ca, peers)}, null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot use the credentials of " + identity + " (" + certificate + "): " + e.getMessage(), e);
+    }
+  }
+
+  ChannelCredentials channelCredentials(Set<Role> servers) throws IOException {
+    return TlsChannelCredentials.newBuilder()
+        .keyManager(certificate.toFile(), key.toFile())
+        .trustManager(CertificateTrust.of(ca, servers))
+        .build();
+  }
+}
