@@ -93,7 +93,7 @@ public final class DaemonNode implements AutoCloseable {
     }
     // An FTM-capable node listens for the FTM channel too (the FTM may come to run here), before its actor system
     // starts: the FTM advertises the address from the node's configuration.
-    FtmChannelServer channelServer = settings.ftmCapable() ? FtmChannelServer.bind(settings.host()) : null;
+    FtmChannelServer channelServer = settings.ftmCapable() ? FtmChannelServer.bind(settings.host(), credentials) : null;
     com.typesafe.config.Config config = ClusterNodeConfig.build(settings.host(), settings.clusterPort(),
         cluster.getSeedNodesList(), roles, settings.detection(), credentials);
     ActorSystem<Void> system;
@@ -122,9 +122,10 @@ public final class DaemonNode implements AutoCloseable {
     DistributedData.get(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
     if (channelServer != null) {
-      channelServer.start(ftm, system.scheduler(), FtmChannelServer.memberHosts(system));
+      channelServer.start(ftm, system.scheduler());
     }
-    FtmChannel ftmChannel = new FtmChannel(settings.node(), settings.host());
+    FtmChannel ftmChannel = new FtmChannel(settings.node(), settings.host(),
+        credentials.sslContext(java.util.EnumSet.of(dev.armor.security.Role.NODE)));
     String gatewayId = ArmorIds.daemon(settings.node());
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
     java.util.Deque<ConnectionInfo> divergences = new java.util.concurrent.ConcurrentLinkedDeque<>();

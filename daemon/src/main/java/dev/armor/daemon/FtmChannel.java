@@ -7,6 +7,8 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +34,12 @@ final class FtmChannel implements AutoCloseable {
   private static final int CONNECT_TIMEOUT_MILLIS = 2000;
   private static final long STABLE_NANOS = 10_000_000_000L;
 
+  /** As the FTM channel server's: a loaded host's first handshake loads and compiles the JDK's TLS cold. */
+  private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+
   private final String node;
   private final String localHost;
+  private final SSLContext tls;
   private final Object lock = new Object();
   private final Thread connector;
   private String target = ""; // guarded by lock: host:port the FTM advertised, empty for none
@@ -46,10 +52,13 @@ final class FtmChannel implements AutoCloseable {
   /**
    * @param node this daemon's node, for the log
    * @param localHost this node's own address, which the channel connects from
+   * @param tls mutual TLS as this node (the FTM's end takes only node certificates of the cluster, and requests only
+   *     as the daemon its certificate names)
    */
-  FtmChannel(String node, String localHost) {
+  FtmChannel(String node, String localHost, SSLContext tls) {
     this.node = node;
     this.localHost = localHost;
+    this.tls = tls;
     this.retryAtNanos = System.nanoTime();
     this.connector = new Thread(this::keepOpen, "armor-ftm-channel " + node);
     this.connector.setDaemon(true);
@@ -191,7 +200,13 @@ final class FtmChannel implements AutoCloseable {
       InetSocketAddress remote = new InetSocketAddress(address.substring(0, colon),
           Integer.parseInt(address.substring(colon + 1)));
       socket = dial(new InetSocketAddress(localHost, 0), remote, CONNECT_TIMEOUT_MILLIS);
-      return ArmorChannel.open(socket, "FTM at " + address, new ArmorChannel.Handler() {
+      SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(socket.socket(), remote.getHostString(),
+          remote.getPort(), true);
+      ssl.setUseClientMode(true);
+      ssl.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+      ssl.startHandshake();
+      ssl.setSoTimeout(0);
+      return ArmorChannel.open(ssl, "FTM at " + address, new ArmorChannel.Handler() {
         @Override
         public void received(ArmorMessage message, Consumer<ArmorMessage> reply) {
           if (reply != null) {

@@ -28,7 +28,7 @@ class DaemonRouterArmorEndTest {
   private static final ActorTestKit testKit = ActorTestKit.create();
 
   private final TestProbe<ArmorActor.Command> ftm = testKit.createTestProbe();
-  private final FtmChannel channel = new FtmChannel("n1", "127.0.0.1");
+  private final FtmChannel channel = new FtmChannel("n1", "127.0.0.1", dev.armor.security.TestPki.nodeTls("n1"));
   private final List<String> ended = new ArrayList<>();
   private final DaemonRouter router =
       new DaemonRouter(ftm.ref(), channel, Duration.ofSeconds(30), (armorId, why) -> ended.add(armorId + ": " + why));

@@ -37,7 +37,7 @@ class FtmChannelTest {
 
   private final TestProbe<ArmorActor.Command> proxy = testKit.createTestProbe();
   private final TestProbe<ArmorMessage> replies = testKit.createTestProbe();
-  private final FtmChannel channel = new FtmChannel("n1", "127.0.0.1");
+  private final FtmChannel channel = new FtmChannel("n1", "127.0.0.1", dev.armor.security.TestPki.nodeTls("n1"));
   private final DaemonRouter router = new DaemonRouter(proxy.ref(), channel, Duration.ofSeconds(30));
   private final java.util.List<FtmChannelServer> servers = new java.util.ArrayList<>();
 
@@ -191,8 +191,8 @@ class FtmChannelTest {
   }
 
   private FtmChannelServer serverFor(ActorRef<ArmorActor.Command> ftm) throws Exception {
-    FtmChannelServer server = FtmChannelServer.bind("127.0.0.1");
-    server.start(ftm, testKit.system().scheduler(), address -> true);
+    FtmChannelServer server = FtmChannelServer.bind("127.0.0.1", dev.armor.security.TestPki.node("ftm"));
+    server.start(ftm, testKit.system().scheduler());
     servers.add(server);
     return server;
   }

@@ -6,18 +6,25 @@ import dev.armor.elements.Armors;
 import dev.armor.elements.Ops;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.execution.process.ArmorChannel;
+import dev.armor.security.Credentials;
+import dev.armor.security.Identity;
+import dev.armor.security.RefusalLog;
+import dev.armor.security.Role;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.slf4j.Logger;
@@ -40,10 +47,15 @@ import org.slf4j.LoggerFactory;
  * written back by the thread that completes it, the FTM actor's own ({@link Armors#ask}: no thread is started or woken
  * for it; the write is a small frame answering a request the daemon sent, so it does not wait on a daemon that stopped
  * reading unless that daemon had already filled its socket with requests). What is taken: requests (never one-way
- * messages) addressed to the FTM whose one operation is of a type {@link #carries carried}, from a peer whose address
- * is a cluster member's host; anything else is answered with an error, and a peer that is no member is closed. The
- * listener is on the node's own address, ephemeral port (like the data plane's), and the FTM tells the daemons where
- * ({@code ftm_channel} in its heartbeats and in its answer to their registration).
+ * messages) addressed to the FTM whose one operation is of a type {@link #carries carried}, sent as the daemon of the
+ * node whose certificate the peer showed; anything else is answered with an error. The listener is on the node's own
+ * address, ephemeral port (like the data plane's), and the FTM tells the daemons where ({@code ftm_channel} in its
+ * heartbeats and in its answer to their registration).
+ *
+ * <p>Who gets in. Mutual TLS under the node's credentials: a peer must show a node certificate of the cluster's CA
+ * within {@link #HANDSHAKE_TIMEOUT} (each handshake on a thread of its own, so a peer that never finishes one holds up
+ * nobody), and at most {@link #MAX_CONNECTIONS} are open or handshaking at once. Refusals are logged at most once a
+ * second ({@link RefusalLog}). APP_SERVER_DB then lets a daemon register and unregister only its own node's services.
  */
 public final class FtmChannelServer implements AutoCloseable {
 
@@ -61,27 +73,38 @@ public final class FtmChannelServer implements AutoCloseable {
   /** How long a request may wait for the FTM; the daemon's own timeout is shorter and decides. */
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
+  /** Long enough for a loaded host's first handshake (the JDK's TLS classes loaded and compiled cold). */
+  static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+  /** A node has a few daemons, each with one channel; far beyond that is someone knocking. */
+  static final int MAX_CONNECTIONS = 256;
+
   private final ServerSocketChannel listener;
+  private final SSLContext tls;
+  private final RefusalLog refusals;
+  private final AtomicInteger connections = new AtomicInteger();
   private final String address;
   private final Set<ArmorChannel> channels = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
-  private FtmChannelServer(ServerSocketChannel listener, String address) {
+  private FtmChannelServer(ServerSocketChannel listener, String address, SSLContext tls) {
     this.listener = listener;
     this.address = address;
+    this.tls = tls;
+    this.refusals = new RefusalLog(log, "the FTM channel on " + address);
   }
 
   /**
    * Listens on {@code host}, ephemeral port, without accepting yet: the node's configuration needs the address (the
    * FTM advertises it) before the actor system that {@link #start} needs exists.
    */
-  public static FtmChannelServer bind(String host) throws BindException {
+  public static FtmChannelServer bind(String host, Credentials node) throws IOException {
+    SSLContext tls = node.sslContext(EnumSet.of(Role.NODE));
     try {
       ServerSocketChannel listener = ServerSocketChannel.open();
       try {
         listener.bind(new InetSocketAddress(host, 0));
         int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
-        return new FtmChannelServer(listener, host + ":" + port);
+        return new FtmChannelServer(listener, host + ":" + port, tls);
       } catch (IOException e) {
         listener.close();
         throw e;
@@ -117,16 +140,15 @@ public final class FtmChannelServer implements AutoCloseable {
    * Starts accepting daemons' channels.
    *
    * @param ftm the singleton proxy of this node
-   * @param memberHost whether an address is the host of a current cluster member (peers that are not are refused)
    */
-  public void start(ActorRef<ArmorActor.Command> ftm, Scheduler scheduler, Predicate<InetAddress> memberHost) {
-    Thread acceptor = new Thread(() -> acceptLoop(ftm, scheduler, memberHost), "armor-ftm-channel-accept " + address);
+  public void start(ActorRef<ArmorActor.Command> ftm, Scheduler scheduler) {
+    Thread acceptor = new Thread(() -> acceptLoop(ftm, scheduler), "armor-ftm-channel-accept " + address);
     acceptor.setDaemon(true);
     acceptor.start();
     log.info("FTM channel listening on {}", address);
   }
 
-  private void acceptLoop(ActorRef<ArmorActor.Command> ftm, Scheduler scheduler, Predicate<InetAddress> memberHost) {
+  private void acceptLoop(ActorRef<ArmorActor.Command> ftm, Scheduler scheduler) {
     while (!closed) {
       SocketChannel socket;
       try {
@@ -140,63 +162,83 @@ public final class FtmChannelServer implements AutoCloseable {
         }
         continue;
       }
-      serve(socket, ftm, scheduler, memberHost);
+      if (connections.incrementAndGet() > MAX_CONNECTIONS) {
+        connections.decrementAndGet();
+        refusals.refused(remote(socket), MAX_CONNECTIONS + " connections are open or handshaking already");
+        closeQuietly(socket);
+        continue;
+      }
+      Thread handshake = new Thread(() -> serve(socket, ftm, scheduler), "armor-ftm-channel-handshake " + address);
+      handshake.setDaemon(true);
+      handshake.start();
     }
   }
 
-  private void serve(SocketChannel socket, ActorRef<ArmorActor.Command> ftm, Scheduler scheduler,
-      Predicate<InetAddress> memberHost) {
+  private static Object remote(SocketChannel socket) {
+    try {
+      return socket.getRemoteAddress();
+    } catch (IOException e) {
+      return "a peer";
+    }
+  }
+
+  /** On a thread of its own: the TLS handshake, then the channel (whose reader thread takes over). */
+  private void serve(SocketChannel socket, ActorRef<ArmorActor.Command> ftm, Scheduler scheduler) {
     InetSocketAddress peer;
+    SSLSocket ssl;
+    Identity node;
     try {
       socket.socket().setTcpNoDelay(true);
       peer = (InetSocketAddress) socket.getRemoteAddress();
+      ssl = (SSLSocket) tls.getSocketFactory().createSocket(socket.socket(), peer.getHostString(), peer.getPort(), true);
+      ssl.setUseClientMode(false);
+      ssl.setNeedClientAuth(true);
+      ssl.setSoTimeout((int) HANDSHAKE_TIMEOUT.toMillis());
+      ssl.startHandshake();
+      node = Identity.ofPeer(ssl.getSession()).orElseThrow(() -> new SSLException("the peer showed no node certificate"));
+      ssl.setSoTimeout(0);
     } catch (IOException e) {
+      connections.decrementAndGet();
+      refusals.refused(remote(socket), "no TLS session with a node certificate of this cluster ("
+          + (e instanceof java.net.SocketTimeoutException ? "no handshake within " + HANDSHAKE_TIMEOUT.toSeconds() + " s"
+              : e.getMessage()) + ")");
       closeQuietly(socket);
       return;
     }
-    if (!memberHost.test(peer.getAddress())) {
-      log.warn("FTM channel on {}: refused a connection from {}, which is not a cluster member's address", address, peer);
-      closeQuietly(socket);
-      return;
-    }
-    ArmorChannel channel = ArmorChannel.open(socket, "daemon at " + peer, new ArmorChannel.Handler() {
-      @Override
-      public void received(ArmorMessage message, Consumer<ArmorMessage> reply) {
-        deliver(message, reply, ftm, scheduler, peer);
-      }
+    String daemon = ArmorIds.daemon(node.name());
+    ArmorChannel channel;
+    try {
+      channel = ArmorChannel.open(ssl, daemon + " at " + peer, new ArmorChannel.Handler() {
+        @Override
+        public void received(ArmorMessage message, Consumer<ArmorMessage> reply) {
+          if (!daemon.equals(message.getFrom())) {
+            refusals.refused(peer, node + " sent a request as " + message.getFrom());
+            if (reply != null) {
+              reply.accept(error(message, "the FTM channel takes requests from " + daemon + " only on this connection"
+                  + " (the peer's certificate is node " + node.name() + "'s)"));
+            }
+            return;
+          }
+          deliver(message, reply, ftm, scheduler, peer);
+        }
 
-      @Override
-      public void closed(ArmorChannel closedChannel, String reason) {
-        channels.remove(closedChannel);
-        log.debug("FTM channel from {} closed: {}", peer, reason);
-      }
-    });
+        @Override
+        public void closed(ArmorChannel closedChannel, String reason) {
+          channels.remove(closedChannel);
+          connections.decrementAndGet();
+          log.debug("FTM channel from {} closed: {}", peer, reason);
+        }
+      });
+    } catch (IOException e) {
+      connections.decrementAndGet();
+      closeQuietly(socket);
+      return;
+    }
     channels.add(channel);
     if (closed) {
       channel.close("the FTM channel server is closing");
     }
-    log.debug("FTM channel from {} open", peer);
-  }
-
-  /**
-   * Whether an address is the host of a current member of {@code system}'s cluster: the daemons (and FTMs) that may
-   * use the channel.
-   */
-  public static Predicate<InetAddress> memberHosts(org.apache.pekko.actor.typed.ActorSystem<?> system) {
-    org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
-    return peer -> {
-      for (org.apache.pekko.cluster.Member member : cluster.state().getMembers()) {
-        scala.Option<String> host = member.address().host();
-        try {
-          if (host.isDefined() && InetAddress.getByName(host.get()).equals(peer)) {
-            return true;
-          }
-        } catch (java.net.UnknownHostException e) {
-          // a member whose name does not resolve here is not this peer
-        }
-      }
-      return false;
-    };
+    log.debug("FTM channel from {} ({}) open", peer, node);
   }
 
   /** Hands a request to the FTM and its answer back to the daemon; refuses what the channel does not carry. */

@@ -48,7 +48,7 @@ public final class FtmNode implements AutoCloseable {
     String self = ClusterNodeConfig.address(host, clusterPort);
     List<String> seeds = new java.util.ArrayList<>(List.of(self));
     seeds.addAll(extraSeeds);
-    FtmChannelServer channel = FtmChannelServer.bind(host);
+    FtmChannelServer channel = FtmChannelServer.bind(host, node);
     Config config = withChannel(ClusterNodeConfig.build(host, clusterPort, seeds, List.of(Ftm.ROLE), detection, node), channel);
     ActorSystem<Void> system;
     try {
@@ -60,7 +60,7 @@ public final class FtmNode implements AutoCloseable {
     // The replicator starts on first use; start it now, or majority writes from other nodes time out.
     DistributedData.get(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
-    channel.start(ftm, system.scheduler(), FtmChannelServer.memberHosts(system));
+    channel.start(ftm, system.scheduler());
     Server control;
     try {
       control = startControlApi(system, ftm, host, controlPort, seeds, node);

@@ -10,12 +10,14 @@ import dev.armor.elements.wire.LookupService;
 import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.RegisterServiceResult;
 import dev.armor.execution.process.ArmorChannel;
+import dev.armor.security.TestPki;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLSocket;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -46,7 +48,7 @@ class FtmChannelServerTest {
 
   @Test
   void registration_reachesTheFtm_andItsAnswerComesBackToTheRequest() throws Exception {
-    ArmorChannel daemon = connect(startServer(true), new Closed());
+    ArmorChannel daemon = connect(startServer(), "n1", new Closed());
     ArmorMessage request = registration("127.0.0.2:7000");
 
     ArmorMessage answer = ask(daemon, request);
@@ -59,7 +61,7 @@ class FtmChannelServerTest {
 
   @Test
   void requestTheChannelDoesNotCarry_isAnsweredWithAnErrorSayingWhatItCarries_andNeverReachesTheFtm() throws Exception {
-    ArmorChannel daemon = connect(startServer(true), new Closed());
+    ArmorChannel daemon = connect(startServer(), "n1", new Closed());
     ArmorMessage lookup = Armors.message("daemon@n1", "ftm", Ops.LOOKUP_SERVICE,
         LookupService.newBuilder().setService("127.0.0.2:7000").build());
 
@@ -71,11 +73,25 @@ class FtmChannelServerTest {
   }
 
   @Test
-  void peerThatIsNoClusterMember_isClosed() throws Exception {
+  void peerWithoutANodeCertificate_isClosedBeforeAnythingIsRead() throws Exception {
+    String address = startServer();
+    int colon = address.lastIndexOf(':');
     Closed closed = new Closed();
-    connect(startServer(false), closed);
+    ArmorChannel plain = ArmorChannel.open(SocketChannel.open(
+        new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))), "plain", closed);
+    plain.request(registration("127.0.0.2:7000"), reply -> {});
 
     assertThat(closed.reason.get(10, TimeUnit.SECONDS)).isNotEmpty();
+    delivered.expectNoMessage();
+  }
+
+  @Test
+  void aNodeSendingAsAnotherNodesDaemon_isAnsweredWithAnError_andNeverReachesTheFtm() throws Exception {
+    ArmorChannel n2 = connect(startServer(), "n2", new Closed());
+
+    ArmorMessage answer = ask(n2, registration("127.0.0.2:7000"));
+
+    assertThat(answer.getError()).contains("takes requests from daemon@n2 only");
     delivered.expectNoMessage();
   }
 
@@ -93,7 +109,7 @@ class FtmChannelServerTest {
   }
 
   /** A stand-in FTM that records each message and answers a registration with incarnation 7. */
-  private String startServer(boolean members) throws IOException {
+  private String startServer() throws IOException {
     ActorRef<ArmorActor.Command> ftm = testKit.spawn(Behaviors.receive(ArmorActor.Command.class)
         .onMessage(ArmorActor.Deliver.class, deliver -> {
           delivered.ref().tell(deliver.message());
@@ -104,15 +120,17 @@ class FtmChannelServerTest {
           return Behaviors.same();
         })
         .build());
-    server = FtmChannelServer.bind("127.0.0.1");
-    server.start(ftm, testKit.system().scheduler(), address -> members);
+    server = FtmChannelServer.bind("127.0.0.1", TestPki.node("ftm"));
+    server.start(ftm, testKit.system().scheduler());
     return server.address();
   }
 
-  private static ArmorChannel connect(String address, Closed closed) throws IOException {
+  /** A daemon's end as node {@code node}: mutual TLS with its certificate, as the daemon's FtmChannel connects. */
+  private static ArmorChannel connect(String address, String node, Closed closed) throws IOException {
     int colon = address.lastIndexOf(':');
-    SocketChannel socket = SocketChannel.open(
-        new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1))));
+    SSLSocket socket = (SSLSocket) TestPki.nodeTls(node).getSocketFactory()
+        .createSocket(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+    socket.startHandshake();
     return ArmorChannel.open(socket, "test daemon end", closed);
   }
 

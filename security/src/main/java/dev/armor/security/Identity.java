@@ -1,11 +1,14 @@
 package dev.armor.security;
 
+import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.Optional;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
  * Who a certificate says its holder is: a name (a node's name, or {@code armor operator}) and a {@link Role}.
@@ -60,6 +63,19 @@ public record Identity(String name, Role role) {
     try {
       return Optional.of(new Identity(cn, role.get()));
     } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The identity in the certificate a TLS peer showed, if the session has one and it names an Armor role. */
+  public static Optional<Identity> ofPeer(SSLSession session) {
+    if (session == null) {
+      return Optional.empty();
+    }
+    try {
+      Certificate[] chain = session.getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x509 ? of(x509) : Optional.empty();
+    } catch (SSLPeerUnverifiedException e) {
       return Optional.empty();
     }
   }

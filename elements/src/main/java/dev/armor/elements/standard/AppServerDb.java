@@ -96,8 +96,23 @@ public final class AppServerDb implements Element {
     }
   }
 
+  /**
+   * The node whose daemon sent the request, if a daemon did: a daemon may register and unregister only its own node's
+   * services. Its ARMOR id is what it claims to be: the cluster and the FTM channel take only node certificates, and
+   * the FTM channel only requests sent as the daemon its peer's certificate names.
+   */
+  private static String senderNode(ElementContext context) {
+    String from = context.message().getFrom();
+    return ArmorIds.isDaemon(from) ? ArmorIds.nodeOfDaemon(from) : null;
+  }
+
   private void register(RegisterService request, ElementContext context) {
     String service = request.getService();
+    String sender = senderNode(context);
+    if (sender != null && !sender.equals(request.getNode())) {
+      context.fail("node " + sender + "'s daemon may not register " + service + " for node " + request.getNode());
+      return;
+    }
     validateService(service);
     ServiceEntry existing = table.get(service);
     if (existing != null && existing.getState() != ServiceState.FAILED && !existing.getArmorId().equals(request.getArmorId())) {
@@ -219,6 +234,12 @@ public final class AppServerDb implements Element {
     if (!existing.getArmorId().equals(request.getArmorId())) {
       context.fail("service address " + request.getService() + " is served by ARMOR " + existing.getArmorId()
           + ", not by " + request.getArmorId());
+      return;
+    }
+    String sender = senderNode(context);
+    if (sender != null && !sender.equals(existing.getNode())) {
+      context.fail("node " + sender + "'s daemon may not unregister " + request.getService() + ", which node "
+          + existing.getNode() + " serves");
       return;
     }
     remove(existing, request.getReason(), context);

@@ -424,6 +424,27 @@ class AppServerDbTest {
   }
 
   @Test
+  void aDaemonRegistersAndUnregistersOnlyItsOwnNodesServices() {
+    FakeElementContext forged = new FakeElementContext(ArmorIds.FTM, nowMillis).from(ArmorIds.daemon("node-b"));
+    db.handle(Ops.of(Ops.REGISTER_SERVICE,
+        RegisterService.newBuilder().setService(SERVICE).setArmorId(EXEC_A).setNode("node-a").setPid(101).build()), forged);
+    assertThat(forged.error()).isEqualTo("node node-b's daemon may not register " + SERVICE + " for node node-a");
+    assertThat(lookup(SERVICE).getFound()).isFalse();
+
+    FakeElementContext own = new FakeElementContext(ArmorIds.FTM, nowMillis).from(ArmorIds.daemon("node-a"));
+    db.handle(Ops.of(Ops.REGISTER_SERVICE,
+        RegisterService.newBuilder().setService(SERVICE).setArmorId(EXEC_A).setNode("node-a").setPid(101).build()), own);
+    assertThat(own.error()).isNull();
+
+    FakeElementContext stolen = new FakeElementContext(ArmorIds.FTM, nowMillis).from(ArmorIds.daemon("node-b"));
+    db.handle(Ops.of(Ops.UNREGISTER_SERVICE,
+        UnregisterService.newBuilder().setService(SERVICE).setArmorId(EXEC_A).setReason("x").build()), stolen);
+    assertThat(stolen.error())
+        .isEqualTo("node node-b's daemon may not unregister " + SERVICE + ", which node node-a serves");
+    assertThat(lookup(SERVICE).getFound()).isTrue();
+  }
+
+  @Test
   void unregister_unknownAddress_fails() {
     assertThat(unregister(SERVICE, EXEC_A).error()).isEqualTo("service address " + SERVICE + " is not registered");
   }

@@ -30,11 +30,18 @@ final class FakeElementContext implements ElementContext {
   private final long nowMillis;
   private Any payload = Any.getDefaultInstance();
   private String error;
+  private String from = "";
   final List<Sent> sent = new ArrayList<>();
 
   FakeElementContext(String armorId, long nowMillis) {
     this.armorId = armorId;
     this.nowMillis = nowMillis;
+  }
+
+  /** The message's sender (its {@code from}): empty unless set. */
+  FakeElementContext from(String sender) {
+    this.from = sender;
+    return this;
   }
 
   /** The payload as the element left it, unpacked. */
@@ -58,7 +65,7 @@ final class FakeElementContext implements ElementContext {
 
   @Override
   public ArmorMessage message() {
-    return ArmorMessage.getDefaultInstance();
+    return ArmorMessage.newBuilder().setFrom(from).build();
   }
 
   @Override

@@ -6,6 +6,8 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
@@ -74,7 +76,9 @@ public final class ArmorChannel implements AutoCloseable {
   /** A decoded frame. */
   record Frame(byte kind, long requestId, ArmorMessage message) {}
 
-  private final SocketChannel socket;
+  private final java.io.Closeable socket;
+  private final InputStream in;
+  private final OutputStream out;
   private final String name;
   private final Handler handler;
   private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -82,8 +86,10 @@ public final class ArmorChannel implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread reader;
 
-  private ArmorChannel(SocketChannel socket, String name, Handler handler) {
+  private ArmorChannel(java.io.Closeable socket, InputStream in, OutputStream out, String name, Handler handler) {
     this.socket = socket;
+    this.in = in;
+    this.out = out;
     this.name = name;
     this.handler = handler;
     this.reader = new Thread(this::readLoop, "armor-channel " + name);
@@ -92,7 +98,33 @@ public final class ArmorChannel implements AutoCloseable {
 
   /** Starts reading {@code socket} (a connected, blocking channel) and hands what arrives to {@code handler}. */
   public static ArmorChannel open(SocketChannel socket, String name, Handler handler) {
-    ArmorChannel channel = new ArmorChannel(socket, name, handler);
+    // Written with the channel's own write, not Channels.newOutputStream: that one takes the lock a blocked read holds.
+    OutputStream out = new OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] bytes, int offset, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes, offset, length);
+        while (buffer.hasRemaining()) {
+          socket.write(buffer);
+        }
+      }
+    };
+    return start(new ArmorChannel(socket, Channels.newInputStream(socket), out, name, handler));
+  }
+
+  /**
+   * Starts reading {@code socket} (connected; a TLS socket whose handshake is done, for the channels between nodes)
+   * and hands what arrives to {@code handler}.
+   */
+  public static ArmorChannel open(Socket socket, String name, Handler handler) throws IOException {
+    return start(new ArmorChannel(socket, socket.getInputStream(), socket.getOutputStream(), name, handler));
+  }
+
+  private static ArmorChannel start(ArmorChannel channel) {
     channel.reader.start();
     return channel;
   }
@@ -148,10 +180,9 @@ public final class ArmorChannel implements AutoCloseable {
     }
     ByteBuffer frame = encode(kind, requestId, message);
     try {
-      synchronized (socket) {
-        while (frame.hasRemaining()) {
-          socket.write(frame);
-        }
+      synchronized (out) {
+        out.write(frame.array(), frame.position(), frame.remaining());
+        out.flush();
       }
       return true;
     } catch (IOException e) {
@@ -188,10 +219,10 @@ public final class ArmorChannel implements AutoCloseable {
       throw new MalformedFrameException("malformed frame: unknown kind " + kind);
     }
     long requestId = in.readLong();
-    byte[] body = new byte[length - HEADER_BYTES];
-    try {
-      in.readFully(body);
-    } catch (EOFException e) {
+    // Read as it arrives, not allocated whole from the header: a peer that declares 16 MiB and sends nothing more
+    // holds no more memory than it sent.
+    byte[] body = in.readNBytes(length - HEADER_BYTES);
+    if (body.length < length - HEADER_BYTES) {
       throw new MalformedFrameException("malformed frame: the stream ended inside a frame of " + length + " bytes");
     }
     try {
@@ -203,7 +234,7 @@ public final class ArmorChannel implements AutoCloseable {
 
   private void readLoop() {
     String reason = "end of stream";
-    try (InputStream raw = Channels.newInputStream(socket)) {
+    try (InputStream raw = in) {
       DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(raw));
       Frame frame;
       while ((frame = decode(in)) != null) {
