@@ -124,13 +124,14 @@ public final class DaemonNode implements AutoCloseable {
     if (channelServer != null) {
       channelServer.start(ftm, system.scheduler());
     }
-    FtmChannel ftmChannel = new FtmChannel(settings.node(), settings.host(),
-        credentials.sslContext(java.util.EnumSet.of(dev.armor.security.Role.NODE)));
+    // Mutual TLS as this node, taking only nodes of the cluster: the FTM channel and the relay's links.
+    javax.net.ssl.SSLContext nodeTls = credentials.sslContext(java.util.EnumSet.of(dev.armor.security.Role.NODE));
+    FtmChannel ftmChannel = new FtmChannel(settings.node(), settings.host(), nodeTls);
     String gatewayId = ArmorIds.daemon(settings.node());
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
     java.util.Deque<ConnectionInfo> divergences = new java.util.concurrent.ConcurrentLinkedDeque<>();
     Relay relay = Relays.start(settings.dataPlane().relayConfig(settings.node(), settings.host()),
-        new RelayEvents(gatewayId, gatewayRef, divergences));
+        new RelayEvents(gatewayId, gatewayRef, divergences), dev.armor.relay.LinkTls.of(nodeTls));
     DaemonRouter router = new DaemonRouter(ftm, ftmChannel, settings.requestTimeout(), relay::clientArmorEnded);
     Cache<String, ServiceLocation> locations =
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();

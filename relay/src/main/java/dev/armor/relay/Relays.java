@@ -12,7 +12,12 @@ public final class Relays {
    *
    * @throws IllegalStateException if the data address cannot be bound (the message says which and why)
    */
+  public static Relay start(RelayConfig config, RelayListener listener, LinkTls links) {
+    return NettyRelay.start(config, listener, links);
+  }
+
+  /** As {@link #start(RelayConfig, RelayListener, LinkTls)} with links in the clear: for relays of one test JVM. */
   public static Relay start(RelayConfig config, RelayListener listener) {
-    return NettyRelay.start(config, listener);
+    return start(config, listener, LinkTls.PLAINTEXT);
   }
 }

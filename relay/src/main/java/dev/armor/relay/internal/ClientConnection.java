@@ -391,7 +391,7 @@ final class ClientConnection extends RelayConnection {
       return;
     }
     ChannelFuture connect =
-        SelfConnections.connect(relay.linkBootstrap(loop).handler(new LinkInitializer()), linkTarget);
+        SelfConnections.connect(relay.linkBootstrap(loop).handler(relay.secured(new LinkInitializer())), linkTarget);
     link = connect.channel();
     connect.addListener((ChannelFutureListener) this::onLinkConnectDone);
   }

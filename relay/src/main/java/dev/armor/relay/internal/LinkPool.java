@@ -80,7 +80,7 @@ final class LinkPool {
     while (spares.idle.size() + spares.connecting < SPARES) {
       spares.connecting++;
       ChannelFuture connect =
-          SelfConnections.connect(relay.linkBootstrap(loop).handler(new SpareHandler(spares)), daemon);
+          SelfConnections.connect(relay.linkBootstrap(loop).handler(relay.secured(new SpareHandler(spares))), daemon);
       connect.addListener((ChannelFutureListener) done -> onConnected(spares, done));
     }
   }

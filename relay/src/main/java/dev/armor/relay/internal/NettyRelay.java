@@ -2,6 +2,7 @@ package dev.armor.relay.internal;
 
 import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.ConnectionInfo;
+import dev.armor.relay.LinkTls;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.Relay;
@@ -13,6 +14,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -69,6 +71,8 @@ public final class NettyRelay implements Relay {
   private final LongSupplier nanoClock;
   private final Transport transport;
   private final Bootstrap linkBootstrap;
+  private final LinkTls links;
+  private final HandshakeRefusals.Log linkRefusals = new HandshakeRefusals.Log();
   private final Bootstrap appBootstrap;
   private final ServerBootstrap serviceBootstrap;
   private final WriteBufferWaterMark waterMark;
@@ -90,25 +94,31 @@ public final class NettyRelay implements Relay {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Starts a relay with the system clock. */
-  public static Relay start(RelayConfig config, RelayListener listener) {
-    return start(config, listener, System::nanoTime);
+  public static Relay start(RelayConfig config, RelayListener listener, LinkTls links) {
+    return start(config, listener, System::nanoTime, links);
   }
 
   static NettyRelay start(RelayConfig config, RelayListener listener, LongSupplier nanoClock) {
+    return start(config, listener, nanoClock, LinkTls.PLAINTEXT);
+  }
+
+  static NettyRelay start(RelayConfig config, RelayListener listener, LongSupplier nanoClock, LinkTls links) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(listener, "listener");
     quietLeakDetection();
     Transport transport = Transport.create(config.nodeName(), config.nativeTransport(), config.ioThreads());
     try {
-      return new NettyRelay(config, listener, nanoClock, transport);
+      return new NettyRelay(config, listener, nanoClock, transport, links);
     } catch (RuntimeException e) {
       transport.shutdown();
       throw e;
     }
   }
 
-  private NettyRelay(RelayConfig config, RelayListener listener, LongSupplier nanoClock, Transport transport) {
+  private NettyRelay(RelayConfig config, RelayListener listener, LongSupplier nanoClock, Transport transport,
+      LinkTls links) {
     this.config = config;
+    this.links = Objects.requireNonNull(links, "links");
     this.listener = new SafeListener(listener);
     this.nanoClock = nanoClock;
     this.transport = transport;
@@ -154,6 +164,10 @@ public final class NettyRelay implements Relay {
                 new ChannelInitializer<>() {
                   @Override
                   protected void initChannel(Channel ch) {
+                    if (links.enabled()) {
+                      // Nothing of a link is read before the peer has shown a node certificate of the cluster.
+                      ch.pipeline().addLast(links.serverHandler(ch.alloc()), new HandshakeRefusals(linkRefusals));
+                    }
                     ch.pipeline()
                         .addLast(
                             new LinkProtocolSniffer(NettyRelay.this),
@@ -534,6 +548,22 @@ public final class NettyRelay implements Relay {
 
   String nextConnectionId() {
     return config.nodeName() + "-" + connectionCounter.incrementAndGet();
+  }
+
+  /**
+   * {@code inner} behind this relay's link security: the handler of a link bootstrap, so that every link this relay
+   * opens (a connection's own, a spare, a shared one) starts with the TLS handshake when links are secured.
+   */
+  ChannelHandler secured(ChannelHandler inner) {
+    if (!links.enabled()) {
+      return inner;
+    }
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        ch.pipeline().addLast(links.clientHandler(ch.alloc()), inner);
+      }
+    };
   }
 
   Bootstrap linkBootstrap(EventLoop loop) {

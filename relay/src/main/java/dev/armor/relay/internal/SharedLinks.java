@@ -193,7 +193,7 @@ final class SharedLinks {
           relay
               .linkBootstrap(loop)
               .handler(
-                  new ChannelInitializer<>() {
+                  relay.secured(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                       ch.pipeline()
@@ -203,7 +203,7 @@ final class SharedLinks {
                               new Http2MultiplexHandler(RefuseStreams.INSTANCE),
                               new Lifecycle(Shared.this));
                     }
-                  });
+                  }));
       ChannelFuture connected = SelfConnections.connect(bootstrap, daemon);
       parent = connected.channel();
       ready = parent.newPromise();

@@ -2,6 +2,7 @@ package dev.armor.relay.testkit;
 
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.ConnectionInfo.Side;
+import dev.armor.relay.LinkTls;
 import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.Relay;
 import dev.armor.relay.RelayConfig;
@@ -37,10 +38,15 @@ public final class RelayPair implements AutoCloseable {
 
   /** Both relays with {@code customize} applied to their default configs. */
   public RelayPair(UnaryOperator<RelayConfig> customize) {
-    client = Relays.start(customize.apply(TestConfigs.defaults("n1", "127.0.0.2")), clientEvents);
+    this(customize, LinkTls.PLAINTEXT, LinkTls.PLAINTEXT);
+  }
+
+  /** As {@link #RelayPair(UnaryOperator)}, each relay's links secured as given. */
+  public RelayPair(UnaryOperator<RelayConfig> customize, LinkTls clientLinks, LinkTls serverLinks) {
+    client = Relays.start(customize.apply(TestConfigs.defaults("n1", "127.0.0.2")), clientEvents, clientLinks);
     Relay started = null;
     try {
-      started = Relays.start(customize.apply(TestConfigs.defaults("n2", "127.0.0.3")), serverEvents);
+      started = Relays.start(customize.apply(TestConfigs.defaults("n2", "127.0.0.3")), serverEvents, serverLinks);
     } finally {
       if (started == null) {
         client.close();
