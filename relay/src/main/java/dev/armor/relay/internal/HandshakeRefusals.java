@@ -1,11 +1,9 @@
 package dev.armor.relay.internal;
 
+import dev.armor.security.RefusalLog;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * After the TLS handler of a link the data port accepted: a peer that fails the handshake (no certificate, another
@@ -14,31 +12,9 @@ import org.slf4j.LoggerFactory;
  */
 final class HandshakeRefusals extends ChannelInboundHandlerAdapter {
 
-  private static final Logger log = LoggerFactory.getLogger(HandshakeRefusals.class);
+  private final RefusalLog refusals;
 
-  /** The relay's count and last log time, shared by its links. */
-  static final class Log {
-    private static final long INTERVAL_NANOS = 1_000_000_000L;
-    private final AtomicLong lastLogged = new AtomicLong(System.nanoTime() - INTERVAL_NANOS);
-    private final AtomicLong unlogged = new AtomicLong();
-
-    void refused(Object peer, Throwable cause) {
-      long now = System.nanoTime();
-      long last = lastLogged.get();
-      if (now - last < INTERVAL_NANOS || !lastLogged.compareAndSet(last, now)) {
-        unlogged.incrementAndGet();
-        return;
-      }
-      long skipped = unlogged.getAndSet(0);
-      log.warn("the data port refused a link from {}: no TLS session with a node certificate of this cluster ({}){}",
-          peer, ClientConnection.message(cause),
-          skipped == 0 ? "" : " (and " + skipped + " other refusal(s) since the last one logged)");
-    }
-  }
-
-  private final Log refusals;
-
-  HandshakeRefusals(Log refusals) {
+  HandshakeRefusals(RefusalLog refusals) {
     this.refusals = refusals;
   }
 
@@ -48,7 +24,8 @@ final class HandshakeRefusals extends ChannelInboundHandlerAdapter {
       if (done.isSuccess()) {
         ctx.pipeline().remove(this);
       } else {
-        refusals.refused(ctx.channel().remoteAddress(), done.cause());
+        refusals.refused(ctx.channel().remoteAddress(),
+            "no TLS session with a node certificate of this cluster (" + ClientConnection.message(done.cause()) + ")");
         ctx.close();
         return;
       }

@@ -72,7 +72,7 @@ public final class NettyRelay implements Relay {
   private final Transport transport;
   private final Bootstrap linkBootstrap;
   private final LinkTls links;
-  private final HandshakeRefusals.Log linkRefusals = new HandshakeRefusals.Log();
+  private final dev.armor.security.RefusalLog linkRefusals;
   private final Bootstrap appBootstrap;
   private final ServerBootstrap serviceBootstrap;
   private final WriteBufferWaterMark waterMark;
@@ -119,6 +119,8 @@ public final class NettyRelay implements Relay {
       LinkTls links) {
     this.config = config;
     this.links = Objects.requireNonNull(links, "links");
+    this.linkRefusals = new dev.armor.security.RefusalLog(LoggerFactory.getLogger(HandshakeRefusals.class),
+        "relay " + config.nodeName() + "'s data port");
     this.listener = new SafeListener(listener);
     this.nanoClock = nanoClock;
     this.transport = transport;
