@@ -35,6 +35,16 @@ public final class ArmorHome {
     return root.resolve("logs");
   }
 
+  /**
+   * The log directory, made if needed and kept to this user (0700): logs name command lines, addresses and whatever
+   * the apps print.
+   */
+  public Path privateLogs() throws IOException {
+    Files.createDirectories(logs());
+    Files.setPosixFilePermissions(logs(), java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    return logs();
+  }
+
   public Path pids() {
     return root.resolve("pids");
   }

@@ -161,6 +161,8 @@ final class DaemonCommand implements Callable<Integer> {
     DaemonSettings.Liveness liveness = liveness();
     DaemonSettings.ExecutionArmors armors = executionArmors();
     detection.settings(); // a bad value fails here, before anything starts
+    Ports.check("--cluster-port", clusterPort);
+    Ports.check("--control-port", controlPort);
     ArmorHome home = ArmorHome.resolve();
     FtmAddress ftm = new FtmAddress();
     ftm.ftm = join;

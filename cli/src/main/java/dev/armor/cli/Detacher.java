@@ -18,8 +18,7 @@ final class Detacher {
   private Detacher() {}
 
   static long spawn(String name, List<String> commandArgs, ArmorHome home, Duration timeout) throws IOException, InterruptedException {
-    Files.createDirectories(home.logs());
-    Path log = home.logs().resolve(name + ".log");
+    Path log = home.privateLogs().resolve(name + ".log");
     Path pidFile = home.pids().resolve(name + ".pid");
     Files.deleteIfExists(pidFile);
     List<String> command = new ArrayList<>();

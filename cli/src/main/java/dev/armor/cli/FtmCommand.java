@@ -41,6 +41,8 @@ final class FtmCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     detection.settings(); // a bad value fails here, before anything starts
+    Ports.check("--port", port);
+    Ports.check("--cluster-port", clusterPort);
     ArmorHome home = ArmorHome.resolve();
     String name = "ftm-" + host + "-" + port;
     if (detach) {

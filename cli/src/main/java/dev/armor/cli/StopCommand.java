@@ -92,6 +92,12 @@ final class StopCommand implements Callable<Integer> {
         Files.deleteIfExists(Path.of(entry[2]));
         continue;
       }
+      if (startedAfter(process.get(), Path.of(entry[2]))) {
+        System.out.println(entry[0] + ": pid " + entry[1] + " is another process now (it started after the pid file was"
+            + " written); not signalled, stale pid file removed");
+        Files.deleteIfExists(Path.of(entry[2]));
+        continue;
+      }
       process.get().destroy();
       asked.add(new Stopping(entry, process.get()));
     }
@@ -110,6 +116,17 @@ final class StopCommand implements Callable<Integer> {
       System.out.println("stopped " + entry[0] + " (pid " + entry[1] + ")");
     }
     return asked.size();
+  }
+
+  /**
+   * Whether {@code process} started after {@code pidFile} was written: the pid was reused by a process that is not the
+   * one the file names (an Armor process writes its pid file once it is up, so it started before). A second of slack
+   * for the clocks' granularity.
+   */
+  static boolean startedAfter(ProcessHandle process, Path pidFile) throws IOException {
+    Optional<java.time.Instant> started = process.info().startInstant();
+    java.time.Instant written = Files.getLastModifiedTime(pidFile).toInstant();
+    return started.isPresent() && started.get().isAfter(written.plusSeconds(1));
   }
 
   /** A process asked to stop, and its pid file entry (name, pid, file). */

@@ -162,6 +162,9 @@ public final class DaemonNode implements AutoCloseable {
     Path runDirectory = settings.runDirectory();
     Files.createDirectories(runDirectory);
     Files.setPosixFilePermissions(runDirectory, PosixFilePermissions.fromString("rwx------"));
+    // The apps' logs (what they print, their command lines) are this user's only, as without Armor they would be.
+    Files.createDirectories(settings.logDirectory());
+    Files.setPosixFilePermissions(settings.logDirectory(), PosixFilePermissions.fromString("rwx------"));
     ShimControlServer shimServer = ShimControlServer.start(settings.shimSocket(), endpoint[0]);
     armors[0].start();
     // Whether the daemon is closed, stopped by a signal or its actor system ends: its ARMOR processes and their

@@ -1,7 +1,6 @@
 package dev.armor.security;
 
 import java.io.IOException;
-import java.io.Reader;
 import java.io.StringWriter;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -16,7 +15,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -31,8 +29,6 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -44,7 +40,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * <p>Keys are EC P-256 (a key pair in about a millisecond, where RSA 2048 takes hundreds: every test cluster and a
  * new host's first start make several) and written as unencrypted PKCS#8 PEM, the form both the JDK (through
  * Bouncy Castle's reader here) and gRPC's Netty read. Files are private to the user (the caller's directory is
- * 0700; {@link Pki} writes keys 0600).
+ * 0700; {@link Pki} writes keys 0600); they are read back with the JDK alone ({@link PemFiles}).
  */
 final class CertificateAuthority {
 
@@ -82,7 +78,7 @@ final class CertificateAuthority {
   }
 
   static CertificateAuthority load(Path certificateFile, Path keyFile) throws IOException, GeneralSecurityException {
-    return new CertificateAuthority(readCertificate(certificateFile), readKey(keyFile));
+    return new CertificateAuthority(readCertificate(certificateFile), PemFiles.privateKey(keyFile));
   }
 
   X509Certificate certificate() {
@@ -132,16 +128,6 @@ final class CertificateAuthority {
   static X509Certificate readCertificate(Path file) throws IOException, GeneralSecurityException {
     try (var in = Files.newInputStream(file)) {
       return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-    }
-  }
-
-  static PrivateKey readKey(Path file) throws IOException {
-    try (Reader reader = Files.newBufferedReader(file); PEMParser parser = new PEMParser(reader)) {
-      Object object = parser.readObject();
-      if (!(object instanceof PrivateKeyInfo info)) {
-        throw new IOException(file + " holds no PKCS#8 private key");
-      }
-      return new JcaPEMKeyConverter().getPrivateKey(info);
     }
   }
 

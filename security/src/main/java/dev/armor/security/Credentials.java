@@ -13,6 +13,7 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.EnumSet;
 import java.util.Set;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -36,7 +37,7 @@ public record Credentials(Identity identity, Path certificate, Path key, Path ca
    */
   public ServerCredentials serverCredentials() throws IOException {
     return TlsServerCredentials.newBuilder()
-        .keyManager(certificate.toFile(), key.toFile())
+        .keyManager(keyManagers())
         .trustManager(CertificateTrust.of(ca, EnumSet.allOf(Role.class)))
         .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
         .build();
@@ -56,16 +57,28 @@ public record Credentials(Identity identity, Path certificate, Path key, Path ca
    */
   public SSLContext sslContext(Set<Role> peers) throws IOException {
     try {
-      PrivateKey privateKey = CertificateAuthority.readKey(key);
+      SSLContext context = SSLContext.getInstance("TLSv1.3");
+      context.init(keyManagers(), new TrustManager[] {CertificateTrust.of(ca, peers)}, null);
+      return context;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot use the credentials of " + identity + " (" + certificate + "): " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The JDK's key managers for this identity, from its PEM files read with the JDK alone: given the files, gRPC's
+   * Netty would parse the key with Bouncy Castle's provider, whose start costs every CLI command most of a second.
+   */
+  private KeyManager[] keyManagers() throws IOException {
+    try {
+      PrivateKey privateKey = PemFiles.privateKey(key);
       X509Certificate own = CertificateAuthority.readCertificate(certificate);
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
       store.setKeyEntry(identity.name(), privateKey, NO_PASSWORD, new Certificate[] {own});
       KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keys.init(store, NO_PASSWORD);
-      SSLContext context = SSLContext.getInstance("TLSv1.3");
-      context.init(keys.getKeyManagers(), new TrustManager[] {CertificateTrust.of(ca, peers)}, null);
-      return context;
+      return keys.getKeyManagers();
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot use the credentials of " + identity + " (" + certificate + "): " + e.getMessage(), e);
     }
@@ -73,7 +86,7 @@ public record Credentials(Identity identity, Path certificate, Path key, Path ca
 
   ChannelCredentials channelCredentials(Set<Role> servers) throws IOException {
     return TlsChannelCredentials.newBuilder()
-        .keyManager(certificate.toFile(), key.toFile())
+        .keyManager(keyManagers())
         .trustManager(CertificateTrust.of(ca, servers))
         .build();
   }
