@@ -10,8 +10,7 @@ import java.io.IOException;
  * The ARMOR channel's frame decoder (the FTM channel and the Execution ARMOR processes' channel read it from their
  * peers) on any bytes: it returns frames, ends cleanly, or refuses with a {@link ArmorChannel.MalformedFrameException}
  * (or ends inside a header); never another exception, never an allocation the input did not pay for.
- * {@code mvn verify} replays the kept inputs (src/test/resources/.../ArmorChannelFuzzTestInputs) and fuzzes briefly;
- * {@code scripts/fuzz} runs it long.
+ * {@code scripts/fuzz} replays the kept inputs (src/test/resources/.../ArmorChannelFuzzTestInputs) and fuzzes.
  */
 class ArmorChannelFuzzTest {
 
