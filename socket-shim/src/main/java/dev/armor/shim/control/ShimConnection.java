@@ -41,6 +41,8 @@ final class ShimConnection implements Runnable {
   private volatile String who = "shim connection that has not said hello yet";
   /** A PEERS connection now owned by its session: this thread must not close it when it ends. */
   private boolean handedOff;
+  /** Its HELLO arrived: the server's HELLO deadline no longer applies. */
+  private volatile boolean introduced;
 
   ShimConnection(SocketChannel channel, ShimRequestHandler handler, SessionRegistry sessions, ShimControlServer server) {
     this.channel = channel;
@@ -53,6 +55,7 @@ final class ShimConnection implements Runnable {
   public void run() {
     try {
       Hello hello = readHello();
+      introduced = true;
       who = (hello.kind() == ConnectionKind.SESSION ? "session" : "request") + " connection of pid " + hello.pid()
           + " (node " + hello.node() + ", armor " + hello.armorId() + ")";
       Thread.currentThread().setName("armor-shim-control " + who);
@@ -77,6 +80,10 @@ final class ShimConnection implements Runnable {
         server.forget(this);
       }
     }
+  }
+
+  boolean introduced() {
+    return introduced;
   }
 
   void send(ShimMessage message) throws IOException {

@@ -13,9 +13,16 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
 
 /**
  * The daemon's end of the shim control socket: accepts the shims of its node's apps and answers them through a
@@ -26,22 +33,50 @@ import java.util.concurrent.ConcurrentHashMap;
  * few; blocking reads keep each connection's code a straight line. A connection that breaks the protocol is
  * closed with a warning and nothing else is affected. Closing the server closes every connection without
  * reporting {@link ShimRequestHandler#sessionClosed}: the apps are not dead, the daemon is going away.
+ *
+ * <p>Bounded: only a process of the daemon's own user is served (the socket's directory is 0700, and the peer's
+ * credentials are checked too, {@code SO_PEERCRED}); a connection must send its HELLO within {@link #HELLO_TIMEOUT}
+ * or is closed; at most {@link #MAX_CONNECTIONS} are open at once (a thread each), more are closed at once. Refusals
+ * are logged at most once a second.
  */
 public final class ShimControlServer implements AutoCloseable {
   private static final Logger LOG = System.getLogger(ShimControlServer.class.getName());
 
+  /** Long enough for an app's JVM under load between its connect and its first frame; a silent peer goes after it. */
+  static final Duration HELLO_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * An app has one session, one peers connection and a request connection per thread with a query in flight: a node's
+   * apps stay far below this; a process that opens connections without end meets it.
+   */
+  static final int MAX_CONNECTIONS = 4096;
+
   private final Path socketPath;
   private final ServerSocketChannel listener;
+  private final Duration helloTimeout;
+  private final int maxConnections;
+  private final String user;
+  private final ScheduledExecutorService deadlines;
+  private final AtomicLong lastRefusalLogged = new AtomicLong(System.nanoTime() - 1_000_000_000L);
+  private final AtomicLong unloggedRefusals = new AtomicLong();
   private final ShimRequestHandler handler;
   private final SessionRegistry sessions = new SessionRegistry();
   private final Set<ShimConnection> connections = ConcurrentHashMap.newKeySet();
   private final Thread acceptor;
   private volatile boolean closed;
 
-  private ShimControlServer(Path socketPath, ServerSocketChannel listener, ShimRequestHandler handler) {
+  private ShimControlServer(Path socketPath, ServerSocketChannel listener, ShimRequestHandler handler,
+      Duration helloTimeout, int maxConnections) {
     this.socketPath = socketPath;
     this.listener = listener;
     this.handler = handler;
+    this.helloTimeout = helloTimeout;
+    this.maxConnections = maxConnections;
+    this.user = System.getProperty("user.name");
+    this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread thread = new Thread(r, "armor-shim-control-hello-deadlines");
+      thread.setDaemon(true);
+      return thread;
+    });
     this.acceptor = new Thread(this::acceptLoop, "armor-shim-control-accept " + socketPath);
     this.acceptor.setDaemon(true);
   }
@@ -53,6 +88,11 @@ public final class ShimControlServer implements AutoCloseable {
    * @throws IOException the socket cannot be created, or a live server already answers at {@code socketPath}
    */
   public static ShimControlServer start(Path socketPath, ShimRequestHandler handler) throws IOException {
+    return start(socketPath, handler, HELLO_TIMEOUT, MAX_CONNECTIONS);
+  }
+
+  static ShimControlServer start(Path socketPath, ShimRequestHandler handler, Duration helloTimeout, int maxConnections)
+      throws IOException {
     Objects.requireNonNull(handler, "handler");
     Path path = socketPath.toAbsolutePath();
     prepareDirectory(path.getParent());
@@ -64,7 +104,7 @@ public final class ShimControlServer implements AutoCloseable {
       listener.close();
       throw new IOException("cannot listen on shim control socket " + path + ": " + e.getMessage(), e);
     }
-    ShimControlServer server = new ShimControlServer(path, listener, handler);
+    ShimControlServer server = new ShimControlServer(path, listener, handler, helloTimeout, maxConnections);
     server.acceptor.start();
     return server;
   }
@@ -82,6 +122,7 @@ public final class ShimControlServer implements AutoCloseable {
     }
     closed = true;
     closeQuietly(listener);
+    deadlines.shutdownNow();
     for (ShimConnection connection : connections) {
       connection.close();
     }
@@ -94,6 +135,11 @@ public final class ShimControlServer implements AutoCloseable {
 
   boolean isClosed() {
     return closed;
+  }
+
+  /** Connections open now (tests). */
+  int openConnections() {
+    return connections.size();
   }
 
   void forget(ShimConnection connection) {
@@ -119,15 +165,60 @@ public final class ShimControlServer implements AutoCloseable {
   }
 
   private void serve(SocketChannel channel) {
+    String stranger = strangerUser(channel);
+    if (stranger != null) {
+      refused("a process of user " + stranger + " (this daemon serves user " + user + "'s apps only)");
+      closeQuietly(channel);
+      return;
+    }
+    if (connections.size() >= maxConnections) {
+      refused("a connection beyond the " + maxConnections + " open already");
+      closeQuietly(channel);
+      return;
+    }
     ShimConnection connection = new ShimConnection(channel, handler, sessions, this);
     connections.add(connection);
     if (closed) {
       connection.close();
       return;
     }
+    deadlines.schedule(() -> {
+      if (!connection.introduced()) {
+        refused("a connection that sent no HELLO within " + helloTimeout.toMillis() + " ms");
+        connection.close();
+      }
+    }, helloTimeout.toMillis(), TimeUnit.MILLISECONDS);
     Thread thread = new Thread(connection, "armor-shim-control-connection");
     thread.setDaemon(true);
     thread.start();
+  }
+
+  /** The peer's user if it is not this daemon's (SO_PEERCRED), else null. */
+  private String strangerUser(SocketChannel channel) {
+    try {
+      UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
+      String name = peer.user().getName();
+      return name.equals(user) ? null : name;
+    } catch (IOException | UnsupportedOperationException e) {
+      return null; // no credentials to read on this platform: the directory's 0700 is the check
+    }
+  }
+
+  /**
+   * Says a refusal at most once a second, with how many there were since: a flood costs one line a second. (The
+   * daemon's other ports use dev.armor.security.RefusalLog; this module is also the agent an app loads, and takes no
+   * dependency.)
+   */
+  private void refused(String what) {
+    long now = System.nanoTime();
+    long last = lastRefusalLogged.get();
+    if (now - last < 1_000_000_000L || !lastRefusalLogged.compareAndSet(last, now)) {
+      unloggedRefusals.incrementAndGet();
+      return;
+    }
+    long skipped = unloggedRefusals.getAndSet(0);
+    LOG.log(Level.WARNING, "shim control socket " + socketPath + " refused " + what
+        + (skipped == 0 ? "" : " (and " + skipped + " other refusal(s) since the last one logged)"));
   }
 
   private static void pauseAfterFailedAccept() {

@@ -85,6 +85,30 @@ class ShimControlServerTest {
   }
 
   @Test
+  void aConnectionThatNeverSaysHello_isClosedAtItsDeadline_andTheOthersAreServed() throws Exception {
+    server = ShimControlServer.start(tempDir.resolve("shim.sock"), handler, Duration.ofMillis(300), 8);
+    try (SocketChannel silent = SocketChannel.open(UnixDomainSocketAddress.of(server.socketPath()))) {
+      // It never writes; the read blocks until the server closes it at the deadline: end of stream.
+      assertThat(silent.read(java.nio.ByteBuffer.allocate(16))).isEqualTo(-1);
+    }
+    try (RawShim shim = RawShim.session(server.socketPath(), 90)) {
+      assertThat(shim.receive()).isEqualTo(new Welcome());
+    }
+  }
+
+  @Test
+  void connectionsBeyondTheCap_areClosedAtOnce() throws Exception {
+    server = ShimControlServer.start(tempDir.resolve("shim.sock"), handler, Duration.ofSeconds(30), 2);
+    try (SocketChannel first = SocketChannel.open(UnixDomainSocketAddress.of(server.socketPath()));
+        SocketChannel second = SocketChannel.open(UnixDomainSocketAddress.of(server.socketPath()))) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections() == 2);
+      try (SocketChannel third = SocketChannel.open(UnixDomainSocketAddress.of(server.socketPath()))) {
+        assertThat(third.read(java.nio.ByteBuffer.allocate(16))).isEqualTo(-1);
+      }
+    }
+  }
+
+  @Test
   void session_isOpenedOnHello_andClosedAtEndOfStream() throws Exception {
     server = start();
 
