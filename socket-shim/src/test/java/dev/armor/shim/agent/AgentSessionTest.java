@@ -61,9 +61,10 @@ class AgentSessionTest extends AgentTestSupport {
 
       assertThat(app.awaitExit()).as(app.describe()).isEqualTo(86);
       // The daemon closing with heartbeats still unread in its receive buffer makes its kernel send a reset rather
-      // than a FIN, so the shim may see either way the session ended.
+      // than a FIN, so the shim may see either way the session ended; and a beat written just after the close meets
+      // the closed socket first (Broken pipe: seen once in a CI run, 2026-12-06).
       assertThat(app.stderr()).as(app.describe()).anySatisfy(line -> assertThat(line).matches(
-          "armor shim: daemon of node " + NODE + " is gone \\(its control session ended: (end of stream|Connection reset)\\);"
+          "armor shim: daemon of node " + NODE + " is gone \\(its control session ended: (end of stream|Connection reset|Broken pipe)\\);"
               + " stopping this protected process so it cannot act as an orphan"));
     }
   }
