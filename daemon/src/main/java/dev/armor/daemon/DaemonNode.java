@@ -20,14 +20,16 @@ import dev.armor.ftm.ClusterNodeConfig;
 import dev.armor.ftm.Ftm;
 import dev.armor.ftm.FtmChannelServer;
 import dev.armor.relay.ConnectionInfo;
+import dev.armor.relay.LinkTls;
 import dev.armor.relay.Relay;
 import dev.armor.relay.RelayListener;
 import dev.armor.relay.Relays;
 import dev.armor.relay.ServiceAddress;
-import dev.armor.shim.control.ShimControlServer;
 import dev.armor.security.Credentials;
 import dev.armor.security.Identity;
 import dev.armor.security.Pki;
+import dev.armor.security.Role;
+import dev.armor.shim.control.ShimControlServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Grpc;
 import io.grpc.StatusRuntimeException;
@@ -125,13 +127,13 @@ public final class DaemonNode implements AutoCloseable {
       channelServer.start(ftm, system.scheduler());
     }
     // Mutual TLS as this node, taking only nodes of the cluster: the FTM channel and the relay's links.
-    javax.net.ssl.SSLContext nodeTls = credentials.sslContext(java.util.EnumSet.of(dev.armor.security.Role.NODE));
+    javax.net.ssl.SSLContext nodeTls = credentials.sslContext(java.util.EnumSet.of(Role.NODE));
     FtmChannel ftmChannel = new FtmChannel(settings.node(), settings.host(), nodeTls);
     String gatewayId = ArmorIds.daemon(settings.node());
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
     java.util.Deque<ConnectionInfo> divergences = new java.util.concurrent.ConcurrentLinkedDeque<>();
     Relay relay = Relays.start(settings.dataPlane().relayConfig(settings.node(), settings.host()),
-        new RelayEvents(gatewayId, gatewayRef, divergences), dev.armor.relay.LinkTls.of(nodeTls));
+        new RelayEvents(gatewayId, gatewayRef, divergences), LinkTls.of(nodeTls));
     DaemonRouter router = new DaemonRouter(ftm, ftmChannel, settings.requestTimeout(), relay::clientArmorEnded);
     Cache<String, ServiceLocation> locations =
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
