@@ -250,6 +250,7 @@ public final class DaemonNode implements AutoCloseable {
     List<String> failures = new ArrayList<>();
     for (int round = 1; ; round++) {
       failures.clear();
+      int tlsFailures = 0;
       for (String target : targets) {
         long remainingMillis = Math.max(250, (deadline - System.nanoTime()) / 1_000_000);
         ManagedChannel channel = Grpc.newChannelBuilder(target.trim(), tls).build();
@@ -259,10 +260,20 @@ public final class DaemonNode implements AutoCloseable {
               .withDeadlineAfter(Math.min(remainingMillis, targets.length == 1 ? 10_000 : 3_000), TimeUnit.MILLISECONDS);
           return (targets.length == 1 ? stub.withWaitForReady() : stub).getCluster(GetClusterRequest.getDefaultInstance());
         } catch (StatusRuntimeException e) {
-          failures.add(target.trim() + ": " + describe(e.getStatus()));
+          if (tlsRefused(e.getStatus())) {
+            tlsFailures++;
+            failures.add(target.trim() + ": no TLS session with a node certificate of this node's cluster (another"
+                + " cluster's FTM? this node trusts the CA in " + node.ca() + ")");
+          } else {
+            failures.add(target.trim() + ": " + describe(e.getStatus()));
+          }
         } finally {
           channel.shutdownNow();
         }
+      }
+      if (tlsFailures == targets.length) {
+        // Not an FTM still starting: asking again will not change whose certificates these are.
+        throw new ConnectException("cannot use the FTM control API at " + String.join("; ", failures));
       }
       // Another round only if it can give an address a fair attempt; its failure would otherwise say too little.
       if (System.nanoTime() >= deadline - 250_000_000L) {
@@ -277,6 +288,20 @@ public final class DaemonNode implements AutoCloseable {
         throw new java.io.InterruptedIOException("interrupted while looking for the FTM");
       }
     }
+  }
+
+  /**
+   * Whether a call failed on the TLS handshake (a certificate the other side did not trust): gRPC reports it as the
+   * cause, or, for a call that waited for the channel to be ready, only inside the description of its deadline.
+   */
+  private static boolean tlsRefused(io.grpc.Status status) {
+    for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
+      if (cause instanceof javax.net.ssl.SSLException) {
+        return true;
+      }
+    }
+    String description = status.getDescription();
+    return description != null && description.contains("SSLHandshakeException");
   }
 
   /** A gRPC status in one line (its toString carries the cause's whole stack trace). */

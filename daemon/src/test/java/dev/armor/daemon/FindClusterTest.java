@@ -42,4 +42,28 @@ class FindClusterTest {
         .hasMessageContaining("127.0.0.1:" + second + ": UNAVAILABLE")
         .hasMessageMatching("(?s).*\\(asked ([2-9]|\\d{2,}) time\\(s\\) over 5000 ms\\)");
   }
+
+  @TempDir Path strangerHome;
+
+  @Test
+  void anFtmOfAnotherCluster_isGivenUpOnAtOnce_sayingWhoseCertificatesDoNotMatch() throws Exception {
+    Pki pki = Pki.at(home);
+    pki.initialize();
+    Pki stranger = Pki.at(strangerHome);
+    stranger.initialize();
+    io.grpc.Server other = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder
+        .forAddress(new java.net.InetSocketAddress("127.0.0.1", 0),
+            stranger.credentials(Identity.node("ftm-other")).serverCredentials())
+        .build().start();
+    try {
+      String target = "127.0.0.1:" + other.getPort();
+      assertThatThrownBy(() -> DaemonNode.findCluster(target, pki.credentials(Identity.node("n1")), Duration.ofSeconds(60)))
+          .isInstanceOf(ConnectException.class)
+          .hasMessageStartingWith("cannot use the FTM control API at " + target + ": no TLS session with a node"
+              + " certificate of this node's cluster")
+          .hasMessageNotContaining("\tat ");
+    } finally {
+      other.shutdownNow();
+    }
+  }
 }
