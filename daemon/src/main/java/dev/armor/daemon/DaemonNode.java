@@ -291,17 +291,21 @@ public final class DaemonNode implements AutoCloseable {
   }
 
   /**
-   * Whether a call failed on the TLS handshake (a certificate the other side did not trust): gRPC reports it as the
-   * cause, or, for a call that waited for the channel to be ready, only inside the description of its deadline.
+   * Whether a call failed because one side did not trust the other's certificate (not a connection that broke
+   * mid-handshake, which an FTM going down causes too): gRPC reports it as the cause, or, for a call that waited for
+   * the channel to be ready, only inside the description of its deadline.
    */
   private static boolean tlsRefused(io.grpc.Status status) {
+    StringBuilder text = new StringBuilder(String.valueOf(status.getDescription()));
     for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
-      if (cause instanceof javax.net.ssl.SSLException) {
+      if (cause instanceof java.security.cert.CertificateException) {
         return true;
       }
+      text.append(' ').append(cause.getMessage());
     }
-    String description = status.getDescription();
-    return description != null && description.contains("SSLHandshakeException");
+    String all = text.toString();
+    return all.contains("SSLHandshakeException") && (all.contains("certificate") || all.contains("PKIX")
+        || all.contains("unknown_ca"));
   }
 
   /** A gRPC status in one line (its toString carries the cause's whole stack trace). */
