@@ -4,6 +4,7 @@ import dev.armor.elements.control.ArmorControlGrpc;
 import dev.armor.elements.control.GetClusterRequest;
 import dev.armor.security.Credentials;
 import dev.armor.security.Pki;
+import dev.armor.security.TlsHandshake;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
@@ -62,23 +63,14 @@ final class FtmClient implements AutoCloseable {
     return switch (e.getStatus().getCode()) {
       case UNAVAILABLE -> e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith("the FTM")
           ? e.getStatus().getDescription()
-          : tlsFailure(e) != null
-              ? "no TLS session with the FTM at " + target + " (is it another cluster's? this host trusts the CA in"
-                  + " $ARMOR_HOME/pki/ca.crt): " + tlsFailure(e).getMessage()
-              : "no FTM answers at " + target + " (start one with: armor ftm --host HOST --port PORT)";
+          : TlsHandshake.certificateRefusal(e.getStatus())
+              .map(reason -> "no TLS session with the FTM at " + target + " (is it another cluster's? this host trusts"
+                  + " the CA in $ARMOR_HOME/pki/ca.crt): " + reason)
+              .orElse("no FTM answers at " + target + " (start one with: armor ftm --host HOST --port PORT)");
       case DEADLINE_EXCEEDED -> "the FTM at " + target + " did not answer in time";
       case UNAUTHENTICATED, PERMISSION_DENIED -> "the FTM at " + target + " refused the call: " + e.getStatus().getDescription();
       default -> e.getStatus().getDescription() == null ? e.getStatus().toString() : e.getStatus().getDescription();
     };
-  }
-
-  private static Throwable tlsFailure(Throwable e) {
-    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-      if (cause instanceof javax.net.ssl.SSLException) {
-        return cause;
-      }
-    }
-    return null;
   }
 
   @Override

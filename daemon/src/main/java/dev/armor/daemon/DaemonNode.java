@@ -29,6 +29,7 @@ import dev.armor.security.Credentials;
 import dev.armor.security.Identity;
 import dev.armor.security.Pki;
 import dev.armor.security.Role;
+import dev.armor.security.TlsHandshake;
 import dev.armor.shim.control.ShimControlServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Grpc;
@@ -260,7 +261,7 @@ public final class DaemonNode implements AutoCloseable {
               .withDeadlineAfter(Math.min(remainingMillis, targets.length == 1 ? 10_000 : 3_000), TimeUnit.MILLISECONDS);
           return (targets.length == 1 ? stub.withWaitForReady() : stub).getCluster(GetClusterRequest.getDefaultInstance());
         } catch (StatusRuntimeException e) {
-          if (tlsRefused(e.getStatus())) {
+          if (TlsHandshake.certificateRefusal(e.getStatus()).isPresent()) {
             tlsFailures++;
             failures.add(target.trim() + ": no TLS session with a node certificate of this node's cluster (another"
                 + " cluster's FTM? this node trusts the CA in " + node.ca() + ")");
@@ -288,24 +289,6 @@ public final class DaemonNode implements AutoCloseable {
         throw new java.io.InterruptedIOException("interrupted while looking for the FTM");
       }
     }
-  }
-
-  /**
-   * Whether a call failed because one side did not trust the other's certificate (not a connection that broke
-   * mid-handshake, which an FTM going down causes too): gRPC reports it as the cause, or, for a call that waited for
-   * the channel to be ready, only inside the description of its deadline.
-   */
-  private static boolean tlsRefused(io.grpc.Status status) {
-    StringBuilder text = new StringBuilder(String.valueOf(status.getDescription()));
-    for (Throwable cause = status.getCause(); cause != null; cause = cause.getCause()) {
-      if (cause instanceof java.security.cert.CertificateException) {
-        return true;
-      }
-      text.append(' ').append(cause.getMessage());
-    }
-    String all = text.toString();
-    return all.contains("SSLHandshakeException") && (all.contains("certificate") || all.contains("PKIX")
-        || all.contains("unknown_ca"));
   }
 
   /** A gRPC status in one line (its toString carries the cause's whole stack trace). */

@@ -7,6 +7,7 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
+import dev.armor.security.TlsHandshake;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
@@ -33,9 +34,6 @@ final class FtmChannel implements AutoCloseable {
   private static final long MAX_BACKOFF_MILLIS = 2000;
   private static final int CONNECT_TIMEOUT_MILLIS = 2000;
   private static final long STABLE_NANOS = 10_000_000_000L;
-
-  /** As the FTM channel server's: a loaded host's first handshake loads and compiles the JDK's TLS cold. */
-  private static final int HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
   private final String node;
   private final String localHost;
@@ -200,12 +198,7 @@ final class FtmChannel implements AutoCloseable {
       InetSocketAddress remote = new InetSocketAddress(address.substring(0, colon),
           Integer.parseInt(address.substring(colon + 1)));
       socket = dial(new InetSocketAddress(localHost, 0), remote, CONNECT_TIMEOUT_MILLIS);
-      SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(socket.socket(), remote.getHostString(),
-          remote.getPort(), true);
-      ssl.setUseClientMode(true);
-      ssl.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-      ssl.startHandshake();
-      ssl.setSoTimeout(0);
+      SSLSocket ssl = TlsHandshake.over(tls, socket.socket(), true);
       return ArmorChannel.open(ssl, "FTM at " + address, new ArmorChannel.Handler() {
         @Override
         public void received(ArmorMessage message, Consumer<ArmorMessage> reply) {

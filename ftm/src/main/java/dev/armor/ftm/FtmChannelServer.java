@@ -10,6 +10,7 @@ import dev.armor.security.Credentials;
 import dev.armor.security.Identity;
 import dev.armor.security.RefusalLog;
 import dev.armor.security.Role;
+import dev.armor.security.TlsHandshake;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * heartbeats and in its answer to their registration).
  *
  * <p>Who gets in. Mutual TLS under the node's credentials: a peer must show a node certificate of the cluster's CA
- * within {@link #HANDSHAKE_TIMEOUT} (each handshake on a thread of its own, so a peer that never finishes one holds up
+ * within {@link TlsHandshake#TIMEOUT} (each handshake on a thread of its own, so a peer that never finishes one holds up
  * nobody), and at most {@link #MAX_CONNECTIONS} are open or handshaking at once. Refusals are logged at most once a
  * second ({@link RefusalLog}). APP_SERVER_DB then lets a daemon register and unregister only its own node's services.
  */
@@ -73,8 +74,6 @@ public final class FtmChannelServer implements AutoCloseable {
   /** How long a request may wait for the FTM; the daemon's own timeout is shorter and decides. */
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
-  /** Long enough for a loaded host's first handshake (the JDK's TLS classes loaded and compiled cold). */
-  static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
   /** A node has a few daemons, each with one channel; far beyond that is someone knocking. */
   static final int MAX_CONNECTIONS = 256;
 
@@ -190,17 +189,12 @@ public final class FtmChannelServer implements AutoCloseable {
     try {
       socket.socket().setTcpNoDelay(true);
       peer = (InetSocketAddress) socket.getRemoteAddress();
-      ssl = (SSLSocket) tls.getSocketFactory().createSocket(socket.socket(), peer.getHostString(), peer.getPort(), true);
-      ssl.setUseClientMode(false);
-      ssl.setNeedClientAuth(true);
-      ssl.setSoTimeout((int) HANDSHAKE_TIMEOUT.toMillis());
-      ssl.startHandshake();
+      ssl = TlsHandshake.over(tls, socket.socket(), false);
       node = Identity.ofPeer(ssl.getSession()).orElseThrow(() -> new SSLException("the peer showed no node certificate"));
-      ssl.setSoTimeout(0);
     } catch (IOException e) {
       connections.decrementAndGet();
       refusals.refused(remote(socket), "no TLS session with a node certificate of this cluster ("
-          + (e instanceof java.net.SocketTimeoutException ? "no handshake within " + HANDSHAKE_TIMEOUT.toSeconds() + " s"
+          + (e instanceof java.net.SocketTimeoutException ? "no handshake within " + TlsHandshake.TIMEOUT.toSeconds() + " s"
               : e.getMessage()) + ")");
       closeQuietly(socket);
       return;

@@ -1,5 +1,6 @@
 package dev.armor.relay;
 
+import dev.armor.security.TlsHandshake;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
@@ -7,7 +8,6 @@ import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
-import java.time.Duration;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 
@@ -24,9 +24,6 @@ public final class LinkTls {
 
   /** Links in the clear: only for relays of one test JVM. A daemon always starts its relay with {@link #of}. */
   public static final LinkTls PLAINTEXT = new LinkTls(null, null);
-
-  /** A peer that does not finish its handshake in this time is closed (a silent peer holds nothing longer). */
-  public static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
 
   private final SslContext client;
   private final SslContext server;
@@ -68,7 +65,7 @@ public final class LinkTls {
       return null;
     }
     SslHandler handler = context.newHandler(alloc);
-    handler.setHandshakeTimeoutMillis(HANDSHAKE_TIMEOUT.toMillis());
+    handler.setHandshakeTimeoutMillis(TlsHandshake.TIMEOUT.toMillis());
     return handler;
   }
 }

@@ -8,6 +8,7 @@ import dev.armor.security.Identity;
 import dev.armor.security.Pki;
 import dev.armor.security.Role;
 import dev.armor.security.TestPki;
+import dev.armor.security.TlsHandshake;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -72,7 +73,7 @@ class LinkTlsTest {
       try (Socket forged = new Socket(pair.server.dataAddress().getAddress(), pair.server.dataAddress().getPort())) {
         // Not even a TLS record: what a process that is no daemon would send, an OPEN naming a client of its choosing.
         forged.getOutputStream().write("OPEN 127.0.0.2:7090 from 6.6.6.6:4444\n".getBytes(StandardCharsets.US_ASCII));
-        forged.setSoTimeout((int) LinkTls.HANDSHAKE_TIMEOUT.plusSeconds(5).toMillis());
+        forged.setSoTimeout((int) TlsHandshake.TIMEOUT.plusSeconds(5).toMillis());
         assertThat(readToEnd(forged.getInputStream())).as("the data port closed the connection").isTrue();
       }
       assertThat(app.sockets()).isEmpty();
