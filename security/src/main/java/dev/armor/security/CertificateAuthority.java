@@ -38,9 +38,9 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * The cluster's certificate authority: a self-signed root that signs node, operator and reader certificates.
  *
  * <p>Keys are EC P-256 (a key pair in about a millisecond, where RSA 2048 takes hundreds: every test cluster and a
- * new host's first start make several) and written as unencrypted PKCS#8 PEM, the form both the JDK (through
- * Bouncy Castle's reader here) and gRPC's Netty read. Files are private to the user (the caller's directory is
- * 0700; {@link Pki} writes keys 0600); they are read back with the JDK alone ({@link PemFiles}).
+ * new host's first start make several) and written as unencrypted PKCS#8 PEM. Files are private to the user (the
+ * caller's directory is 0700; {@link Pki} writes keys 0600); they are read back with the JDK alone ({@link PemFiles}),
+ * and gRPC is handed the JDK's key managers, so no process but the issuing one loads Bouncy Castle.
  */
 final class CertificateAuthority {
 
