@@ -130,30 +130,37 @@ class AnyClientTest {
   }
 
   /**
-   * Netty's native transports are not rerouted: the shim turns them off (Netty falls back to NIO, rerouted), and an
-   * app that requires epoll, or opts back in, is told why it is not protected (issue 14).
+   * Issue 14: an app that requires Netty's epoll transport (its sockets live in C) is protected like any other: its
+   * listener is rerouted and registered, reports the address the app bound, each accepted connection reports the
+   * service address, and a client's connection carries on across a kill of the server (the real client's address
+   * is checked in the shim's AgentNettyTest).
    */
   @Test
-  void anAppThatRequiresNettysEpoll_isToldWhyItIsNotProtected() throws Exception {
+  void anAppThatRequiresNettysEpoll_isProtected_andItsClientCarriesOnAcrossAKill() throws Exception {
     String classPath = ArmorTestCluster.TEST_CLASSES + java.io.File.pathSeparator + java.util.Arrays.stream(
             System.getProperty("java.class.path").split(java.io.File.pathSeparator))
         .filter(entry -> entry.contains("/io/netty/")).collect(java.util.stream.Collectors.joining(
             java.io.File.pathSeparator));
-    try (AppProcess app = cluster.startWithClassPath(cluster.agentOptions("n1"), ArmorTestCluster.JDK17, classPath,
-        EpollServer.class.getName(), "7625")) {
-      String outcome = app.awaitLine(line -> line.startsWith("FAILED") || line.startsWith("LISTENING"),
-          Duration.ofSeconds(60));
-      assertThat(outcome).startsWith("FAILED").contains("Native transport was explicit disabled");
-      assertThat(app.lines()).anyMatch(line -> line.startsWith("Armor: this app loads Netty's native transport"
-          + " io.netty.channel.epoll.Epoll, which the Armor shim turned off in this JVM"));
+    String armorId = cluster.launchServer("n1", List.of(ArmorTestCluster.JDK17.toString(), "-cp", classPath,
+        EpollServer.class.getName(), "7625"));
+    Path log = cluster.home().resolve("logs").resolve(armorId + ".log");
+    Awaitility.await("the server says it listens").atMost(Duration.ofSeconds(30))
+        .until(() -> Files.readString(log).contains("LISTENING"));
+    assertThat(Files.readString(log)).as("the address it bound, not the rerouted loopback listener's")
+        .containsPattern("LISTENING native port=7625 local=\\S*/0\\.0\\.0\\.0:7625");
+    long killed = cluster.pidOf(armorId);
+
+    try (AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), NODE1,
+        "7625", "60")) {
+      client.awaitLine(line -> line.startsWith("ECHO") && line.contains("pid=" + killed), Duration.ofSeconds(30));
+      ProcessHandle.of(killed).orElseThrow().destroyForcibly();
+      String resumed = client.awaitLine(line -> line.startsWith("ECHO") && !line.contains("pid=" + killed)
+          || line.startsWith("ERROR") || line.startsWith("EOF"), Duration.ofSeconds(60));
+      assertThat(resumed).as("echoed by the restarted server on the same connection").startsWith("ECHO");
+      assertThat(client.lines(line -> line.startsWith("ERROR") || line.startsWith("EOF"))).isEmpty();
     }
-    try (AppProcess app = cluster.startWithClassPath(
-        cluster.agentOptions("n1") + " -Dio.netty.transport.noNative=false", ArmorTestCluster.JDK17, classPath,
-        EpollServer.class.getName(), "7626")) {
-      app.awaitLine(line -> line.startsWith("FAILED") || line.startsWith("LISTENING"), Duration.ofSeconds(60));
-      assertThat(app.lines()).anyMatch(line -> line.startsWith("Armor: io.netty.transport.noNative is false:"
-          + " sockets of Netty's native transports (epoll, io_uring) are not rerouted"));
-    }
+    assertThat(Files.readString(log)).as("each accepted connection reports the service address the client used")
+        .contains(" local=/" + NODE1 + ":7625").doesNotContain("local=/127.0.0.1:");
   }
 
   private static boolean refuses(InetSocketAddress address) throws Exception {

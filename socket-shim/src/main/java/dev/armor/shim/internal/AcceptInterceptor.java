@@ -104,7 +104,7 @@ final class AcceptInterceptor {
   }
 
   /** The address clients of {@code listener} connect to, or null if the shim does not know it. */
-  private InetSocketAddress serviceAddress(ListenerRegistry.Listener listener) {
+  InetSocketAddress serviceAddress(ListenerRegistry.Listener listener) {
     InetSocketAddress requested = listener.requested();
     if (requested.getAddress() != null && !requested.getAddress().isAnyLocalAddress()) {
       return requested;
@@ -112,7 +112,8 @@ final class AcceptInterceptor {
     return nodeAddress.map(host -> new InetSocketAddress(host, requested.getPort())).orElse(null);
   }
 
-  private InetSocketAddress peerOf(int daemonPort) {
+  /** The real client of the daemon's connection from 127.0.0.1:{@code daemonPort}, or null if not known. */
+  InetSocketAddress peerOf(int daemonPort) {
     InetSocketAddress announced = daemon.announcedPeer(daemonPort);
     if (announced != null) {
       return announced;

@@ -107,7 +107,8 @@ final class BindInterceptor {
     }
   }
 
-  private void reportListening(InetSocketAddress requested, int actualPort) throws BindException {
+  /** Asks the daemon to register {@code requested}, served by the app's listener on 127.0.0.1:{@code actualPort}. */
+  void reportListening(InetSocketAddress requested, int actualPort) throws BindException {
     daemon.openPeerFeed(); // before the daemon can connect to the listener: its first connection is announced too
     verdict(new Listening(requested, actualPort));
   }

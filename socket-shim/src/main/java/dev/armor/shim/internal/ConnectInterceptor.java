@@ -76,6 +76,20 @@ final class ConnectInterceptor {
     } catch (IOException e) {
       return; // not a connected socket after all: the JDK reports that itself
     }
+    failIfSelfConnected(local, remote);
+  }
+
+  /** Whether any completed connect needs {@link #failIfSelfConnected}: only when the daemon has given routes. */
+  boolean checksConnections() {
+    return routes.hasDaemonListeners();
+  }
+
+  /**
+   * The check of {@link #onConnected}, for a connection whose two ends are known.
+   *
+   * @throws ConnectException the socket is connected to itself on a daemon listener's port
+   */
+  void failIfSelfConnected(InetSocketAddress local, InetSocketAddress remote) throws ConnectException {
     if (remote.equals(local) && routes.isDaemonListener(remote.getAddress(), remote.getPort())) {
       routes.forgetVia(remote.getPort());
       throw Failures.connect(Failures.selfConnected(config, remote), null);

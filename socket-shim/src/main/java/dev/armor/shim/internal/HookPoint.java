@@ -24,7 +24,15 @@ enum HookPoint {
   CHANNEL_ACCEPTED(Hook.ChannelAccepted.class, SocketAddress.class, FileDescriptor.class, SocketAddress.class),
   SOCKET_LOCAL_ADDRESS(Hook.SocketLocalAddress.class, Object.class, Object.class, Object.class),
   CHANNEL_ACCEPTED_LOCAL(Hook.ChannelAcceptedLocal.class, void.class, Object.class),
-  LISTENER_CLOSED(Hook.ListenerClosed.class, void.class, Object.class);
+  LISTENER_CLOSED(Hook.ListenerClosed.class, void.class, Object.class),
+  NETTY_CONNECT(Hook.NettyConnect.class, SocketAddress.class, Object.class, SocketAddress.class),
+  NETTY_CONNECTED(Hook.NettyConnected.class, void.class, Object.class),
+  NETTY_BOUND(Hook.NettyBound.class, void.class, Object.class, SocketAddress.class),
+  NETTY_LISTENING(Hook.NettyListening.class, void.class, Object.class),
+  NETTY_LOCAL_ADDRESS(Hook.NettyLocalAddress.class, InetSocketAddress.class, Object.class, InetSocketAddress.class),
+  NETTY_REMOTE_ADDRESS(Hook.NettyRemoteAddress.class, InetSocketAddress.class, Object.class, InetSocketAddress.class),
+  NETTY_ACCEPTED(Hook.NettyAccepted.class, void.class, Object.class, byte[].class),
+  NETTY_CLOSED(Hook.NettyClosed.class, void.class, Object.class);
 
   private final Class<? extends Annotation> annotation;
   private final MethodType type;

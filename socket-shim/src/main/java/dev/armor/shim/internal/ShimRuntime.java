@@ -15,21 +15,20 @@ import java.util.Optional;
  * The shim's entry inside its own class loader, called once by {@code dev.armor.shim.Agent}. Order matters:
  *
  * <ol>
- *   <li>settings that must precede the app: Netty's native transports off (they bypass the JDK's sockets), Byte
- *       Buddy's Nexus off (on JDK 25 it would print an {@code Unsafe} warning; the shim needs no Nexus);
+ *   <li>Byte Buddy's Nexus off while the shim uses Byte Buddy (on JDK 25 it would print an {@code Unsafe} warning;
+ *       the shim needs no Nexus);
  *   <li>the hook class in {@code sun.nio.ch}, its handles pointing at the interceptors (first, as it depends on
  *       JDK internals: if they moved, the daemon never hears of an app it cannot reroute);
  *   <li>the session with the daemon, so the daemon knows the process before {@code main} runs (a missing daemon
  *       is reported once, then every connect and bind fails with a message naming it), and its thread's end at
  *       exit, after the app's shutdown hooks;
  *   <li>the transformations, last: from then on every connect, bind and accept passes through the shim (replayed
- *       from the {@link TransformCache} when it has them, which skips Byte Buddy altogether).
+ *       from the {@link TransformCache} when it has them, which skips Byte Buddy altogether); and Netty's native
+ *       socket classes, instrumented when the app loads them ({@link NettyTransformer}).
  * </ol>
  */
 public final class ShimRuntime {
   private static final String NEXUS_DISABLED = "net.bytebuddy.nexus.disabled";
-  private static final List<String> NETTY_NO_NATIVE =
-      List.of("io.netty.transport.noNative", "io.grpc.netty.shaded.io.netty.transport.noNative");
 
   /** How long the exit waits for the session thread to leave its wait: it needs microseconds. */
   private static final long EXIT_WAIT_MILLIS = 100;
@@ -51,7 +50,6 @@ public final class ShimRuntime {
       Log.get().log(Level.WARNING, "another Armor socket shim is already installed in this JVM; this agent stays out");
       return;
     }
-    disableNettyNativeTransports(instrumentation);
     RouteCache routes = new RouteCache(System::nanoTime);
     DaemonClient daemon = new DaemonClient(config, ProcessHandle.current().pid(), routes::clear);
     JdkInternals jdk = JdkInternals.open(instrumentation);
@@ -61,6 +59,7 @@ public final class ShimRuntime {
     openSession(config, daemon);
     endSessionThreadAtExit(daemon);
     List<String> problems = instrument(instrumentation, hooks, config);
+    instrumentation.addTransformer(new NettyTransformer(instrumentation, hooks), false);
     if (!problems.isEmpty()) {
       Log.get().log(Level.ERROR, "the Armor socket shim could not instrument the JDK, sockets are not rerouted: "
           + String.join("; ", problems));
@@ -119,6 +118,17 @@ public final class ShimRuntime {
         handle(accept, "onSocketLocalAddress", HookPoint.SOCKET_LOCAL_ADDRESS));
     HookClass.set(hooks, HookPoint.CHANNEL_ACCEPTED_LOCAL,
         handle(accept, "onChannelAcceptedLocal", HookPoint.CHANNEL_ACCEPTED_LOCAL));
+    NettyInterceptor netty = new NettyInterceptor(connect, bind, accept, listeners);
+    HookClass.set(hooks, HookPoint.NETTY_CONNECT, handle(netty, "onConnect", HookPoint.NETTY_CONNECT));
+    HookClass.set(hooks, HookPoint.NETTY_CONNECTED, handle(netty, "onConnected", HookPoint.NETTY_CONNECTED));
+    HookClass.set(hooks, HookPoint.NETTY_BOUND, handle(netty, "onBound", HookPoint.NETTY_BOUND));
+    HookClass.set(hooks, HookPoint.NETTY_LISTENING, handle(netty, "onListening", HookPoint.NETTY_LISTENING));
+    HookClass.set(hooks, HookPoint.NETTY_LOCAL_ADDRESS,
+        handle(netty, "onLocalAddress", HookPoint.NETTY_LOCAL_ADDRESS));
+    HookClass.set(hooks, HookPoint.NETTY_REMOTE_ADDRESS,
+        handle(netty, "onRemoteAddress", HookPoint.NETTY_REMOTE_ADDRESS));
+    HookClass.set(hooks, HookPoint.NETTY_ACCEPTED, handle(netty, "onAccepted", HookPoint.NETTY_ACCEPTED));
+    HookClass.set(hooks, HookPoint.NETTY_CLOSED, handle(netty, "onClosed", HookPoint.NETTY_CLOSED));
   }
 
   private static MethodHandle handle(Object interceptor, String method, HookPoint point)
@@ -133,42 +143,15 @@ public final class ShimRuntime {
     Callers.isDatagramConnect();
   }
 
-  /**
-   * Netty's native transports (epoll, io_uring) open their sockets in C, where the shim cannot reroute them: a server
-   * listening through one would be neither protected nor registered. So Netty is told to use NIO, which the shim
-   * reroutes (an app that picks epoll when available falls back), and the app is told why when it loads a native
-   * transport, or at once when it opted back in: one line on stderr either way (premain must not start the app's
-   * logging).
-   */
-  private static void disableNettyNativeTransports(Instrumentation instrumentation) {
-    List<String> optedIn = new java.util.ArrayList<>();
-    for (String property : NETTY_NO_NATIVE) {
-      String value = System.getProperty(property);
-      if (value == null) {
-        System.setProperty(property, "true");
-      } else if (!Boolean.parseBoolean(value)) {
-        optedIn.add(property);
-      }
-    }
-    if (!optedIn.isEmpty()) {
-      System.err.println("Armor: " + String.join(" and ", optedIn) + " is false: sockets of Netty's native transports"
-          + " (epoll, io_uring) are not rerouted by the Armor shim, so a server listening through one is neither"
-          + " protected nor registered, and its clients reach it without Armor; without the option Netty uses NIO,"
-          + " which Armor reroutes");
-      return;
-    }
-    instrumentation.addTransformer(new NettyNativeNotice(), false);
-  }
-
-  private interface Install {
-    List<String> run() throws Exception;
+  interface Install<T> {
+    T run() throws Exception;
   }
 
   /**
    * Runs {@code install} with Byte Buddy's Nexus disabled, then restores the property: it is read by any Byte
    * Buddy, and the app's own copy should keep behaving as the app configured it.
    */
-  private static List<String> withoutNexus(Install install) throws Exception {
+  static <T> T withoutNexus(Install<T> install) throws Exception {
     String previous = System.getProperty(NEXUS_DISABLED);
     System.setProperty(NEXUS_DISABLED, "true");
     try {

@@ -85,10 +85,7 @@ final class Transformations {
   static List<String> install(Instrumentation instrumentation, Class<?> hooks, Optional<TransformCache> cache)
       throws ReflectiveOperationException {
     Class<?>[] targets = CachedTransformations.targets();
-    Advice.WithCustomMapping mapping = Advice.withCustomMapping();
-    for (HookPoint point : HookPoint.values()) {
-      mapping = bind(mapping, point, hooks);
-    }
+    Advice.WithCustomMapping mapping = hookMapping(hooks);
     Outcome outcome = new Outcome();
     ClassFileTransformer transformer = builder(outcome)
         .type(named(NET))
@@ -174,6 +171,15 @@ final class Transformations {
         .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
         .ignore(not(nameStartsWith("sun.nio.ch.")))
         .with(outcome);
+  }
+
+  /** Advice whose {@code @Hook} parameters read the hook class's fields. */
+  static Advice.WithCustomMapping hookMapping(Class<?> hooks) throws NoSuchFieldException {
+    Advice.WithCustomMapping mapping = Advice.withCustomMapping();
+    for (HookPoint point : HookPoint.values()) {
+      mapping = bind(mapping, point, hooks);
+    }
+    return mapping;
   }
 
   @SuppressWarnings("unchecked")

@@ -75,6 +75,10 @@ public final class ProbeApp {
         return serveAsync(address(parts));
       case "close-servers":
         return closeServers();
+      case "netty-serve":
+        return NettyProbe.serve(parts[1], Integer.parseInt(parts[2]), servers);
+      case "netty-connect":
+        return NettyProbe.connect(parts[1], Integer.parseInt(parts[2]));
       case "classes":
         return classes();
       case "bytebuddy":

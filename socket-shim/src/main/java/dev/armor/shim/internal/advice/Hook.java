@@ -68,4 +68,47 @@ public final class Hook {
   @Retention(RetentionPolicy.RUNTIME)
   @Target(ElementType.PARAMETER)
   public @interface ChannelAcceptedLocal {}
+
+  /**
+   * {@code (Object nettySocket, SocketAddress remote) -> SocketAddress}: what a Netty native socket connects to
+   * instead, or null to connect as asked.
+   */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyConnect {}
+
+  /** {@code (Object nettySocket) -> void}: a Netty native connect completed; throws to fail a self-connection. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyConnected {}
+
+  /** {@code (Object nettySocket, SocketAddress requested) -> void}: a rerouted Netty bind returned. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyBound {}
+
+  /** {@code (Object nettySocket) -> void}: a Netty native socket listens; registers a rerouted one, or throws. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyListening {}
+
+  /** {@code (Object nettySocket, InetSocketAddress actual) -> InetSocketAddress}: the local address to report. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyLocalAddress {}
+
+  /** {@code (Object nettySocket, InetSocketAddress actual) -> InetSocketAddress}: the remote address to report. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyRemoteAddress {}
+
+  /** {@code (Object listeningSocket, byte[] acceptedAddress) -> void}: rewrites the accepted peer in place. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyAccepted {}
+
+  /** {@code (Object nettyFileDescriptor) -> void}: a Netty file descriptor is closing. */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyClosed {}
 }
