@@ -34,7 +34,9 @@ final class ArmorCluster implements AutoCloseable {
    * {@code detection}: failure-detection options given to the FTM and both daemons alike ({@code --stable-after
    * 3s}, say); {@code daemonOptions}: given to the daemons only ({@code --execution-armors process}, say);
    * {@code launcher}: a prefix for every {@code armor} command ({@code taskset -c 1}: the FTM and daemons, and so
-   * everything they start, inherit the placement).
+   * everything they start, inherit the placement). The FTM and the daemons themselves start unplaced and are placed
+   * once up, every thread ({@code taskset -a -p}): started on one CPU, a cluster took twice as long to come up (24
+   * s against 44 in a smoke run), time the measurements do not need.
    */
   static ArmorCluster start(Path root, Path home, List<String> launcher, int ftmPort, int clusterPort,
       List<String> detection, List<String> daemonOptions) throws IOException {
@@ -43,7 +45,7 @@ final class ArmorCluster implements AutoCloseable {
       List<String> ftmArgs = new ArrayList<>(List.of("ftm", "--host", "127.0.0.1", "--port", "" + ftmPort,
           "--cluster-port", "" + clusterPort, "--detach"));
       ftmArgs.addAll(detection);
-      cluster.ok(Duration.ofSeconds(90), ftmArgs.toArray(String[]::new));
+      cluster.place(cluster.unplaced(Duration.ofSeconds(90), ftmArgs.toArray(String[]::new)));
       List<CompletableFuture<String>> daemons = new ArrayList<>();
       for (int i = 1; i <= 2; i++) {
         List<String> daemonArgs = new ArrayList<>(List.of("daemon", "--node", "n" + i, "--host",
@@ -53,14 +55,14 @@ final class ArmorCluster implements AutoCloseable {
         String[] args = daemonArgs.toArray(String[]::new);
         daemons.add(CompletableFuture.supplyAsync(() -> {
           try {
-            return cluster.ok(Duration.ofSeconds(120), args);
+            return cluster.unplaced(Duration.ofSeconds(120), args);
           } catch (IOException e) {
             throw new IllegalStateException(e.getMessage(), e);
           }
         }));
       }
       for (CompletableFuture<String> daemon : daemons) {
-        daemon.join();
+        cluster.place(daemon.join());
       }
       return cluster;
     } catch (RuntimeException | IOException e) {
@@ -78,6 +80,34 @@ final class ArmorCluster implements AutoCloseable {
     List<String> command = new ArrayList<>(launcher);
     command.add(armor.toString());
     command.addAll(Arrays.asList(args));
+    return run(command, timeout, "armor " + String.join(" ", args));
+  }
+
+  /** As {@link #ok}, without the launcher's placement. */
+  private String unplaced(Duration timeout, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(armor.toString()));
+    command.addAll(Arrays.asList(args));
+    return run(command, timeout, "armor " + String.join(" ", args));
+  }
+
+  /**
+   * Places the process a {@code --detach} start reported ("... started (pid N) ...") where the launcher places
+   * processes, every thread of it; nothing without a {@code taskset -c CPUS} launcher.
+   */
+  private void place(String started) throws IOException {
+    if (launcher.size() != 3 || !launcher.get(0).equals("taskset") || !launcher.get(1).equals("-c")) {
+      return;
+    }
+    java.util.regex.Matcher pid = java.util.regex.Pattern.compile("\\(pid (\\d+)\\)").matcher(started);
+    if (!pid.find()) {
+      throw new IOException("no pid in the start's output, cannot place it: " + started);
+    }
+    List<String> taskset = List.of("taskset", "-a", "-p", "-c", launcher.get(2), pid.group(1));
+    run(taskset, Duration.ofSeconds(10), String.join(" ", taskset));
+  }
+
+  /** Runs {@code command} ({@code what}, in errors); returns its output, or throws with it on a non-zero exit. */
+  private String run(List<String> command, Duration timeout, String what) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("ARMOR_HOME", home.toString());
     builder.environment().put("ARMOR_FTM", ftm);
@@ -93,18 +123,18 @@ final class ArmorCluster implements AutoCloseable {
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
-        throw new IOException("armor " + String.join(" ", args) + " timed out after " + timeout);
+        throw new IOException(what + " timed out after " + timeout);
       }
       String out = output.get(10, TimeUnit.SECONDS);
       if (process.exitValue() != 0) {
-        throw new IOException("armor " + String.join(" ", args) + " exited " + process.exitValue() + ":\n" + out);
+        throw new IOException(what + " exited " + process.exitValue() + ":\n" + out);
       }
       return out;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new IOException("armor " + String.join(" ", args) + ": output unreadable", e);
+      throw new IOException(what + ": output unreadable", e);
     }
   }
 
