@@ -19,7 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Runs {@code bench --smoke --pin} for real (echo server, relays, socat and haproxy when installed, two real Armor
  * clusters) and checks that the output is well formed: every table is there, every cell parses, the JSON parses and
- * carries every figure. It does not judge the speed. Its own ports, so it does not collide with a manual {@code scripts/bench}.
+ * carries every figure. It does not judge the speed. Its own ports, so it does not collide with a manual {@code
+ * scripts/bench}, nor with the system test classes it runs beside (they use other loopback subnets, and the demo's
+ * ports on 127.0.0.x). It lives among the system tests, in the benchmark's package, so that it runs in their two
+ * forks: much of a smoke run is waiting (clusters starting, a daemon's node being downed), which another class's
+ * work now fills; at the end of the benchmark module it added about 2.5 minutes to the suite.
  */
 class BenchSmokeTest {
 
