@@ -7,21 +7,20 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.armor.shim.internal.advice.NettyAcceptAdvice;
-import dev.armor.shim.internal.advice.NettyBindAdvice;
+import dev.armor.shim.internal.advice.NettyBoundAdvice;
 import dev.armor.shim.internal.advice.NettyCloseAdvice;
 import dev.armor.shim.internal.advice.NettyConnectAdvice;
 import dev.armor.shim.internal.advice.NettyConnectFinishedAdvice;
 import dev.armor.shim.internal.advice.NettyListenAdvice;
 import dev.armor.shim.internal.advice.NettyLocalAddressAdvice;
 import dev.armor.shim.internal.advice.NettyRemoteAddressAdvice;
+import dev.armor.shim.internal.advice.ServerChannelBindAdvice;
 import java.lang.System.Logger.Level;
 import java.lang.instrument.ClassFileTransformer;
 import java.net.SocketAddress;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
-import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
 import net.bytebuddy.utility.JavaModule;
 
@@ -41,28 +40,19 @@ final class NettyInstrumentation {
         .with(new ErrorLog())
         .ignore(none())
         .type(nameEndsWith(NettyTransformer.SOCKET.replace('/', '.')))
-        .transform(advice(
+        .transform(Transformations.advice(
             mapping.to(NettyConnectAdvice.class).on(named("connect").and(takesArguments(SocketAddress.class))),
             mapping.to(NettyConnectFinishedAdvice.class).on(named("finishConnect").and(takesArguments(0))),
-            mapping.to(NettyBindAdvice.class).on(named("bind").and(takesArguments(SocketAddress.class))),
+            mapping.to(ServerChannelBindAdvice.class, NettyBoundAdvice.class)
+                .on(named("bind").and(takesArguments(SocketAddress.class))),
             mapping.to(NettyListenAdvice.class).on(named("listen").and(takesArguments(int.class))),
             mapping.to(NettyLocalAddressAdvice.class).on(named("localAddress").and(takesArguments(0))),
             mapping.to(NettyRemoteAddressAdvice.class).on(named("remoteAddress").and(takesArguments(0))),
             mapping.to(NettyAcceptAdvice.class).on(named("accept").and(takesArguments(1))
                 .and(takesArgument(0, byte[].class)))))
         .type(nameEndsWith(NettyTransformer.FILE_DESCRIPTOR.replace('/', '.')))
-        .transform(advice(mapping.to(NettyCloseAdvice.class).on(named("close").and(takesArguments(0)))))
+        .transform(Transformations.advice(mapping.to(NettyCloseAdvice.class).on(named("close").and(takesArguments(0)))))
         .makeRaw();
-  }
-
-  private static AgentBuilder.Transformer advice(AsmVisitorWrapper... wrappers) {
-    return (builder, type, loader, module, domain) -> {
-      DynamicType.Builder<?> result = builder;
-      for (AsmVisitorWrapper wrapper : wrappers) {
-        result = result.visit(wrapper);
-      }
-      return result;
-    };
   }
 
   /** Byte Buddy's errors for these classes, said once each. */

@@ -188,7 +188,8 @@ final class Transformations {
     return mapping.bind((Class<java.lang.annotation.Annotation>) point.annotation(), HookClass.field(hooks, point));
   }
 
-  private static AgentBuilder.Transformer advice(AsmVisitorWrapper... wrappers) {
+  /** A transformer that applies every one of {@code wrappers} (advice, each on its methods). */
+  static AgentBuilder.Transformer advice(AsmVisitorWrapper... wrappers) {
     return (builder, type, loader, module, domain) -> {
       DynamicType.Builder<?> result = builder;
       for (AsmVisitorWrapper wrapper : wrappers) {

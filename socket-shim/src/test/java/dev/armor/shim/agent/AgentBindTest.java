@@ -18,8 +18,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** Listening sockets of an unmodified app under the agent, in child JVMs on JDK 17 and 25. */
 class AgentBindTest extends AgentTestSupport {
-  /** A documentation address (RFC 5737): only ever reported as a peer, never connected to. */
-  private static final String REMOTE_CLIENT = "192.0.2.10";
 
   @ParameterizedTest
   @EnumSource(Jdk.class)
@@ -135,25 +133,11 @@ class AgentBindTest extends AgentTestSupport {
     return report;
   }
 
-  /**
-   * Connects to the app's real listener as the daemon's relay would, after telling the fake daemon that this
-   * connection stands for the remote client {@value #REMOTE_CLIENT}:{@code clientPort}; returns the app's answer.
-   */
   /** As {@link #connectAsDaemon}, but announcing the client on the app's PEERS connection, as the relay does. */
   private String connectAnnounced(ShimSession session, int actualPort, int clientPort) throws Exception {
     try (Socket socket = new Socket()) {
       socket.bind(new InetSocketAddress("127.0.0.1", 0));
       session.announcePeer(socket.getLocalPort(), new InetSocketAddress(REMOTE_CLIENT, clientPort));
-      socket.connect(new InetSocketAddress("127.0.0.1", actualPort), 5000);
-      new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8).println("ping");
-      return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
-    }
-  }
-
-  private String connectAsDaemon(int actualPort, int clientPort) throws Exception {
-    try (Socket socket = new Socket()) {
-      socket.bind(new InetSocketAddress("127.0.0.1", 0));
-      daemon.peers.put(socket.getLocalPort(), new InetSocketAddress(REMOTE_CLIENT, clientPort));
       socket.connect(new InetSocketAddress("127.0.0.1", actualPort), 5000);
       new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8).println("ping");
       return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();

@@ -4,14 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.armor.shim.control.ShimRequestHandler.Route;
 import dev.armor.shim.control.ShimRequestHandler.Verdict;
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -25,8 +20,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * address the app asked for and the real client, and its connects go where the daemon says.
  */
 class AgentNettyTest extends AgentTestSupport {
-  /** A documentation address (RFC 5737): only ever reported as a peer, never connected to. */
-  private static final String REMOTE_CLIENT = "192.0.2.11";
 
   /** The probe app with Netty (this module's test dependency) on its class path. */
   private ChildJvm startWithNetty(Jdk jdk, String... commands) throws IOException {
@@ -89,16 +82,5 @@ class AgentNettyTest extends AgentTestSupport {
   /** The shim says nothing; Netty itself warns on JDK 25 (its {@code Unsafe} and native-library calls). */
   private static void assertShimSilent(ChildJvm app) {
     assertThat(app.stderr()).as(app.describe()).noneMatch(line -> line.contains("Armor") || line.contains("armor"));
-  }
-
-  /** Connects to the app's real listener as the daemon's relay would, standing for {@value #REMOTE_CLIENT}. */
-  private String connectAsDaemon(int actualPort, int clientPort) throws Exception {
-    try (Socket socket = new Socket()) {
-      socket.bind(new InetSocketAddress("127.0.0.1", 0));
-      daemon.peers.put(socket.getLocalPort(), new InetSocketAddress(REMOTE_CLIENT, clientPort));
-      socket.connect(new InetSocketAddress("127.0.0.1", actualPort), 5000);
-      new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8).println("ping");
-      return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
-    }
   }
 }

@@ -2,7 +2,13 @@ package dev.armor.shim.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -70,5 +76,22 @@ abstract class AgentTestSupport {
 
   static void assertSilent(ChildJvm app) {
     assertThat(app.stderr()).as("the shim prints nothing in normal operation\n" + app.describe()).isEmpty();
+  }
+
+  /** A documentation address (RFC 5737): only ever reported as a peer, never connected to. */
+  static final String REMOTE_CLIENT = "192.0.2.10";
+
+  /**
+   * Connects to the app's real listener as the daemon's relay would, after telling the fake daemon that this
+   * connection stands for the remote client {@value #REMOTE_CLIENT}:{@code clientPort}; returns the app's answer.
+   */
+  String connectAsDaemon(int actualPort, int clientPort) throws Exception {
+    try (Socket socket = new Socket()) {
+      socket.bind(new InetSocketAddress("127.0.0.1", 0));
+      daemon.peers.put(socket.getLocalPort(), new InetSocketAddress(REMOTE_CLIENT, clientPort));
+      socket.connect(new InetSocketAddress("127.0.0.1", actualPort), 5000);
+      new PrintWriter(socket.getOutputStream(), true, StandardCharsets.UTF_8).println("ping");
+      return new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+    }
   }
 }
