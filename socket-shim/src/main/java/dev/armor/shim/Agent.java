@@ -46,6 +46,13 @@ public final class Agent {
       runtime.getMethod("start", Instrumentation.class, String.class).invoke(null, instrumentation, agentArgs);
     } catch (InvocationTargetException e) {
       reportFailure(e.getCause());
+    } catch (ClassNotFoundException e) {
+      // -javaagent appends the agent jar to the class path: a copy of this class earlier on the app's own class path
+      // (the shim's plain jar, a build's classes) is the one loaded, and its location has no runtime
+      System.err.println("Armor: the socket shim could not start, this app's sockets are NOT rerouted through Armor:"
+          + " its agent class was loaded from " + Agent.class.getProtectionDomain().getCodeSource().getLocation()
+          + ", not from the agent jar (a copy of dev.armor.shim.Agent is on the app's class path ahead of it); remove"
+          + " that copy from the class path");
     } catch (Exception | LinkageError e) {
       reportFailure(e);
     }

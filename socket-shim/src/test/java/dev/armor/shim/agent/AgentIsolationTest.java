@@ -44,4 +44,21 @@ class AgentIsolationTest extends AgentTestSupport {
       assertSilent(app);
     }
   }
+
+  /**
+   * A copy of the agent's entry class on the app's class path (the shim's plain jar, or its build's classes) is the
+   * one {@code -javaagent} loads, and it has no runtime beside it: the app is told so, in words, and runs on.
+   */
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void anAgentClassCopyOnTheAppsClassPath_isNamedAsWhyTheShimDidNotStart(Jdk jdk) throws Exception {
+    Path classes = Path.of("target/classes").toAbsolutePath();
+    try (ChildJvm app = ChildJvm.start(jdk, agentArgs(), List.of(), List.of(classes.toString()), Map.of(), "pid")) {
+      assertThat(app.awaitExit()).isZero();
+      assertThat(result(app, "pid")).startsWith("OK pid pid=");
+      assertThat(app.stderr()).as(app.describe()).anyMatch(line -> line.startsWith(
+          "Armor: the socket shim could not start, this app's sockets are NOT rerouted through Armor: its agent class"
+              + " was loaded from file:" + classes + "/, not from the agent jar"));
+    }
+  }
 }
