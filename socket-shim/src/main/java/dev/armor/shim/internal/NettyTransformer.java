@@ -66,5 +66,4 @@ final class NettyTransformer implements ClassFileTransformer {
     }
     return made;
   }
-
 }
