@@ -27,6 +27,7 @@ enum HookPoint {
   LISTENER_CLOSED(Hook.ListenerClosed.class, void.class, Object.class),
   NETTY_CONNECT(Hook.NettyConnect.class, SocketAddress.class, Object.class, SocketAddress.class),
   NETTY_CONNECTED(Hook.NettyConnected.class, void.class, Object.class),
+  NETTY_BIND(Hook.NettyBind.class, SocketAddress.class, SocketAddress.class),
   NETTY_BOUND(Hook.NettyBound.class, void.class, Object.class, SocketAddress.class),
   NETTY_LISTENING(Hook.NettyListening.class, void.class, Object.class),
   NETTY_LOCAL_ADDRESS(Hook.NettyLocalAddress.class, InetSocketAddress.class, Object.class, InetSocketAddress.class),

@@ -7,14 +7,13 @@ import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.armor.shim.internal.advice.NettyAcceptAdvice;
-import dev.armor.shim.internal.advice.NettyBoundAdvice;
+import dev.armor.shim.internal.advice.NettyBindAdvice;
 import dev.armor.shim.internal.advice.NettyCloseAdvice;
 import dev.armor.shim.internal.advice.NettyConnectAdvice;
 import dev.armor.shim.internal.advice.NettyConnectFinishedAdvice;
 import dev.armor.shim.internal.advice.NettyListenAdvice;
 import dev.armor.shim.internal.advice.NettyLocalAddressAdvice;
 import dev.armor.shim.internal.advice.NettyRemoteAddressAdvice;
-import dev.armor.shim.internal.advice.ServerChannelBindAdvice;
 import java.lang.System.Logger.Level;
 import java.lang.instrument.ClassFileTransformer;
 import java.net.SocketAddress;
@@ -43,8 +42,7 @@ final class NettyInstrumentation {
         .transform(Transformations.advice(
             mapping.to(NettyConnectAdvice.class).on(named("connect").and(takesArguments(SocketAddress.class))),
             mapping.to(NettyConnectFinishedAdvice.class).on(named("finishConnect").and(takesArguments(0))),
-            mapping.to(ServerChannelBindAdvice.class, NettyBoundAdvice.class)
-                .on(named("bind").and(takesArguments(SocketAddress.class))),
+            mapping.to(NettyBindAdvice.class).on(named("bind").and(takesArguments(SocketAddress.class))),
             mapping.to(NettyListenAdvice.class).on(named("listen").and(takesArguments(int.class))),
             mapping.to(NettyLocalAddressAdvice.class).on(named("localAddress").and(takesArguments(0))),
             mapping.to(NettyRemoteAddressAdvice.class).on(named("remoteAddress").and(takesArguments(0))),

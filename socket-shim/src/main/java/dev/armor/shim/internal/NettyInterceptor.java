@@ -115,6 +115,18 @@ final class NettyInterceptor {
     }
   }
 
+  /**
+   * NETTY_BIND hook: what a Netty socket binds instead of {@code local}, or null to leave the bind alone. Only a
+   * server channel's bind is rerouted (as for the JDK's {@code ServerSocketChannel}); a client channel that binds a
+   * local address before it connects keeps it. {@code Socket} is the same class for both, so its caller tells.
+   */
+  SocketAddress onBind(SocketAddress local) {
+    if (!(local instanceof InetSocketAddress) || !Callers.isNettyServerBind()) {
+      return null;
+    }
+    return bind.onChannelBind(local);
+  }
+
   /** NETTY_BOUND hook: a rerouted bind of {@code socket} returned; it reports {@code requested} from now on. */
   void onBound(Object socket, SocketAddress requested) {
     SocketMethods of = methods.get(socket.getClass());

@@ -121,6 +121,7 @@ public final class ShimRuntime {
     NettyInterceptor netty = new NettyInterceptor(connect, bind, accept, listeners);
     HookClass.set(hooks, HookPoint.NETTY_CONNECT, handle(netty, "onConnect", HookPoint.NETTY_CONNECT));
     HookClass.set(hooks, HookPoint.NETTY_CONNECTED, handle(netty, "onConnected", HookPoint.NETTY_CONNECTED));
+    HookClass.set(hooks, HookPoint.NETTY_BIND, handle(netty, "onBind", HookPoint.NETTY_BIND));
     HookClass.set(hooks, HookPoint.NETTY_BOUND, handle(netty, "onBound", HookPoint.NETTY_BOUND));
     HookClass.set(hooks, HookPoint.NETTY_LISTENING, handle(netty, "onListening", HookPoint.NETTY_LISTENING));
     HookClass.set(hooks, HookPoint.NETTY_LOCAL_ADDRESS,

@@ -61,6 +61,28 @@ class AgentNettyTest extends AgentTestSupport {
     }
   }
 
+  /**
+   * Issue 20 on Netty's connects: a connect to a daemon listener that is gone, from that very port (bound first, as
+   * a client may: the shim leaves a client channel's bind alone), connects the socket to itself; it must fail as
+   * refused, not hand the app its own bytes.
+   */
+  @ParameterizedTest
+  @EnumSource(Jdk.class)
+  void anEpollConnectThatMeetsItsOwnSocket_whereTheDaemonListenerIsGone_isRefused(Jdk jdk) throws Exception {
+    int gone;
+    try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      gone = listener.getLocalPort();
+    }
+    daemon.routes.put(new InetSocketAddress("127.0.0.4", 1201), new Route.Via(gone));
+
+    try (ChildJvm app = startWithNetty(jdk, "from:" + gone, "netty-connect:127.0.0.4:1201")) {
+      assertThat(app.awaitExit()).as(app.describe()).isZero();
+      assertThat(result(app, "netty-connect")).as(app.describe()).startsWith("ERR netty-connect ")
+          .contains("ConnectException: Connection refused: the Armor daemon at " + daemon.socket() + " for node "
+              + NODE + " does not listen on 127.0.0.1:" + gone + " any more (the connect met its own socket)");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Jdk.class)
   void closingAnEpollListener_isReported_andABindTheDaemonRefusesFailsTheAppsBind(Jdk jdk) throws Exception {

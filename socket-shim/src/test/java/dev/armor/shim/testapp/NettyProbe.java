@@ -8,12 +8,15 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.Closeable;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,9 +56,13 @@ final class NettyProbe {
 
   static String connect(String host, int port) throws Exception {
     CompletableFuture<String> reply = new CompletableFuture<>();
-    Channel channel = new Bootstrap().group(group()).channel(EpollSocketChannel.class)
-        .handler(new Lines(reply::complete))
-        .connect(host, port).sync().channel();
+    Bootstrap bootstrap = new Bootstrap().group(group()).channel(EpollSocketChannel.class)
+        .handler(new Lines(reply::complete));
+    Channel channel = ProbeApp.bindFrom() == 0 ? bootstrap.connect(host, port).sync().channel()
+        : bootstrap.option(ChannelOption.SO_REUSEADDR, true)
+            .connect(new InetSocketAddress(host, port),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), ProbeApp.bindFrom()))
+            .sync().channel(); // a client's bind before its connect, which the shim must leave alone
     try {
       channel.writeAndFlush(bytes("ping\n"));
       return "remote=" + channel.remoteAddress() + " reply=" + reply.get(10, TimeUnit.SECONDS);

@@ -190,6 +190,11 @@ public final class ProbeApp {
     return channel;
   }
 
+  /** The local port the next connects bind to ({@code from:PORT}), 0 for the kernel's choice. */
+  static int bindFrom() {
+    return bindFrom;
+  }
+
   private static InetSocketAddress localFrom() {
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), bindFrom);
   }

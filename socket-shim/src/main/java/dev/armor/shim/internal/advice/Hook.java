@@ -82,6 +82,14 @@ public final class Hook {
   @Target(ElementType.PARAMETER)
   public @interface NettyConnected {}
 
+  /**
+   * {@code (SocketAddress local) -> SocketAddress}: what a Netty native socket binds instead of {@code local}, or null
+   * (a client socket's bind, a port 0, a domain socket: left alone).
+   */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  public @interface NettyBind {}
+
   /** {@code (Object nettySocket, SocketAddress requested) -> void}: a rerouted Netty bind returned. */
   @Retention(RetentionPolicy.RUNTIME)
   @Target(ElementType.PARAMETER)
