@@ -39,6 +39,9 @@ final class NettyInterceptor {
   /** A socket bound in place of {@code requested}, to 127.0.0.1:{@code actualPort}, that does not listen yet. */
   private record Pending(InetSocketAddress requested, int actualPort) {}
 
+  /** A socket whose connect to {@code destination} went to the daemon's listener {@code via} instead. */
+  private record Rerouted(InetSocketAddress destination, InetSocketAddress via) {}
+
   private final ConnectInterceptor connect;
   private final BindInterceptor bind;
   private final AcceptInterceptor accept;
@@ -47,8 +50,8 @@ final class NettyInterceptor {
   private final Map<Object, Pending> pending = Collections.synchronizedMap(new IdentityHashMap<>());
   private final Map<Object, ListenerRegistry.Listener> listening =
       Collections.synchronizedMap(new IdentityHashMap<>());
-  /** Sockets whose connect was rerouted, with the destination the app asked for (what they report as remote). */
-  private final Map<Object, InetSocketAddress> rerouted = Collections.synchronizedMap(new IdentityHashMap<>());
+  /** Sockets whose connect was rerouted: they report the destination the app asked for as their remote address. */
+  private final Map<Object, Rerouted> rerouted = Collections.synchronizedMap(new IdentityHashMap<>());
   private final ClassValue<SocketMethods> methods = new ClassValue<>() {
     @Override
     protected SocketMethods computeValue(Class<?> type) {
@@ -75,7 +78,7 @@ final class NettyInterceptor {
     }
     InetSocketAddress via = connect.onConnect(destination.getAddress(), destination.getPort());
     if (via != null) {
-      rerouted.put(socket, destination);
+      rerouted.put(socket, new Rerouted(destination, via));
     }
     return via;
   }
@@ -85,8 +88,8 @@ final class NettyInterceptor {
     if (actual == null || rerouted.isEmpty()) {
       return actual;
     }
-    InetSocketAddress destination = rerouted.get(socket);
-    return destination != null ? destination : actual;
+    Rerouted rerouting = rerouted.get(socket);
+    return rerouting != null ? rerouting.destination() : actual;
   }
 
   /**
@@ -98,20 +101,15 @@ final class NettyInterceptor {
     if (!connect.checksConnections()) {
       return;
     }
-    InetSocketAddress destination = rerouted.get(socket);
-    if (destination == null) {
+    Rerouted rerouting = rerouted.get(socket);
+    if (rerouting == null) {
       return; // not rerouted: not connected to a daemon listener
     }
+    // connected, so its remote end is the listener it was sent to (its remoteAddress() reports the destination)
     SocketMethods of = methods.get(socket.getClass());
-    rerouted.remove(socket); // for this look-up only: the real remote address, not the destination reported
-    try {
-      InetSocketAddress local = of.address(socket, of.localAddress);
-      InetSocketAddress remote = of.address(socket, of.remoteAddress);
-      if (local != null && remote != null) {
-        connect.failIfSelfConnected(plain(local), plain(remote));
-      }
-    } finally {
-      rerouted.put(socket, destination);
+    InetSocketAddress local = of.address(socket, of.localAddress);
+    if (local != null) {
+      connect.failIfSelfConnected(plain(local), rerouting.via());
     }
   }
 
@@ -217,19 +215,8 @@ final class NettyInterceptor {
 
   /** 127.0.0.0/8, ::1, and ::ffff:127.x.y.z (Netty's dual-stack sockets report IPv4 peers that way). */
   static boolean isLoopback(InetAddress address) {
-    if (Loopback.isLoopback(address)) {
-      return true;
-    }
-    if (!(address instanceof Inet6Address)) {
-      return false;
-    }
-    byte[] bytes = address.getAddress();
-    for (int i = 0; i < 10; i++) {
-      if (bytes[i] != 0) {
-        return false;
-      }
-    }
-    return bytes[10] == (byte) 0xff && bytes[11] == (byte) 0xff && bytes[12] == 127;
+    return Loopback.isLoopback(address)
+        || (address instanceof Inet6Address && isMapped(address.getAddress()) && address.getAddress()[12] == 127);
   }
 
   /** An IPv4-mapped IPv6 address as the IPv4 one (how the JDK's own sockets report it), else as it is. */
@@ -304,11 +291,10 @@ final class NettyInterceptor {
   }
 
   /** The public methods of a Netty {@code Socket} class that the hooks call; null where a version lacks one. */
-  private record SocketMethods(Method localAddress, Method remoteAddress, Method getIntOpt) {
+  private record SocketMethods(Method localAddress, Method getIntOpt) {
 
     static SocketMethods of(Class<?> type) {
-      return new SocketMethods(find(type, "localAddress"), find(type, "remoteAddress"),
-          find(type, "getIntOpt", int.class, int.class));
+      return new SocketMethods(find(type, "localAddress"), find(type, "getIntOpt", int.class, int.class));
     }
 
     private static Method find(Class<?> type, String name, Class<?>... parameters) {

@@ -35,8 +35,7 @@ final class NettyTransformer implements ClassFileTransformer {
   @Override
   public byte[] transform(Module module, ClassLoader loader, String className, Class<?> redefined,
       ProtectionDomain domain, byte[] classfile) {
-    if (className == null || redefined != null || !(className.endsWith(SOCKET) || className.endsWith(FILE_DESCRIPTOR))
-        || !className.contains("netty/")) {
+    if (className == null || redefined != null || !(className.endsWith(SOCKET) || className.endsWith(FILE_DESCRIPTOR))) {
       return null;
     }
     try {
