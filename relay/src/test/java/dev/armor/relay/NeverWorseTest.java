@@ -17,6 +17,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,8 @@ class NeverWorseTest {
   private static final ServiceAddress SERVICE = new ServiceAddress("127.0.0.2", 7250);
   /** The stall timeout these tests run with: short, so a reset that comes must come soon. */
   private static final Duration STALL = Duration.ofMillis(600);
+  /** Longer than the relay's floor for a request in flight (500 ms; ReconnectGuard.IN_FLIGHT_FLOOR_NANOS). */
+  private static final long IN_FLIGHT_MILLIS = 800;
 
   private RelayPair pair;
   private TestServer app;
@@ -130,6 +133,83 @@ class NeverWorseTest {
       assertThat(received.error()).hasMessageContaining("reset");
       assertThat(received.text()).isEmpty();
       assertThat(closed().reason()).contains("has not said a word");
+    }
+  }
+
+  @Test
+  void aRequestInFlightForLongerThanTwiceTheSlowestAnswerGetsTheClientAResetAtTheCrash() throws Exception {
+    CountDownLatch taken = new CountDownLatch(2);
+    serve((socket, in, out) -> { // answers the first line, takes the second and never answers it (it is killed)
+      BufferedReader reader = new BufferedReader(new InputStreamReader(in, UTF_8));
+      reader.readLine();
+      out.write("welcome\n".getBytes(UTF_8));
+      out.flush();
+      taken.countDown();
+      reader.readLine();
+      taken.countDown();
+      in.transferTo(OutputStream.nullOutputStream());
+    }, Duration.ofSeconds(30)); // a reset that waited for the watchdog would fail the test
+    try (Socket client = pair.connect(SERVICE)) {
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      client.getOutputStream().write("HELLO\n".getBytes(UTF_8));
+      await().atMost(10, SECONDS).until(() -> received.text().equals("welcome\n"));
+      client.getOutputStream().write("insert 1\n".getBytes(UTF_8));
+      assertThat(taken.await(10, SECONDS)).isTrue();
+      // The request has been in flight for longer than the relay's floor when the server dies.
+      Thread.sleep(IN_FLIGHT_MILLIS);
+
+      long crashNanos = System.nanoTime();
+      pair.serverAppAlive.set(false);
+      app.crash();
+
+      await().atMost(10, SECONDS).until(() -> received.error() != null || received.ended());
+      assertThat(received.error()).as("reset, as the crash would have").hasMessageContaining("reset");
+      assertThat((System.nanoTime() - crashNanos) / 1_000_000).as("at the crash, not the stall timeout").isLessThan(5_000L);
+      assertThat(received.text()).isEqualTo("welcome\n");
+      assertThat(closed().reason()).contains("was waiting for the answer").contains("the lost instance took it");
+    }
+  }
+
+  @Test
+  void aClientStillStreamingIntoAServerThatStoppedAnsweringIsReattached() throws Exception {
+    CountDownLatch stopped = new CountDownLatch(1);
+    serve((socket, in, out) -> { // echoes lines until "STOP", then reads and answers nothing (hung)
+      BufferedReader reader = new BufferedReader(new InputStreamReader(in, UTF_8));
+      for (String line = reader.readLine(); line != null && !line.equals("STOP"); line = reader.readLine()) {
+        out.write((line + "\n").getBytes(UTF_8));
+        out.flush();
+      }
+      stopped.countDown();
+      in.transferTo(OutputStream.nullOutputStream());
+    }, Duration.ofSeconds(30));
+    try (Socket client = pair.connect(SERVICE)) {
+      OutputStream out = client.getOutputStream();
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      out.write("a\nSTOP\n".getBytes(UTF_8));
+      assertThat(stopped.await(10, SECONDS)).isTrue();
+      AtomicBoolean streaming = new AtomicBoolean(true);
+      Thread writer = new Thread(() -> { // a line every 20 ms, answered or not, through the crash
+        try {
+          for (int i = 0; streaming.get(); i++) {
+            out.write(("line " + i + "\n").getBytes(UTF_8));
+            Thread.sleep(20);
+          }
+        } catch (IOException | InterruptedException e) {
+          // the assertions below say what went wrong
+        }
+      });
+      writer.start();
+      try {
+        Thread.sleep(IN_FLIGHT_MILLIS); // unanswered long
+        crashAndRestart(ECHO, client);
+        await().atMost(10, SECONDS).until(() -> received.text().contains("line "));
+      } finally {
+        streaming.set(false);
+        writer.join();
+      }
+      assertThat(received.error()).isNull();
+      assertThat(received.ended()).isFalse();
+      assertThat(pair.clientSide(client).orElseThrow().state()).isEqualTo(State.ATTACHED);
     }
   }
 

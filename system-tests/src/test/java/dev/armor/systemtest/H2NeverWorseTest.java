@@ -121,6 +121,11 @@ class H2NeverWorseTest {
     assertThat(java.nio.file.Files.readString(cluster.home().resolve("logs").resolve("daemon-n1.log")))
         .contains("service " + SUBNET + ".2:" + ARMOR_PORT + ": connections of protected client ARMOR " + armorId
             + " accepted on");
+    // The statement in flight at the kill: its client reset at the loss, as the crash resets it without Armor (before,
+    // the connection was re-attached and the client reset only after the recovery stall timeout, 5 s later)
+    assertThat(java.nio.file.Files.readString(cluster.home().resolve("logs").resolve("daemon-n2.log")))
+        .contains("was waiting for the answer (a request in flight): the lost instance took it with it")
+        .contains("client reset at once");
     for (String step : List.of("after an idle kill", "in flight at the kill")) {
       Outcome armored = with.get(step);
       assertThat(armored.millis()).as("%s: an answer or an error, not a hang", step).isLessThan(12_000);

@@ -625,7 +625,7 @@ final class ClientConnection extends RelayConnection {
           + " streams up to it end with the connection, as the crash would have ended them", goAway.frame());
       return;
     }
-    String unhidable = replayLog == null ? guard.whyNotReattach() : null;
+    String unhidable = replayLog == null ? guard.whyNotReattach(exchanges == null) : null;
     if (streams instanceof Http2Frames.Unhidable cut && unhidable != null) {
       unhidable += " (" + cut.why() + ": no GOAWAY can be sent)";
     }

@@ -2,6 +2,7 @@ package dev.armor.relay.internal;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -20,6 +21,13 @@ import java.util.function.LongSupplier;
  *       crash would have reset it (gRPC then sees the retryable {@code UNAVAILABLE}, not the {@code INTERNAL} of a
  *       preface-less connection; an HTTPS or SSH client an error, not a hang), unless HTTP/2 can end it more
  *       gracefully ({@link Http2Frames});
+ *   <li>a connection of a protocol the relay does not read whose client spoke last and then went quiet, waiting, for
+ *       at least {@link #IN_FLIGHT_FLOOR_NANOS} before the loss had a request in flight: the lost instance took it with
+ *       it, no other can answer it (without replay its bytes are gone), and without Armor the client would have had
+ *       its error at the crash. Reset at once (before: after the watchdog's stall timeout). A client still sending (a
+ *       stream), or one that spoke a moment before the loss, is not taken for one: its bytes may have gone to an
+ *       instance already dead, or still be on their way, and the new instance may answer what it sends next. How long
+ *       answers took before does not matter: whatever the lost instance had, it will not answer now;
  *   <li>anything else is re-attached, with the watchdog: while the client waits on the new instance (it had sent
  *       bytes the lost instance never answered, or sends some now) and the new instance has not said a word, the
  *       client is reset after the stall timeout (at least twice the slowest answer seen on the connection). A
@@ -31,6 +39,15 @@ import java.util.function.LongSupplier;
  * <p>Not thread-safe: confined to its connection's event loop. The clock is the relay's (injected: tests drive it).
  */
 final class ReconnectGuard {
+
+  /**
+   * How long a client must have waited, quiet, on an unanswered request at a loss for it to count as in flight:
+   * longer than a loss takes to be seen after a crash (an end of stream, then the liveness probe: milliseconds), so
+   * that bytes sent to an instance already dead are not taken for a request it had; well above a streaming client's
+   * gap between writes (20 ms in the system tests) and an event loop's hiccup on a loaded host; well below the 5 s
+   * the watchdog would wait instead.
+   */
+  static final long IN_FLIGHT_FLOOR_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   /** What the first bytes of a connection say about it. */
   enum Session {
@@ -65,6 +82,8 @@ final class ReconnectGuard {
   private boolean watching;
   /** When the client began waiting on the current instance; meaningful while {@link #clientWaiting}. */
   private long waitingSinceNanos;
+  /** When the client last sent bytes towards the server. */
+  private long lastSentNanos;
   /** The slowest the server took to start answering the client, on this connection. */
   private long slowestAnswerNanos;
 
@@ -91,6 +110,7 @@ final class ReconnectGuard {
     if (session == Session.NONE) {
       session = classify(buf, true);
     }
+    lastSentNanos = nanoClock.getAsLong();
     if (clientWaiting) {
       return false;
     }
@@ -113,10 +133,21 @@ final class ReconnectGuard {
 
   /**
    * The server was lost: null if the connection may be re-attached, else why it must be reset instead.
+   *
+   * @param unread whether the relay reads nothing of the protocol (not HTTP): only then is a client that spoke last
+   *     and went quiet taken to have a request in flight (HTTP says so itself, and may send the request again)
    */
-  String whyNotReattach() {
+  String whyNotReattach(boolean unread) {
     if (session.boundToInstance()) {
       return "it carries " + session.words + " that no other instance can continue";
+    }
+    if (unread && session == Session.UNKNOWN && clientWaiting) {
+      long quiet = nanoClock.getAsLong() - lastSentNanos;
+      if (quiet >= IN_FLIGHT_FLOOR_NANOS) {
+        return "its client had sent bytes " + TimeUnit.NANOSECONDS.toMillis(quiet)
+            + " ms before and was waiting for the answer (a request in flight): the lost instance took it with it"
+            + " and no other can answer it";
+      }
     }
     return null;
   }

@@ -45,15 +45,56 @@ class ReconnectGuardTest {
 
   @Test
   void aTlsConnectionIsNotReattached_anUnknownOneIs_andSoIsOneThatCarriedNothing() {
-    assertThat(guard.whyNotReattach()).isNull();
+    assertThat(guard.whyNotReattach(true)).isNull();
     guard.clientSent(bytes(0x16, 0x03, 0x03, 0x00, 0x10));
     assertThat(guard.session()).isEqualTo(Session.TLS);
-    assertThat(guard.whyNotReattach()).isEqualTo("it carries a TLS session that no other instance can continue");
+    assertThat(guard.whyNotReattach(true)).isEqualTo("it carries a TLS session that no other instance can continue");
 
     ReconnectGuard plain = new ReconnectGuard(clock::get);
     plain.clientSent(bytes("GET / HTTP/1.1\r\n\r\n"));
     plain.clientSent(bytes(0x16, 0x03, 0x03)); // only the first bytes count
-    assertThat(plain.whyNotReattach()).isNull();
+    assertThat(plain.whyNotReattach(true)).isNull();
+  }
+
+  @Test
+  void aClientQuietOnAnUnansweredRequestAtTheLoss_hadItInFlight_howeverSlowItsAnswersWere() {
+    long ms = 1_000_000;
+    guard.clientSent(bytes("hello\n"));
+    clock.addAndGet(2_000 * ms);
+    guard.serverSent(bytes("welcome\n")); // a slow first answer (a cold server) changes nothing
+    guard.clientSent(bytes("insert ...\n"));
+    clock.addAndGet(ReconnectGuard.IN_FLIGHT_FLOOR_NANOS - 1);
+    assertThat(guard.whyNotReattach(true)).as("quiet, but not long enough").isNull();
+    clock.addAndGet(1);
+    assertThat(guard.whyNotReattach(true))
+        .isEqualTo("its client had sent bytes 500 ms before and was waiting for the answer (a request in flight):"
+            + " the lost instance took it with it and no other can answer it");
+    assertThat(guard.whyNotReattach(false)).as("HTTP decides for itself").isNull();
+
+    clock.addAndGet(10_000 * ms);
+    guard.serverSent(bytes("ok\n"));
+    assertThat(guard.whyNotReattach(true)).as("answered: idle, however long ago").isNull();
+  }
+
+  @Test
+  void aClientThatKeepsSendingOrSpokeAMomentAgo_isNotTakenForARequestInFlight() {
+    long ms = 1_000_000;
+    guard.clientSent(bytes("line 1\n"));
+    clock.addAndGet(ms);
+    guard.serverSent(bytes("line 1\n"));
+    for (int i = 2; i < 100; i++) { // a stream whose answers stopped (a hung server): the client writes on
+      clock.addAndGet(20 * ms);
+      guard.clientSent(bytes("line " + i + "\n"));
+    }
+    assertThat(guard.whyNotReattach(true)).isNull();
+    clock.addAndGet(ReconnectGuard.IN_FLIGHT_FLOOR_NANOS - 1);
+    assertThat(guard.whyNotReattach(true)).as("quiet, but less than the floor").isNull();
+    clock.addAndGet(1);
+    assertThat(guard.whyNotReattach(true)).isNotNull();
+
+    ReconnectGuard quietFromTheStart = new ReconnectGuard(clock::get);
+    clock.addAndGet(10_000 * ms);
+    assertThat(quietFromTheStart.whyNotReattach(true)).as("carried nothing").isNull();
   }
 
   @Test
