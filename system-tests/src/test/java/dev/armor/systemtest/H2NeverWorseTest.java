@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.armor.systemtest.NeverWorseKit.ScriptedClient;
 import dev.armor.systemtest.apps.JdbcClient;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -80,8 +81,11 @@ class H2NeverWorseTest {
   void aDatabaseServerKilledIdleAndMidStatement_neverHangsItsClient_noWorseThanWithoutArmor(@TempDir Path dir)
       throws Exception {
     String h2 = Path.of(org.h2.Driver.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-    List<String> server = List.of(ArmorTestCluster.JDK17.toString(), "-cp", h2, "org.h2.tools.Server", "-tcp",
+    // The test classes too: StatementProbe, the function the in-flight statement calls
+    List<String> server = List.of(ArmorTestCluster.JDK17.toString(), "-cp",
+        h2 + java.io.File.pathSeparator + ArmorTestCluster.TEST_CLASSES, "org.h2.tools.Server", "-tcp",
         "-tcpAllowOthers", "-ifNotExists", "-baseDir");
+    Path running = dir.resolve("statement-running");
 
     // Without Armor: a plain server process, an unwrapped client.
     List<String> plainCommand = new ArrayList<>(server);
@@ -89,7 +93,7 @@ class H2NeverWorseTest {
     Process[] plain = {NeverWorseKit.startPlain(plainCommand, PLAIN_PORT)};
     Map<String, Outcome> without;
     try {
-      without = scenario(null, "jdbc:h2:tcp://127.0.0.1:" + PLAIN_PORT + DATABASE, h2,
+      without = scenario(null, "jdbc:h2:tcp://127.0.0.1:" + PLAIN_PORT + DATABASE, h2, running,
           () -> plain[0].toHandle().pid(), pid -> {
             plain[0].destroyForcibly().waitFor();
             plain[0] = NeverWorseKit.startPlain(plainCommand, PLAIN_PORT);
@@ -104,7 +108,7 @@ class H2NeverWorseTest {
     long launched = System.nanoTime();
     String armorId = cluster.launchServer("n1", armorCommand);
     long startMillis = (System.nanoTime() - launched) / 1_000_000;
-    Map<String, Outcome> with = scenario("n2", "jdbc:h2:tcp://" + SUBNET + ".2:" + ARMOR_PORT + DATABASE, h2,
+    Map<String, Outcome> with = scenario("n2", "jdbc:h2:tcp://" + SUBNET + ".2:" + ARMOR_PORT + DATABASE, h2, running,
         () -> cluster.appPid("n1", "-tcpPort " + ARMOR_PORT), old -> {
           ProcessHandle.of(old).orElseThrow().destroyForcibly();
           Awaitility.await("H2 restarted by Armor").atMost(Duration.ofSeconds(60))
@@ -113,17 +117,17 @@ class H2NeverWorseTest {
 
     System.out.printf("H2 server mode, JDBC client (one connection): launch to bound under Armor %d ms%n", startMillis);
     for (String step : with.keySet()) {
-      System.out.printf("| %s | without Armor: %s, %d ms | with Armor: %s, %d ms |%n", step, without.get(step).kind(),
-          without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
+      System.out.printf("| H2 server and JDBC client, JDK 17 | %s | without Armor: %s, %d ms | with Armor: %s, %d ms |%n", step,
+          without.get(step).kind(), without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
     }
     // H2 checks itself at start by connecting to its own port at localhost: that connect must reach the service (it
     // is routed through n1's daemon, as a client of its own) rather than time out (before, about 16 s on every start)
-    assertThat(java.nio.file.Files.readString(cluster.home().resolve("logs").resolve("daemon-n1.log")))
+    assertThat(Files.readString(cluster.home().resolve("logs").resolve("daemon-n1.log")))
         .contains("service " + SUBNET + ".2:" + ARMOR_PORT + ": connections of protected client ARMOR " + armorId
             + " accepted on");
     // The statement in flight at the kill: its client reset at the loss, as the crash resets it without Armor (before,
     // the connection was re-attached and the client reset only after the recovery stall timeout, 5 s later)
-    assertThat(java.nio.file.Files.readString(cluster.home().resolve("logs").resolve("daemon-n2.log")))
+    assertThat(Files.readString(cluster.home().resolve("logs").resolve("daemon-n2.log")))
         .contains("was waiting for the answer (a request in flight): the lost instance took it with it")
         .contains("client reset at once");
     for (String step : List.of("after an idle kill", "in flight at the kill")) {
@@ -142,7 +146,7 @@ class H2NeverWorseTest {
    *
    * @param node where the client is wrapped to, or null to run it unwrapped
    */
-  private Map<String, Outcome> scenario(String node, String url, String h2, NeverWorseKit.PidSource pid,
+  private Map<String, Outcome> scenario(String node, String url, String h2, Path running, NeverWorseKit.PidSource pid,
       NeverWorseKit.Kill kill)
       throws Exception {
     String classPath = ArmorTestCluster.TEST_CLASSES + java.io.File.pathSeparator + h2;
@@ -152,15 +156,18 @@ class H2NeverWorseTest {
       app.awaitLine(line -> line.equals("READY") || line.startsWith("Exception"), Duration.ofSeconds(60));
       ScriptedClient client = new ScriptedClient(app);
       run(client, "CREATE TABLE IF NOT EXISTS T(V INT)");
-      run(client, "CREATE ALIAS IF NOT EXISTS SLEEP FOR 'java.lang.Thread.sleep'");
+      run(client, "CREATE ALIAS IF NOT EXISTS SLEEP FOR 'dev.armor.systemtest.apps.StatementProbe.sleep'");
       assertThat(run(client, "INSERT INTO T VALUES(1)").ok()).isTrue();
 
       kill.run(pid.get()); // idle: the connection is between statements
       outcomes.put("after an idle kill", run(client, "INSERT INTO T VALUES(2)"));
 
       long serving = pid.get(); // asked first: under Armor that is a status call, a JVM start
-      client.send("INSERT INTO T SELECT 3 WHERE SLEEP(3000) IS NULL");
-      Thread.sleep(1000); // the statement runs on the server: it sleeps 3 s before it inserts
+      Files.deleteIfExists(running);
+      client.send("INSERT INTO T SELECT 3 WHERE SLEEP(3000, '" + running + "') IS NULL");
+      Awaitility.await("the statement runs on the server").atMost(Duration.ofSeconds(30))
+          .until(() -> Files.exists(running));
+      Thread.sleep(1000); // the statement has run for a second (it sleeps 3 s before it inserts): in flight
       kill.run(serving);
       outcomes.put("in flight at the kill", awaitOutcome(client, "INSERT 3"));
 

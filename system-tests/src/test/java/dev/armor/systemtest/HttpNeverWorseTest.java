@@ -161,6 +161,14 @@ class HttpNeverWorseTest {
     assertThat(without.get(1)).as("without Armor a POST in flight fails (and may have run)")
         .startsWith("ERROR POST /slow ");
 
+    for (int i = 0; i < 2; i++) {
+      NeverWorseKit.Outcome plain = new NeverWorseKit.Outcome(without.get(i));
+      NeverWorseKit.Outcome armored = new NeverWorseKit.Outcome(i == 0 ? get : post);
+      System.out.printf("| JDK HttpServer and HttpClient, JDK 17 | %s in flight at the kill | without Armor: %s, %d ms"
+          + " | with Armor: %s, %d ms |%n", i == 0 ? "a GET" : "a POST", plain.kind(), plain.millis(), armored.kind(),
+          armored.millis());
+    }
+
     awaitRestart(armorId, killed);
     request(client, "/fast");
     assertThat(awaitResult(client, "/fast", 2, Duration.ofSeconds(30))).startsWith("ANSWERED /fast status=200 fast");

@@ -1,11 +1,15 @@
 package dev.armor.systemtest;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.awaitility.Awaitility;
 
 /**
@@ -94,5 +98,90 @@ final class NeverWorseKit {
           return true;
         });
     return process;
+  }
+
+  /** What the client saw of one request: {@code ANSWERED ...} or {@code ERROR REQUEST type=CLASS ...}, then its ms. */
+  record Outcome(String line) {
+    boolean answered() {
+      return line.startsWith("ANSWERED ");
+    }
+
+    long millis() {
+      return Long.parseLong(line.substring(line.lastIndexOf(' ') + 1));
+    }
+
+    /** "answered" (with its HTTP status when not 200), or the exception's class: what the app's handler acts on. */
+    String kind() {
+      if (answered()) {
+        return line.matches(".* status=\\d+ .*") && !line.contains(" status=200 ")
+            ? "answered " + line.replaceFirst(".* status=(\\d+) .*", "$1") : "answered";
+      }
+      return line.replaceFirst("ERROR .*? type=(\\S+) .*", "$1");
+    }
+  }
+
+  /** Whether something has happened yet. */
+  @FunctionalInterface
+  interface Check {
+    boolean holds() throws Exception;
+  }
+
+  /** Kills the serving process and returns once a new one serves. */
+  @FunctionalInterface
+  interface Restart {
+    void run() throws Exception;
+  }
+
+  /**
+   * A request/answer client ({@code ANSWERED}/{@code ERROR} lines) around two kills: {@code fast} on a connection idle
+   * at the kill, {@code slow} in flight at the kill ({@code slowArrived} says when the server has it), then {@code
+   * fast} once more. Closes {@code app}; returns the outcome of each step, in order.
+   */
+  static Map<String, Outcome> idleAndInFlight(AppProcess app, String fast, String slow, Check slowArrived,
+      Restart killAndRestart) throws Exception {
+    Map<String, Outcome> outcomes = new LinkedHashMap<>();
+    try (app) {
+      app.awaitLine(line -> line.equals("READY"), Duration.ofSeconds(60));
+      ScriptedClient client = new ScriptedClient(app);
+      Outcome first = new Outcome(client.run(fast, "ANSWERED", "ERROR"));
+      if (!first.answered()) {
+        throw new AssertionError("the first request failed: " + first.line() + "; client: " + app.lines());
+      }
+
+      killAndRestart.run(); // the connection is idle
+      outcomes.put("after an idle kill", new Outcome(client.run(fast, "ANSWERED", "ERROR")));
+
+      client.send(slow);
+      Awaitility.await("the server has the request").atMost(Duration.ofSeconds(30)).until(slowArrived::holds);
+      killAndRestart.run();
+      outcomes.put("in flight at the kill", new Outcome(client.awaitLine("ANSWERED", "ERROR")));
+
+      outcomes.put("the request after", new Outcome(client.run(fast, "ANSWERED", "ERROR")));
+      System.out.println("client: " + app.lines());
+    }
+    return outcomes;
+  }
+
+  /**
+   * Prints the table rows (docs/TRANSPARENCY.md) and holds {@code with} to the rule against {@code without}: every
+   * step answered or failed within 30 s (no hang: a restart, a retried request and the 3 s answer fit in it on a
+   * loaded host), an error only of the class the client gets without Armor, and the
+   * request after the kills answered.
+   */
+  static void assertNoWorse(String what, Map<String, Outcome> without, Map<String, Outcome> with) {
+    for (String step : with.keySet()) {
+      System.out.printf("| %s | %s | without Armor: %s, %d ms | with Armor: %s, %d ms |%n", what, step,
+          without.get(step).kind(), without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
+    }
+    for (String step : with.keySet()) {
+      Outcome armored = with.get(step);
+      assertThat(armored.millis()).as("%s, %s: an answer or an error, not a hang", what, step).isLessThan(30_000);
+      if (!armored.answered()) {
+        assertThat(armored.kind()).as("%s, %s: an error of the kind the client gets without Armor (%s)", what, step,
+            without.get(step).line()).isEqualTo(without.get(step).kind());
+      }
+    }
+    assertThat(with.get("the request after").answered()).as("%s: the client's next request is answered", what)
+        .isTrue();
   }
 }
