@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Expiry;
 import dev.armor.elements.ArmorActor;
 import dev.armor.elements.ArmorClock;
 import dev.armor.elements.ArmorIds;
+import dev.armor.elements.ArmorRequestException;
 import dev.armor.elements.Armors;
 import dev.armor.elements.Ops;
 import dev.armor.elements.control.ArmorControlGrpc;
@@ -19,6 +20,7 @@ import dev.armor.elements.wire.ServiceLocation;
 import dev.armor.ftm.ClusterNodeConfig;
 import dev.armor.ftm.Ftm;
 import dev.armor.ftm.FtmChannelServer;
+import dev.armor.ftm.NodeStartFailed;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.LinkTls;
 import dev.armor.relay.Relay;
@@ -225,13 +227,26 @@ public final class DaemonNode implements AutoCloseable {
             relay.dataAddress(), settings.shimSocket());
         return;
       } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        if (e.getCause() instanceof ArmorRequestException refused
+            && refused.getMessage().startsWith(Ops.REGISTRATION_REFUSED)) {
+          throw startFailed(new IOException("daemon " + settings.node() + ": the FTM " + refused.getMessage()));
+        }
         last = e;
         log.info("daemon {}: the FTM is not answering yet ({}); retrying", settings.node(), e.getMessage());
       }
     }
-    close();
-    throw new ConnectException("daemon " + settings.node() + " could not register with the FTM within "
-        + REGISTRATION_DEADLINE.toSeconds() + " s: " + (last == null ? "no answer" : last.getMessage()));
+    throw startFailed(new ConnectException("daemon " + settings.node() + " could not register with the FTM within "
+        + REGISTRATION_DEADLINE.toSeconds() + " s: " + (last == null ? "no answer" : last.getMessage())));
+  }
+
+  /**
+   * The daemon cannot finish starting: says why in its log, stops (its process then exits with status 1, see
+   * {@link NodeStartFailed}) and returns {@code why} for the caller to throw, should the process outlive the stop.
+   */
+  private IOException startFailed(IOException why) {
+    log.error("{}; stopping", why.getMessage());
+    close(NodeStartFailed.INSTANCE);
+    return why;
   }
 
   /**
@@ -321,6 +336,11 @@ public final class DaemonNode implements AutoCloseable {
 
   @Override
   public void close() {
+    close(null);
+  }
+
+  /** Stops everything; {@code reason} for the actor system's coordinated shutdown (null: a plain termination). */
+  private void close(org.apache.pekko.actor.CoordinatedShutdown.Reason reason) {
     ftmChannel.close();
     if (ftmChannelServer != null) {
       ftmChannelServer.close();
@@ -330,7 +350,12 @@ public final class DaemonNode implements AutoCloseable {
       controlApi.shutdownNow();
     }
     shimServer.close();
-    system.terminate();
+    if (reason == null) {
+      system.terminate();
+    } else {
+      org.apache.pekko.actor.CoordinatedShutdown.get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system))
+          .run(reason);
+    }
     try {
       system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -20,6 +20,8 @@ public final class Ops {
 
   // The FTM's own operations
   public static final String REGISTER_DAEMON = "ftm.register_daemon";
+  /** How the FTM's answer to {@link #REGISTER_DAEMON} starts when it refuses for good: the daemon stops, not retries. */
+  public static final String REGISTRATION_REFUSED = "registration refused: ";
   public static final String LAUNCH = "ftm.launch";
   public static final String STATUS = "ftm.status";
   public static final String STOP_ARMOR = "ftm.stop_armor";

@@ -59,6 +59,11 @@ final class FtmDirectory implements ArmorRouter, AppServerDb.NodeDirectory {
     return gateway == null ? Optional.empty() : Optional.of(addressOf(gateway));
   }
 
+  /** The cluster member address ({@code host:port}) a registration comes from: its gateway's. */
+  String memberAddressOf(DaemonRegistration daemon) {
+    return addressOf(resolver.resolveActorRef(daemon.getGatewayRef()));
+  }
+
   /** The node whose registered daemon is the member at {@code address}, if any. */
   Optional<String> nodeAt(String address) {
     return gateways.entrySet().stream()

@@ -182,6 +182,19 @@ final class FtmElement implements Element {
   private void registerDaemon(DaemonRegistration daemon, ElementContext context) {
     Optional<DaemonRegistration> previous = directory.daemon(daemon.getNode());
     if (previous.isPresent() && previous.get().getClusterUid() != daemon.getClusterUid()) {
+      String heldAt = directory.memberAddress(daemon.getNode()).orElse("");
+      String claimedAt = directory.memberAddressOf(daemon);
+      if (!heldAt.equals(claimedAt) && memberLive.test(heldAt)) {
+        // Another member under a live daemon's name: an impostor, or the same node started twice. Taking it for a
+        // restart would move the live node's work to it while the node runs on: two instances of every service.
+        String why = "node " + daemon.getNode() + " is held by a live cluster member at " + heldAt + " (its daemon,"
+            + " pid " + previous.get().getPid() + ", registered from " + previous.get().getHost() + "); a second daemon"
+            + " cannot join under that name while it lives";
+        context.log().warn("FTM: refused the registration of a daemon as node {} from cluster member {} (pid {}): {}",
+            daemon.getNode(), claimedAt, daemon.getPid(), why);
+        context.fail(Ops.REGISTRATION_REFUSED + why);
+        return;
+      }
       // A daemon restarted on the node: its previous incarnation (and every ARMOR it hosted) is gone, whether or not
       // the cluster has removed its member yet. Its work moves now; a removal of the old member later is ignored.
       nodeDown(daemon.getNode(), "its daemon restarted (pid " + previous.get().getPid() + " -> pid " + daemon.getPid()

@@ -160,6 +160,36 @@ class SecurityTest {
   }
 
   /**
+   * A daemon started under a live node's name, with that node's own certificate (a copy taken to another host, or the
+   * same node started twice), joins the cluster but is refused as that node: before, the FTM took it for a restart of
+   * the node and moved the node's work to it while the node ran on (two instances of every service).
+   */
+  @Test
+  void aSecondDaemonUnderALiveNodesNameIsRefused_andTheNodeKeepsItsWork() throws Exception {
+    Path impostorHome = Files.createTempDirectory("armor-impostor-");
+    try {
+      cluster.armorOk(Duration.ofSeconds(60), "enrol", "--node", "n1", "--out", impostorHome.toString());
+      Map<Path, Long> before = logLines();
+      ArmorTestCluster.CliResult started = ArmorTestCluster.armor(impostorHome, cluster.ftm(), Duration.ofSeconds(120),
+          "daemon", "--node", "n1", "--host", SUBNET + ".30", "--join", cluster.ftm(), "--cluster-port",
+          "" + CLUSTER_PORT, "--detach");
+
+      assertThat(started.exit()).as("the second n1: %s", started.out()).isNotZero();
+      assertThat(started.out()).contains("registration refused: node n1 is held by a live cluster member at "
+          + SUBNET + ".2:" + CLUSTER_PORT);
+      assertThat(Files.readString(ftmLog())).contains("FTM: refused the registration of a daemon as node n1 from"
+          + " cluster member " + SUBNET + ".30:" + CLUSTER_PORT);
+      var n1 = cluster.status().getNodesList().stream().filter(node -> node.getNode().equals("n1")).findFirst()
+          .orElseThrow();
+      assertThat(n1.getHost()).as("n1 is still the node at its own address").isEqualTo(SUBNET + ".2");
+      assertStillServing();
+      assertFewNewLogLines(before);
+    } finally {
+      ArmorTestCluster.deleteHome(impostorHome);
+    }
+  }
+
+  /**
    * Nine bytes that start an endless decode loop in Pekko's inbound framing (a frame header with a negative length,
    * on each of Artery's streams), and idle connections that never speak, on the FTM's and the daemon's cluster
    * ports: they never get past the TLS handshake.
