@@ -84,7 +84,9 @@ final class ControlService extends ArmorControlGrpc.ArmorControlImplBase {
 
   @Override
   public void status(StatusRequest request, StreamObserver<ClusterStatus> response) {
-    call(Ops.STATUS, request, ClusterStatus.class, REQUEST_TIMEOUT, response);
+    boolean operator = ControlAccess.caller().map(caller -> caller.role() == Role.OPERATOR).orElse(false);
+    call(Ops.STATUS, request.toBuilder().setHideArguments(!operator).build(), ClusterStatus.class, REQUEST_TIMEOUT,
+        response);
   }
 
   @Override

@@ -10,6 +10,7 @@ import dev.armor.elements.control.AgentOptionsReply;
 import dev.armor.elements.control.AgentOptionsRequest;
 import dev.armor.elements.control.ArmorStopping;
 import dev.armor.elements.control.LaunchRequest;
+import dev.armor.elements.control.StatusRequest;
 import dev.armor.elements.control.StopArmorRequest;
 import dev.armor.elements.standard.AppServerDb;
 import dev.armor.elements.wire.ArmorMessage;
@@ -164,7 +165,7 @@ final class FtmElement implements Element {
     switch (operation.getType()) {
       case Ops.REGISTER_DAEMON -> registerDaemon(Ops.argument(operation, DaemonRegistration.class), context);
       case Ops.LAUNCH -> launch(Ops.argument(operation, LaunchRequest.class), context);
-      case Ops.STATUS -> status(context);
+      case Ops.STATUS -> status(Ops.argument(operation, StatusRequest.class), context);
       case Ops.STOP_ARMOR -> stopArmor(Ops.argument(operation, StopArmorRequest.class), context);
       case Ops.AGENT_OPTIONS -> agentOptions(Ops.argument(operation, AgentOptionsRequest.class), context);
       case Ops.PROCESS_EVENT -> processEvent(Ops.argument(operation, ProcessEvent.class), context);
@@ -636,8 +637,10 @@ final class FtmElement implements Element {
   }
 
   /** Asks every daemon for its processes and connections, and answers when all replied or timed out. */
-  private void status(ElementContext context) {
+  private void status(StatusRequest request, ElementContext context) {
     ReplyHandle reply = context.deferReply();
+    Map<String, List<String>> launched = new HashMap<>();
+    executions.forEach((armorId, row) -> launched.put(armorId, row.getLaunch().getCommandList()));
     List<ServiceEntry> services = appServerDb.entries();
     List<ProcessEvent> recent = new ArrayList<>(events).subList(0, Math.min(events.size(), 100));
     Map<String, CompletableFuture<DaemonReport>> reports = new LinkedHashMap<>();
@@ -674,7 +677,7 @@ final class FtmElement implements Element {
                     }
                     status.addNodes(builder);
                   });
-              reply.complete(status.build());
+              reply.complete(request.getHideArguments() ? ReaderView.of(status.build(), launched) : status.build());
             });
   }
 }

@@ -289,7 +289,7 @@ class FtmElementMigrationTest {
 
     FakeContext status = new FakeContext();
     // status asks the daemons; the events it carries are what matters here
-    ftm.handle(Ops.of(Ops.STATUS, com.google.protobuf.Empty.getDefaultInstance()), status);
+    ftm.handle(Ops.of(Ops.STATUS, dev.armor.elements.control.StatusRequest.getDefaultInstance()), status);
     assertThat(status.reply).isNotNull();
     dev.armor.elements.wire.ClusterStatus reply = (dev.armor.elements.wire.ClusterStatus) status.reply;
     assertThat(reply.getEventsList()).extracting(e -> e.getKind())

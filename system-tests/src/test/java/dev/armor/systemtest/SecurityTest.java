@@ -102,8 +102,15 @@ class SecurityTest {
     ManagedChannel channel = Grpc.newChannelBuilder(cluster.ftm(), reader.channelCredentials()).build();
     try {
       var stub = ArmorControlGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
-      assertThat(stub.status(StatusRequest.getDefaultInstance()).getNodesList()).extracting(n -> n.getNode())
-          .containsExactly("n1");
+      // a caller asking for its arguments to be shown is still a reader
+      var seen = stub.status(StatusRequest.newBuilder().setHideArguments(false).build());
+      assertThat(seen.getNodesList()).extracting(n -> n.getNode()).containsExactly("n1");
+      // command lines cut to the program's name for a reader (they may carry secrets), shown in full to the operator
+      assertThat(seen.getNodes(0).getProcessesList()).isNotEmpty().allSatisfy(process ->
+          assertThat(process.getCommandList()).containsExactly("java", "(4 arguments hidden from readers)"));
+      assertThat(seen.toString()).doesNotContain(LineEchoServer.class.getName()).doesNotContain("-cp");
+      assertThat(cluster.status().getNodes(0).getProcesses(0).getCommandList()).contains("-cp",
+          LineEchoServer.class.getName());
       assertThatThrownBy(() -> stub.launch(LaunchRequest.newBuilder().setNode("n1").addCommand("/bin/true").build()))
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
             assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
