@@ -9,7 +9,7 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "enrol", mixinStandardHelpOptions = true,
+@Command(name = "enrol",
     description = {"Issue a certificate of this cluster, on the host that holds its CA (where the first FTM started).",
         "Into another directory for another host (copy its pki/ into that host's $ARMOR_HOME), or into this host's",
         "$ARMOR_HOME to rotate one: a new key and certificate; the cluster transport takes it up within a minute."})

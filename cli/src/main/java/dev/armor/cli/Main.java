@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "armor",
     mixinStandardHelpOptions = true,
+    // --help and --version on every subcommand too (armor ftm --help answered "Unknown option")
+    scope = CommandLine.ScopeType.INHERIT,
     version = "armor 0.1.0",
     description = "Transparent high availability for TCP client-server applications.",
     subcommands = {
