@@ -211,7 +211,8 @@ public final class DaemonNode implements AutoCloseable {
             .setShimSocket(settings.shimSocket().toString())
             .setGatewayRef(org.apache.pekko.actor.typed.ActorRefResolver.get(system).toSerializationFormat(gateway))
             .setPid(ProcessHandle.current().pid())
-            .setStartedAtMillis(System.currentTimeMillis())
+            // when this process started: a certificate the FTM saw at this address before then was another's
+            .setStartedAtMillis(java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime())
             .setClusterUid(org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().uniqueAddress().longUid())
             .build();
     long deadline = System.nanoTime() + REGISTRATION_DEADLINE.toNanos();
@@ -222,7 +223,14 @@ public final class DaemonNode implements AutoCloseable {
                 Armors.message(gatewayId, ArmorIds.FTM, Ops.REGISTER_DAEMON, registration), Duration.ofSeconds(5),
                 system.scheduler())
             .toCompletableFuture().get(6, TimeUnit.SECONDS);
-        ftmChannel.advertised(Ops.unpack(reply.getPayload(), DaemonRegistered.class).getFtmChannel());
+        DaemonRegistered registered = Ops.unpack(reply.getPayload(), DaemonRegistered.class);
+        if (!registered.getAskAgain().isEmpty()) {
+          log.info("daemon {}: the FTM did not take the registration yet ({}); asking again", settings.node(),
+              registered.getAskAgain());
+          Thread.sleep(100); // a back-off between answered attempts: no event to wait for
+          continue;
+        }
+        ftmChannel.advertised(registered.getFtmChannel());
         log.info("daemon {} up: node address {}, data plane {}, shim endpoint {}", settings.node(), settings.host(),
             relay.dataAddress(), settings.shimSocket());
         return;

@@ -32,11 +32,13 @@ public final class ClusterTransportTls implements SSLEngineProvider {
   private static final Logger log = LoggerFactory.getLogger(ClusterTransportTls.class);
   static final long REREAD_NANOS = 60_000_000_000L;
 
+  private final ActorSystem system;
   private final Credentials credentials;
   private volatile SSLContext context;
   private volatile long loadedAt;
 
   public ClusterTransportTls(ActorSystem system) {
+    this.system = system;
     Config tls = system.settings().config().getConfig("armor.tls");
     this.credentials = new Credentials(Identity.node(tls.getString("node")), Path.of(tls.getString("certificate")),
         Path.of(tls.getString("key")), Path.of(tls.getString("ca")));
@@ -93,12 +95,20 @@ public final class ClusterTransportTls implements SSLEngineProvider {
     return engine;
   }
 
-  /** The trust manager has checked the chain and the role during the handshake; nothing is left to check. */
+  /**
+   * An outgoing connection (Pekko verifies the session of its client engines here), to a member's own address (the
+   * engine's peer host and port): the certificate it showed names that member's node ({@link ClusterPeers}). The
+   * trust manager has checked the chain and the role during the handshake. The extension is looked up here, after
+   * the system has started, not while Pekko builds this provider during its start.
+   */
   @Override
   public Option<Throwable> verifyClientSession(String hostname, SSLSession session) {
+    Identity.ofPeer(session).ifPresent(peer ->
+        ClusterPeers.get(system).certified(session.getPeerHost() + ":" + session.getPeerPort(), peer.name()));
     return Option.empty();
   }
 
+  /** An incoming connection: the trust manager has checked the chain and the role; which member it is, it cannot say. */
   @Override
   public Option<Throwable> verifyServerSession(String hostname, SSLSession session) {
     return Option.empty();

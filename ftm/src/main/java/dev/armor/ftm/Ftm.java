@@ -65,8 +65,12 @@ public final class Ftm {
               system.settings().config().getString(CHANNEL).isEmpty() ? "none" : system.settings().config().getString(CHANNEL));
           Duration heartbeatInterval = system.settings().config().getDuration(HEARTBEAT_INTERVAL);
           String channel = system.settings().config().getString(CHANNEL);
+          // Without TLS (tests that run a bare cluster) no member proves a name: registrations are taken as they come.
+          boolean tls = system.settings().config().getString("pekko.remote.artery.transport").equals("tls-tcp");
+          ClusterPeers peers = ClusterPeers.get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system));
           FtmElement ftm = new FtmElement(directory, tables, appServerDb, executions,
-              address -> live(cluster, address), self, heartbeatInterval, channel);
+              address -> live(cluster, address), self, heartbeatInterval, channel,
+              tls ? peers : FtmElement.MemberCertificates.UNCHECKED);
           // Membership events become operations of this ARMOR; the first is a snapshot, for reconciliation.
           context.spawn(MembershipWatcher.create(context.getSelf(), System::currentTimeMillis), "membership");
           return ArmorActor.create(ArmorIds.FTM, List.of(appServerDb, ftm), directory, ArmorClock.SYSTEM);

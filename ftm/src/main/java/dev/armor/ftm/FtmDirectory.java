@@ -34,6 +34,11 @@ final class FtmDirectory implements ArmorRouter, AppServerDb.NodeDirectory {
     this.selfAddress = selfAddress;
   }
 
+  /** This node's member address: where the FTM itself runs. */
+  String selfAddress() {
+    return selfAddress;
+  }
+
   private String addressOf(ActorRef<?> gateway) {
     org.apache.pekko.actor.Address address = gateway.path().address();
     return address.hasLocalScope() ? selfAddress : MembershipWatcher.address(address);

@@ -104,6 +104,21 @@ final class FtmElement implements Element {
   /** ARMOR ids this FTM is installing (table write or install request under way): not to be installed twice. */
   private final Set<String> installing = new HashSet<>();
   private final HeartbeatMonitor heartbeats = new HeartbeatMonitor();
+  private final MemberCertificates certificates;
+
+  /**
+   * The node name a cluster member proved with its certificate ({@link ClusterPeers}); {@link #UNCHECKED} where the
+   * cluster transport runs without TLS (tests), and nothing is proved.
+   */
+  @FunctionalInterface
+  interface MemberCertificates {
+    MemberCertificates UNCHECKED = address -> Optional.empty();
+
+    /** The node name proved at {@code memberAddress}, and when (wall clock), by the latest process seen there. */
+    Optional<Proof> nodeAt(String memberAddress);
+
+    record Proof(String node, long atMillis) {}
+  }
 
   /**
    * @param executions the Execution ARMOR table as read back from the replicated tables
@@ -112,12 +127,18 @@ final class FtmElement implements Element {
    */
   FtmElement(FtmDirectory directory, Tables tables, AppServerDb appServerDb, Collection<ExecutionArmorRow> executions,
       Predicate<String> memberLive, String ftmNode, Duration heartbeatInterval) {
-    this(directory, tables, appServerDb, executions, memberLive, ftmNode, heartbeatInterval, "");
+    this(directory, tables, appServerDb, executions, memberLive, ftmNode, heartbeatInterval, "",
+        MemberCertificates.UNCHECKED);
   }
 
-  /** @param channel host:port of this node's FTM channel, told to the daemons (empty: none) */
+  /**
+   * @param channel host:port of this node's FTM channel, told to the daemons (empty: none)
+   * @param certificates the node name each member proved: a daemon registers only under its own
+   */
   FtmElement(FtmDirectory directory, Tables tables, AppServerDb appServerDb, Collection<ExecutionArmorRow> executions,
-      Predicate<String> memberLive, String ftmNode, Duration heartbeatInterval, String channel) {
+      Predicate<String> memberLive, String ftmNode, Duration heartbeatInterval, String channel,
+      MemberCertificates certificates) {
+    this.certificates = certificates;
     this.ping = FtmPing.newBuilder().setFtmChannel(channel).build();
     this.directory = directory;
     this.tables = tables;
@@ -181,18 +202,40 @@ final class FtmElement implements Element {
   }
 
   private void registerDaemon(DaemonRegistration daemon, ElementContext context) {
+    String from = directory.memberAddressOf(daemon);
+    if (certificates != MemberCertificates.UNCHECKED && !from.equals(directory.selfAddress())) {
+      Optional<MemberCertificates.Proof> certified = certificates.nodeAt(from);
+      // Learnt when this node connects to the member: the answer to this request does, so the daemon's next attempt
+      // finds it (its own node's daemon is in this process, under this node's certificate). A proof older than the
+      // daemon may be its address's previous process's, another node's: asked again, the answer connects to this one.
+      if (certified.isEmpty()
+          || (!certified.get().node().equals(daemon.getNode())
+              && certified.get().atMillis() < daemon.getStartedAtMillis())) {
+        // an answer, not a failure: a daemon's first attempt often gets it (no warning for it in the log)
+        context.setPayload(DaemonRegistered.newBuilder()
+            .setAskAgain("the FTM has not yet seen the certificate of cluster member " + from).build());
+        return;
+      }
+      if (!certified.get().node().equals(daemon.getNode())) {
+        String why = "cluster member " + from + " showed the certificate of node " + certified.get().node()
+            + ", not of node " + daemon.getNode() + ": a daemon joins only under the name on its certificate";
+        context.log().warn("FTM: refused the registration of a daemon as node {} (pid {}): {}", daemon.getNode(),
+            daemon.getPid(), why);
+        context.fail(Ops.REGISTRATION_REFUSED + why);
+        return;
+      }
+    }
     Optional<DaemonRegistration> previous = directory.daemon(daemon.getNode());
     if (previous.isPresent() && previous.get().getClusterUid() != daemon.getClusterUid()) {
       String heldAt = directory.memberAddress(daemon.getNode()).orElse("");
-      String claimedAt = directory.memberAddressOf(daemon);
-      if (!heldAt.equals(claimedAt) && memberLive.test(heldAt)) {
+      if (!heldAt.equals(from) && memberLive.test(heldAt)) {
         // Another member under a live daemon's name: an impostor, or the same node started twice. Taking it for a
         // restart would move the live node's work to it while the node runs on: two instances of every service.
         String why = "node " + daemon.getNode() + " is held by a live cluster member at " + heldAt + " (its daemon,"
             + " pid " + previous.get().getPid() + ", registered from " + previous.get().getHost() + "); a second daemon"
             + " cannot join under that name while it lives";
         context.log().warn("FTM: refused the registration of a daemon as node {} from cluster member {} (pid {}): {}",
-            daemon.getNode(), claimedAt, daemon.getPid(), why);
+            daemon.getNode(), from, daemon.getPid(), why);
         context.fail(Ops.REGISTRATION_REFUSED + why);
         return;
       }

@@ -95,9 +95,17 @@ final class ArmorTestCluster implements AutoCloseable {
       }
       starting.add(CompletableFuture.supplyAsync(() -> cluster.armor(Duration.ofSeconds(120), args.toArray(String[]::new))));
     }
-    for (CompletableFuture<CliResult> daemon : starting) {
-      CliResult result = daemon.join();
-      assertThat(result.exit()).as("daemon start: %s", result).isZero();
+    try {
+      for (CompletableFuture<CliResult> daemon : starting) {
+        CliResult result = daemon.join();
+        assertThat(result.exit()).as("daemon start: %s", result).isZero();
+      }
+    } catch (RuntimeException | AssertionError e) {
+      // The test class never gets the cluster to stop in its @AfterAll: stop what did start (the FTM kept its ports
+      // and broke the next run of the class).
+      cluster.dumpLogs(System.out);
+      cluster.close();
+      throw e;
     }
     return cluster;
   }

@@ -167,6 +167,35 @@ class SecurityTest {
   }
 
   /**
+   * A host holding a node certificate of the cluster (here "visitor") cannot register its daemon under another name
+   * ("ghost"): the FTM takes a registration only under the name on the certificate the member showed when the FTM's
+   * node connected to it.
+   */
+  @Test
+  void aDaemonRegistersOnlyUnderTheNameOnItsCertificate() throws Exception {
+    Path impostorHome = Files.createTempDirectory("armor-impostor-");
+    try {
+      cluster.armorOk(Duration.ofSeconds(60), "enrol", "--node", "visitor", "--out", impostorHome.toString());
+      Path nodes = impostorHome.resolve("pki").resolve("nodes");
+      Files.move(nodes.resolve("visitor.crt"), nodes.resolve("ghost.crt"));
+      Files.move(nodes.resolve("visitor.key"), nodes.resolve("ghost.key"));
+      Map<Path, Long> before = logLines();
+      ArmorTestCluster.CliResult started = ArmorTestCluster.armor(impostorHome, cluster.ftm(), Duration.ofSeconds(120),
+          "daemon", "--node", "ghost", "--host", SUBNET + ".31", "--join", cluster.ftm(), "--cluster-port",
+          "" + CLUSTER_PORT, "--detach");
+
+      assertThat(started.exit()).as("ghost: %s", started.out()).isNotZero();
+      assertThat(started.out()).contains("registration refused: cluster member " + SUBNET + ".31:" + CLUSTER_PORT
+          + " showed the certificate of node visitor, not of node ghost");
+      assertThat(cluster.status().getNodesList()).extracting(node -> node.getNode()).containsExactly("n1");
+      assertStillServing();
+      assertFewNewLogLines(before);
+    } finally {
+      ArmorTestCluster.deleteHome(impostorHome);
+    }
+  }
+
+  /**
    * A daemon started under a live node's name, with that node's own certificate (a copy taken to another host, or the
    * same node started twice), joins the cluster but is refused as that node: before, the FTM took it for a restart of
    * the node and moved the node's work to it while the node ran on (two instances of every service).
