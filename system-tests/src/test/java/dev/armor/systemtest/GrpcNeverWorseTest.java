@@ -117,8 +117,9 @@ class GrpcNeverWorseTest {
         });
 
     for (String step : with.keySet()) {
-      System.out.printf("| gRPC-Java server and client, JDK 17 | %s | without Armor: %s, %d ms | with Armor: %s, %d ms |%n", step,
-          without.get(step).kind(), without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
+      System.out.printf("| gRPC-Java server and client, JDK 17 | %s | without Armor: %s, %d ms"
+          + " | with Armor: %s, %d ms |%n",
+          step, without.get(step).kind(), without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
     }
     for (String step : with.keySet()) {
       Outcome armored = with.get(step);

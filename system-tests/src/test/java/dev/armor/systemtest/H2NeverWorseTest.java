@@ -117,8 +117,9 @@ class H2NeverWorseTest {
 
     System.out.printf("H2 server mode, JDBC client (one connection): launch to bound under Armor %d ms%n", startMillis);
     for (String step : with.keySet()) {
-      System.out.printf("| H2 server and JDBC client, JDK 17 | %s | without Armor: %s, %d ms | with Armor: %s, %d ms |%n", step,
-          without.get(step).kind(), without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
+      System.out.printf("| H2 server and JDBC client, JDK 17 | %s | without Armor: %s, %d ms"
+          + " | with Armor: %s, %d ms |%n",
+          step, without.get(step).kind(), without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
     }
     // H2 checks itself at start by connecting to its own port at localhost: that connect must reach the service (it
     // is routed through n1's daemon, as a client of its own) rather than time out (before, about 16 s on every start)

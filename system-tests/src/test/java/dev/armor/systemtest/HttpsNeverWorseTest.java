@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -56,7 +55,8 @@ class HttpsNeverWorseTest {
   }
 
   static Stream<Arguments> jdks() {
-    return Stream.of(Arguments.of("JDK 17", ArmorTestCluster.JDK17, 7621), Arguments.of("JDK 25", ArmorTestCluster.JDK25, 7623));
+    return Stream.of(Arguments.of("JDK 17", ArmorTestCluster.JDK17, 7621),
+        Arguments.of("JDK 25", ArmorTestCluster.JDK25, 7623));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -72,8 +72,9 @@ class HttpsNeverWorseTest {
     AppProcess[] plain = {startPlain(java, port, keyStore)};
     Map<String, Outcome> without;
     try {
-      without = NeverWorseKit.idleAndInFlight(cluster.startWrappedApp(null, java, HttpRequestClient.class.getName(), "127.0.0.1",
-          "" + port, "--tls", keyStore.toString()), "/fast", "/slow", () -> plain[0].lines().contains("SLOW"), () -> {
+      without = NeverWorseKit.idleAndInFlight(cluster.startWrappedApp(null, java, HttpRequestClient.class.getName(),
+          "127.0.0.1", "" + port, "--tls", keyStore.toString()), "/fast", "/slow",
+          () -> plain[0].lines().contains("SLOW"), () -> {
             plain[0].process().destroyForcibly().waitFor();
             plain[0].close();
             plain[0] = startPlain(java, port, keyStore);
@@ -84,13 +85,9 @@ class HttpsNeverWorseTest {
 
     // Under Armor: the same server under `armor run` on n1, the client wrapped on n2.
     String armorId = cluster.launchServer("n1", List.of("--recovery", "reconnect"), server);
-    Map<String, Outcome> with = NeverWorseKit.idleAndInFlight(cluster.startApp("n2", java, HttpRequestClient.class.getName(),
-        SUBNET + ".2", "" + port, "--tls", keyStore.toString()), "/fast", "/slow", () -> serverSaid(armorId, "SLOW"), () -> {
-          long old = cluster.pidOf(armorId);
-          ProcessHandle.of(old).orElseThrow().destroyForcibly();
-          Awaitility.await("the server restarted by Armor").atMost(Duration.ofSeconds(60)).ignoreExceptions()
-              .until(() -> cluster.listeningPid(armorId), pid -> pid != old);
-        });
+    Map<String, Outcome> with = NeverWorseKit.idleAndInFlight(cluster.startApp("n2", java,
+        HttpRequestClient.class.getName(), SUBNET + ".2", "" + port, "--tls", keyStore.toString()), "/fast", "/slow",
+        () -> NeverWorseKit.serverSaid(cluster, armorId, "SLOW"), NeverWorseKit.killUnderArmor(cluster, armorId));
 
     NeverWorseKit.assertNoWorse("JDK HttpsServer and HttpClient, " + name, without, with);
   }
@@ -102,11 +99,6 @@ class HttpsNeverWorseTest {
     return server;
   }
 
-  /** Whether the server's log (all its instances) has said {@code line}. */
-  private static boolean serverSaid(String armorId, String line) throws IOException {
-    Path log = cluster.home().resolve("logs").resolve(armorId + ".log");
-    return Files.exists(log) && Files.readAllLines(log).contains(line);
-  }
 
   /** A PKCS12 key store with a self-signed certificate for the addresses the client uses, made by the JDK's keytool. */
   private static Path keyStore(Path java, int port) throws Exception {

@@ -184,4 +184,20 @@ final class NeverWorseKit {
     assertThat(with.get("the request after").answered()).as("%s: the client's next request is answered", what)
         .isTrue();
   }
+
+  /** Whether the log of {@code armorId}'s process (all its instances) has said {@code line}. */
+  static boolean serverSaid(ArmorTestCluster cluster, String armorId, String line) throws IOException {
+    java.nio.file.Path log = cluster.home().resolve("logs").resolve(armorId + ".log");
+    return java.nio.file.Files.exists(log) && java.nio.file.Files.readAllLines(log).contains(line);
+  }
+
+  /** Kills {@code armorId}'s process and returns once Armor has restarted it and it listens again. */
+  static Restart killUnderArmor(ArmorTestCluster cluster, String armorId) {
+    return () -> {
+      long old = cluster.pidOf(armorId);
+      ProcessHandle.of(old).orElseThrow().destroyForcibly();
+      Awaitility.await("the server restarted by Armor").atMost(Duration.ofSeconds(60)).ignoreExceptions()
+          .until(() -> cluster.listeningPid(armorId), pid -> pid != old);
+    };
+  }
 }

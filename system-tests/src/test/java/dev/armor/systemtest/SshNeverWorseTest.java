@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -57,7 +56,8 @@ class SshNeverWorseTest {
   }
 
   static Stream<Arguments> jdks() {
-    return Stream.of(Arguments.of("JDK 17", ArmorTestCluster.JDK17, 7631), Arguments.of("JDK 25", ArmorTestCluster.JDK25, 7633));
+    return Stream.of(Arguments.of("JDK 17", ArmorTestCluster.JDK17, 7631),
+        Arguments.of("JDK 25", ArmorTestCluster.JDK25, 7633));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -89,12 +89,8 @@ class SshNeverWorseTest {
     String armorId = cluster.launchServer("n1", List.of("--recovery", "reconnect"), server);
     Map<String, Outcome> with = NeverWorseKit.idleAndInFlight(cluster.startWithClassPath(cluster.agentOptions("n2"),
         java, classPath, SshCommandClient.class.getName(), SUBNET + ".2", "" + port), "fast", "slow",
-        () -> serverSaid(armorId, "SLOW"), () -> {
-          long old = cluster.pidOf(armorId);
-          ProcessHandle.of(old).orElseThrow().destroyForcibly();
-          Awaitility.await("the server restarted by Armor").atMost(Duration.ofSeconds(60)).ignoreExceptions()
-              .until(() -> cluster.listeningPid(armorId), pid -> pid != old);
-        });
+        () -> NeverWorseKit.serverSaid(cluster, armorId, "SLOW"),
+        NeverWorseKit.killUnderArmor(cluster, armorId));
 
     NeverWorseKit.assertNoWorse("Apache MINA SSHD server and client, " + name, without, with);
   }
@@ -114,11 +110,5 @@ class SshNeverWorseTest {
         hostKey.toString());
     server.awaitLine(line -> line.startsWith("LISTENING"), Duration.ofSeconds(30));
     return server;
-  }
-
-  /** Whether the server's log (all its instances) has said {@code line}. */
-  private static boolean serverSaid(String armorId, String line) throws IOException {
-    Path log = cluster.home().resolve("logs").resolve(armorId + ".log");
-    return Files.exists(log) && Files.readAllLines(log).contains(line);
   }
 }
