@@ -35,7 +35,11 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * a kill failed with {@code INTERNAL} (the new instance got a connection without its preface), which no retry policy
  * retries. Under Armor the client's connection ends with a GOAWAY naming the last stream the lost instance got, so
  * streams opened after it are sent again by gRPC itself, on a new connection to the new instance.
+ *
+ * <p>Tagged {@code transparency}: {@code scripts/transparency} runs it, {@code mvn verify} does not (its 20 minutes);
+ * the relay's {@code Http2RecoveryTest} checks the GOAWAY and its stream id in the suite.
  */
+@org.junit.jupiter.api.Tag("transparency")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class GrpcNeverWorseTest {
 
