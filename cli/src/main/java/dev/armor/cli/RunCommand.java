@@ -40,7 +40,8 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--hang-timeout", paramLabel = "DURATION",
       description = "Declare the process hung (then kill and restart it) when its shim has not beaten for this long "
-          + "(default: the daemon's --hang-timeout, 3 s unless set). Processes without the shim are never declared hung.")
+          + "(default: the daemon's --hang-timeout, 3 s unless set; at least two of the node's heartbeats, else the "
+          + "launch is refused). Processes without the shim are never declared hung.")
   String hangTimeout;
 
   @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable for the command.")

@@ -214,6 +214,7 @@ public final class DaemonNode implements AutoCloseable {
             // when this process started: a certificate the FTM saw at this address before then was another's
             .setStartedAtMillis(java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime())
             .setClusterUid(org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().uniqueAddress().longUid())
+            .setHeartbeatMillis(settings.liveness().heartbeat().toMillis())
             .build();
     long deadline = System.nanoTime() + REGISTRATION_DEADLINE.toNanos();
     Exception last = null;

@@ -66,10 +66,9 @@ public record DaemonSettings(
       if (heartbeat.isNegative() || heartbeat.isZero()) {
         throw new IllegalArgumentException("heartbeat must be positive, but was " + heartbeat);
       }
-      if (hangTimeout.compareTo(heartbeat.multipliedBy(2)) < 0) {
-        throw new IllegalArgumentException("hang-timeout must be at least two heartbeats (" + heartbeat.toMillis()
-            + " ms), but was " + hangTimeout.toMillis() + " ms");
-      }
+      dev.armor.elements.HangTimeout.tooShort("hang-timeout", hangTimeout, heartbeat).ifPresent(why -> {
+        throw new IllegalArgumentException(why);
+      });
       if (lease.compareTo(heartbeat.multipliedBy(2)) < 0) {
         throw new IllegalArgumentException("shim-lease must be at least two heartbeats (" + heartbeat.toMillis()
             + " ms), but was " + lease.toMillis() + " ms");

@@ -264,6 +264,16 @@ final class FtmElement implements Element {
       context.fail("nothing to launch: the command is empty");
       return;
     }
+    long heartbeatMillis = directory.daemon(request.getNode()).orElseThrow().getHeartbeatMillis();
+    if (request.getHangTimeoutMillis() > 0 && heartbeatMillis > 0) { // 0: a daemon of an earlier version: unknown
+      Optional<String> tooShort = dev.armor.elements.HangTimeout.tooShort("--hang-timeout",
+          Duration.ofMillis(request.getHangTimeoutMillis()), Duration.ofMillis(heartbeatMillis));
+      if (tooShort.isPresent()) {
+        context.fail(tooShort.get() + " on node " + request.getNode() + ": its app would be declared hung between two"
+            + " beats and killed on every start");
+        return;
+      }
+    }
     String armorId = newArmorId(request.getNode());
     directory.placeArmor(armorId, request.getNode());
     LaunchProcess.Builder launch =

@@ -94,7 +94,7 @@ class FtmElementMigrationTest {
   private void registerDaemon(String node, long uid) {
     TestProbe<ArmorActor.Command> gateway = testKit.createTestProbe();
     handle(Ops.REGISTER_DAEMON, DaemonRegistration.newBuilder().setNode(node).setArmorId("daemon@" + node)
-        .setClusterUid(uid).setGatewayRef(ActorRefResolver.get(testKit.system()).toSerializationFormat(gateway.ref()))
+        .setClusterUid(uid).setHeartbeatMillis(500).setGatewayRef(ActorRefResolver.get(testKit.system()).toSerializationFormat(gateway.ref()))
         .build());
   }
 
@@ -277,6 +277,23 @@ class FtmElementMigrationTest {
 
     assertThat(appServerDb.entries().get(0).getState()).isEqualTo(ServiceState.FAILED);
     assertThat(installs).isEmpty();
+  }
+
+  @Test
+  void aLaunchWhoseHangTimeoutIsBelowTwoOfItsNodesHeartbeats_isRefused_andNothingIsPlaced() {
+    registerDaemon("n1", 1);
+
+    FakeContext refused = handle(Ops.LAUNCH, dev.armor.elements.control.LaunchRequest.newBuilder().setNode("n1")
+        .addCommand("server").setHangTimeoutMillis(999).build());
+
+    assertThat(refused.error).isEqualTo("--hang-timeout must be at least two heartbeats (500 ms), but was 999 ms on"
+        + " node n1: its app would be declared hung between two beats and killed on every start");
+    assertThat(ftm.executions()).isEmpty();
+    assertThat(installs).isEmpty();
+    FakeContext accepted = handle(Ops.LAUNCH, dev.armor.elements.control.LaunchRequest.newBuilder().setNode("n1")
+        .addCommand("server").setHangTimeoutMillis(1000).build());
+    assertThat(accepted.error).isNull();
+    assertThat(ftm.executions()).hasSize(1);
   }
 
   @Test
