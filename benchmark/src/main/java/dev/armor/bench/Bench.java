@@ -369,13 +369,13 @@ public final class Bench {
           } catch (Exception e) {
             log("could not stop " + process + ": " + e);
           }
-        }, Running::daemonThread));
+        }, task -> daemonThread("bench-stop", task)));
       }
       CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
     }
 
-    private static void daemonThread(Runnable task) {
-      Thread thread = new Thread(task, "bench-stop");
+    static void daemonThread(String name, Runnable task) {
+      Thread thread = new Thread(task, name);
       thread.setDaemon(true);
       thread.start();
     }
@@ -475,9 +475,30 @@ public final class Bench {
    */
   private Map<String, Target> latencyRounds(List<String> setups, int base, int serverPort, Running running)
       throws Exception {
-    Map<String, Target> targets = new LinkedHashMap<>();
+    // Started side by side: the two Armor clusters took half a minute each one after the other, most of it waiting
+    // (JVM starts, cluster joins); each setup has ports of its own, and whatever started is stopped by the caller.
+    Map<String, CompletableFuture<Target>> starting = new LinkedHashMap<>();
     for (String setup : setups) {
-      targets.put(setup, start(setup, running, base, serverPort, ROUNDS_PORT_OFFSET));
+      CompletableFuture<Target> target = new CompletableFuture<>();
+      Running.daemonThread("bench-start-" + setup, () -> {
+        try {
+          target.complete(start(setup, running, base, serverPort, ROUNDS_PORT_OFFSET));
+        } catch (Throwable e) {
+          target.completeExceptionally(e);
+        }
+      });
+      starting.put(setup, target);
+    }
+    Map<String, Target> targets = new LinkedHashMap<>();
+    for (Map.Entry<String, CompletableFuture<Target>> setup : starting.entrySet()) {
+      try {
+        targets.put(setup.getKey(), setup.getValue().join());
+      } catch (java.util.concurrent.CompletionException e) {
+        for (CompletableFuture<Target> other : starting.values()) {
+          other.exceptionally(failed -> null).join(); // the caller stops what started: wait until all have
+        }
+        throw e.getCause() instanceof Exception cause ? cause : e;
+      }
     }
     latencyRounds(List.copyOf(targets.values()));
     return targets;
