@@ -8,6 +8,7 @@ import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.execution.process.ArmorChannel;
 import dev.armor.security.Credentials;
 import dev.armor.security.Identity;
+import dev.armor.security.PendingHandshakes;
 import dev.armor.security.RefusalLog;
 import dev.armor.security.Role;
 import dev.armor.security.TlsHandshake;
@@ -77,12 +78,28 @@ public final class FtmChannelServer implements AutoCloseable {
   /** A node has a few daemons, each with one channel; far beyond that is someone knocking. */
   static final int MAX_CONNECTIONS = 256;
 
+  /**
+   * Connections one address may have in their TLS handshake at once: a node's daemons open one channel each, one at a
+   * time, so a few is plenty; the rest of {@link #MAX_CONNECTIONS} stays for the other addresses.
+   */
+  static final int MAX_HANDSHAKES_PER_ADDRESS = 16;
+
+  /**
+   * Channels one node's certificate may have open at once: its daemon keeps one, and a daemon that restarts opens
+   * its new one before the old one's end may have been noticed. Past it the node's oldest channel is closed (the
+   * newest is the live daemon's), so a certificate cannot take the connections every other node needs.
+   */
+  static final int MAX_CHANNELS_PER_NODE = 4;
+
   private final ServerSocketChannel listener;
   private final SSLContext tls;
   private final RefusalLog refusals;
   private final AtomicInteger connections = new AtomicInteger();
+  private final PendingHandshakes handshaking = new PendingHandshakes(MAX_HANDSHAKES_PER_ADDRESS, MAX_CONNECTIONS);
   private final String address;
   private final Set<ArmorChannel> channels = ConcurrentHashMap.newKeySet();
+  /** Each node's open channels, oldest first (guarded by itself). */
+  private final java.util.Map<String, java.util.ArrayDeque<ArmorChannel>> byNode = new java.util.HashMap<>();
   private volatile boolean closed;
 
   private FtmChannelServer(ServerSocketChannel listener, String address, SSLContext tls) {
@@ -167,9 +184,24 @@ public final class FtmChannelServer implements AutoCloseable {
         closeQuietly(socket);
         continue;
       }
+      String tooMany = handshaking.admit(remoteAddress(socket));
+      if (tooMany != null) {
+        connections.decrementAndGet();
+        refusals.refused(remote(socket), tooMany);
+        closeQuietly(socket);
+        continue;
+      }
       Thread handshake = new Thread(() -> serve(socket, ftm, scheduler), "armor-ftm-channel-handshake " + address);
       handshake.setDaemon(true);
       handshake.start();
+    }
+  }
+
+  private static java.net.SocketAddress remoteAddress(SocketChannel socket) {
+    try {
+      return socket.getRemoteAddress();
+    } catch (IOException e) {
+      return null; // counted with the other peers of unknown address
     }
   }
 
@@ -186,12 +218,14 @@ public final class FtmChannelServer implements AutoCloseable {
     InetSocketAddress peer;
     SSLSocket ssl;
     Identity node;
+    java.net.SocketAddress admitted = remoteAddress(socket);
     try {
       socket.socket().setTcpNoDelay(true);
       peer = (InetSocketAddress) socket.getRemoteAddress();
       ssl = TlsHandshake.over(tls, socket.socket(), false);
       node = Identity.ofPeer(ssl.getSession()).orElseThrow(() -> new SSLException("the peer showed no node certificate"));
     } catch (IOException e) {
+      handshaking.done(admitted);
       connections.decrementAndGet();
       refusals.refused(remote(socket), "no TLS session with a node certificate of this cluster ("
           + (e instanceof java.net.SocketTimeoutException ? "no handshake within " + TlsHandshake.TIMEOUT.toSeconds() + " s"
@@ -199,6 +233,7 @@ public final class FtmChannelServer implements AutoCloseable {
       closeQuietly(socket);
       return;
     }
+    handshaking.done(admitted);
     String daemon = ArmorIds.daemon(node.name());
     ArmorChannel channel;
     try {
@@ -219,6 +254,7 @@ public final class FtmChannelServer implements AutoCloseable {
         @Override
         public void closed(ArmorChannel closedChannel, String reason) {
           channels.remove(closedChannel);
+          forget(node.name(), closedChannel);
           connections.decrementAndGet();
           log.debug("FTM channel from {} closed: {}", peer, reason);
         }
@@ -229,10 +265,34 @@ public final class FtmChannelServer implements AutoCloseable {
       return;
     }
     channels.add(channel);
+    ArmorChannel oldest = remember(node.name(), channel);
+    if (oldest != null) {
+      refusals.refused(peer, "node " + node.name() + " opened more than " + MAX_CHANNELS_PER_NODE
+          + " FTM channels: its oldest one is closed");
+      oldest.close("node " + node.name() + " has " + MAX_CHANNELS_PER_NODE + " newer FTM channels");
+    }
     if (closed) {
       channel.close("the FTM channel server is closing");
     }
     log.debug("FTM channel from {} ({}) open", peer, node);
+  }
+
+  /** Records {@code node}'s new channel; returns its oldest one when the node now has too many, else null. */
+  private ArmorChannel remember(String node, ArmorChannel channel) {
+    synchronized (byNode) {
+      java.util.ArrayDeque<ArmorChannel> open = byNode.computeIfAbsent(node, n -> new java.util.ArrayDeque<>());
+      open.addLast(channel);
+      return open.size() > MAX_CHANNELS_PER_NODE ? open.pollFirst() : null;
+    }
+  }
+
+  private void forget(String node, ArmorChannel channel) {
+    synchronized (byNode) {
+      java.util.ArrayDeque<ArmorChannel> open = byNode.get(node);
+      if (open != null && open.remove(channel) && open.isEmpty()) {
+        byNode.remove(node);
+      }
+    }
   }
 
   /** Hands a request to the FTM and its answer back to the daemon; refuses what the channel does not carry. */

@@ -80,6 +80,18 @@ public final class FtmNode implements AutoCloseable {
         .withFallback(config);
   }
 
+  /** A control connection's TLS handshake must be done within this, as on the FTM channel and the data port. */
+  static final Duration CONTROL_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+
+  /** A control connection without a call for this long is closed (the CLI makes one call and leaves). */
+  static final Duration CONTROL_IDLE_TIMEOUT = Duration.ofMinutes(1);
+
+  /** Calls one control connection may have at once (the CLI makes one; a status poller a few). */
+  static final int CONTROL_CALLS_PER_CONNECTION = 32;
+
+  /** RST_STREAM frames one control connection may send in a second before it is closed ("rapid reset"). */
+  static final int CONTROL_RESETS_PER_WINDOW = 100;
+
   /**
    * Starts the gRPC control API on {@code host:port}, answering through {@code ftm} (the singleton proxy: the FTM
    * may run on any FTM-capable node). {@code seeds} is what {@code GetCluster} tells joining daemons. Mutual TLS
@@ -91,7 +103,14 @@ public final class FtmNode implements AutoCloseable {
       List<String> seeds, Credentials node) throws IOException {
     io.grpc.ServerCredentials tls = node.serverCredentials();
     try {
+      // Bounded like every other port (docs/SECURITY.md): gRPC would wait 120 s for a handshake and keep an idle
+      // connection forever; every call here is unary and short, so a connection idle for a minute is let go (a
+      // client reconnects transparently), and one connection has no use for many calls at once or rapid resets.
       return NettyServerBuilder.forAddress(new InetSocketAddress(host, port), tls)
+          .handshakeTimeout(CONTROL_HANDSHAKE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .maxConnectionIdle(CONTROL_IDLE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+          .maxConcurrentCallsPerConnection(CONTROL_CALLS_PER_CONNECTION)
+          .maxRstFramesPerWindow(CONTROL_RESETS_PER_WINDOW, 1)
           .addService(ServerInterceptors.intercept(
               new ControlService(ftm, system.scheduler(), seeds, "control@" + host), ControlService.ACCESS))
           .build()

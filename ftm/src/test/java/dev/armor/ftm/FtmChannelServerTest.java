@@ -14,6 +14,8 @@ import dev.armor.security.TestPki;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -93,6 +95,31 @@ class FtmChannelServerTest {
 
     assertThat(answer.getError()).contains("takes requests from daemon@n2 only");
     delivered.expectNoMessage();
+  }
+
+  @Test
+  void aNodeOpeningMoreChannelsThanItsDaemonNeeds_losesItsOldest_andItsNewestStillServes() throws Exception {
+    String address = startServer();
+    List<Closed> ends = new ArrayList<>();
+    List<ArmorChannel> channels = new ArrayList<>();
+    for (int i = 0; i <= FtmChannelServer.MAX_CHANNELS_PER_NODE; i++) {
+      Closed closed = new Closed();
+      ArmorChannel channel = connect(address, "n1", closed);
+      ask(channel, registration("127.0.0.2:" + (7000 + i))); // served: the server has taken it as n1's
+      delivered.receiveMessage();
+      ends.add(closed);
+      channels.add(channel);
+    }
+
+    assertThat(ends.get(0).reason.get(10, TimeUnit.SECONDS)).isNotEmpty();
+    for (int i = 1; i < ends.size(); i++) {
+      assertThat(ends.get(i).reason).isNotDone();
+    }
+    ArmorChannel newest = channels.get(channels.size() - 1);
+    assertThat(ask(newest, registration("127.0.0.2:7100")).getError()).isEmpty();
+    ArmorChannel otherNode = connect(address, "n2", new Closed());
+    assertThat(ask(otherNode, registration("127.0.0.2:7101").toBuilder().setFrom("daemon@n2").build()).getError())
+        .isEmpty();
   }
 
   @Test

@@ -3,9 +3,13 @@ package dev.armor.security;
 import io.grpc.Status;
 import java.io.IOException;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
@@ -23,6 +27,9 @@ public final class TlsHandshake {
    */
   public static final Duration TIMEOUT = Duration.ofSeconds(10);
 
+  /** Closes handshakes past their time; one thread for the process, idle but for that. */
+  private static final ScheduledThreadPoolExecutor DEADLINES = deadlines();
+
   private TlsHandshake() {}
 
   /**
@@ -36,10 +43,46 @@ public final class TlsHandshake {
     if (!client) {
       ssl.setNeedClientAuth(true);
     }
+    // The bound is on the whole handshake, not on each read: a peer that trickles a byte every few seconds would
+    // never trip a read timeout, and would hold its connection (and the thread doing its handshake) for ever.
     ssl.setSoTimeout((int) TIMEOUT.toMillis());
-    ssl.startHandshake();
+    ScheduledFuture<?> deadline =
+        DEADLINES.schedule(() -> closeQuietly(socket), TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      ssl.startHandshake();
+    } catch (IOException e) {
+      throw deadline.cancel(false) ? e : late(e);
+    }
+    if (!deadline.cancel(false)) {
+      throw late(null); // done just as the deadline closed the socket
+    }
     ssl.setSoTimeout(0);
     return ssl;
+  }
+
+  private static SocketTimeoutException late(IOException cause) {
+    SocketTimeoutException late = new SocketTimeoutException("no handshake within " + TIMEOUT.toSeconds() + " s");
+    late.initCause(cause);
+    return late;
+  }
+
+  private static ScheduledThreadPoolExecutor deadlines() {
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+        task -> {
+          Thread thread = new Thread(task, "armor-tls-handshake-deadlines");
+          thread.setDaemon(true);
+          return thread;
+        });
+    executor.setRemoveOnCancelPolicy(true); // a finished handshake leaves nothing behind
+    return executor;
+  }
+
+  private static void closeQuietly(Socket socket) {
+    try {
+      socket.close();
+    } catch (IOException e) {
+      // closing to stop a handshake: nothing more to do
+    }
   }
 
   /**

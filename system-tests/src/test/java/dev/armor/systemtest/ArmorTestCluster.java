@@ -43,13 +43,16 @@ final class ArmorTestCluster implements AutoCloseable {
 
   private final Path home;
   private String ftm;
+  /** Added to the environment of every {@code armor} command (ARMOR_JVM_OPTS, say: the FTM and daemons inherit it). */
+  private final Map<String, String> environment;
   private final Map<String, ManagedChannel> controlChannels = new ConcurrentHashMap<>();
   private final Map<String, String> agentOptions = new ConcurrentHashMap<>();
   private final List<AppProcess> apps = new ArrayList<>();
 
-  private ArmorTestCluster(Path home, String ftm) {
+  private ArmorTestCluster(Path home, String ftm, Map<String, String> environment) {
     this.home = home;
     this.ftm = ftm;
+    this.environment = Map.copyOf(environment);
   }
 
   /** Starts an FTM on 127.0.0.1:{@code ftmPort} and daemons n1, n2, ... on 127.0.0.2, 127.0.0.3, ... */
@@ -75,8 +78,17 @@ final class ArmorTestCluster implements AutoCloseable {
   /** As {@link #start(String, String, int, int, int, List)}, with extra {@code armor ftm} options too. */
   static ArmorTestCluster start(String name, String subnet, int ftmPort, int clusterPort, int daemons,
       List<String> daemonOptions, List<String> ftmOptions) throws Exception {
+    return start(name, subnet, ftmPort, clusterPort, daemons, daemonOptions, ftmOptions, Map.of());
+  }
+
+  /**
+   * As {@link #start(String, String, int, int, int, List, List)}, every {@code armor} command with {@code environment}
+   * added ({@code ARMOR_JVM_OPTS=-Xmx256m}: the FTM and the daemons run with that heap).
+   */
+  static ArmorTestCluster start(String name, String subnet, int ftmPort, int clusterPort, int daemons,
+      List<String> daemonOptions, List<String> ftmOptions, Map<String, String> environment) throws Exception {
     Path home = Files.createTempDirectory("armor-" + name + "-");
-    ArmorTestCluster cluster = new ArmorTestCluster(home, subnet + ".1:" + ftmPort);
+    ArmorTestCluster cluster = new ArmorTestCluster(home, subnet + ".1:" + ftmPort, environment);
     List<String> ftmArgs = new ArrayList<>(List.of("ftm", "--host", subnet + ".1", "--port", "" + ftmPort,
         "--cluster-port", "" + clusterPort, "--detach"));
     ftmArgs.addAll(ftmOptions);
@@ -113,14 +125,20 @@ final class ArmorTestCluster implements AutoCloseable {
   record CliResult(int exit, String out) {}
 
   CliResult armor(Duration timeout, String... args) {
-    return armor(home, ftm, timeout, args);
+    return armor(home, ftm, environment, timeout, args);
   }
 
   /** Runs {@code scripts/armor} with {@code ARMOR_HOME=home} (and {@code ARMOR_FTM=ftm} unless null). */
   static CliResult armor(Path home, String ftm, Duration timeout, String... args) {
+    return armor(home, ftm, Map.of(), timeout, args);
+  }
+
+  private static CliResult armor(Path home, String ftm, Map<String, String> environment, Duration timeout,
+      String... args) {
     List<String> command = new ArrayList<>(List.of(ARMOR.toString()));
     command.addAll(Arrays.asList(args));
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().putAll(environment);
     builder.environment().put("ARMOR_HOME", home.toString());
     if (ftm != null) {
       builder.environment().put("ARMOR_FTM", ftm);

@@ -14,6 +14,14 @@ import dev.armor.security.Credentials;
 import dev.armor.security.Identity;
 import dev.armor.security.Pki;
 import dev.armor.systemtest.apps.LineEchoServer;
+import dev.armor.elements.wire.NodeStatus;
+import dev.armor.security.Role;
+import java.net.InetSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.util.EnumSet;
+import java.util.concurrent.CompletableFuture;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
@@ -69,7 +77,9 @@ class SecurityTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("security", SUBNET, 7819, CLUSTER_PORT, 1, List.of());
+    // Every Armor JVM with a 256 MiB heap, as an operator might size them: a PING flood once took such a daemon down.
+    cluster = ArmorTestCluster.start("security", SUBNET, 7819, CLUSTER_PORT, 1, List.of(), List.of(),
+        Map.of("ARMOR_JVM_OPTS", "-Xmx256m"));
     cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "" + SERVICE_PORT));
     Pki.at(strangerHome).initialize();
   }
@@ -266,6 +276,167 @@ class SecurityTest {
       }
     }
     assertFewNewLogLines(before);
+  }
+
+  /**
+   * A node of the cluster gone bad (its certificate is the cluster's: nothing stops it at the handshake) floods the
+   * daemon's data port with HTTP/2 PINGs and never reads the answers: the daemon cuts it off after a bounded queue of
+   * unsent answers (Netty's control-frame limit, sized for the links), well before the flood could fill its 256 MiB
+   * heap, logs it once, and serves on.
+   */
+  @Test
+  void aPingFloodFromANodeGoneBad_isCutOff_andTheDaemonServesOn() throws Exception {
+    long daemonPid = cluster.nodePid("daemon-n1");
+    InetSocketAddress data = hostAndPort(node("n1").getDataAddress());
+    SSLContext insider = Pki.at(cluster.home()).credentials(Identity.node("insider")).sslContext(EnumSet.of(Role.NODE));
+    Map<Path, Long> before = logLines();
+    long limit = 64L << 20;
+
+    long sent = CompletableFuture.supplyAsync(() -> {
+      try (SSLSocket socket = (SSLSocket) insider.getSocketFactory().createSocket()) {
+        socket.setReceiveBufferSize(4096); // the answers back up at once
+        socket.connect(data, 10_000);
+        socket.startHandshake();
+        OutputStream out = socket.getOutputStream();
+        out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // SETTINGS, empty
+        byte[] pings = new byte[17 * 4096];
+        for (int i = 0; i < pings.length; i += 17) {
+          pings[i + 2] = 8; // length 8
+          pings[i + 3] = 6; // PING, no flags, stream 0, then 8 bytes of payload
+        }
+        long written = 0;
+        while (written < limit) {
+          try {
+            out.write(pings);
+          } catch (IOException cutOff) {
+            return written;
+          }
+          written += pings.length;
+        }
+        return written;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).get(2, TimeUnit.MINUTES);
+
+    System.out.printf("the daemon cut the PING flood off after %d KiB%n", sent >> 10);
+    assertThat(sent).as("bytes of PINGs the daemon took before it cut the flood off").isLessThan(limit);
+    assertThat(ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive)).as("daemon n1 alive").contains(true);
+    assertStillServing();
+    Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(daemonLog("n1"))
+        .contains("ENHANCE_YOUR_CALM"));
+    assertFewNewLogLines(before);
+  }
+
+  /**
+   * Slowloris on every port a process of Armor listens on besides the cluster ports: connections that never speak and
+   * one that sends a byte every second, to the control API, the FTM channel, the daemon's data port and its shim
+   * socket. Each is closed within its handshake's (or HELLO's) time, however it trickles, and the service answers
+   * meanwhile.
+   */
+  @Test
+  void idleAndTricklingConnectionsOnEveryPort_areClosedInTime_andTheServiceAnswers() throws Exception {
+    NodeStatus n1 = node("n1");
+    Map<String, java.net.SocketAddress> ports = new java.util.LinkedHashMap<>();
+    ports.put("control API", hostAndPort(cluster.ftm()));
+    ports.put("FTM channel", hostAndPort(ftmChannel()));
+    ports.put("data port", hostAndPort(n1.getDataAddress()));
+    ports.put("shim socket", java.net.UnixDomainSocketAddress.of(n1.getShimSocket()));
+    Map<Path, Long> before = logLines();
+    List<CompletableFuture<String>> closed = new ArrayList<>();
+    List<SocketChannel> opened = new ArrayList<>();
+    try {
+      for (Map.Entry<String, java.net.SocketAddress> port : ports.entrySet()) {
+        for (int i = 0; i < 10; i++) {
+          SocketChannel idle = SocketChannel.open(port.getValue());
+          opened.add(idle);
+          closed.add(closedWithin(port.getKey() + " idle connection " + i, idle, null));
+        }
+        SocketChannel trickling = SocketChannel.open(port.getValue());
+        opened.add(trickling);
+        // a TLS record header announcing a ClientHello of 512 bytes, then zeros, one a second
+        closed.add(closedWithin(port.getKey() + " trickling connection", trickling, new byte[] {0x16, 3, 1, 2, 0}));
+      }
+      assertStillServing();
+      for (CompletableFuture<String> each : closed) {
+        assertThat(each.get(40, TimeUnit.SECONDS)).isEmpty();
+      }
+    } finally {
+      for (SocketChannel channel : opened) {
+        channel.close();
+      }
+    }
+    assertStillServing();
+    assertFewNewLogLines(before);
+  }
+
+  /**
+   * Reads {@code channel} until the other end closes it, writing {@code trickle} and then a zero a second meanwhile
+   * (none: silent); completes with "" when closed within 25 s (handshakes and HELLOs have 10), else with what
+   * happened.
+   */
+  private static CompletableFuture<String> closedWithin(String what, SocketChannel channel, byte[] trickle) {
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.SECONDS.toNanos(25);
+    CompletableFuture<String> result = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(4096);
+      try {
+        while (channel.read(buffer.clear()) >= 0) {
+          continue; // a TLS alert, say: the end comes next
+        }
+      } catch (IOException e) {
+        // reset: closed too
+      }
+      long took = System.nanoTime() - start;
+      result.complete(took <= deadline - start ? "" : what + " was closed only after " + took / 1_000_000 + " ms");
+    }, "slowloris-reader");
+    reader.setDaemon(true);
+    reader.start();
+    if (trickle != null) {
+      Thread writer = new Thread(() -> {
+        try {
+          channel.write(java.nio.ByteBuffer.wrap(trickle));
+          while (!result.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(1000);
+            channel.write(java.nio.ByteBuffer.wrap(new byte[1]));
+          }
+        } catch (IOException | InterruptedException e) {
+          // closed by the other end: what the reader waits for
+        }
+      }, "slowloris-writer");
+      writer.setDaemon(true);
+      writer.start();
+    }
+    return result.completeOnTimeout(what + " still open after 30 s", 30, TimeUnit.SECONDS);
+  }
+
+  private static NodeStatus node(String name) {
+    return cluster.status().getNodesList().stream().filter(n -> n.getNode().equals(name)).findFirst().orElseThrow();
+  }
+
+  private static InetSocketAddress hostAndPort(String address) {
+    int colon = address.lastIndexOf(':');
+    return new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  /** The FTM channel's address, as the FTM logs it when it starts listening. */
+  private static String ftmChannel() throws IOException {
+    java.util.regex.Matcher listening = java.util.regex.Pattern.compile("FTM channel listening on (\\S+)")
+        .matcher(Files.readString(ftmLog()));
+    assertThat(listening.find()).as("the FTM logs its channel's address").isTrue();
+    return listening.group(1);
+  }
+
+  private static String daemonLog(String node) throws IOException {
+    try (var files = Files.list(cluster.home().resolve("logs"))) {
+      StringBuilder all = new StringBuilder();
+      for (Path file : files.filter(f -> f.getFileName().toString().startsWith("daemon-" + node)).toList()) {
+        all.append(Files.readString(file));
+      }
+      return all.toString();
+    }
   }
 
   private void launchAs(ChannelCredentials credentials) {

@@ -73,6 +73,13 @@ public final class NettyRelay implements Relay {
   private final Bootstrap linkBootstrap;
   private final LinkTls links;
   private final dev.armor.security.RefusalLog linkRefusals;
+  /**
+   * Links in their TLS handshake, bounded per peer address and in all. Sized to real use: a daemon opens links ahead
+   * of need (spares) and a handful at a time when its clients connect in a burst, each handshake a few milliseconds;
+   * hundreds pending from one address is far beyond that.
+   */
+  private final dev.armor.security.PendingHandshakes pendingHandshakes =
+      new dev.armor.security.PendingHandshakes(256, 1024);
   private final Bootstrap appBootstrap;
   private final ServerBootstrap serviceBootstrap;
   private final WriteBufferWaterMark waterMark;
@@ -168,7 +175,15 @@ public final class NettyRelay implements Relay {
                   protected void initChannel(Channel ch) {
                     if (links.enabled()) {
                       // Nothing of a link is read before the peer has shown a node certificate of the cluster.
-                      ch.pipeline().addLast(links.serverHandler(ch.alloc()), new HandshakeRefusals(linkRefusals));
+                      java.net.SocketAddress peer = ch.remoteAddress();
+                      String refused = pendingHandshakes.admit(peer);
+                      if (refused != null) {
+                        linkRefusals.refused(peer, refused);
+                        ch.close();
+                        return;
+                      }
+                      ch.pipeline().addLast(links.serverHandler(ch.alloc()),
+                          new HandshakeRefusals(linkRefusals, pendingHandshakes, peer));
                     }
                     ch.pipeline()
                         .addLast(
@@ -578,6 +593,11 @@ public final class NettyRelay implements Relay {
 
   SharedLinks sharedLinks() {
     return sharedLinks;
+  }
+
+  /** Refusals of peers on the data port, logged at most once a second. */
+  dev.armor.security.RefusalLog linkRefusals() {
+    return linkRefusals;
   }
 
   /** Whether the link of an attempt starting now is a stream of a shared connection (see {@link LinkModes}). */

@@ -15,6 +15,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -87,25 +88,72 @@ final class SharedLinks {
     this.relay = relay;
   }
 
-  /** HTTP/2 settings of both sides: large link windows and frames, no limit on streams. */
+  /**
+   * The most links one shared connection carries at a time (SETTINGS_MAX_CONCURRENT_STREAMS, both sides). A daemon
+   * that needs more opens another shared connection (see {@link Shared#newStream}); links are spread over one shared
+   * connection per event loop already, so this is reached only past tens of thousands of proxied connections between
+   * two daemons. It bounds what one connection can make the accepting daemon hold (a child channel and an app socket
+   * per stream).
+   */
+  static final int MAX_LINKS_PER_CONNECTION = 16_384;
+
+  /**
+   * The most control frames (SETTINGS and PING acknowledgements, WINDOW_UPDATE, RST_STREAM) a shared connection may
+   * have queued unwritten, Netty's defence against a peer that sends PINGs or SETTINGS and never reads the answers (a
+   * flood took a 256 MiB daemon's heap at about 13 bytes per byte sent). Sized to this use: each link may have a
+   * window update and its reset queued behind a connection whose peer is slow to read, twice over; a connection past
+   * it is closed (its links are lost as when the connection breaks). About 200 bytes of heap each when queued.
+   */
+  static final int MAX_QUEUED_CONTROL_FRAMES = 4 * MAX_LINKS_PER_CONNECTION;
+
+  /**
+   * The most RST_STREAM frames a shared connection may receive in {@link #RESET_WINDOW_SECONDS} (Netty's defence
+   * against "rapid reset": streams opened and reset at once, each costing the receiver work). Every link's close is a
+   * reset, so the limit is every link of a full connection closing, twice, within the window: a service whose app
+   * dies with all its connections stays below it; a peer that opens and resets faster is cut off.
+   */
+  static final int MAX_RESETS_PER_WINDOW = 2 * MAX_LINKS_PER_CONNECTION;
+
+  static final int RESET_WINDOW_SECONDS = 1;
+
+  /**
+   * The most consecutive DATA frames without content (and without END_STREAM) a shared connection may receive. A link
+   * sends one only to close after what it queued (an empty write before the close), so as many come in a row as links
+   * close at once: bounded by the links of one connection.
+   */
+  static final int MAX_CONSECUTIVE_EMPTY_DATA = 2 * MAX_LINKS_PER_CONNECTION;
+
+  /**
+   * How long a closing shared connection waits for its GOAWAY to be written before it closes anyway (Netty's default
+   * is 30 s). A connection cut off for a limit above is closed with a GOAWAY, which a peer that never reads would hold
+   * up for the whole wait, so that it could go on sending; this connection stops reading it at once and closes it
+   * within this time.
+   */
+  static final long CLOSE_WAIT_MILLIS = 1000;
+
+  /** HTTP/2 settings of both sides: large link windows and frames, a bounded number of links. */
   static Http2Settings settings() {
-    return Http2Settings.defaultSettings().initialWindowSize(STREAM_WINDOW).maxFrameSize(MAX_FRAME);
+    return Http2Settings.defaultSettings().initialWindowSize(STREAM_WINDOW).maxFrameSize(MAX_FRAME)
+        .maxConcurrentStreams(MAX_LINKS_PER_CONNECTION);
   }
 
   /**
-   * The HTTP/2 codec of a shared connection. Netty's defences against abusive HTTP/2 peers are off: the peer is
-   * another Armor daemon, and they would misread this use: every closed link is a RST_STREAM (the rapid-reset limit
-   * would close the whole connection after 200 closes in 30 s), a link's close after an empty write is an empty DATA
-   * frame, and control frames queue legitimately behind a busy connection.
+   * The HTTP/2 codec of a shared connection, with Netty's defences against abusive HTTP/2 peers sized to the links'
+   * use rather than to a web server's (the constants above): Netty's defaults would misread it, since every closed link
+   * is a RST_STREAM (the default rapid-reset limit closes the whole connection after 200 closes in 30 s), a link's
+   * close after an empty write is an empty DATA frame, and control frames queue legitimately behind a busy connection.
+   * Only daemons of the cluster reach this codec (after the TLS handshake); the limits bound what a faulty or
+   * compromised one can make this daemon hold.
    */
   static Http2FrameCodec codec(boolean server) {
     Http2FrameCodecBuilder builder = server ? Http2FrameCodecBuilder.forServer() : Http2FrameCodecBuilder.forClient();
     return builder
         .initialSettings(settings())
         .validateHeaders(false)
-        .decoderEnforceMaxRstFramesPerWindow(0, 0)
-        .decoderEnforceMaxConsecutiveEmptyDataFrames(0)
-        .encoderEnforceMaxQueuedControlFrames(0)
+        .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
+        .decoderEnforceMaxConsecutiveEmptyDataFrames(MAX_CONSECUTIVE_EMPTY_DATA)
+        .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
+        .gracefulShutdownTimeoutMillis(CLOSE_WAIT_MILLIS)
         .build();
   }
 
@@ -120,7 +168,7 @@ final class SharedLinks {
     Http2StreamChannel link = shared.newStream(handlers);
     if (link == null) {
       // the shared connection could not even be registered: a fresh one next time
-      shared.retire();
+      shared.retire("could not be registered");
       shared = shared(loop, daemon);
       link = shared.newStream(handlers);
       if (link == null) {
@@ -229,7 +277,12 @@ final class SharedLinks {
         return null;
       }
       if (codec.connection().local().lastStreamCreated() > RETIRE_AFTER_STREAM_ID) {
-        retire();
+        retire("stream ids used up");
+        return null;
+      }
+      StreamEnds ends = parent.pipeline().get(StreamEnds.class);
+      if (ends != null && ends.links.size() >= MAX_LINKS_PER_CONNECTION) {
+        retire(MAX_LINKS_PER_CONNECTION + " links open on it, the most one carries");
         return null;
       }
       WriteBufferWaterMark waterMark = parent.config().getWriteBufferWaterMark();
@@ -263,14 +316,14 @@ final class SharedLinks {
     }
 
     /** No new streams here: the next link opens a new shared connection; this one closes with its last stream. */
-    void retire() {
+    void retire(String why) {
       if (retired) {
         return;
       }
       dropped();
       if (parent.isActive() && codec.connection().numActiveStreams() > 0) {
-        log.info("shared link connection to daemon {} retired (stream ids used up): closes with its last link",
-            RelayListener.describe(daemon));
+        log.info("shared link connection to daemon {} retired ({}): closes with its last link",
+            RelayListener.describe(daemon), why);
         closeWhenIdle();
       } else {
         parent.close();
@@ -372,7 +425,22 @@ final class SharedLinks {
                 ch.pipeline()
                     .addLast(new StreamLinkAdapter(false), new LinkFrameDecoder(), new ServerLinkHandler(relay));
               }
-            }));
+            }),
+        AcceptedErrors.INSTANCE);
+    codec.connection().addListener(new io.netty.handler.codec.http2.Http2ConnectionAdapter() {
+      @Override
+      public void onGoAwaySent(int lastStreamId, long errorCode, io.netty.buffer.ByteBuf debugData) {
+        // NO_ERROR: a graceful end; INTERNAL_ERROR: this side's failure (the peer reset the connection, which the links
+        // report). Anything else is the peer's doing, a limit above or a protocol error: the connection and its links
+        // end, said once a second at most.
+        if (errorCode != Http2Error.NO_ERROR.code() && errorCode != Http2Error.INTERNAL_ERROR.code()) {
+          parent.config().setAutoRead(false); // nothing more from it while the GOAWAY waits (CLOSE_WAIT_MILLIS)
+          relay.linkRefusals().refused(parent.remoteAddress(), "shared link connection closed: "
+              + Http2Error.valueOf(errorCode) + " ("
+              + debugData.toString(java.nio.charset.StandardCharsets.UTF_8) + ")");
+        }
+      }
+    });
     expandConnectionWindow(codec.connection());
     pipeline.channel().flush();
   }
@@ -435,6 +503,24 @@ final class SharedLinks {
           link.read();
         }
       }
+    }
+  }
+
+  /**
+   * Last handler of an accepted shared connection: an error the codec passes on (a connection error it already
+   * answered with GOAWAY and a close, reported by the GOAWAY listener) ends here rather than in Netty's warning with a
+   * stack trace, which a peer could make this daemon write once per connection.
+   */
+  @ChannelHandler.Sharable
+  private static final class AcceptedErrors extends ChannelInboundHandlerAdapter {
+    static final AcceptedErrors INSTANCE = new AcceptedErrors();
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      // a lost peer (reset) closes the links as a dedicated link's loss does, which the links log
+      log.debug("shared link connection from {} failed: {}", ctx.channel().remoteAddress(),
+          ClientConnection.message(cause));
+      ctx.close();
     }
   }
 
