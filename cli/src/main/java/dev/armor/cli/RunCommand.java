@@ -7,6 +7,7 @@ import dev.armor.elements.wire.RestartPolicy;
 import dev.armor.elements.wire.ServiceEntry;
 import dev.armor.elements.wire.ServiceState;
 import dev.armor.elements.control.StatusRequest;
+import dev.armor.execution.RunAs;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,6 +45,11 @@ final class RunCommand implements Callable<Integer> {
           + "launch is refused). Processes without the shim are never declared hung.")
   String hangTimeout;
 
+  @Option(names = "--user", paramLabel = "NAME",
+      description = "Run the command as this user of the node (the daemon must run as root); its shim reaches the "
+          + "daemon through a socket of that user's own. Default: the daemon's user.")
+  String user;
+
   @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable for the command.")
   Map<String, String> environment = Map.of();
 
@@ -74,6 +80,7 @@ final class RunCommand implements Callable<Integer> {
             .setPolicy(policy)
             .setRecovery(recoveryPolicy(recovery))
             .setHangTimeoutMillis(hangTimeoutMillis(hangTimeout))
+            .setUser(userName(user))
             .build();
     try (FtmClient client = new FtmClient(ftm.target())) {
       ProcessLaunched launched;
@@ -90,6 +97,18 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The --user, checked for the form of a user name before anything is sent; empty when not given. */
+  static String userName(String text) {
+    if (text == null) {
+      return "";
+    }
+    if (!RunAs.isUserName(text)) {
+      throw new IllegalArgumentException("--user must be a user name (letters, digits, '_', '-' and '.', not starting"
+          + " with '-'), but was '" + text + "'");
+    }
+    return text;
   }
 
   /** The --hang-timeout in milliseconds, 0 (the daemon's default) when not given. */

@@ -72,13 +72,15 @@ public final class DaemonNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final Relay relay;
   private final ShimControlServer shimServer;
+  private final UserShimSockets userSockets;
   private final LocalArmors armors;
   private final FtmChannel ftmChannel;
   private final FtmChannelServer ftmChannelServer;
   private volatile io.grpc.Server controlApi;
 
   private DaemonNode(DaemonSettings settings, ActorSystem<Void> system, Relay relay, ShimControlServer shimServer,
-      LocalArmors armors, FtmChannel ftmChannel, FtmChannelServer ftmChannelServer) {
+      UserShimSockets userSockets, LocalArmors armors, FtmChannel ftmChannel, FtmChannelServer ftmChannelServer) {
+    this.userSockets = userSockets;
     this.ftmChannel = ftmChannel;
     this.ftmChannelServer = ftmChannelServer;
     this.armors = armors;
@@ -160,7 +162,8 @@ public final class DaemonNode implements AutoCloseable {
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
     gatewayRef.set(gateway);
     router.install(gatewayId, gateway);
-    armors[0] = new LocalArmors(settings, system, router, gateway, gatewayId, ArmorClock.SYSTEM);
+    UserShimSockets userSockets = new UserShimSockets(settings.node(), settings.shimSocket(), () -> endpoint[0]);
+    armors[0] = new LocalArmors(settings, system, router, gateway, gatewayId, ArmorClock.SYSTEM, userSockets);
     endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies,
         migratedServices);
 
@@ -176,8 +179,11 @@ public final class DaemonNode implements AutoCloseable {
     // apps stop with it.
     Thread stopArmors = new Thread(armors[0]::close, "armor-stop-execution-armors");
     Runtime.getRuntime().addShutdownHook(stopArmors);
+    // The sockets of apps run as other users are outside $ARMOR_HOME: not left behind in the system's temp directory.
+    Runtime.getRuntime().addShutdownHook(new Thread(userSockets::close, "armor-remove-user-shim-sockets"));
     system.getWhenTerminated().thenRun(armors[0]::close);
-    DaemonNode daemon = new DaemonNode(settings, system, relay, shimServer, armors[0], ftmChannel, channelServer);
+    DaemonNode daemon =
+        new DaemonNode(settings, system, relay, shimServer, userSockets, armors[0], ftmChannel, channelServer);
     if (settings.ftmCapable()) {
       // The control API answers from whichever node holds the FTM singleton (through the proxy), so the CLI and
       // joining daemons can use this node when the FTM process is gone. Its seeds include this node itself.
@@ -359,6 +365,7 @@ public final class DaemonNode implements AutoCloseable {
       controlApi.shutdownNow();
     }
     shimServer.close();
+    userSockets.close();
     if (reason == null) {
       system.terminate();
     } else {

@@ -212,7 +212,12 @@ public record DaemonSettings(
    * app's (one with an ARMOR id) also carry the heartbeat, lease and fencing settings.
    */
   public String agentOptions(String armorId) {
-    String options = "-javaagent:" + shimJar + "=socket=" + shimSocket() + ",node=" + node + hostAgentArgument(host);
+    return agentOptions(armorId, shimSocket());
+  }
+
+  /** As {@link #agentOptions(String)}, the shim connecting to {@code socket} (an app run as another user's). */
+  public String agentOptions(String armorId, Path socket) {
+    String options = "-javaagent:" + shimJar + "=socket=" + socket + ",node=" + node + hostAgentArgument(host);
     if (armorId == null || armorId.isEmpty()) {
       return options;
     }

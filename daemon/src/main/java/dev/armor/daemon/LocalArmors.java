@@ -78,6 +78,7 @@ final class LocalArmors implements AutoCloseable {
   private static final int MAX_QUEUED = 10_000;
 
   private final DaemonSettings settings;
+  private final UserShimSockets userSockets;
   private final ActorSystem<Void> system;
   private final DaemonRouter router;
   private final ActorRef<ArmorActor.Command> gateway;
@@ -92,8 +93,9 @@ final class LocalArmors implements AutoCloseable {
   private volatile boolean closing;
 
   LocalArmors(DaemonSettings settings, ActorSystem<Void> system, DaemonRouter router,
-      ActorRef<ArmorActor.Command> gateway, String gatewayId, ArmorClock clock) {
+      ActorRef<ArmorActor.Command> gateway, String gatewayId, ArmorClock clock, UserShimSockets userSockets) {
     this.settings = settings;
+    this.userSockets = userSockets;
     this.system = system;
     this.router = router;
     this.gateway = gateway;
@@ -177,12 +179,21 @@ final class LocalArmors implements AutoCloseable {
     return command;
   }
 
+  /**
+   * The shim's options for the app of {@code launch}: wired to the daemon's socket, or to its user's own when it runs
+   * as another user ({@link UserShimSockets}; throws {@link java.io.UncheckedIOException} when that cannot be made).
+   */
+  private String agentOptions(String armorId, LaunchProcess launch) {
+    return settings.agentOptions(armorId, userSockets.socketFor(launch.getUser()));
+  }
+
   /** Installs the Execution ARMOR {@code launch.armor_id} and makes it routable (the launch itself follows). */
   void install(LaunchProcess launch) {
     String armorId = launch.getArmorId();
     if (settings.executionArmors().mode() == DaemonSettings.ExecutionArmors.Mode.IN_DAEMON) {
       ExecutionElement execution =
-          new ExecutionElement(settings.node(), ProcessLauncher.SYSTEM, settings.logDirectory(), settings::agentOptions,
+          new ExecutionElement(settings.node(), ProcessLauncher.SYSTEM, settings.logDirectory(),
+              id -> agentOptions(id, launch),
               settings.liveness().hangTimeout());
       // An Execution ARMOR sends everything through its daemon, the gateway.
       ActorRef<ArmorActor.Command> armor =
@@ -343,10 +354,23 @@ final class LocalArmors implements AutoCloseable {
       state = next;
     }
 
+    /**
+     * The agent options handed to the ARMOR process. When the socket for the app's user cannot be made, the daemon's
+     * own: the ARMOR process then fails the launch itself, saying why (no such user, a daemon that is not root).
+     */
+    private String processAgentOptions() {
+      try {
+        return agentOptions(armorId, spec);
+      } catch (java.io.UncheckedIOException e) {
+        log.warn("daemon {}: Execution ARMOR process {}: {}", settings.node(), armorId, e.getCause().getMessage());
+        return settings.agentOptions(armorId);
+      }
+    }
+
     void startProcess(String why) {
       List<String> command = new ArrayList<>(javaCommand());
       command.addAll(List.of("--channel", settings.armorSocket().toString(), "--armor", armorId, "--node", settings.node(),
-          "--log-dir", settings.logDirectory().toString(), "--agent-options", settings.agentOptions(armorId),
+          "--log-dir", settings.logDirectory().toString(), "--agent-options", processAgentOptions(),
           "--hang-timeout-ms", Long.toString(settings.liveness().hangTimeout().toMillis())));
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
       builder.environment().remove("JAVA_TOOL_OPTIONS"); // the ARMOR itself is never shimmed

@@ -251,11 +251,17 @@ public final class ExecutionElement implements Element {
   private void start(ElementContext context) throws IOException {
     Map<String, String> environment = new HashMap<>(spec.getEnvironmentMap());
     String inherited = environment.getOrDefault("JAVA_TOOL_OPTIONS", "");
-    String shim = agentOptions.apply(context.armorId());
+    List<String> command = RunAs.command(spec.getUser(), spec.getCommandList());
+    String shim;
+    try {
+      shim = agentOptions.apply(context.armorId());
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause(); // the shim's socket for the app's user could not be made
+    }
     environment.put("JAVA_TOOL_OPTIONS", inherited.isBlank() ? shim : shim + " " + inherited);
     environment.put("ARMOR_ARMOR_ID", context.armorId());
     Path workingDirectory = spec.getWorkingDirectory().isEmpty() ? null : Path.of(spec.getWorkingDirectory());
-    process = launcher.launch(spec.getCommandList(), environment, workingDirectory, logFile(context));
+    process = launcher.launch(command, environment, workingDirectory, logFile(context));
     startedAtNanos = context.nanoTime();
     context.cancelTimer(HANG_TIMER);
     heartbeatPid = 0;
@@ -268,7 +274,8 @@ public final class ExecutionElement implements Element {
             Ops.of(
                 Ops.PROCESS_EXITED,
                 ProcessEvent.newBuilder().setPid(pid).setExitCode(status == null ? -1 : status).build()));
-    String detail = restarts == 0 ? "started" : "restarted (restart " + restarts + ")";
+    String detail = (restarts == 0 ? "started" : "restarted (restart " + restarts + ")")
+        + (RunAs.isOtherUser(spec.getUser()) ? " as user " + spec.getUser() : "");
     transitionTo(State.RUNNING, context, detail + ", pid " + pid);
     report(context, ProcessEventKind.STARTED, pid, 0, detail + ": " + String.join(" ", spec.getCommandList()));
   }

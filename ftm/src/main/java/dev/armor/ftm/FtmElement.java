@@ -284,7 +284,8 @@ final class FtmElement implements Element {
             .putAllEnvironment(request.getEnvironmentMap())
             .setWorkingDirectory(request.getWorkingDirectory())
             .setRecovery(request.getRecovery())
-            .setHangTimeoutMillis(request.getHangTimeoutMillis());
+            .setHangTimeoutMillis(request.getHangTimeoutMillis())
+            .setUser(request.getUser());
     if (request.hasPolicy()) {
       launch.setPolicy(request.getPolicy());
     }

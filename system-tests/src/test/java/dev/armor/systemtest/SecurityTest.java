@@ -310,6 +310,7 @@ class SecurityTest {
           try {
             out.write(pings);
           } catch (IOException cutOff) {
+            System.out.println(java.time.LocalTime.now() + " PING flood cut off: " + cutOff);
             return written;
           }
           written += pings.length;
@@ -369,6 +370,53 @@ class SecurityTest {
     }
     assertStillServing();
     assertFewNewLogLines(before);
+  }
+
+  /**
+   * {@code armor run --user nobody}: the app runs as that user (not as the daemon's root), its shim reaches the daemon
+   * through a socket of its user's own, it is restarted as that user after a crash while its client's connection
+   * carries on, and another user cannot even see that socket.
+   */
+  @Test
+  void anAppRunAsAnotherUser_runsAsThatUser_isRecovered_andOtherUsersCannotReachItsSocket() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        "armor run --user needs a daemon running as root");
+    int port = SERVICE_PORT + 10;
+    String armorId = cluster.launchServer("n1", List.of("--user", "nobody"),
+        appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "" + port));
+    long pid = cluster.pidOf(armorId);
+    assertThat(ProcessHandle.of(pid).flatMap(p -> p.info().user())).contains("nobody");
+
+    try (Socket client = new Socket(SUBNET + ".2", port)) {
+      client.setSoTimeout(30_000);
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(client.getInputStream(),
+          java.nio.charset.StandardCharsets.US_ASCII));
+      client.getOutputStream().write("before\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(in.readLine()).contains("before");
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+        try {
+          return cluster.pidOf(armorId) != pid;
+        } catch (RuntimeException e) {
+          return false; // between the crash and the restart
+        }
+      });
+      long restarted = cluster.pidOf(armorId);
+      assertThat(ProcessHandle.of(restarted).flatMap(p -> p.info().user())).contains("nobody");
+      client.getOutputStream().write("after\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      assertThat(in.readLine()).contains("after");
+    }
+
+    java.util.regex.Matcher socket = java.util.regex.Pattern.compile("shim socket for the apps of user nobody at (\\S+)")
+        .matcher(daemonLog("n1"));
+    assertThat(socket.find()).as("the daemon logs the socket it made for user nobody").isTrue();
+    Path directory = Path.of(socket.group(1)).getParent();
+    Process stranger = new ProcessBuilder("setpriv", "--reuid=daemon", "--regid=daemon", "--clear-groups", "--",
+        "ls", directory.toString()).redirectErrorStream(true).start();
+    String said = new String(stranger.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(stranger.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(stranger.exitValue()).as("user daemon lists %s: %s", directory, said).isNotZero();
+    assertThat(said).contains("Permission denied");
   }
 
   /**

@@ -123,12 +123,7 @@ final class SharedLinks {
    */
   static final int MAX_CONSECUTIVE_EMPTY_DATA = 2 * MAX_LINKS_PER_CONNECTION;
 
-  /**
-   * How long a closing shared connection waits for its GOAWAY to be written before it closes anyway (Netty's default
-   * is 30 s). A connection cut off for a limit above is closed with a GOAWAY, which a peer that never reads would hold
-   * up for the whole wait, so that it could go on sending; this connection stops reading it at once and closes it
-   * within this time.
-   */
+  /** How long a graceful close of a shared connection waits for its GOAWAY to be written (Netty's default: 30 s). */
   static final long CLOSE_WAIT_MILLIS = 1000;
 
   /** HTTP/2 settings of both sides: large link windows and frames, a bounded number of links. */
@@ -434,7 +429,11 @@ final class SharedLinks {
         // report). Anything else is the peer's doing, a limit above or a protocol error: the connection and its links
         // end, said once a second at most.
         if (errorCode != Http2Error.NO_ERROR.code() && errorCode != Http2Error.INTERNAL_ERROR.code()) {
-          parent.config().setAutoRead(false); // nothing more from it while the GOAWAY waits (CLOSE_WAIT_MILLIS)
+          // Closed once the current read is handled, whatever its GOAWAY's fate: Netty's close would wait for the
+          // GOAWAY to be written, which a peer that never reads holds up; its decoders ask for more input themselves
+          // (they pass nothing on, so turning autoRead off does not stop them), and past the limit the answers queue
+          // without a bound: the flood would be read on, its answers filling the heap.
+          parent.eventLoop().execute(() -> parent.unsafe().close(parent.unsafe().voidPromise()));
           relay.linkRefusals().refused(parent.remoteAddress(), "shared link connection closed: "
               + Http2Error.valueOf(errorCode) + " ("
               + debugData.toString(java.nio.charset.StandardCharsets.UTF_8) + ")");

@@ -34,8 +34,9 @@ import jdk.net.UnixDomainPrincipal;
  * closed with a warning and nothing else is affected. Closing the server closes every connection without
  * reporting {@link ShimRequestHandler#sessionClosed}: the apps are not dead, the daemon is going away.
  *
- * <p>Bounded: only a process of the daemon's own user is served (the socket's directory is 0700, and the peer's
- * credentials are checked too, {@code SO_PEERCRED}); a connection must send its HELLO within {@link #HELLO_TIMEOUT}
+ * <p>Bounded: only a process of the daemon's own user is served, or of the user a socket was started for ({@link
+ * #startFor}) (the socket's directory is 0700, and the peer's credentials are checked too, {@code SO_PEERCRED}); a
+ * connection must send its HELLO within {@link #HELLO_TIMEOUT}
  * or is closed; at most {@link #MAX_CONNECTIONS} are open at once (a thread each), more are closed at once. Refusals
  * are logged at most once a second.
  */
@@ -65,13 +66,13 @@ public final class ShimControlServer implements AutoCloseable {
   private volatile boolean closed;
 
   private ShimControlServer(Path socketPath, ServerSocketChannel listener, ShimRequestHandler handler,
-      Duration helloTimeout, int maxConnections) {
+      Duration helloTimeout, int maxConnections, String user) {
     this.socketPath = socketPath;
     this.listener = listener;
     this.handler = handler;
     this.helloTimeout = helloTimeout;
     this.maxConnections = maxConnections;
-    this.user = System.getProperty("user.name");
+    this.user = user;
     this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread thread = new Thread(r, "armor-shim-control-hello-deadlines");
       thread.setDaemon(true);
@@ -88,11 +89,35 @@ public final class ShimControlServer implements AutoCloseable {
    * @throws IOException the socket cannot be created, or a live server already answers at {@code socketPath}
    */
   public static ShimControlServer start(Path socketPath, ShimRequestHandler handler) throws IOException {
-    return start(socketPath, handler, HELLO_TIMEOUT, MAX_CONNECTIONS);
+    return start(socketPath, handler, HELLO_TIMEOUT, MAX_CONNECTIONS, System.getProperty("user.name"));
+  }
+
+  /**
+   * As {@link #start(Path, ShimRequestHandler)}, serving the apps of {@code user} instead of the daemon's own (apps
+   * launched with {@code armor run --user}): the socket file is made that user's, and only a peer of that user is
+   * served. The caller makes the socket's directory, that user's alone.
+   */
+  public static ShimControlServer startFor(Path socketPath, ShimRequestHandler handler, String user)
+      throws IOException {
+    ShimControlServer server = start(socketPath, handler, HELLO_TIMEOUT, MAX_CONNECTIONS, user);
+    try {
+      java.nio.file.attribute.UserPrincipal owner =
+          socketPath.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user);
+      Files.setOwner(server.socketPath(), owner);
+    } catch (IOException e) {
+      server.close();
+      throw new IOException("cannot give shim control socket " + socketPath + " to user " + user + ": " + e, e);
+    }
+    return server;
   }
 
   static ShimControlServer start(Path socketPath, ShimRequestHandler handler, Duration helloTimeout, int maxConnections)
       throws IOException {
+    return start(socketPath, handler, helloTimeout, maxConnections, System.getProperty("user.name"));
+  }
+
+  private static ShimControlServer start(Path socketPath, ShimRequestHandler handler, Duration helloTimeout,
+      int maxConnections, String user) throws IOException {
     Objects.requireNonNull(handler, "handler");
     Path path = socketPath.toAbsolutePath();
     prepareDirectory(path.getParent());
@@ -104,7 +129,7 @@ public final class ShimControlServer implements AutoCloseable {
       listener.close();
       throw new IOException("cannot listen on shim control socket " + path + ": " + e.getMessage(), e);
     }
-    ShimControlServer server = new ShimControlServer(path, listener, handler, helloTimeout, maxConnections);
+    ShimControlServer server = new ShimControlServer(path, listener, handler, helloTimeout, maxConnections, user);
     server.acceptor.start();
     return server;
   }
@@ -193,7 +218,7 @@ public final class ShimControlServer implements AutoCloseable {
     thread.start();
   }
 
-  /** The peer's user if it is not this daemon's (SO_PEERCRED), else null. */
+  /** The peer's user if it is not the one this socket serves (SO_PEERCRED), else null. */
   private String strangerUser(SocketChannel channel) {
     try {
       UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
