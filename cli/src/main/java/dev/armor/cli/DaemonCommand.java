@@ -47,9 +47,9 @@ final class DaemonCommand implements Callable<Integer> {
       description = "Per connection of a replay service, how much of the client's stream is kept (default: ${DEFAULT-VALUE}).")
   String replayLog;
 
-  @Option(names = "--replay-overflow", defaultValue = "reconnect",
-      description = "What a connection past --replay-log gets at its next recovery: reconnect or reset (default: ${DEFAULT-VALUE}).")
-  String replayOverflow;
+  @Option(names = "--replay-overflow", defaultValue = "RECONNECT", paramLabel = "reconnect|reset",
+      description = "What a connection past --replay-log gets at its next recovery: reconnect or reset (default: reconnect).")
+  RelayConfig.ReplayOverflow replayOverflow;
 
   @Option(names = "--recovery-stall-timeout", defaultValue = "5s",
       description = "How long a recovered connection waits for the restarted server to speak (a replay: to "
@@ -81,19 +81,19 @@ final class DaemonCommand implements Callable<Integer> {
           + " link to a vanished node is noticed without the FTM; 0 turns it off (default: ${DEFAULT-VALUE}).")
   String linkKeepalive;
 
-  @Option(names = "--links", defaultValue = "auto", paramLabel = "dedicated|multiplexed|auto",
+  @Option(names = "--links", defaultValue = "AUTO", paramLabel = "dedicated|multiplexed|auto",
       description = "How this daemon's connections reach other daemons: a TCP link per connection (fastest; two file"
           + " descriptors per connection on each daemon), links multiplexed over a few shared TCP connections per daemon"
           + " pair (one descriptor per connection), or auto: dedicated until half of the process's file descriptor limit"
-          + " is in use, multiplexed from then on (default: ${DEFAULT-VALUE}).")
-  String links;
+          + " is in use, multiplexed from then on (default: auto).")
+  RelayConfig.LinkMode links;
 
-  @Option(names = "--data-path", defaultValue = "direct", paramLabel = "direct|relayed",
+  @Option(names = "--data-path", defaultValue = "DIRECT", paramLabel = "direct|relayed",
       description = "Which daemons a connection's bytes pass through: direct, the client's daemon connects straight"
           + " to the server app (one proxy on the path; the server's daemon keeps a link for the connection's control"
           + " and still tells a crash from a close), or relayed, through both daemons. A connection is relayed anyway"
-          + " while links are multiplexed or where the app cannot be reached directly (default: ${DEFAULT-VALUE}).")
-  String dataPath;
+          + " while links are multiplexed or where the app cannot be reached directly (default: direct).")
+  RelayConfig.DataPath dataPath;
 
   @Option(names = "--execution-armors", defaultValue = "in-daemon", paramLabel = "in-daemon|process",
       description = "Where Execution ARMORs run: inside the daemon, or each as a process of its own (default: ${DEFAULT-VALUE}: "
@@ -112,13 +112,13 @@ final class DaemonCommand implements Callable<Integer> {
   @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
   boolean detach;
 
+  /** An enum option's value as it is typed (picocli converts it back, case-insensitively: Main). */
+  private static String lower(Enum<?> value) {
+    return value.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   /** The data-plane options, validated here so a bad value fails before the daemon starts. */
   DaemonSettings.DataPlane dataPlane() {
-    RelayConfig.ReplayOverflow overflow = switch (replayOverflow) {
-      case "reconnect" -> RelayConfig.ReplayOverflow.RECONNECT;
-      case "reset" -> RelayConfig.ReplayOverflow.RESET;
-      default -> throw new IllegalArgumentException("--replay-overflow must be reconnect or reset, but was '" + replayOverflow + "'");
-    };
     long bytes = Sizes.parse("--replay-log", replayLog);
     if (bytes > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("--replay-log must be at most 2GiB, but was " + replayLog);
@@ -127,20 +127,8 @@ final class DaemonCommand implements Callable<Integer> {
     if (!keepalive.isZero() && (keepalive.compareTo(Duration.ofSeconds(1)) < 0 || keepalive.compareTo(Duration.ofHours(1)) > 0)) {
       throw new IllegalArgumentException("--link-keepalive must be 0 (off) or from 1s to 60m, but was '" + linkKeepalive + "'");
     }
-    RelayConfig.LinkMode linkMode = switch (links.trim().toLowerCase(java.util.Locale.ROOT)) {
-      case "dedicated" -> RelayConfig.LinkMode.DEDICATED;
-      case "multiplexed" -> RelayConfig.LinkMode.MULTIPLEXED;
-      case "auto" -> RelayConfig.LinkMode.AUTO;
-      default -> throw new IllegalArgumentException(
-          "--links must be dedicated, multiplexed or auto, but was '" + links + "'");
-    };
-    RelayConfig.DataPath path = switch (dataPath.trim().toLowerCase(java.util.Locale.ROOT)) {
-      case "direct" -> RelayConfig.DataPath.DIRECT;
-      case "relayed" -> RelayConfig.DataPath.RELAYED;
-      default -> throw new IllegalArgumentException("--data-path must be direct or relayed, but was '" + dataPath + "'");
-    };
-    return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, overflow,
-        Durations.parse("--recovery-stall-timeout", recoveryStallTimeout), keepalive, linkMode, path);
+    return new DaemonSettings.DataPlane(Durations.parse("--hold-timeout", holdTimeout), (int) bytes, replayOverflow,
+        Durations.parse("--recovery-stall-timeout", recoveryStallTimeout), keepalive, links, dataPath);
   }
 
   /** The liveness options, validated here so a bad value fails before the daemon starts. */
@@ -170,8 +158,8 @@ final class DaemonCommand implements Callable<Integer> {
     if (detach) {
       List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", host, "--join", ftm.target(),
           "--cluster-port", "" + clusterPort, "--hold-timeout", holdTimeout, "--replay-log", replayLog,
-          "--replay-overflow", replayOverflow, "--recovery-stall-timeout", recoveryStallTimeout, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
-          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--links", links, "--data-path", dataPath,
+          "--replay-overflow", lower(replayOverflow), "--recovery-stall-timeout", recoveryStallTimeout, "--heartbeat", heartbeat, "--hang-timeout", hangTimeout,
+          "--shim-lease", shimLease, "--link-keepalive", linkKeepalive, "--links", lower(links), "--data-path", lower(dataPath),
           "--execution-armors", executionArmors,
           "--armor-heartbeat", armorHeartbeat, "--armor-heartbeat-timeout", armorHeartbeatTimeout));
       if (ftmCapable) {

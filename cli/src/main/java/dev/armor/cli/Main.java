@@ -31,10 +31,18 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    int code = new CommandLine(new Main()).setExecutionExceptionHandler(Main::handle).execute(args);
+    int code = commandLine().setExecutionExceptionHandler(Main::handle).execute(args);
     if (code != 0 || !Boolean.getBoolean("armor.stay")) {
       System.exit(code);
     }
+  }
+
+  /**
+   * The command line of {@code armor}: enum options take their values in any case ({@code --links multiplexed}),
+   * converted and refused by picocli itself, naming the option and the values it takes.
+   */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
   }
 
   /** An expected failure prints one line that says what Armor found; anything else prints its trace too. */

@@ -12,7 +12,7 @@ class HelpTest {
 
   @Test
   void everySubcommandPrintsItsUsageForHelp() {
-    CommandLine armor = new CommandLine(new Main());
+    CommandLine armor = Main.commandLine();
     assertThat(armor.getSubcommands()).containsKeys("ftm", "daemon", "run", "status", "stop", "enrol", "demo",
         "faults", "agent-opts");
     for (String name : armor.getSubcommands().keySet()) {
@@ -20,7 +20,7 @@ class HelpTest {
         continue;
       }
       StringWriter out = new StringWriter();
-      CommandLine fresh = new CommandLine(new Main());
+      CommandLine fresh = Main.commandLine();
       fresh.setOut(new PrintWriter(out));
       int code = fresh.execute(name, "--help");
       assertThat(code).as("armor %s --help", name).isZero();
@@ -31,7 +31,7 @@ class HelpTest {
   @Test
   void theVersionIsTheSameOnEveryCommand() {
     StringWriter out = new StringWriter();
-    CommandLine armor = new CommandLine(new Main());
+    CommandLine armor = Main.commandLine();
     armor.setOut(new PrintWriter(out));
     assertThat(armor.execute("status", "--version")).isZero();
     assertThat(out.toString().trim()).isEqualTo("armor 0.1.0");
