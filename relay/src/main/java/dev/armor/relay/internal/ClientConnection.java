@@ -618,14 +618,17 @@ final class ClientConnection extends RelayConnection {
           + ": answered 503 Service Unavailable with Connection: close, as a gateway would", unavailable.response());
       return;
     }
-    Http2Frames.AtLoss streams = replayLog == null ? http2.atLoss() : new Http2Frames.NotHttp2();
+    // Under either policy: no other instance can continue an HTTP/2 connection byte for byte (its SETTINGS, PINGs and
+    // window updates differ from run to run), so a replay of one diverged and failed the call the client had made
+    // meanwhile, where without Armor the client would have reconnected and been answered; a GOAWAY has it do that.
+    Http2Frames.AtLoss streams = http2.atLoss();
     if (streams instanceof Http2Frames.GoAway goAway) {
       answerAndClose(now, reason + "; HTTP/2: sent the client GOAWAY with last stream " + goAway.lastStreamId()
           + ": it sends the streams it opened after that again, on a new connection (to the next instance), and its"
           + " streams up to it end with the connection, as the crash would have ended them", goAway.frame());
       return;
     }
-    String unhidable = replayLog == null ? guard.whyNotReattach(exchanges == null) : null;
+    String unhidable = replayLog == null ? guard.whyNotReattach(exchanges == null) : guard.whyNotReplay();
     if (streams instanceof Http2Frames.Unhidable cut && unhidable != null) {
       unhidable += " (" + cut.why() + ": no GOAWAY can be sent)";
     }

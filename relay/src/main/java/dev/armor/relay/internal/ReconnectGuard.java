@@ -153,6 +153,19 @@ final class ReconnectGuard {
   }
 
   /**
+   * The server was lost under replay: null if the connection may be replayed, else why it must be reset instead. A
+   * session bound to the lost instance (keys, or state drawn at random, in every instance its own) diverges at the new
+   * instance's first answer; the client would then learn of the loss only with its next request, and fail it, where
+   * without Armor it had found the connection closed and made a new one (an idle SSH session, measured). A request in
+   * flight is what replay is for: not a reason here.
+   */
+  String whyNotReplay() {
+    return session.boundToInstance()
+        ? "it carries " + session.words + " that no other instance can continue, nor replay (it would diverge)"
+        : null;
+  }
+
+  /**
    * The connection was re-attached to a new instance.
    *
    * @return true when the watchdog should start counting now: the client is still waiting on an answer the lost
