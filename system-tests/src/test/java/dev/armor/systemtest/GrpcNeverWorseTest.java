@@ -10,6 +10,7 @@ import dev.armor.systemtest.apps.GrpcEchoServer;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,13 +19,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue 14 with gRPC (HTTP/2): an unmodified gRPC-Java server and client (one channel, gRPC's defaults), a unary and a
@@ -45,8 +49,6 @@ class GrpcNeverWorseTest {
 
   /** A loopback subnet of this class's own: system test classes run two at a time. */
   private static final String SUBNET = "127.0.18";
-  private static final int ARMOR_PORT = 7641;
-  private static final int PLAIN_PORT = 7642;
   private static ArmorTestCluster cluster;
   /** When the last scenario killed the server, by step (epoch ms). */
   private final Map<String, Long> killedAt = new java.util.HashMap<>();
@@ -87,22 +89,33 @@ class GrpcNeverWorseTest {
     }
   }
 
-  @Test
-  void aGrpcServerKilledIdleAndMidCall_failsItsCallsAsWithoutArmor_promptly_andServesTheNextOnes() throws Exception {
+  /** Each JDK under each recovery policy, on ports of their own (a case's server keeps running under Armor). */
+  static Stream<Arguments> cases() {
+    return Stream.of(Arguments.of("JDK 17", ArmorTestCluster.JDK17, "reconnect", 7641, 7642),
+        Arguments.of("JDK 25", ArmorTestCluster.JDK25, "reconnect", 7643, 7644),
+        Arguments.of("JDK 17", ArmorTestCluster.JDK17, "replay", 7645, 7646),
+        Arguments.of("JDK 25", ArmorTestCluster.JDK25, "replay", 7647, 7648));
+  }
+
+  @ParameterizedTest(name = "{0}, {2}")
+  @MethodSource("cases")
+  void aGrpcServerKilledIdleAndMidCall_failsItsCallsAsWithoutArmor_promptly_andServesTheNextOnes(String name, Path java,
+      String policy, int armorPort, int plainPort) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(java), name + " is not installed at " + java);
     // gRPC and what it needs, from this JVM's class path (Maven resolved them); not the shim, which is an agent
     String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
         .filter(entry -> !entry.contains("socket-shim")).collect(Collectors.joining(File.pathSeparator));
-    List<String> server = List.of(ArmorTestCluster.JDK17.toString(), "-cp", classPath, GrpcEchoServer.class.getName());
+    List<String> server = List.of(java.toString(), "-cp", classPath, GrpcEchoServer.class.getName());
 
     // Without Armor: a plain server process, an unwrapped client.
     List<String> plainCommand = new ArrayList<>(server);
-    plainCommand.add("" + PLAIN_PORT);
-    Process[] plain = {NeverWorseKit.startPlain(plainCommand, PLAIN_PORT)};
+    plainCommand.add("" + plainPort);
+    Process[] plain = {NeverWorseKit.startPlain(plainCommand, plainPort)};
     Map<String, Outcome> without;
     try {
-      without = scenario(null, "127.0.0.1", PLAIN_PORT, classPath, () -> plain[0].toHandle().pid(), pid -> {
+      without = scenario(java, null, "127.0.0.1", plainPort, classPath, () -> plain[0].toHandle().pid(), pid -> {
         plain[0].destroyForcibly().waitFor();
-        plain[0] = NeverWorseKit.startPlain(plainCommand, PLAIN_PORT);
+        plain[0] = NeverWorseKit.startPlain(plainCommand, plainPort);
       });
     } finally {
       plain[0].destroyForcibly().waitFor();
@@ -110,10 +123,10 @@ class GrpcNeverWorseTest {
 
     // Under Armor: the same server under `armor run` on n1, the client wrapped on n2.
     List<String> armorCommand = new ArrayList<>(server);
-    armorCommand.add("" + ARMOR_PORT);
-    cluster.launchServer("n1", armorCommand);
-    String marker = GrpcEchoServer.class.getName() + " " + ARMOR_PORT;
-    Map<String, Outcome> with = scenario("n2", SUBNET + ".2", ARMOR_PORT, classPath, () -> cluster.appPid("n1", marker),
+    armorCommand.add("" + armorPort);
+    cluster.launchServer("n1", List.of("--recovery", policy), armorCommand);
+    String marker = GrpcEchoServer.class.getName() + " " + armorPort;
+    Map<String, Outcome> with = scenario(java, "n2", SUBNET + ".2", armorPort, classPath, () -> cluster.appPid("n1", marker),
         old -> {
           ProcessHandle.of(old).orElseThrow().destroyForcibly();
           Awaitility.await("the gRPC server restarted by Armor").atMost(Duration.ofSeconds(60))
@@ -121,9 +134,9 @@ class GrpcNeverWorseTest {
         });
 
     for (String step : with.keySet()) {
-      System.out.printf("| gRPC-Java server and client, JDK 17 | %s | without Armor: %s, %d ms"
+      System.out.printf("| gRPC-Java server and client, %s | %s | without Armor: %s, %d ms"
           + " | with Armor: %s, %d ms |%n",
-          step, without.get(step).kind(), without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
+          name + (policy.equals("reconnect") ? "" : ", " + policy), step, without.get(step).kind(), without.get(step).millis(), with.get(step).kind(), with.get(step).millis());
     }
     for (String step : with.keySet()) {
       Outcome armored = with.get(step);
@@ -140,8 +153,10 @@ class GrpcNeverWorseTest {
     }
     assertThat(with.get("unary call after an idle kill").ok()).as("the next call on the channel is served").isTrue();
     assertThat(with.get("unary call after the kills").ok()).as("and after calls that failed").isTrue();
-    assertThat(Files.readString(cluster.home().resolve("logs").resolve("daemon-n2.log")))
-        .as("the client's daemon ended the connections with a GOAWAY").contains("sent the client GOAWAY");
+    if (policy.equals("reconnect")) {
+      assertThat(Files.readString(cluster.home().resolve("logs").resolve("daemon-n2.log")))
+          .as("the client's daemon ended the connections with a GOAWAY").contains("sent the client GOAWAY");
+    }
   }
 
   /**
@@ -149,11 +164,11 @@ class GrpcNeverWorseTest {
    *
    * @param node where the client is wrapped to, or null to run it unwrapped
    */
-  private Map<String, Outcome> scenario(String node, String host, int port, String classPath, PidSource pid, Kill kill)
-      throws Exception {
+  private Map<String, Outcome> scenario(Path java, String node, String host, int port, String classPath, PidSource pid,
+      Kill kill) throws Exception {
     Map<String, Outcome> outcomes = new LinkedHashMap<>();
     try (AppProcess app = cluster.startWithClassPath(node == null ? null : cluster.agentOptions(node),
-        ArmorTestCluster.JDK17, classPath, GrpcClient.class.getName(), host, "" + port)) {
+        java, classPath, GrpcClient.class.getName(), host, "" + port)) {
       app.awaitLine(line -> line.equals("READY") || line.startsWith("Exception"), Duration.ofSeconds(60));
       ScriptedClient client = new ScriptedClient(app);
       assertThat(run(client, "SAY hello").ok()).as("first call: %s", app.lines()).isTrue();

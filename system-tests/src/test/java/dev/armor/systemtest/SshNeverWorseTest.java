@@ -27,9 +27,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue 14's rule with a server that speaks first: Apache MINA SSHD's server and client, on JDK 17 and 25, the server
- * killed while the client's session is idle and while a command runs, without Armor and under {@code armor run}
- * (reconnect). An SSH session cannot move to another instance (keys exchanged with the lost one), so Armor resets the
- * client's connection at the loss; the client then does what it does without Armor. Tagged {@code transparency}:
+ * killed while the client's session is idle and while a command runs, without Armor and under {@code armor run} with
+ * each recovery policy. An SSH session cannot move to another instance (keys exchanged with the lost one), so Armor
+ * resets the client's connection at the loss; the client then does what it does without Armor. Tagged {@code transparency}:
  * {@code scripts/transparency} runs it, {@code mvn verify} does not (the suite's time).
  */
 @Tag("transparency")
@@ -55,15 +55,18 @@ class SshNeverWorseTest {
     }
   }
 
+  /** Each JDK under each recovery policy, on ports of its own (a case's server keeps running under Armor). */
   static Stream<Arguments> jdks() {
-    return Stream.of(Arguments.of("JDK 17", ArmorTestCluster.JDK17, 7631),
-        Arguments.of("JDK 25", ArmorTestCluster.JDK25, 7633));
+    return Stream.of(Arguments.of("JDK 17, reconnect", ArmorTestCluster.JDK17, 7631, "reconnect"),
+        Arguments.of("JDK 25, reconnect", ArmorTestCluster.JDK25, 7633, "reconnect"),
+        Arguments.of("JDK 17, replay", ArmorTestCluster.JDK17, 7635, "replay"),
+        Arguments.of("JDK 25, replay", ArmorTestCluster.JDK25, 7637, "replay"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("jdks")
-  void anSshServerKilledIdleAndMidCommand_neverHangsItsClient_noWorseThanWithoutArmor(String name, Path java, int port)
-      throws Exception {
+  void anSshServerKilledIdleAndMidCommand_neverHangsItsClient_noWorseThanWithoutArmor(String name, Path java, int port,
+      String policy) throws Exception {
     assumeTrue(Files.isExecutable(java), name + " is not installed at " + java);
     String classPath = classPath();
     Path hostKey = cluster.home().resolve("ssh-host-key-" + port);
@@ -86,7 +89,7 @@ class SshNeverWorseTest {
     // Under Armor: the same server under `armor run` on n1, the client wrapped on n2.
     List<String> server = new ArrayList<>(List.of(java.toString(), "-cp", classPath, SlowSshServer.class.getName(),
         "" + port, hostKey.toString()));
-    String armorId = cluster.launchServer("n1", List.of("--recovery", "reconnect"), server);
+    String armorId = cluster.launchServer("n1", List.of("--recovery", policy), server);
     Map<String, Outcome> with = NeverWorseKit.idleAndInFlight(cluster.startWithClassPath(cluster.agentOptions("n2"),
         java, classPath, SshCommandClient.class.getName(), SUBNET + ".2", "" + port), "fast", "slow",
         () -> NeverWorseKit.serverSaid(cluster, armorId, "SLOW"),
