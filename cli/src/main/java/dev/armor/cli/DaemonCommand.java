@@ -109,6 +109,11 @@ final class DaemonCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}, well above GC and scheduling pauses of a loaded machine).")
   String armorHeartbeatTimeout;
 
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "A HOCON file setting any of these options (a section 'daemon { ... }', each key an option's name"
+          + " without its dashes); a flag here overrides it. See README, \"A configuration file\".")
+  java.nio.file.Path config;
+
   @Option(names = "--detach", description = "Run in the background; return once the daemon is registered.")
   boolean detach;
 

@@ -25,8 +25,15 @@ final class FtmCommand implements Callable<Integer> {
       description = "Cluster endpoint port on the same host (default: ${DEFAULT-VALUE}).")
   int clusterPort;
 
-  @Option(names = "--seed", description = "Another FTM-capable node's cluster address (pekko://armor@HOST:PORT).")
+  @Option(names = "--seed", split = ",",
+      description = "Another FTM-capable node's cluster address (pekko://armor@HOST:PORT); several: repeated or "
+          + "comma-separated.")
   List<String> seeds = new ArrayList<>();
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "A HOCON file setting any of these options (a section 'ftm { ... }', each key an option's name"
+          + " without its dashes); a flag here overrides it. See README, \"A configuration file\".")
+  java.nio.file.Path config;
 
   @Option(names = "--detach", description = "Run in the background; return once the FTM is up.")
   boolean detach;

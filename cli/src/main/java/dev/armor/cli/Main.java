@@ -31,7 +31,18 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    int code = commandLine().setExecutionExceptionHandler(Main::handle).execute(args);
+    CommandLine armor = commandLine().setExecutionExceptionHandler(Main::handle);
+    int code;
+    try {
+      ConfigFile config = ConfigFile.of(args, armor);
+      if (config != null) {
+        armor.setDefaultValueProvider(config);
+      }
+      code = armor.execute(args);
+    } catch (IllegalArgumentException e) {
+      armor.getErr().println("armor: " + e.getMessage());
+      code = 2; // as picocli exits for a bad option
+    }
     if (code != 0 || !Boolean.getBoolean("armor.stay")) {
       System.exit(code);
     }
