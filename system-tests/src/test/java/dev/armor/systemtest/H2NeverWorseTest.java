@@ -150,7 +150,7 @@ class H2NeverWorseTest {
     if (policy.equals("reconnect")) {
       assertThat(Files.readString(cluster.home().resolve("logs").resolve("daemon-n2.log")))
           .contains("was waiting for the answer (a request in flight): the lost instance took it with it")
-          .contains("client reset at once");
+          .contains("the client's stream ended at once");
     }
     for (String step : List.of("after an idle kill", "in flight at the kill")) {
       Outcome armored = with.get(step);

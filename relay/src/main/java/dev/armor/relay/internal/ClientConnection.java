@@ -633,7 +633,7 @@ final class ClientConnection extends RelayConnection {
       unhidable += " (" + cut.why() + ": no GOAWAY can be sent)";
     }
     if (unhidable != null) {
-      closeWithReset(now, reason + "; " + unhidable + ": client reset at once, as the crash would have reset it");
+      endAsTheCrash(now, reason + "; " + unhidable);
       return;
     }
     if (exchanges instanceof Http1Exchanges.Resend resend) {
@@ -1014,9 +1014,8 @@ final class ClientConnection extends RelayConnection {
     String reason =
         "the new instance has not said a word in "
             + millis(now - watchdogSinceNanos)
-            + " ms while the client waits on it: the connection held a session or a request it does not know;"
-            + " client reset, as the crash would have reset it";
-    closeWithReset(now, reason, "client side: " + reason);
+            + " ms while the client waits on it: the connection held a session or a request it does not know";
+    endAsTheCrash(now, reason, "client side: " + reason);
   }
 
   /** Logs bytes about to be sent towards the server; past the bound, the epoch stops being replayable. */
@@ -1258,6 +1257,12 @@ final class ClientConnection extends RelayConnection {
     }
     transitionTo(State.CLOSED, now, reason);
     release();
+    dropLink(abort);
+    Transport.reset(app);
+  }
+
+  /** Closes the link (telling the server side why first, with an {@code abort}) and the direct path, resetting both. */
+  private void dropLink(String abort) {
     Channel l = link;
     link = null;
     if (l != null && abort != null && l.isActive()) {
@@ -1267,7 +1272,6 @@ final class ClientConnection extends RelayConnection {
       l.close();
     }
     dropDirect(true);
-    Transport.reset(app);
   }
 
   /**
@@ -1278,6 +1282,11 @@ final class ClientConnection extends RelayConnection {
   private void answerAndClose(long now, String reason, byte[] answer) {
     transitionTo(State.CLOSED, now, reason);
     release();
+    endClientStream(answer);
+  }
+
+  /** Writes {@code answer}, then the end of the client's stream; its further bytes are read and dropped a moment. */
+  private void endClientStream(byte[] answer) {
     app.config().setAutoRead(true);
     app.writeAndFlush(Unpooled.wrappedBuffer(answer)).addListener(written -> {
       if (written.isSuccess()) {
@@ -1285,6 +1294,32 @@ final class ClientConnection extends RelayConnection {
       }
       app.eventLoop().schedule(() -> app.close(), ANSWER_LINGER_MILLIS, TimeUnit.MILLISECONDS);
     });
+  }
+
+  /**
+   * Ends the client's connection at the loss as the crash ended the server's: its end of stream (FIN), not a reset. A
+   * process that dies closes its sockets, and the kernel ends each one with a FIN unless input was left unread in it
+   * (then a reset); a server that took its client's request, or sat idle, had read everything, so its client read
+   * the end of the stream (a plain {@code Socket} returns -1, an {@code EOFException} in most clients), where a reset
+   * is a {@code SocketException}: another kind of error (the campaign's Netty epoll server and line client).
+   */
+  private void endAsTheCrash(long now, String reason) {
+    answerAndClose(now, reason + ": the client's stream ended at once, as the crash ended it", new byte[0]);
+  }
+
+  /**
+   * As {@link #endAsTheCrash(long, String)} for a connection re-attached to a new instance that will never answer it
+   * (the watchdog): that instance's connection is reset through the link ({@code abort} says why), the client's stream
+   * ended as the crash ended it, later than the crash did.
+   */
+  private void endAsTheCrash(long now, String reason, String abort) {
+    if (isClosed()) {
+      return;
+    }
+    transitionTo(State.CLOSED, now, reason + ": the client's stream ended, as the crash ended it");
+    release();
+    dropLink(abort);
+    endClientStream(new byte[0]);
   }
 
   private void closeIfBothDone() {

@@ -14,9 +14,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * {@code EpollServer PORT}: a Netty server that requires the epoll transport (no NIO fallback), as some apps are
- * written; echoes every line back prefixed with its pid, as {@link LineEchoServer} does. Prints {@code LISTENING
- * native port=P local=ADDRESS}, and {@code ACCEPTED peer=... local=...} per connection, or {@code FAILED} and the
- * cause.
+ * written; echoes every line back prefixed with its pid, as {@link LineEchoServer} does, a line starting with {@code
+ * slow} after 3 s (printing {@code SLOW} when it has it). Prints {@code LISTENING native port=P local=ADDRESS} then
+ * {@code LISTENING pid=PID}, and {@code ACCEPTED peer=... local=...} per connection, or {@code FAILED} and the cause.
  */
 public final class EpollServer {
 
@@ -35,6 +35,7 @@ public final class EpollServer {
           })
           .bind(Integer.parseInt(args[0])).sync().channel();
       System.out.println("LISTENING native port=" + args[0] + " local=" + channel.localAddress());
+      System.out.println("LISTENING pid=" + ProcessHandle.current().pid()); // the form the never-worse kit waits for
       System.out.flush();
       channel.closeFuture().sync();
     } catch (Throwable e) {
@@ -64,8 +65,17 @@ public final class EpollServer {
         buf.release();
       }
       for (int end = pending.indexOf("\n"); end >= 0; end = pending.indexOf("\n")) {
-        ctx.writeAndFlush(Unpooled.copiedBuffer(prefix + pending.substring(0, end + 1), StandardCharsets.UTF_8));
+        String line = pending.substring(0, end + 1);
         pending.delete(0, end + 1);
+        if (line.startsWith("slow")) {
+          // a request that takes a while: the test kills the server while it is in flight
+          System.out.println("SLOW");
+          System.out.flush();
+          ctx.executor().schedule(() -> ctx.writeAndFlush(Unpooled.copiedBuffer(prefix + line, StandardCharsets.UTF_8)),
+              3, java.util.concurrent.TimeUnit.SECONDS);
+        } else {
+          ctx.writeAndFlush(Unpooled.copiedBuffer(prefix + line, StandardCharsets.UTF_8));
+        }
       }
     }
   }
