@@ -42,13 +42,9 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
   /** The commands a file configures: the long-running ones, whose options an operator keeps in a file. */
   static final Set<String> COMMANDS = Set.of("ftm", "daemon");
 
-  private final Path file;
-  private final String command;
   private final Config section;
 
-  private ConfigFile(Path file, String command, Config section) {
-    this.file = file;
-    this.command = command;
+  private ConfigFile(Config section) {
     this.section = section;
   }
 
@@ -102,8 +98,12 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
             + setting.getKey() + " (armor " + command + " has no option " + option + " a file may set; see armor "
             + command + " --help)");
       }
+      if (setting.getValue().valueType() == ConfigValueType.OBJECT) {
+        throw new IllegalArgumentException("--config " + named + ": " + command + "." + setting.getKey()
+            + " must be a value, not a section");
+      }
     }
-    return new ConfigFile(file, command, section);
+    return new ConfigFile(section);
   }
 
   @Override
@@ -120,10 +120,6 @@ final class ConfigFile implements CommandLine.IDefaultValueProvider {
       // a list option (--seed) takes its values comma-separated
       return ((List<?>) value.unwrapped()).stream().map(String::valueOf).collect(Collectors.joining(","));
     }
-    if (value.valueType() == ConfigValueType.OBJECT) {
-      throw new IllegalArgumentException("--config " + file + ": " + command + "." + key + " must be a value, not a"
-          + " section");
-    }
-    return String.valueOf(value.unwrapped());
+    return String.valueOf(value.unwrapped()); // not a section: of() refused those
   }
 }

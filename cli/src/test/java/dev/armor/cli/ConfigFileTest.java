@@ -81,6 +81,10 @@ class ConfigFileTest {
         .hasMessageContaining("no such file");
     Path detach = file("daemon { detach = true }");
     assertThatThrownBy(() -> parse("daemon", "--config", detach.toString())).hasMessageContaining("daemon.detach");
+    Path nested = file("daemon { links { mode = multiplexed } }");
+    assertThatThrownBy(() -> ConfigFile.of(new String[] {"daemon", "--config", nested.toString()}, Main.commandLine()))
+        .as("refused when the file is read, before any option is parsed")
+        .hasMessageContaining("daemon.links must be a value, not a section");
   }
 
   @Test

@@ -68,7 +68,7 @@ final class UserShimSockets implements AutoCloseable {
       Path directory = base.resolve(user);
       Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       Files.setOwner(directory, owner);
-      server = ShimControlServer.startFor(directory.resolve("shim.sock"), handler.get(), user);
+      server = ShimControlServer.startFor(directory.resolve("shim.sock"), handler.get(), owner);
     } catch (java.nio.file.attribute.UserPrincipalNotFoundException e) {
       throw new UncheckedIOException(new IOException("no user " + user + " on node " + node, e));
     } catch (IOException e) {
@@ -84,7 +84,7 @@ final class UserShimSockets implements AutoCloseable {
     closed = true;
     servers.values().forEach(ShimControlServer::close);
     servers.clear();
-    if (base != null) {
+    if (base != null) { // closed by the daemon's stop and by its shutdown hook: removed once
       try (Stream<Path> files = Files.walk(base)) {
         for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
           Files.deleteIfExists(file);
@@ -92,6 +92,7 @@ final class UserShimSockets implements AutoCloseable {
       } catch (IOException e) {
         log.warn("daemon {}: could not remove {}: {}", node, base, e.getMessage());
       }
+      base = null;
     }
   }
 }

@@ -178,47 +178,50 @@ public final class FtmChannelServer implements AutoCloseable {
         }
         continue;
       }
+      java.net.SocketAddress from = remoteAddress(socket);
       if (connections.incrementAndGet() > MAX_CONNECTIONS) {
         connections.decrementAndGet();
-        refusals.refused(remote(socket), MAX_CONNECTIONS + " connections are open or handshaking already");
+        refusals.refused(shown(from), MAX_CONNECTIONS + " connections are open or handshaking already");
         closeQuietly(socket);
         continue;
       }
-      String tooMany = handshaking.admit(remoteAddress(socket));
+      String tooMany = handshaking.admit(from);
       if (tooMany != null) {
         connections.decrementAndGet();
-        refusals.refused(remote(socket), tooMany);
+        refusals.refused(shown(from), tooMany);
         closeQuietly(socket);
         continue;
       }
-      Thread handshake = new Thread(() -> serve(socket, ftm, scheduler), "armor-ftm-channel-handshake " + address);
+      Thread handshake =
+          new Thread(() -> serve(socket, from, ftm, scheduler), "armor-ftm-channel-handshake " + address);
       handshake.setDaemon(true);
       handshake.start();
     }
   }
 
+  /** The peer's address, or null when it cannot be read (counted with the other peers of unknown address). */
   private static java.net.SocketAddress remoteAddress(SocketChannel socket) {
     try {
       return socket.getRemoteAddress();
     } catch (IOException e) {
-      return null; // counted with the other peers of unknown address
+      return null;
     }
   }
 
-  private static Object remote(SocketChannel socket) {
-    try {
-      return socket.getRemoteAddress();
-    } catch (IOException e) {
-      return "a peer";
-    }
+  /** {@code peer} as a refusal names it. */
+  private static Object shown(java.net.SocketAddress peer) {
+    return peer != null ? peer : "a peer";
   }
 
-  /** On a thread of its own: the TLS handshake, then the channel (whose reader thread takes over). */
-  private void serve(SocketChannel socket, ActorRef<ArmorActor.Command> ftm, Scheduler scheduler) {
+  /**
+   * On a thread of its own: the TLS handshake, then the channel (whose reader thread takes over). {@code admitted}: the
+   * peer's address as {@link #handshaking} counted it.
+   */
+  private void serve(SocketChannel socket, java.net.SocketAddress admitted, ActorRef<ArmorActor.Command> ftm,
+      Scheduler scheduler) {
     InetSocketAddress peer;
     SSLSocket ssl;
     Identity node;
-    java.net.SocketAddress admitted = remoteAddress(socket);
     try {
       socket.socket().setTcpNoDelay(true);
       peer = (InetSocketAddress) socket.getRemoteAddress();
@@ -227,7 +230,7 @@ public final class FtmChannelServer implements AutoCloseable {
     } catch (IOException e) {
       handshaking.done(admitted);
       connections.decrementAndGet();
-      refusals.refused(remote(socket), "no TLS session with a node certificate of this cluster ("
+      refusals.refused(shown(admitted), "no TLS session with a node certificate of this cluster ("
           + (e instanceof java.net.SocketTimeoutException ? "no handshake within " + TlsHandshake.TIMEOUT.toSeconds() + " s"
               : e.getMessage()) + ")");
       closeQuietly(socket);

@@ -97,13 +97,11 @@ public final class ShimControlServer implements AutoCloseable {
    * launched with {@code armor run --user}): the socket file is made that user's, and only a peer of that user is
    * served. The caller makes the socket's directory, that user's alone.
    */
-  public static ShimControlServer startFor(Path socketPath, ShimRequestHandler handler, String user)
-      throws IOException {
-    ShimControlServer server = start(socketPath, handler, HELLO_TIMEOUT, MAX_CONNECTIONS, user);
+  public static ShimControlServer startFor(Path socketPath, ShimRequestHandler handler,
+      java.nio.file.attribute.UserPrincipal user) throws IOException {
+    ShimControlServer server = start(socketPath, handler, HELLO_TIMEOUT, MAX_CONNECTIONS, user.getName());
     try {
-      java.nio.file.attribute.UserPrincipal owner =
-          socketPath.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(user);
-      Files.setOwner(server.socketPath(), owner);
+      Files.setOwner(server.socketPath(), user);
     } catch (IOException e) {
       server.close();
       throw new IOException("cannot give shim control socket " + socketPath + " to user " + user + ": " + e, e);
