@@ -45,6 +45,13 @@ final class RunCommand implements Callable<Integer> {
           + "launch is refused). Processes without the shim are never declared hung.")
   String hangTimeout;
 
+  @Option(names = "--progress-timeout", paramLabel = "DURATION",
+      description = "Also declare the process hung (then kill and restart it) when it has owed its clients work for "
+          + "this long without any progress: connections left unaccepted, input left unread, a request read and not "
+          + "answered (docs/FAULTS.md, \"Hangs found from progress\"). At least 1s; longer than the app may take to "
+          + "answer a request. Default: off.")
+  String progressTimeout;
+
   @Option(names = "--user", paramLabel = "NAME",
       description = "Run the command as this user of the node (the daemon must run as root); its shim reaches the "
           + "daemon through a socket of that user's own. Default: the daemon's user.")
@@ -80,6 +87,7 @@ final class RunCommand implements Callable<Integer> {
             .setPolicy(policy)
             .setRecovery(recoveryPolicy(recovery))
             .setHangTimeoutMillis(hangTimeoutMillis(hangTimeout))
+            .setProgressTimeoutMillis(progressTimeoutMillis(progressTimeout))
             .setUser(userName(user))
             .build();
     try (FtmClient client = new FtmClient(ftm.target())) {
@@ -120,6 +128,18 @@ final class RunCommand implements Callable<Integer> {
     if (timeout.toMillis() < 100) {
       throw new IllegalArgumentException("--hang-timeout must be at least 100ms, but was '" + text + "'");
     }
+    return timeout.toMillis();
+  }
+
+  /** The --progress-timeout in milliseconds, 0 (off) when not given. */
+  static long progressTimeoutMillis(String text) {
+    if (text == null) {
+      return 0;
+    }
+    Duration timeout = Durations.parse("--progress-timeout", text);
+    dev.armor.elements.ProgressTimeout.invalid("--progress-timeout", timeout).ifPresent(why -> {
+      throw new IllegalArgumentException(why);
+    });
     return timeout.toMillis();
   }
 

@@ -7,7 +7,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** {@code armor run --hang-timeout} and the daemon's liveness options: parsed, or refused with a clear message. */
+/** {@code armor run --hang-timeout} and {@code --progress-timeout}, and the daemon's liveness options: parsed, or refused with a clear message. */
 class HangTimeoutOptionTest {
 
   @Test
@@ -23,6 +23,17 @@ class HangTimeoutOptionTest {
         .hasMessage("--hang-timeout must be a duration like 500ms, 30s or 2m, but was 'soon'");
     assertThatThrownBy(() -> RunCommand.hangTimeoutMillis("0s"))
         .hasMessage("--hang-timeout must be at least 100ms, but was '0s'");
+  }
+
+  @Test
+  void runProgressTimeout_isOffUnlessGiven_atLeastASecond_orZeroForOff() {
+    assertThat(RunCommand.progressTimeoutMillis(null)).isZero();
+    assertThat(RunCommand.progressTimeoutMillis("0s")).isZero();
+    assertThat(RunCommand.progressTimeoutMillis("30s")).isEqualTo(30_000);
+    assertThatThrownBy(() -> RunCommand.progressTimeoutMillis("500ms"))
+        .hasMessage("--progress-timeout must be at least 1000 ms (or 0 for off), but was 500 ms");
+    assertThatThrownBy(() -> RunCommand.progressTimeoutMillis("never"))
+        .hasMessage("--progress-timeout must be a duration like 500ms, 30s or 2m, but was 'never'");
   }
 
   @Test

@@ -64,6 +64,10 @@ public final class Ops {
   public static final String PROCESS_HEARTBEAT = "execution.heartbeat";
   /** The Execution ARMOR's own timer: has the process been silent for its hang timeout? */
   public static final String HANG_CHECK = "execution.hang_check";
+  /** The Execution ARMOR's own timer: time to sample the process's sockets for the progress watch. */
+  public static final String PROGRESS_CHECK = "execution.progress_check";
+  /** A sample of the process's sockets (an {@code AppSockets}), taken off the ARMOR's thread. */
+  public static final String PROGRESS_SAMPLED = "execution.progress_sampled";
 
   public static Operation of(String type, Message argument) {
     return Operation.newBuilder().setType(type).setArgument(Any.pack(argument)).build();

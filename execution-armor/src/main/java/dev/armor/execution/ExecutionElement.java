@@ -4,6 +4,8 @@ import dev.armor.elements.ArmorIds;
 import dev.armor.elements.Element;
 import dev.armor.elements.ElementContext;
 import dev.armor.elements.Ops;
+import dev.armor.elements.ProgressTimeout;
+import dev.armor.elements.wire.AppSockets;
 import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.Operation;
 import dev.armor.elements.wire.ProcessEvent;
@@ -13,12 +15,15 @@ import dev.armor.elements.wire.ProcessInfo;
 import dev.armor.elements.wire.ProcessLaunched;
 import dev.armor.elements.wire.RestartPolicy;
 import com.google.protobuf.Empty;
+import dev.armor.execution.progress.AppSocketSampler;
+import dev.armor.execution.progress.ProgressWatch;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -38,6 +43,11 @@ import java.util.function.Function;
  * then handled as a crash: the restart policy restarts it and its clients re-attach. A process that never beats
  * (no shim, an agent that failed to start) is never declared hung: only its exit is watched. What is detected is a
  * whole process that stopped running, not an app whose own threads deadlocked while the shim's thread still beats.
+ *
+ * <p>Progress. For that, a launch with a progress timeout ({@code armor run --progress-timeout}) has its sockets
+ * sampled ({@code execution.progress_check}, a fifth of the timeout apart, the sample taken off this thread and
+ * returned as {@code execution.progress_sampled}) and judged by a {@link ProgressWatch}: work owed and no progress
+ * for the timeout is a hang, handled as a silent one is.
  */
 public final class ExecutionElement implements Element {
 
@@ -87,6 +97,7 @@ public final class ExecutionElement implements Element {
   public static final Duration DEFAULT_HANG_TIMEOUT = Duration.ofSeconds(3);
 
   private static final String HANG_TIMER = "hang-check";
+  private static final String PROGRESS_TIMER = "progress-check";
 
   /** The status a protected app's shim halts with when it fences itself (the shim's {@code Fence.HALT_STATUS}). */
   static final int FENCED_STATUS = 86;
@@ -96,6 +107,7 @@ public final class ExecutionElement implements Element {
   private final Path logDirectory;
   private final Function<String, String> agentOptions;
   private final Duration defaultHangTimeout;
+  private final AppSocketSampler sampler;
 
   private State state = State.NEW;
   private LaunchProcess spec;
@@ -113,7 +125,12 @@ public final class ExecutionElement implements Element {
   private boolean beating; // the process has beaten since it started: the hang check is armed
   private long lastBeatNanos;
   private long hungAtNanos; // when it was declared hung, or 0: its exit is then the hang's, not a crash's
-  private long hungSilenceMillis;
+  private String hungWhy = "";
+
+  // The progress watch, per incarnation; null when the launch has no progress timeout.
+  private Duration progressTimeout = Duration.ZERO;
+  private ProgressWatch progress;
+  private boolean sampleFailureLogged;
 
   /**
    * @param agentOptions given the ARMOR id, the JVM options that load the shim wired to this node's daemon
@@ -127,6 +144,14 @@ public final class ExecutionElement implements Element {
    */
   public ExecutionElement(String node, ProcessLauncher launcher, Path logDirectory, Function<String, String> agentOptions,
       Duration defaultHangTimeout) {
+    this(node, launcher, logDirectory, agentOptions, defaultHangTimeout, AppSocketSampler.SYSTEM);
+  }
+
+  /**
+   * @param sampler takes the samples of the process's sockets that launches with a progress timeout are judged by
+   */
+  public ExecutionElement(String node, ProcessLauncher launcher, Path logDirectory, Function<String, String> agentOptions,
+      Duration defaultHangTimeout, AppSocketSampler sampler) {
     if (defaultHangTimeout.isNegative() || defaultHangTimeout.isZero()) {
       throw new IllegalArgumentException("hang-timeout must be positive, but was " + defaultHangTimeout);
     }
@@ -135,6 +160,7 @@ public final class ExecutionElement implements Element {
     this.logDirectory = logDirectory;
     this.agentOptions = agentOptions;
     this.defaultHangTimeout = defaultHangTimeout;
+    this.sampler = sampler;
   }
 
   @Override
@@ -145,7 +171,7 @@ public final class ExecutionElement implements Element {
   @Override
   public Set<String> subscriptions() {
     return Set.of(Ops.LAUNCH_PROCESS, Ops.PROCESS_EXITED, Ops.RESTART_DUE, Ops.STOP_PROCESS, Ops.DESCRIBE_PROCESS,
-        Ops.PROCESS_HEARTBEAT, Ops.HANG_CHECK);
+        Ops.PROCESS_HEARTBEAT, Ops.HANG_CHECK, Ops.PROGRESS_CHECK, Ops.PROGRESS_SAMPLED);
   }
 
   public State state() {
@@ -162,6 +188,8 @@ public final class ExecutionElement implements Element {
       case Ops.DESCRIBE_PROCESS -> context.setPayload(describe(context));
       case Ops.PROCESS_HEARTBEAT -> onHeartbeat(Ops.argument(operation, ProcessHeartbeat.class), context);
       case Ops.HANG_CHECK -> onHangCheck(context);
+      case Ops.PROGRESS_CHECK -> onProgressCheck(context);
+      case Ops.PROGRESS_SAMPLED -> onProgressSampled(Ops.argument(operation, AppSockets.class), context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
@@ -210,6 +238,17 @@ public final class ExecutionElement implements Element {
     hangTimeoutNanos = launch.getHangTimeoutMillis() == 0
         ? defaultHangTimeout.toNanos()
         : Duration.ofMillis(launch.getHangTimeoutMillis()).toNanos();
+    progressTimeout = Duration.ofMillis(Math.max(0, launch.getProgressTimeoutMillis()));
+    Optional<String> invalid = launch.getProgressTimeoutMillis() < 0
+        ? Optional.of("progress-timeout must not be negative, but was " + launch.getProgressTimeoutMillis() + " ms")
+        : ProgressTimeout.invalid("progress-timeout", progressTimeout);
+    if (invalid.isEmpty() && !progressTimeout.isZero()) {
+      invalid = sampler.unavailable().map(why -> "a progress timeout cannot be kept on node " + node + ": " + why);
+    }
+    if (invalid.isPresent()) {
+      context.fail(invalid.get());
+      return;
+    }
     spec = launch;
     try {
       start(context);
@@ -267,6 +306,14 @@ public final class ExecutionElement implements Element {
     heartbeatPid = 0;
     beating = false;
     hungAtNanos = 0;
+    hungWhy = "";
+    context.cancelTimer(PROGRESS_TIMER);
+    if (!progressTimeout.isZero()) {
+      progress = new ProgressWatch(progressTimeout, startedAtNanos);
+      sampleFailureLogged = false;
+      context.scheduleToSelf(PROGRESS_TIMER, ProgressTimeout.sampleInterval(progressTimeout), Ops.PROGRESS_CHECK,
+          Empty.getDefaultInstance());
+    }
     long pid = process.pid();
     context.pipeToSelf(
         process.exit(),
@@ -296,9 +343,9 @@ public final class ExecutionElement implements Element {
       return;
     }
     context.cancelTimer(HANG_TIMER);
+    context.cancelTimer(PROGRESS_TIMER);
     String crash = hungAtNanos != 0
-        ? "pid " + exit.getPid() + " hung (no heartbeat for " + hungSilenceMillis + " ms) and " + how + " after running "
-            + ranMillis + " ms"
+        ? "pid " + exit.getPid() + " hung: " + hungWhy + "; it " + how + " after running " + ranMillis + " ms"
         : "pid " + exit.getPid() + " " + how + " after " + ranMillis + " ms";
     report(context, ProcessEventKind.EXITED, exit.getPid(), exit.getExitCode(), crash);
     RestartBudget.Decision decision = budget.onExit(exitedAtNanos, exitedAtNanos - startedAtNanos);
@@ -347,6 +394,7 @@ public final class ExecutionElement implements Element {
     switch (state) {
       case RUNNING -> {
         context.cancelTimer(HANG_TIMER);
+        context.cancelTimer(PROGRESS_TIMER);
         transitionTo(State.STOPPING, context, "stop requested");
         process.stop(STOP_GRACE);
       }
@@ -394,15 +442,57 @@ public final class ExecutionElement implements Element {
       scheduleHangCheck(context, hangTimeoutNanos - silence);
       return;
     }
+    declareHung(context, now, "no heartbeat from pid " + heartbeatPid + " for " + silence / 1_000_000
+        + " ms (hang timeout " + hangTimeoutNanos / 1_000_000 + " ms)");
+  }
+
+  /**
+   * Kills the hung process with SIGKILL (a stopped or stuck copy must never resume and write next to its
+   * replacement); its exit is then handled as a crash's, reported as the hang's.
+   */
+  private void declareHung(ElementContext context, long now, String why) {
     hungAtNanos = now;
-    hungSilenceMillis = silence / 1_000_000;
+    hungWhy = why;
+    context.cancelTimer(HANG_TIMER);
+    context.cancelTimer(PROGRESS_TIMER);
     long pid = process.pid();
-    String why = "no heartbeat from pid " + heartbeatPid + " for " + hungSilenceMillis + " ms (hang timeout "
-        + hangTimeoutNanos / 1_000_000 + " ms)";
-    context.log().warn("Execution ARMOR {}: the process is hung: {}; killing pid {} with SIGKILL so the stopped copy "
+    context.log().warn("Execution ARMOR {}: the process is hung: {}; killing pid {} with SIGKILL so the stuck copy "
         + "can never resume, then restarting it as after a crash", context.armorId(), why, pid);
     process.kill();
     report(context, ProcessEventKind.HUNG, pid, 0, why + ": killed with SIGKILL, restart follows");
+  }
+
+  /** Time for a sample: taken off this thread, it comes back as {@code execution.progress_sampled}. */
+  private void onProgressCheck(ElementContext context) {
+    if (state != State.RUNNING || hungAtNanos != 0 || progress == null) {
+      return;
+    }
+    long pid = process.pid();
+    context.pipeToSelf(sampler.sample(pid), (sample, failure) -> Ops.of(Ops.PROGRESS_SAMPLED, failure == null
+        ? sample
+        : AppSockets.newBuilder().setPid(pid).setError(String.valueOf(failure.getMessage())).build()));
+  }
+
+  /** A sample of the current incarnation is judged, and the next one scheduled (one sample at a time). */
+  private void onProgressSampled(AppSockets sample, ElementContext context) {
+    if (state != State.RUNNING || hungAtNanos != 0 || progress == null || sample.getPid() != process.pid()) {
+      return; // stopping, restarting, already hung, or an earlier incarnation's sample
+    }
+    if (!sample.getError().isEmpty()) {
+      if (!sampleFailureLogged) { // once per incarnation: a failing tool must not storm the log
+        sampleFailureLogged = true;
+        context.log().warn("Execution ARMOR {}: cannot sample the sockets of pid {} for the progress watch ({}); "
+            + "it is not judged while samples fail", context.armorId(), sample.getPid(), sample.getError());
+      }
+    } else {
+      Optional<String> hung = progress.observe(context.nanoTime(), sample.getSocketsList());
+      if (hung.isPresent()) {
+        declareHung(context, context.nanoTime(), hung.get());
+        return;
+      }
+    }
+    context.scheduleToSelf(PROGRESS_TIMER, ProgressTimeout.sampleInterval(progressTimeout), Ops.PROGRESS_CHECK,
+        Empty.getDefaultInstance());
   }
 
   private void scheduleHangCheck(ElementContext context, long delayNanos) {

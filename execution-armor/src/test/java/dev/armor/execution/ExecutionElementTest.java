@@ -9,6 +9,8 @@ import dev.armor.elements.ArmorIds;
 import dev.armor.elements.ArmorRouter;
 import dev.armor.elements.Armors;
 import dev.armor.elements.Ops;
+import dev.armor.elements.wire.AppSocket;
+import dev.armor.elements.wire.AppSockets;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.Operation;
@@ -20,14 +22,19 @@ import dev.armor.elements.wire.ProcessLaunched;
 import dev.armor.elements.wire.RestartPolicy;
 import dev.armor.execution.FakeProcessLauncher.FakeProcess;
 import dev.armor.execution.FakeProcessLauncher.Launch;
+import dev.armor.execution.progress.AppSocketSampler;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -65,6 +72,7 @@ class ExecutionElementTest {
   private final String armorId = ArmorIds.execution(NODE, "t" + ARMORS.incrementAndGet());
   private final FakeProcessLauncher launcher = new FakeProcessLauncher();
   private final TestClock clock = new TestClock();
+  private final FakeSampler sampler = new FakeSampler();
   private final TestProbe<ArmorMessage> ftm = testKit.createTestProbe();
   private final TestProbe<ArmorMessage> requester = testKit.createTestProbe();
 
@@ -82,7 +90,8 @@ class ExecutionElementTest {
 
   @BeforeEach
   void spawnArmor() {
-    ExecutionElement element = new ExecutionElement(NODE, launcher, LOG_DIRECTORY, ExecutionElementTest::agentOptions);
+    ExecutionElement element = new ExecutionElement(NODE, launcher, LOG_DIRECTORY, ExecutionElementTest::agentOptions,
+        ExecutionElement.DEFAULT_HANG_TIMEOUT, sampler);
     armor = testKit.spawn(ArmorActor.create(armorId, List.of(element), router, clock), armorId);
   }
 
@@ -435,7 +444,8 @@ class ExecutionElementTest {
     assertThat(process.kills()).isEqualTo(1);
     ProcessEvent exited = expectEvent(ProcessEventKind.EXITED);
     assertThat(exited.getExitCode()).isEqualTo(137);
-    assertThat(exited.getDetail()).startsWith("pid " + process.pid() + " hung (no heartbeat for 1000 ms) and was killed by SIGKILL");
+    assertThat(exited.getDetail()).startsWith("pid " + process.pid() + " hung: no heartbeat from pid " + process.pid()
+        + " for 1000 ms (hang timeout 1000 ms); it was killed by SIGKILL");
     expectEvent(ProcessEventKind.RESTARTING);
     FakeProcess next = launcher.nextLaunch().process();
     assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(next.pid());
@@ -534,6 +544,94 @@ class ExecutionElementTest {
     assertThat(ExecutionElement.describeExit(86)).isEqualTo("halted itself (exit status 86: its shim found the daemon gone)");
   }
 
+  // ---- progress ------------------------------------------------------------------------------------
+
+  @Test
+  void progress_workOwedWithoutProgressForTheTimeout_killsReportsHungAndRestarts() {
+    FakeProcess process = launchWithProgressTimeout(2000);
+    sampler.now = List.of(LISTENER.toBuilder().setReceiveQueue(1).build()); // a connection never accepted
+
+    samplePasses(Duration.ofMillis(400)); // the first sample: owed from here
+    samplePasses(Duration.ofMillis(400));
+    samplePasses(Duration.ofMillis(400));
+    samplePasses(Duration.ofMillis(400));
+    samplePasses(Duration.ofMillis(400));
+    assertThat(process.kills()).isZero();
+    samplePasses(Duration.ofMillis(400)); // 2000 ms owed without progress
+
+    ProcessEvent hung = expectEvent(ProcessEventKind.HUNG);
+    assertThat(hung.getPid()).isEqualTo(process.pid());
+    assertThat(hung.getDetail()).isEqualTo("no progress: owed work waited (1 connection(s) waiting to be accepted on "
+        + "port 7000 for 2000 ms) and no byte written for 2400 ms (progress timeout 2000 ms): killed with SIGKILL, "
+        + "restart follows");
+    assertThat(process.kills()).isEqualTo(1);
+    assertThat(expectEvent(ProcessEventKind.EXITED).getDetail()).startsWith("pid " + process.pid() + " hung: no progress");
+    expectEvent(ProcessEventKind.RESTARTING);
+    FakeProcess next = launcher.nextLaunch().process();
+    assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(next.pid());
+    samplePasses(Duration.ofMillis(400)); // the new incarnation is watched afresh
+    assertThat(sampler.sampled).contains(process.pid(), next.pid());
+  }
+
+  @Test
+  void progress_anAppThatOwesNothing_isNeverHung() {
+    FakeProcess process = launchWithProgressTimeout(2000);
+    sampler.now = List.of(LISTENER);
+
+    for (int i = 0; i < 100; i++) {
+      samplePasses(Duration.ofMillis(400));
+    }
+
+    assertThat(describe().getState()).isEqualTo("RUNNING");
+    assertThat(process.kills()).isZero();
+    assertThat(sampler.sampled).hasSizeGreaterThan(90);
+  }
+
+  @Test
+  void progress_samplesThatFail_judgeNothing_andAreLoggedOnce() {
+    FakeProcess process = launchWithProgressTimeout(1000);
+    sampler.error = "ss: not found";
+
+    LoggingTestKit.warn("cannot sample the sockets of pid " + process.pid()).withOccurrences(1)
+        .expect(testKit.system(), () -> {
+          for (int i = 0; i < 50; i++) {
+            samplePasses(Duration.ofMillis(200));
+          }
+          return describe();
+        });
+
+    assertThat(process.kills()).isZero();
+    assertThat(sampler.sampled).hasSizeGreaterThan(40);
+  }
+
+  @Test
+  void progress_withoutATimeout_takesNoSamples() {
+    launchAndStart();
+
+    timePasses(Duration.ofMinutes(1));
+
+    assertThat(sampler.sampled).isEmpty();
+  }
+
+  @Test
+  void progress_aTimeoutBelowTheMinimum_failsTheLaunchNamingTheSetting() {
+    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().setProgressTimeoutMillis(500).build());
+
+    assertThat(reply.getError()).isEqualTo("progress-timeout must be at least 1000 ms (or 0 for off), but was 500 ms");
+    launcher.expectNoLaunch();
+  }
+
+  @Test
+  void progress_onAMachineWithoutTheTool_failsTheLaunchSayingWhy() {
+    sampler.unavailable = "the progress watch needs iproute2's ss";
+
+    ArmorMessage reply = request(Ops.LAUNCH_PROCESS, launchRequest().setProgressTimeoutMillis(5000).build());
+
+    assertThat(reply.getError()).isEqualTo("a progress timeout cannot be kept on node node-a: the progress watch needs "
+        + "iproute2's ss");
+    launcher.expectNoLaunch();
+  }
+
   // ---- describe ------------------------------------------------------------------------------------
 
   @Test
@@ -597,6 +695,38 @@ class ExecutionElementTest {
     return process;
   }
 
+  /** Launches with a progress timeout and waits for its STARTED event. */
+  private FakeProcess launchWithProgressTimeout(long progressTimeoutMillis) {
+    assertThat(request(Ops.LAUNCH_PROCESS, launchRequest().setProgressTimeoutMillis(progressTimeoutMillis).build())
+        .getError()).isEmpty();
+    FakeProcess process = launcher.nextLaunch().process();
+    assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(process.pid());
+    return process;
+  }
+
+  private static final AppSocket LISTENER =
+      AppSocket.newBuilder().setInode(1).setListening(true).setState("LISTEN").setLocalPort(7000).build();
+
+  /** Answers every sample at once with {@link #now} (or {@link #error}), recording whose. */
+  private static final class FakeSampler implements AppSocketSampler {
+    volatile List<AppSocket> now = List.of();
+    volatile String error = "";
+    volatile String unavailable;
+    final List<Long> sampled = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public Optional<String> unavailable() {
+      return Optional.ofNullable(unavailable);
+    }
+
+    @Override
+    public CompletionStage<AppSockets> sample(long pid) {
+      sampled.add(pid);
+      return CompletableFuture.completedFuture(
+          AppSockets.newBuilder().setPid(pid).addAllSockets(error.isEmpty() ? now : List.of()).setError(error).build());
+    }
+  }
+
   /** Delivers a heartbeat of {@code pid}, as the shim endpoint does, and waits until the ARMOR handled it. */
   private void beat(long pid) {
     armor.tell(new ArmorActor.Deliver(Armors.message("daemon@" + NODE, armorId, Ops.PROCESS_HEARTBEAT,
@@ -646,6 +776,16 @@ class ExecutionElementTest {
     ProcessEvent event = Ops.argument(operation, ProcessEvent.class);
     assertThat(event.getKind()).as("kind of %s", event).isEqualTo(kind);
     return event;
+  }
+
+  /**
+   * Moves time on by a sample interval and waits until the sample it triggered was judged (and the next one
+   * scheduled): the check, then the sample piped back to the ARMOR, each behind one request.
+   */
+  private void samplePasses(Duration interval) {
+    timePasses(interval);
+    describe();
+    describe();
   }
 
   /** Moves the ARMOR's clock and Pekko's timers on together. */

@@ -274,6 +274,14 @@ final class FtmElement implements Element {
         return;
       }
     }
+    Optional<String> badProgressTimeout = request.getProgressTimeoutMillis() < 0
+        ? Optional.of("--progress-timeout must not be negative, but was " + request.getProgressTimeoutMillis() + " ms")
+        : dev.armor.elements.ProgressTimeout.invalid("--progress-timeout",
+            Duration.ofMillis(request.getProgressTimeoutMillis()));
+    if (badProgressTimeout.isPresent()) {
+      context.fail(badProgressTimeout.get());
+      return;
+    }
     String armorId = newArmorId(request.getNode());
     directory.placeArmor(armorId, request.getNode());
     LaunchProcess.Builder launch =
@@ -285,6 +293,7 @@ final class FtmElement implements Element {
             .setWorkingDirectory(request.getWorkingDirectory())
             .setRecovery(request.getRecovery())
             .setHangTimeoutMillis(request.getHangTimeoutMillis())
+            .setProgressTimeoutMillis(request.getProgressTimeoutMillis())
             .setUser(request.getUser());
     if (request.hasPolicy()) {
       launch.setPolicy(request.getPolicy());
