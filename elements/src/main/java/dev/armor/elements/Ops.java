@@ -33,6 +33,11 @@ public final class Ops {
   public static final String RECONCILE_REPORT = "ftm.reconcile_report";
   public static final String MIGRATION_INSTALLED = "ftm.migration_installed";
   public static final String MIGRATION_WRITTEN = "ftm.migration_written";
+  /**
+   * An Execution ARMOR whose app halted itself (fenced: its daemon was gone or frozen) asks whether its work is still
+   * its node's before it restarts it ({@code RestartPermission}, answered with a {@code RestartAnswer}).
+   */
+  public static final String MAY_RESTART = "ftm.may_restart";
 
   // APP_COMM_CLIENT (in each daemon): the FTM tells where a service is, or that it is down
   public static final String SERVICE_LOCATED = "app_comm_client.service_located";
@@ -68,6 +73,8 @@ public final class Ops {
   public static final String PROGRESS_CHECK = "execution.progress_check";
   /** A sample of the process's sockets (an {@code AppSockets}), taken off the ARMOR's thread. */
   public static final String PROGRESS_SAMPLED = "execution.progress_sampled";
+  /** The FTM's answer to {@link #MAY_RESTART} (or its absence), piped back to the asking ARMOR. */
+  public static final String RESTART_ANSWERED = "execution.restart_answered";
 
   public static Operation of(String type, Message argument) {
     return Operation.newBuilder().setType(type).setArgument(Any.pack(argument)).build();

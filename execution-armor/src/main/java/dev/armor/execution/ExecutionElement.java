@@ -13,6 +13,8 @@ import dev.armor.elements.wire.ProcessEventKind;
 import dev.armor.elements.wire.ProcessHeartbeat;
 import dev.armor.elements.wire.ProcessInfo;
 import dev.armor.elements.wire.ProcessLaunched;
+import dev.armor.elements.wire.RestartAnswer;
+import dev.armor.elements.wire.RestartPermission;
 import dev.armor.elements.wire.RestartPolicy;
 import com.google.protobuf.Empty;
 import dev.armor.execution.progress.AppSocketSampler;
@@ -90,6 +92,18 @@ public final class ExecutionElement implements Element {
   private static final Duration STOP_GRACE = Duration.ofSeconds(5);
 
   /**
+   * How long a fenced app's restart waits for the FTM's word. The FTM answers at once when it is reachable; a node
+   * cut off or being downed gets no answer, and then restarts nothing.
+   */
+  static final Duration RESTART_PERMISSION_TIMEOUT = Duration.ofSeconds(5);
+
+  /**
+   * A hang check this much later than due means the ARMOR itself did not run (a frozen daemon, a GC pause): timers on
+   * a loaded host are late by milliseconds, not seconds.
+   */
+  static final Duration PAUSE_TOLERANCE = Duration.ofSeconds(1);
+
+  /**
    * Three seconds of silence: six missed beats at the default 500 ms heartbeat, so a loaded machine or a GC pause
    * of a small heap is not taken for a hang, yet a hung server costs its clients little more than a crash does;
    * raise it ({@code armor run --hang-timeout}) for apps with long stop-the-world pauses.
@@ -124,8 +138,13 @@ public final class ExecutionElement implements Element {
   private long heartbeatPid; // the pid whose beats count: the launched process or its descendant; 0 before any
   private boolean beating; // the process has beaten since it started: the hang check is armed
   private long lastBeatNanos;
+  private long hangCheckDueNanos; // when the pending hang check is due: a check far later means the ARMOR was paused
   private long hungAtNanos; // when it was declared hung, or 0: its exit is then the hang's, not a crash's
   private String hungWhy = "";
+
+  // A fenced exit waiting for the FTM's word on a restart (askToRestart).
+  private ProcessEvent fencedExit;
+  private String fencedCrash = "";
 
   // The progress watch, per incarnation; null when the launch has no progress timeout.
   private Duration progressTimeout = Duration.ZERO;
@@ -171,7 +190,7 @@ public final class ExecutionElement implements Element {
   @Override
   public Set<String> subscriptions() {
     return Set.of(Ops.LAUNCH_PROCESS, Ops.PROCESS_EXITED, Ops.RESTART_DUE, Ops.STOP_PROCESS, Ops.DESCRIBE_PROCESS,
-        Ops.PROCESS_HEARTBEAT, Ops.HANG_CHECK, Ops.PROGRESS_CHECK, Ops.PROGRESS_SAMPLED);
+        Ops.PROCESS_HEARTBEAT, Ops.HANG_CHECK, Ops.PROGRESS_CHECK, Ops.PROGRESS_SAMPLED, Ops.RESTART_ANSWERED);
   }
 
   public State state() {
@@ -190,6 +209,7 @@ public final class ExecutionElement implements Element {
       case Ops.HANG_CHECK -> onHangCheck(context);
       case Ops.PROGRESS_CHECK -> onProgressCheck(context);
       case Ops.PROGRESS_SAMPLED -> onProgressSampled(Ops.argument(operation, AppSockets.class), context);
+      case Ops.RESTART_ANSWERED -> onRestartAnswered(Ops.argument(operation, RestartAnswer.class), context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
@@ -348,6 +368,59 @@ public final class ExecutionElement implements Element {
         ? "pid " + exit.getPid() + " hung: " + hungWhy + "; it " + how + " after running " + ranMillis + " ms"
         : "pid " + exit.getPid() + " " + how + " after " + ranMillis + " ms";
     report(context, ProcessEventKind.EXITED, exit.getPid(), exit.getExitCode(), crash);
+    if (exit.getExitCode() == FENCED_STATUS) { // halted itself, whether or not it was declared hung first
+      askToRestart(exit, crash, context);
+      return;
+    }
+    restartOrGiveUp(exit, crash, context);
+  }
+
+  /**
+   * The app halted itself because its daemon was gone or frozen (its shim's lease ran out). Long enough a silence,
+   * and the cluster declared this node lost and moved its work: restarting it here would make two instances. So the
+   * FTM, which holds where each ARMOR's work runs, is asked first; no answer (this node cut off, or being downed)
+   * is a no.
+   */
+  private void askToRestart(ProcessEvent exit, String crash, ElementContext context) {
+    transitionTo(State.RESTARTING, context, crash + "; asking the FTM whether its work is still this node's");
+    long pid = exit.getPid();
+    context.pipeToSelf(
+        context.ask(ArmorIds.FTM, Ops.MAY_RESTART,
+            RestartPermission.newBuilder().setArmorId(context.armorId()).setNode(node).setPid(pid).build(),
+            RESTART_PERMISSION_TIMEOUT),
+        (reply, failure) -> {
+          RestartAnswer answer;
+          if (failure != null || !reply.getError().isEmpty()) {
+            answer = RestartAnswer.newBuilder().setPid(pid).setReason("the FTM did not answer within "
+                + RESTART_PERMISSION_TIMEOUT.toSeconds() + " s ("
+                + (failure != null ? failure.getMessage() : reply.getError()) + ")").build();
+          } else {
+            answer = Ops.unpack(reply.getPayload(), RestartAnswer.class).toBuilder().setPid(pid).build();
+          }
+          return Ops.of(Ops.RESTART_ANSWERED, answer);
+        });
+    fencedExit = exit;
+    fencedCrash = crash;
+  }
+
+  private void onRestartAnswered(RestartAnswer answer, ElementContext context) {
+    if (state != State.RESTARTING || process == null || answer.getPid() != process.pid()) {
+      return; // stopped meanwhile, or an earlier incarnation's
+    }
+    ProcessEvent exit = fencedExit;
+    String crash = fencedCrash;
+    if (answer.getGranted()) {
+      context.log().info("Execution ARMOR {}: the FTM says its work is still this node's: restarting it",
+          context.armorId());
+      restartOrGiveUp(exit, crash, context);
+      return;
+    }
+    String why = crash + "; not restarted: " + answer.getReason();
+    transitionTo(State.STOPPED, context, why);
+    report(context, ProcessEventKind.STOPPED, exit.getPid(), exit.getExitCode(), why);
+  }
+
+  private void restartOrGiveUp(ProcessEvent exit, String crash, ElementContext context) {
     RestartBudget.Decision decision = budget.onExit(exitedAtNanos, exitedAtNanos - startedAtNanos);
     if (decision instanceof RestartBudget.Decision.RestartAfter restart) {
       transitionTo(State.RESTARTING, context, crash + "; restart " + restart.restartsInWindow() + " in "
@@ -437,6 +510,16 @@ public final class ExecutionElement implements Element {
       return;
     }
     long now = context.nanoTime();
+    long late = now - hangCheckDueNanos;
+    if (late > PAUSE_TOLERANCE.toNanos()) {
+      // The check comes this late only if this ARMOR itself stood still (its daemon frozen, a long GC pause): the
+      // beats that came meanwhile were not read either, so the silence is this ARMOR's, not the app's.
+      context.log().warn("Execution ARMOR {}: its hang check ran {} ms late: the ARMOR itself was paused, so the app's "
+          + "silence is not held against it; watching it afresh", context.armorId(), late / 1_000_000);
+      lastBeatNanos = now;
+      scheduleHangCheck(context, hangTimeoutNanos);
+      return;
+    }
     long silence = now - lastBeatNanos;
     if (silence < hangTimeoutNanos) {
       scheduleHangCheck(context, hangTimeoutNanos - silence);
@@ -496,6 +579,7 @@ public final class ExecutionElement implements Element {
   }
 
   private void scheduleHangCheck(ElementContext context, long delayNanos) {
+    hangCheckDueNanos = context.nanoTime() + delayNanos;
     context.scheduleToSelf(HANG_TIMER, Duration.ofNanos(delayNanos), Ops.HANG_CHECK, Empty.getDefaultInstance());
   }
 

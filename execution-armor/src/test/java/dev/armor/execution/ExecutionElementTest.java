@@ -19,6 +19,8 @@ import dev.armor.elements.wire.ProcessEventKind;
 import dev.armor.elements.wire.ProcessHeartbeat;
 import dev.armor.elements.wire.ProcessInfo;
 import dev.armor.elements.wire.ProcessLaunched;
+import dev.armor.elements.wire.RestartAnswer;
+import dev.armor.elements.wire.RestartPermission;
 import dev.armor.elements.wire.RestartPolicy;
 import dev.armor.execution.FakeProcessLauncher.FakeProcess;
 import dev.armor.execution.FakeProcessLauncher.Launch;
@@ -75,6 +77,7 @@ class ExecutionElementTest {
   private final FakeSampler sampler = new FakeSampler();
   private final TestProbe<ArmorMessage> ftm = testKit.createTestProbe();
   private final TestProbe<ArmorMessage> requester = testKit.createTestProbe();
+  private final java.util.concurrent.BlockingQueue<Ask> restartAsks = new java.util.concurrent.LinkedBlockingQueue<>();
 
   /** Messages to the FTM go to {@link #ftm}; there is no route to any other ARMOR. */
   private final ArmorRouter router =
@@ -82,9 +85,26 @@ class ExecutionElementTest {
         if (!message.getTo().equals(ArmorIds.FTM)) {
           return false;
         }
+        if (message.getBundles(0).getOperations(0).getType().equals(Ops.MAY_RESTART)) {
+          restartAsks.add(new Ask(message, replyTo));
+          return true;
+        }
         ftm.ref().tell(message);
         return true;
       };
+
+  /** An ask of the ARMOR to the FTM, and where its answer goes. */
+  private record Ask(ArmorMessage message, ActorRef<ArmorMessage> replyTo) {
+    RestartPermission permission() {
+      return Ops.argument(message.getBundles(0).getOperations(0), RestartPermission.class);
+    }
+
+    void answer(RestartAnswer answer) {
+      replyTo.tell(ArmorMessage.newBuilder().setFrom(ArmorIds.FTM).setTo(message.getFrom())
+          .setCorrelationId(message.getCorrelationId()).setPayload(com.google.protobuf.Any.pack(answer)).build());
+    }
+  }
+
 
   private ActorRef<ArmorActor.Command> armor;
 
@@ -474,6 +494,24 @@ class ExecutionElementTest {
   }
 
   @Test
+  void hang_aCheckFarLaterThanDue_isTheArmorsOwnPause_notTheApps_andTheAppIsWatchedAfresh() {
+    FakeProcess process = launchAndStart(1000);
+    beat(process.pid());
+
+    clock.advance(Duration.ofSeconds(10)); // the ARMOR stood still: no timer fired, no beat was read
+    LoggingTestKit.warn("its hang check ran 9000 ms late: the ARMOR itself was paused").expect(testKit.system(), () -> {
+      manualTime.timePasses(Duration.ofMillis(1000));
+      return describe();
+    });
+    assertThat(process.kills()).isZero();
+
+    timePasses(Duration.ofMillis(999));
+    assertThat(process.kills()).isZero();
+    timePasses(Duration.ofMillis(1)); // and silent for a whole timeout since: hung
+    assertThat(expectEvent(ProcessEventKind.HUNG).getPid()).isEqualTo(process.pid());
+  }
+
+  @Test
   void hang_aProcessThatNeverBeats_isNeverDeclaredHung() {
     FakeProcess process = launchAndStart(1000);
 
@@ -542,6 +580,64 @@ class ExecutionElementTest {
   @Test
   void exit_withTheFencedStatus_isSaidInAnOperatorsWords() {
     assertThat(ExecutionElement.describeExit(86)).isEqualTo("halted itself (exit status 86: its shim found the daemon gone)");
+  }
+
+  // ---- an app that fenced itself ----------------------------------------------------------------------------
+
+  @Test
+  void fenced_whenTheFtmSaysTheWorkIsStillThisNodes_isRestarted() throws Exception {
+    FakeProcess process = launchAndStart();
+
+    process.exitWith(ExecutionElement.FENCED_STATUS);
+
+    assertThat(expectEvent(ProcessEventKind.EXITED).getDetail()).contains("halted itself");
+    Ask ask = restartAsks.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(ask).as("the FTM is asked first").isNotNull();
+    assertThat(ask.permission()).isEqualTo(
+        RestartPermission.newBuilder().setArmorId(armorId).setNode(NODE).setPid(process.pid()).build());
+    launcher.expectNoLaunch();
+
+    ask.answer(RestartAnswer.newBuilder().setGranted(true).build());
+
+    expectEvent(ProcessEventKind.RESTARTING);
+    FakeProcess next = launcher.nextLaunch().process();
+    assertThat(expectEvent(ProcessEventKind.STARTED).getPid()).isEqualTo(next.pid());
+  }
+
+  @Test
+  void fenced_whenItsWorkWasMovedToAnotherNode_isNotRestarted_andReportedStopped() throws Exception {
+    FakeProcess process = launchAndStart();
+    process.exitWith(ExecutionElement.FENCED_STATUS);
+    expectEvent(ProcessEventKind.EXITED);
+
+    restartAsks.poll(5, java.util.concurrent.TimeUnit.SECONDS)
+        .answer(RestartAnswer.newBuilder().setReason("its work is no longer node node-a's: REPLACED by exec-n2-x").build());
+
+    ProcessEvent stopped = expectEvent(ProcessEventKind.STOPPED);
+    assertThat(stopped.getDetail()).endsWith("; not restarted: its work is no longer node node-a's: REPLACED by exec-n2-x");
+    assertThat(describe().getState()).isEqualTo("STOPPED");
+    launcher.expectNoLaunch();
+  }
+
+  @Test
+  void fenced_whenTheFtmDoesNotAnswer_isNotRestarted() throws Exception {
+    FakeProcess process = launchAndStart();
+    process.exitWith(ExecutionElement.FENCED_STATUS);
+    expectEvent(ProcessEventKind.EXITED);
+    assertThat(restartAsks.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isNotNull(); // and never answered
+
+    timePasses(ExecutionElement.RESTART_PERMISSION_TIMEOUT);
+
+    assertThat(expectEvent(ProcessEventKind.STOPPED).getDetail()).contains("not restarted: the FTM did not answer");
+    launcher.expectNoLaunch();
+  }
+
+  @Test
+  void anOrdinaryCrash_isRestartedWithoutAsking() {
+    FakeProcess process = launchAndStart();
+    crashAndExpectRestartAfter(process, Duration.ZERO);
+
+    assertThat(restartAsks).isEmpty();
   }
 
   // ---- progress ------------------------------------------------------------------------------------

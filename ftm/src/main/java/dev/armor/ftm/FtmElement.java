@@ -13,6 +13,8 @@ import dev.armor.elements.control.LaunchRequest;
 import dev.armor.elements.control.StatusRequest;
 import dev.armor.elements.control.StopArmorRequest;
 import dev.armor.elements.standard.AppServerDb;
+import dev.armor.elements.wire.RestartAnswer;
+import dev.armor.elements.wire.RestartPermission;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.ClusterStatus;
 import dev.armor.elements.wire.DaemonRegistered;
@@ -158,7 +160,7 @@ final class FtmElement implements Element {
   public Set<String> subscriptions() {
     return Set.of(Ops.REGISTER_DAEMON, Ops.LAUNCH, Ops.STATUS, Ops.STOP_ARMOR, Ops.AGENT_OPTIONS, Ops.PROCESS_EVENT,
         Ops.MEMBER_CHANGE, Ops.HEARTBEAT_TICK, Ops.HEARTBEAT_ANSWERED, Ops.RECONCILE_REPORT, Ops.MIGRATION_INSTALLED,
-        Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN);
+        Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN, Ops.MAY_RESTART);
   }
 
   @Override
@@ -190,6 +192,7 @@ final class FtmElement implements Element {
       case Ops.STOP_ARMOR -> stopArmor(Ops.argument(operation, StopArmorRequest.class), context);
       case Ops.AGENT_OPTIONS -> agentOptions(Ops.argument(operation, AgentOptionsRequest.class), context);
       case Ops.PROCESS_EVENT -> processEvent(Ops.argument(operation, ProcessEvent.class), context);
+      case Ops.MAY_RESTART -> mayRestart(Ops.argument(operation, RestartPermission.class), context);
       case Ops.MEMBER_CHANGE -> memberChange(Ops.argument(operation, MemberChange.class), context);
       case Ops.HEARTBEAT_TICK -> heartbeat(context);
       case Ops.HEARTBEAT_ANSWERED -> heartbeatAnswered(Ops.argument(operation, HeartbeatAnswer.class), context);
@@ -334,6 +337,28 @@ final class FtmElement implements Element {
       transitionTo(row, ExecutionArmorState.FINISHED, "", event.getKind() + ": " + event.getDetail(), context);
     }
     record(event, context);
+  }
+
+  /**
+   * An app halted itself (its shim found its daemon gone or frozen): its ARMOR restarts it only if the work is still
+   * that ARMOR's, on that node. When the node was declared lost meanwhile, the work runs elsewhere (REPLACED) or waits
+   * for a node (PENDING): a restart would make two instances.
+   */
+  private void mayRestart(RestartPermission request, ElementContext context) {
+    ExecutionArmorRow row = executions.get(request.getArmorId());
+    RestartAnswer.Builder answer = RestartAnswer.newBuilder().setPid(request.getPid());
+    if (row == null) {
+      answer.setReason("the FTM has no record of Execution ARMOR " + request.getArmorId());
+    } else if (row.getState() != ExecutionArmorState.ACTIVE || !row.getNode().equals(request.getNode())) {
+      answer.setReason("its work is no longer node " + request.getNode() + "'s: " + row.getState()
+          + (row.getReplacedBy().isEmpty() ? "" : " by " + row.getReplacedBy()) + " (" + row.getReason() + ")");
+    } else {
+      answer.setGranted(true);
+    }
+    context.log().info("FTM: {} on node {} asks to restart its app (pid {}), which fenced itself: {}",
+        request.getArmorId(), request.getNode(), request.getPid(),
+        answer.getGranted() ? "granted" : "refused: " + answer.getReason());
+    context.setPayload(answer.build());
   }
 
   private void record(ProcessEvent event, ElementContext context) {

@@ -13,6 +13,8 @@ import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.ClientInterest;
 import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.ExecutionArmorRow;
+import dev.armor.elements.wire.RestartAnswer;
+import dev.armor.elements.wire.RestartPermission;
 import dev.armor.elements.wire.ExecutionArmorState;
 import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.MemberChange;
@@ -294,6 +296,25 @@ class FtmElementMigrationTest {
         .addCommand("server").setHangTimeoutMillis(1000).build());
     assertThat(accepted.error).isNull();
     assertThat(ftm.executions()).hasSize(1);
+  }
+
+  @Test
+  void aFencedAppsRestart_isGrantedWhileItsWorkIsItsNodes_andRefusedOnceMovedAway() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    String old = serverOnN1();
+    RestartPermission ask = RestartPermission.newBuilder().setArmorId(old).setNode("n1").setPid(100).build();
+
+    RestartAnswer before = Ops.unpack(handle(Ops.MAY_RESTART, ask).payload, RestartAnswer.class);
+    assertThat(before.getGranted()).isTrue();
+
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT).addMembers(SELF + "#2").build());
+    RestartAnswer after = Ops.unpack(handle(Ops.MAY_RESTART, ask).payload, RestartAnswer.class);
+
+    assertThat(after.getGranted()).isFalse();
+    assertThat(after.getReason()).startsWith("its work is no longer node n1's: REPLACED by exec-n2-");
+    assertThat(Ops.unpack(handle(Ops.MAY_RESTART, ask.toBuilder().setArmorId("exec-n1-nope").build()).payload,
+        RestartAnswer.class).getReason()).isEqualTo("the FTM has no record of Execution ARMOR exec-n1-nope");
   }
 
   @Test

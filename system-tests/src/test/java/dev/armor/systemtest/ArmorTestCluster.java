@@ -220,6 +220,20 @@ final class ArmorTestCluster implements AutoCloseable {
     return status.build();
   }
 
+  /**
+   * Whether {@code pid} runs: alive and not a zombie. {@code ProcessHandle.isAlive} counts zombies, and a halted child
+   * of a stopped daemon (or a killed orphan, until pid 1 reaps it) stays one; a zombie runs nothing and holds no socket.
+   */
+  static boolean running(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
+      char state = stat.charAt(stat.lastIndexOf(')') + 2);
+      return state != 'Z' && state != 'X';
+    } catch (IOException e) {
+      return false; // gone
+    }
+  }
+
   /** The live pid of the process an Execution ARMOR protects. */
   long pidOf(String armorId) throws IOException {
     return pidsOf(List.of(armorId)).get(armorId);

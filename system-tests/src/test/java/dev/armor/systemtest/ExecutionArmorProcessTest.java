@@ -79,7 +79,7 @@ class ExecutionArmorProcessTest {
             return false; // gone, or not ours
           }
         })
-        .filter(p -> running(p.pid()))
+        .filter(p -> ArmorTestCluster.running(p.pid()))
         .findFirst();
   }
 
@@ -131,7 +131,7 @@ class ExecutionArmorProcessTest {
         && Long.parseLong(fields(line).get("sent")) >= killedAt, Duration.ofSeconds(90));
     long newApp = Long.parseLong(fields(echo).get("pid"));
 
-    assertThat(running(oldApp)).as("the old app did not survive its ARMOR as an orphan").isFalse();
+    assertThat(ArmorTestCluster.running(oldApp)).as("the old app did not survive its ARMOR as an orphan").isFalse();
     assertThat(ProcessHandle.of(newApp).flatMap(ProcessHandle::parent).map(ProcessHandle::pid))
         .as("the new app is the new ARMOR process's child").contains(newArmor.pid());
     assertThat(cluster.pidOf(armorId)).as("status shows the new app under the same ARMOR id").isEqualTo(newApp);
@@ -176,8 +176,8 @@ class ExecutionArmorProcessTest {
         && Long.parseLong(fields(line).get("sent")) >= hungAt, Duration.ofSeconds(90));
     ProcessHandle newArmor = armorProcess().orElseThrow();
     assertThat(newArmor.pid()).as("the hung ARMOR process was replaced").isNotEqualTo(armor.pid());
-    assertThat(running(armor.pid())).as("the hung ARMOR process was killed").isFalse();
-    assertThat(running(oldApp)).as("its app was killed with it").isFalse();
+    assertThat(ArmorTestCluster.running(armor.pid())).as("the hung ARMOR process was killed").isFalse();
+    assertThat(ArmorTestCluster.running(oldApp)).as("its app was killed with it").isFalse();
     assertNoClientError();
     System.out.printf("ARMOR process hung (SIGSTOP) -> client's first echo from the new app +%d ms (heartbeat timeout 3 s)%n",
         Long.parseLong(fields(echo).get("recv")) - hungAt);
@@ -196,7 +196,7 @@ class ExecutionArmorProcessTest {
     ProcessHandle app = ProcessHandle.of(cluster.pidOf(armorId)).orElseThrow();
     ProcessHandle daemon = ProcessHandle.of(cluster.nodePid("daemon-n1")).orElseThrow();
     daemon.destroy(); // SIGTERM, as armor stop does
-    await().atMost(Duration.ofSeconds(60)).until(() -> !running(daemon.pid()) && !running(armor.pid()) && !running(app.pid()));
+    await().atMost(Duration.ofSeconds(60)).until(() -> !ArmorTestCluster.running(daemon.pid()) && !ArmorTestCluster.running(armor.pid()) && !ArmorTestCluster.running(app.pid()));
   }
 
   @Test
@@ -207,21 +207,7 @@ class ExecutionArmorProcessTest {
     ProcessHandle app = ProcessHandle.of(cluster.pidOf(armorId)).orElseThrow();
     ProcessHandle daemon = ProcessHandle.of(cluster.nodePid("daemon-n2")).orElseThrow();
     daemon.destroyForcibly(); // SIGKILL: the daemon cannot stop anything itself
-    await().atMost(Duration.ofSeconds(60)).until(() -> !running(armor.pid()) && !running(app.pid()));
-  }
-
-  /**
-   * Whether {@code pid} runs: a killed orphan stays a zombie until pid 1 reaps it (late, on this machine), and
-   * {@code ProcessHandle.isAlive} counts zombies; a zombie runs nothing and holds no socket.
-   */
-  private static boolean running(long pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", "" + pid, "stat"));
-      char state = stat.charAt(stat.lastIndexOf(')') + 2);
-      return state != 'Z' && state != 'X';
-    } catch (IOException e) {
-      return false;
-    }
+    await().atMost(Duration.ofSeconds(60)).until(() -> !ArmorTestCluster.running(armor.pid()) && !ArmorTestCluster.running(app.pid()));
   }
 
   private static String residentMemory(long pid) throws IOException {

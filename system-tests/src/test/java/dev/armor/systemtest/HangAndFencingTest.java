@@ -88,7 +88,7 @@ class HangAndFencingTest {
     stopped.add(pid);
 
     await("pid " + pid + " (stopped) is killed as hung").atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(50)).until(() -> !running(pid));
+        .pollInterval(Duration.ofMillis(50)).until(() -> !ArmorTestCluster.running(pid));
     stopped.remove(pid);
     long killedAt = System.currentTimeMillis();
     client.awaitLine(line -> line.startsWith("ECHO") && !fields(line).get("pid").equals("" + pid)
@@ -130,7 +130,7 @@ class HangAndFencingTest {
     stopped.add(daemon);
     try {
       await("the protected app of the frozen daemon halts itself").atMost(Duration.ofSeconds(60))
-          .pollInterval(Duration.ofMillis(50)).until(() -> !running(app));
+          .pollInterval(Duration.ofMillis(50)).until(() -> !ArmorTestCluster.running(app));
       System.out.printf("fencing: daemon n1 frozen at 0 ms, its app pid %d gone by +%d ms (lease 5000 ms)%n", app,
           System.currentTimeMillis() - frozenAt);
       assertThat(appLog(hungServerArmor))
@@ -157,29 +157,10 @@ class HangAndFencingTest {
     ProcessHandle.of(daemon).orElseThrow().destroyForcibly(); // SIGKILL: no shutdown hook runs
 
     await("the protected app of the killed daemon halts itself").atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(20)).until(() -> !running(app));
+        .pollInterval(Duration.ofMillis(20)).until(() -> !ArmorTestCluster.running(app));
     System.out.printf("fencing: daemon n2 killed at 0 ms, its app pid %d gone by +%d ms%n", app,
         System.currentTimeMillis() - killedAt);
     assertThat(appLog(armorId)).contains("armor shim: daemon of node n2 is gone (its control session ended");
-  }
-
-  /** Alive and not a zombie: a halted child of a stopped daemon stays a zombie until the daemon reaps it. */
-  private static boolean running(long pid) throws IOException {
-    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-      return false;
-    }
-    Path stat = Path.of("/proc", "" + pid, "stat");
-    if (!Files.exists(stat)) {
-      return false;
-    }
-    String text;
-    try {
-      text = Files.readString(stat);
-    } catch (IOException e) {
-      return false; // gone meanwhile
-    }
-    char state = text.charAt(text.lastIndexOf(')') + 2);
-    return state != 'Z' && state != 'X';
   }
 
   private static String appLog(String armorId) throws IOException {

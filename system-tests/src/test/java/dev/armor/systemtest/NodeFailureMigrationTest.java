@@ -179,6 +179,45 @@ class NodeFailureMigrationTest {
     assertThat(status.getEventsList()).anyMatch(e -> e.getKind() == ProcessEventKind.MIGRATING && e.getArmorId().equals(armorId));
   }
 
+  @Test
+  @Order(4)
+  void aFrozenDaemonResumingAfterItsNodeWasDeclaredLost_restartsNothingOfWhatMovedAway() throws Exception {
+    String service = SUBNET + ".5:7829";
+    String armorId = cluster.launchServer("n4", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7829"));
+    long appPid = cluster.pidOf(armorId);
+    long daemonPid = cluster.nodePid("daemon-n4");
+
+    signal("STOP", daemonPid); // its app halts itself once its beats go unanswered for the shim's lease
+    try {
+      Awaitility.await(service + " moved away from the frozen n4").atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+          .until(() -> {
+            ServiceEntry entry = service(cluster.status(), service);
+            return entry.getState() == ServiceState.UP && !entry.getNode().equals("n4");
+          });
+      Awaitility.await("the frozen node's app halted itself").atMost(Duration.ofSeconds(30))
+          .until(() -> !ArmorTestCluster.running(appPid)); // a zombie until its frozen daemon reaps it
+    } finally {
+      signal("CONT", daemonPid);
+    }
+
+    // Resumed, n4's ARMOR sees its app's fenced exit: it asks the FTM, which has moved the work (or does not answer a
+    // node it downed), and restarts nothing; the one server stays the one that took over.
+    Awaitility.await("exactly one live server for " + service)
+        .atMost(Duration.ofSeconds(60)).during(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(200))
+        .until(() -> liveServers("7829") == 1);
+    java.nio.file.Path log = cluster.home().resolve("logs").resolve("daemon-n4.log");
+    List<String> lines = java.nio.file.Files.readAllLines(log).stream().filter(l -> l.contains(armorId)).toList();
+    lines.forEach(line -> System.out.println("daemon n4: " + line));
+    assertThat(lines).as("n4 never restarted the work that moved away")
+        .noneMatch(l -> l.contains("RESTARTING -> RUNNING") || l.contains("restarted (restart"));
+  }
+
+  private static void signal(String signal, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, "" + pid).inheritIO().start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+  }
+
   /** Live processes running LineEchoServer on {@code port}, anywhere on this machine (every node is local here). */
   private static long liveServers(String port) {
     return ProcessHandle.allProcesses()
