@@ -142,7 +142,7 @@ final class DaemonElement implements Element {
     List<ConnectionStatus> connections = new ArrayList<>(relay.connections().stream().map(this::toStatus).toList());
     for (ConnectionInfo diverged : divergences) {
       connections.add(toStatus(diverged).toBuilder()
-          .setState("RESET: the restarted server diverged at byte " + diverged.divergedAtOffset()).build());
+          .setState("ENDED: the restarted server diverged at byte " + diverged.divergedAtOffset()).build());
     }
     CompletableFuture.allOf(processes.toArray(CompletableFuture[]::new))
         .thenRun(() -> reply.complete(

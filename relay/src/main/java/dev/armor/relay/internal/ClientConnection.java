@@ -1083,8 +1083,10 @@ final class ClientConnection extends RelayConnection {
   }
 
   /**
-   * The restarted server's output differs from what the client app already has: reset the client (never splice),
-   * tell the server side, report the offset.
+   * The restarted server's output differs from what the client app already has: never splice. The client has every
+   * byte the lost instance sent and nothing of the new one's, so its stream is ended as the crash would have ended it
+   * without Armor (its end of stream, not a reset: {@link #endAsTheCrash(long, String, String)}); the new instance's
+   * connection is reset; the offset is reported.
    */
   private void diverged(long offset, String how) {
     divergedAtOffset = offset;
@@ -1092,9 +1094,9 @@ final class ClientConnection extends RelayConnection {
         "server is not deterministic for this connection: after a replay its output differs from what the client"
             + " already received ("
             + how
-            + "); client reset rather than spliced";
+            + "); not spliced";
     log.warn("{} diverged at offset {}: {}", describe(), offset, how);
-    closeWithReset(relay.nanoTime(), reason, "client side: " + reason);
+    endAsTheCrash(relay.nanoTime(), reason, "client side: " + reason);
   }
 
   // ---------------------------------------------------------------- the direct path
