@@ -21,7 +21,7 @@ final class FaultsCommand implements Callable<Integer> {
   int rounds;
 
   @Option(names = "--faults", defaultValue = "all",
-      description = "Comma-separated faults to inject (default: all): server-crash, server-hang, client-crash, "
+      description = "Comma-separated faults to inject (default: all): server-crash, server-hang, server-stuck, client-crash, "
           + "daemon-crash, node-crash, node-hang, ftm-crash, ftm-crash-in-recovery.")
   String faults;
 

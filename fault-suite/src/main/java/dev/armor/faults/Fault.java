@@ -8,6 +8,8 @@ import java.util.stream.Collectors;
 public enum Fault {
   SERVER_CRASH("server-crash", "SIGKILL of the protected server process"),
   SERVER_HANG("server-hang", "SIGSTOP of the protected server process (a hang: no exit, no progress)"),
+  SERVER_STUCK("server-stuck", "the protected server's workers stuck (each blocks before its next answer) while its "
+      + "process and shim run on: a hang heartbeats miss, found from progress (--progress-timeout 4s)"),
   CLIENT_CRASH("client-crash", "SIGKILL of the protected client process"),
   DAEMON_CRASH("daemon-crash", "SIGKILL of the daemon on the server's node"),
   NODE_CRASH("node-crash", "the server node's link cut, then every process on it SIGKILLed"),

@@ -39,6 +39,11 @@ public final class FaultSuite {
   static final String CLIENT_NODE = "n3";
   static final List<String> SERVER_NODES = List.of("n1", "n2");
   static final int SERVICE_PORT = 7950;
+  /**
+   * The server's progress timeout: above the 3 s hang timeout, so that a SIGSTOPped server (server-hang) is found by
+   * its missing heartbeats as before, and a stuck one (server-stuck) by the progress watch.
+   */
+  static final String PROGRESS_TIMEOUT = "4s";
   private static final Duration STEADY_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration RECOVERY_TIMEOUT = Duration.ofSeconds(90);
 
@@ -114,8 +119,10 @@ public final class FaultSuite {
     }
     daemons.forEach(CompletableFuture::join);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String server = cluster.run("n1", List.of("--recovery", "replay", "--wait-for-service"),
-        List.of(java, "-cp", appJar.toString(), SequenceServer.class.getName(), "" + SERVICE_PORT));
+    String server = cluster.run("n1",
+        List.of("--recovery", "replay", "--progress-timeout", PROGRESS_TIMEOUT, "--wait-for-service"),
+        List.of(java, "-cp", appJar.toString(), SequenceServer.class.getName(), "" + SERVICE_PORT,
+            cluster.home().toString()));
     say("protected server " + server + " serves " + service);
     List<String> client = List.of(java, "-cp", appJar.toString(), SequenceClient.class.getName(),
         cluster.network().address("n1"), "" + SERVICE_PORT, "10");
@@ -176,6 +183,16 @@ public final class FaultSuite {
         recovered = clientsBack(at);
         if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
           problems.add("the hung process was still alive after the recovery");
+          kill(pid, "KILL");
+        }
+      }
+      case SERVER_STUCK -> {
+        long pid = pidOf(before, serverArmor);
+        Files.createFile(SequenceServer.stuckTrigger(cluster.home(), pid)); // its workers block from their next read
+        detected = awaitEvent(serverArmor, ProcessEventKind.HUNG, at);
+        recovered = clientsBack(at);
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          problems.add("the stuck process was still alive after the recovery");
           kill(pid, "KILL");
         }
       }

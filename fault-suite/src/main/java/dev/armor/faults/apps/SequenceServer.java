@@ -6,11 +6,16 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code SequenceServer PORT}: echoes every byte of every connection back, one thread per connection. Echo is
- * deterministic, so a restarted copy fed the same input writes the same output (the replay policy's condition).
+ * {@code SequenceServer PORT [TRIGGER_DIR]}: echoes every byte of every connection back, one thread per connection.
+ * Echo is deterministic, so a restarted copy fed the same input writes the same output (the replay policy's
+ * condition). Once a file {@code stuck-PID} (this process's pid) appears in TRIGGER_DIR, every echo thread blocks for
+ * good after its next read, before answering it: workers stuck while the process, and its shim, run on (the fault
+ * suite's server-stuck). A restarted copy has another pid, so it is not stuck.
  *
  * <p>Prints {@code LISTENING pid=N port=P}, then {@code ACCEPTED n remote=ADDR} for each connection and
  * {@code CLOSED n how=eof|reset bytes=B} when one ends: the fault suite reads these to see whether a fault that
@@ -18,10 +23,33 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SequenceServer {
 
+  private static volatile boolean stuck;
+
   private SequenceServer() {}
+
+  /** The file that makes the server {@code pid} stuck. */
+  public static Path stuckTrigger(Path directory, long pid) {
+    return directory.resolve("stuck-" + pid);
+  }
 
   public static void main(String[] args) throws IOException {
     int port = Integer.parseInt(args[0]);
+    if (args.length > 1) {
+      Path trigger = stuckTrigger(Path.of(args[1]), ProcessHandle.current().pid());
+      Thread watch = new Thread(() -> {
+        while (!Files.exists(trigger)) {
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+        System.out.println("STUCK: every echo thread blocks after its next read");
+        stuck = true;
+      }, "stuck-trigger");
+      watch.setDaemon(true);
+      watch.start();
+    }
     AtomicInteger connections = new AtomicInteger();
     try (ServerSocket server = new ServerSocket(port)) {
       System.out.println("LISTENING pid=" + ProcessHandle.current().pid() + " port=" + server.getLocalPort());
@@ -44,11 +72,16 @@ public final class SequenceServer {
       byte[] buffer = new byte[8192];
       int read;
       while ((read = in.read(buffer)) >= 0) {
+        while (stuck) {
+          Thread.sleep(60_000); // read, never answered
+        }
         out.write(buffer, 0, read);
         bytes += read;
       }
     } catch (EOFException e) {
       how = "eof";
+    } catch (InterruptedException e) {
+      how = "interrupted";
     } catch (IOException e) {
       how = "reset (" + e.getMessage() + ")";
     }
