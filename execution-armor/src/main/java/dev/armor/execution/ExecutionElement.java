@@ -50,6 +50,11 @@ import java.util.function.Function;
  * sampled ({@code execution.progress_check}, a fifth of the timeout apart, the sample taken off this thread and
  * returned as {@code execution.progress_sampled}) and judged by a {@link ProgressWatch}: work owed and no progress
  * for the timeout is a hang, handled as a silent one is.
+ *
+ * <p>Fenced exits and the ARMOR's own pauses. An app whose shim found its daemon gone or frozen halts itself (status
+ * 86); the cluster may have moved its work meanwhile, so it is restarted only if the FTM says the work is still this
+ * ARMOR's ({@code ftm.may_restart}), and no answer is a no. A hang check that runs far later than due means this ARMOR
+ * itself stood still (its daemon frozen): the app is watched afresh rather than taken for hung.
  */
 public final class ExecutionElement implements Element {
 
