@@ -17,6 +17,9 @@ public final class ProgressTimeout {
 
   /** Why {@code timeout} (named {@code option} in the message) is not a progress timeout; empty if it is one. */
   public static Optional<String> invalid(String option, Duration timeout) {
+    if (timeout.isNegative()) {
+      return Optional.of(option + " must not be negative, but was " + timeout.toMillis() + " ms");
+    }
     if (timeout.isZero() || timeout.compareTo(MINIMUM) >= 0) {
       return Optional.empty();
     }

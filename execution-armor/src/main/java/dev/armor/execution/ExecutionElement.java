@@ -263,10 +263,8 @@ public final class ExecutionElement implements Element {
     hangTimeoutNanos = launch.getHangTimeoutMillis() == 0
         ? defaultHangTimeout.toNanos()
         : Duration.ofMillis(launch.getHangTimeoutMillis()).toNanos();
-    progressTimeout = Duration.ofMillis(Math.max(0, launch.getProgressTimeoutMillis()));
-    Optional<String> invalid = launch.getProgressTimeoutMillis() < 0
-        ? Optional.of("progress-timeout must not be negative, but was " + launch.getProgressTimeoutMillis() + " ms")
-        : ProgressTimeout.invalid("progress-timeout", progressTimeout);
+    progressTimeout = Duration.ofMillis(launch.getProgressTimeoutMillis());
+    Optional<String> invalid = ProgressTimeout.invalid("progress-timeout", progressTimeout);
     if (invalid.isEmpty() && !progressTimeout.isZero()) {
       invalid = sampler.unavailable().map(why -> "a progress timeout cannot be kept on node " + node + ": " + why);
     }
@@ -573,9 +571,10 @@ public final class ExecutionElement implements Element {
             + "it is not judged while samples fail", context.armorId(), sample.getPid(), sample.getError());
       }
     } else {
-      Optional<String> hung = progress.observe(context.nanoTime(), sample.getSocketsList());
+      long now = context.nanoTime();
+      Optional<String> hung = progress.observe(now, sample.getSocketsList());
       if (hung.isPresent()) {
-        declareHung(context, context.nanoTime(), hung.get());
+        declareHung(context, now, hung.get());
         return;
       }
     }

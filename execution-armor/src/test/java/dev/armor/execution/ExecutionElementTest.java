@@ -715,6 +715,9 @@ class ExecutionElementTest {
 
     assertThat(reply.getError()).isEqualTo("progress-timeout must be at least 1000 ms (or 0 for off), but was 500 ms");
     launcher.expectNoLaunch();
+    assertThat(request(Ops.LAUNCH_PROCESS, launchRequest().setProgressTimeoutMillis(-1).build()).getError())
+        .isEqualTo("progress-timeout must not be negative, but was -1 ms");
+    launcher.expectNoLaunch();
   }
 
   @Test

@@ -277,10 +277,8 @@ final class FtmElement implements Element {
         return;
       }
     }
-    Optional<String> badProgressTimeout = request.getProgressTimeoutMillis() < 0
-        ? Optional.of("--progress-timeout must not be negative, but was " + request.getProgressTimeoutMillis() + " ms")
-        : dev.armor.elements.ProgressTimeout.invalid("--progress-timeout",
-            Duration.ofMillis(request.getProgressTimeoutMillis()));
+    Optional<String> badProgressTimeout = dev.armor.elements.ProgressTimeout.invalid("--progress-timeout",
+        Duration.ofMillis(request.getProgressTimeoutMillis()));
     if (badProgressTimeout.isPresent()) {
       context.fail(badProgressTimeout.get());
       return;
