@@ -38,6 +38,8 @@ public final class Ops {
    * its node's before it restarts it ({@code RestartPermission}, answered with a {@code RestartAnswer}).
    */
   public static final String MAY_RESTART = "ftm.may_restart";
+  /** A majority acknowledged (or not) the FTM's write made before it grants a {@link #MAY_RESTART}; to itself. */
+  public static final String RESTART_CONFIRMED = "ftm.restart_confirmed";
 
   // APP_COMM_CLIENT (in each daemon): the FTM tells where a service is, or that it is down
   public static final String SERVICE_LOCATED = "app_comm_client.service_located";

@@ -85,9 +85,18 @@ final class FtmElement implements Element {
     /** Completes with true once a majority of nodes has the row, false if that did not happen in time. */
     CompletionStage<Boolean> putExecution(ExecutionArmorRow row);
 
+    /**
+     * Completes with true once a majority of nodes acknowledged a write from this FTM, false if that did not happen
+     * in time (this FTM's node was downed and quarantined while it was paused, or the cluster has no majority).
+     */
+    CompletionStage<Boolean> confirmOnMajority();
+
     /** Writes now what is kept for a later write (APP_SERVER_DB rows are written behind): this FTM is stopping. */
     default void writePending() {}
   }
+
+  /** A fenced app's restart asked for, waiting for the majority's acknowledgement before it is granted. */
+  private record ConfirmingRestart(RestartPermission request, ReplyHandle reply, long askedNanos) {}
 
   /** A migration under way: for its log line with the timings (detected, installed, service up). */
   private record Migration(String fromArmorId, String fromNode, String toNode, long detectedNanos, long[] installedNanos) {}
@@ -101,6 +110,8 @@ final class FtmElement implements Element {
   private final FtmPing ping;
   private final ArrayDeque<ProcessEvent> events = new ArrayDeque<>();
   private final Map<String, ExecutionArmorRow> executions = new TreeMap<>();
+  /** By ARMOR id and pid. */
+  private final Map<String, ConfirmingRestart> confirmingRestarts = new HashMap<>();
   private final Map<String, Long> unreachableSinceMillis = new HashMap<>();
   private final Map<String, Migration> migrations = new HashMap<>();
   /** ARMOR ids this FTM is installing (table write or install request under way): not to be installed twice. */
@@ -160,7 +171,7 @@ final class FtmElement implements Element {
   public Set<String> subscriptions() {
     return Set.of(Ops.REGISTER_DAEMON, Ops.LAUNCH, Ops.STATUS, Ops.STOP_ARMOR, Ops.AGENT_OPTIONS, Ops.PROCESS_EVENT,
         Ops.MEMBER_CHANGE, Ops.HEARTBEAT_TICK, Ops.HEARTBEAT_ANSWERED, Ops.RECONCILE_REPORT, Ops.MIGRATION_INSTALLED,
-        Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN, Ops.MAY_RESTART);
+        Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN, Ops.MAY_RESTART, Ops.RESTART_CONFIRMED);
   }
 
   @Override
@@ -193,6 +204,7 @@ final class FtmElement implements Element {
       case Ops.AGENT_OPTIONS -> agentOptions(Ops.argument(operation, AgentOptionsRequest.class), context);
       case Ops.PROCESS_EVENT -> processEvent(Ops.argument(operation, ProcessEvent.class), context);
       case Ops.MAY_RESTART -> mayRestart(Ops.argument(operation, RestartPermission.class), context);
+      case Ops.RESTART_CONFIRMED -> restartConfirmed(Ops.argument(operation, RestartAnswer.class), context);
       case Ops.MEMBER_CHANGE -> memberChange(Ops.argument(operation, MemberChange.class), context);
       case Ops.HEARTBEAT_TICK -> heartbeat(context);
       case Ops.HEARTBEAT_ANSWERED -> heartbeatAnswered(Ops.argument(operation, HeartbeatAnswer.class), context);
@@ -341,22 +353,62 @@ final class FtmElement implements Element {
    * An app halted itself (its shim found its daemon gone or frozen): its ARMOR restarts it only if the work is still
    * that ARMOR's, on that node. When the node was declared lost meanwhile, the work runs elsewhere (REPLACED) or waits
    * for a node (PENDING): a restart would make two instances.
+   *
+   * <p>A grant also needs a majority's acknowledgement: this FTM may itself have been frozen with the app's node (it
+   * is a singleton on some daemon), downed and replaced by an FTM elsewhere that moved the work, and its own table
+   * does not know it yet. The others quarantined a downed member, so such an FTM gets no majority and refuses.
    */
   private void mayRestart(RestartPermission request, ElementContext context) {
-    ExecutionArmorRow row = executions.get(request.getArmorId());
-    RestartAnswer.Builder answer = RestartAnswer.newBuilder().setPid(request.getPid());
-    if (row == null) {
-      answer.setReason("the FTM has no record of Execution ARMOR " + request.getArmorId());
-    } else if (row.getState() != ExecutionArmorState.ACTIVE || !row.getNode().equals(request.getNode())) {
-      answer.setReason("its work is no longer node " + request.getNode() + "'s: " + row.getState()
-          + (row.getReplacedBy().isEmpty() ? "" : " by " + row.getReplacedBy()) + " (" + row.getReason() + ")");
-    } else {
-      answer.setGranted(true);
+    String refusal = restartRefusal(request);
+    String key = request.getArmorId() + "#" + request.getPid();
+    if (refusal == null && confirmingRestarts.containsKey(key)) {
+      refusal = "the same restart is being confirmed already";
     }
-    context.log().info("FTM: {} on node {} asks to restart its app (pid {}), which fenced itself: {}",
+    if (refusal != null) {
+      answerRestart(request, RestartAnswer.newBuilder().setReason(refusal), context.deferReply(), "", context);
+      return;
+    }
+    confirmingRestarts.put(key, new ConfirmingRestart(request, context.deferReply(), context.nanoTime()));
+    context.pipeToSelf(tables.confirmOnMajority(), (majority, failure) -> Ops.of(Ops.RESTART_CONFIRMED,
+        RestartAnswer.newBuilder().setArmorId(request.getArmorId()).setPid(request.getPid())
+            .setGranted(failure == null && Boolean.TRUE.equals(majority))
+            .setReason(failure == null ? "no majority acknowledged its write in time" : failure.getMessage()).build()));
+  }
+
+  /** Why a fenced app may not restart, from this FTM's table; null if it may. */
+  private String restartRefusal(RestartPermission request) {
+    ExecutionArmorRow row = executions.get(request.getArmorId());
+    if (row == null) {
+      return "the FTM has no record of Execution ARMOR " + request.getArmorId();
+    }
+    if (row.getState() != ExecutionArmorState.ACTIVE || !row.getNode().equals(request.getNode())) {
+      return "its work is no longer node " + request.getNode() + "'s: " + row.getState()
+          + (row.getReplacedBy().isEmpty() ? "" : " by " + row.getReplacedBy()) + " (" + row.getReason() + ")";
+    }
+    return null;
+  }
+
+  private void restartConfirmed(RestartAnswer confirmation, ElementContext context) {
+    ConfirmingRestart confirming = confirmingRestarts.remove(confirmation.getArmorId() + "#" + confirmation.getPid());
+    if (confirming == null) {
+      return;
+    }
+    String refusal = restartRefusal(confirming.request()); // the table may have changed meanwhile
+    if (refusal == null && !confirmation.getGranted()) {
+      refusal = "this FTM could not confirm on a majority of nodes that it still speaks for the cluster ("
+          + confirmation.getReason() + ")";
+    }
+    answerRestart(confirming.request(), RestartAnswer.newBuilder().setGranted(refusal == null)
+        .setReason(refusal == null ? "" : refusal), confirming.reply(),
+        " (the majority answered in " + millisSince(confirming.askedNanos(), context) + " ms)", context);
+  }
+
+  private void answerRestart(RestartPermission request, RestartAnswer.Builder answer, ReplyHandle reply, String timing,
+      ElementContext context) {
+    context.log().info("FTM: {} on node {} asks to restart its app (pid {}), which fenced itself: {}{}",
         request.getArmorId(), request.getNode(), request.getPid(),
-        answer.getGranted() ? "granted" : "refused: " + answer.getReason());
-    context.setPayload(answer.build());
+        answer.getGranted() ? "granted" : "refused: " + answer.getReason(), timing);
+    reply.complete(answer.setArmorId(request.getArmorId()).setPid(request.getPid()).build());
   }
 
   private void record(ProcessEvent event, ElementContext context) {

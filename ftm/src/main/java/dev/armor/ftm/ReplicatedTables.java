@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.ddata.GCounter;
+import org.apache.pekko.cluster.ddata.GCounterKey;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMap;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
@@ -49,6 +51,8 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   static final Key<LWWMap<String, ServiceEntry>> SERVICES = LWWMapKey.create("armor-app-server-db");
   static final Key<LWWMap<String, DaemonRegistration>> DAEMONS = LWWMapKey.create("armor-daemons");
   static final Key<LWWMap<String, ExecutionArmorRow>> EXECUTIONS = LWWMapKey.create("armor-execution-armors");
+  /** Counts the FTM's majority confirmations; the count means nothing, the acknowledgements do. */
+  static final Key<GCounter> CONFIRMATIONS = GCounterKey.create("armor-ftm-confirmations");
   private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(3);
   /** How long an APP_SERVER_DB change waits for others to share its write; see the class comment. */
   static final Duration SERVICE_WRITE_DELAY = Duration.ofMillis(10);
@@ -156,6 +160,22 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
             replyTo -> new Replicator.Update<>(
                 EXECUTIONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo,
                 map -> map.put(self, row.getArmorId(), row)),
+            WRITE_TIMEOUT.plusSeconds(1), system.scheduler())
+        .thenApply(response -> response instanceof Replicator.UpdateSuccess);
+  }
+
+  /**
+   * A write that a majority must acknowledge. Pekko's majority counts every member this node knows, reachable or
+   * not, and the others quarantine a member they downed: an FTM whose node was paused, downed and replaced while it
+   * slept (it does not know yet) gets no majority, and so cannot speak for the cluster.
+   */
+  @Override
+  public java.util.concurrent.CompletionStage<Boolean> confirmOnMajority() {
+    return Armors.<Replicator.Command, Replicator.UpdateResponse<GCounter>>ask(
+            replicator,
+            replyTo -> new Replicator.Update<>(
+                CONFIRMATIONS, GCounter.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo,
+                counter -> counter.increment(self, 1)),
             WRITE_TIMEOUT.plusSeconds(1), system.scheduler())
         .thenApply(response -> response instanceof Replicator.UpdateSuccess);
   }

@@ -58,6 +58,7 @@ class FtmElementMigrationTest {
   private FtmElement ftm;
   private boolean membersLive = true;
   private CompletableFuture<Boolean> writeAcknowledged = CompletableFuture.completedFuture(true);
+  private CompletableFuture<Boolean> majorityConfirms = CompletableFuture.completedFuture(true);
 
   @AfterAll
   static void stop() {
@@ -88,6 +89,11 @@ class FtmElementMigrationTest {
       public CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
         writes.add(row);
         return writeAcknowledged;
+      }
+
+      @Override
+      public CompletionStage<Boolean> confirmOnMajority() {
+        return majorityConfirms;
       }
     };
     ftm = new FtmElement(directory, tables, appServerDb, List.of(), address -> membersLive, "test", Duration.ZERO);
@@ -305,16 +311,41 @@ class FtmElementMigrationTest {
     String old = serverOnN1();
     RestartPermission ask = RestartPermission.newBuilder().setArmorId(old).setNode("n1").setPid(100).build();
 
-    RestartAnswer before = Ops.unpack(handle(Ops.MAY_RESTART, ask).payload, RestartAnswer.class);
+    RestartAnswer before = (RestartAnswer) handle(Ops.MAY_RESTART, ask).reply;
     assertThat(before.getGranted()).isTrue();
+    assertThat(before.getArmorId()).isEqualTo(old);
+    assertThat(before.getPid()).isEqualTo(100);
 
     handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT).addMembers(SELF + "#2").build());
-    RestartAnswer after = Ops.unpack(handle(Ops.MAY_RESTART, ask).payload, RestartAnswer.class);
+    RestartAnswer after = (RestartAnswer) handle(Ops.MAY_RESTART, ask).reply;
 
     assertThat(after.getGranted()).isFalse();
     assertThat(after.getReason()).startsWith("its work is no longer node n1's: REPLACED by exec-n2-");
-    assertThat(Ops.unpack(handle(Ops.MAY_RESTART, ask.toBuilder().setArmorId("exec-n1-nope").build()).payload,
-        RestartAnswer.class).getReason()).isEqualTo("the FTM has no record of Execution ARMOR exec-n1-nope");
+    assertThat(((RestartAnswer) handle(Ops.MAY_RESTART, ask.toBuilder().setArmorId("exec-n1-nope").build()).reply)
+        .getReason()).isEqualTo("the FTM has no record of Execution ARMOR exec-n1-nope");
+  }
+
+  @Test
+  void aFencedAppsRestart_isRefusedWhenNoMajorityAcknowledgesThisFtm_whichMayHaveBeenReplacedWhileItWasPaused() {
+    registerDaemon("n1", 1);
+    String old = serverOnN1();
+    RestartPermission ask = RestartPermission.newBuilder().setArmorId(old).setNode("n1").setPid(100).build();
+    majorityConfirms = new CompletableFuture<>();
+
+    FakeContext asked = handle(Ops.MAY_RESTART, ask);
+    assertThat(asked.reply).as("no answer before the majority's").isNull();
+    FakeContext again = handle(Ops.MAY_RESTART, ask);
+    assertThat(((RestartAnswer) again.reply).getReason()).isEqualTo("the same restart is being confirmed already");
+
+    majorityConfirms.complete(false);
+    handle(Ops.HEARTBEAT_ANSWERED, dev.armor.elements.wire.HeartbeatAnswer.newBuilder().setNode("n1")
+        .setAnswered(true).build()); // any delivery runs what was piped meanwhile
+
+    RestartAnswer answer = (RestartAnswer) asked.reply;
+    assertThat(answer.getGranted()).isFalse();
+    assertThat(answer.getReason()).isEqualTo("this FTM could not confirm on a majority of nodes that it still speaks "
+        + "for the cluster (no majority acknowledged its write in time)");
+    assertThat(ftm.executions().get(old).getState()).as("the table is untouched").isEqualTo(ExecutionArmorState.ACTIVE);
   }
 
   @Test

@@ -181,19 +181,25 @@ class NodeFailureMigrationTest {
 
   @Test
   @Order(4)
-  void aFrozenDaemonResumingAfterItsNodeWasDeclaredLost_restartsNothingOfWhatMovedAway() throws Exception {
-    String service = SUBNET + ".5:7829";
-    String armorId = cluster.launchServer("n4", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7829"));
+  void theFtmsNodeFrozen_andResumedAfterItWasDeclaredLost_restartsNothingOfWhatMovedAway() throws Exception {
+    // The hardest node to freeze is the one that hosts the FTM: resumed, that FTM does not know yet that the others
+    // downed its node and that a new FTM moved the work, and it is the one the node's ARMOR asks.
+    ClusterStatus before = cluster.status();
+    String host = before.getFtmNode();
+    String node = before.getNodesList().stream().filter(n -> n.getHost().equals(host)).map(NodeStatus::getNode)
+        .findFirst().orElseThrow(() -> new AssertionError("the FTM runs on no daemon's host: " + before));
+    String service = host + ":7829";
+    String armorId = cluster.launchServer(node, appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7829"));
     long appPid = cluster.pidOf(armorId);
-    long daemonPid = cluster.nodePid("daemon-n4");
+    long daemonPid = cluster.nodePid("daemon-" + node);
 
     signal("STOP", daemonPid); // its app halts itself once its beats go unanswered for the shim's lease
     try {
-      Awaitility.await(service + " moved away from the frozen n4").atMost(Duration.ofSeconds(120))
+      Awaitility.await(service + " moved away from the frozen " + node).atMost(Duration.ofSeconds(120))
           .pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
           .until(() -> {
             ServiceEntry entry = service(cluster.status(), service);
-            return entry.getState() == ServiceState.UP && !entry.getNode().equals("n4");
+            return entry.getState() == ServiceState.UP && !entry.getNode().equals(node);
           });
       Awaitility.await("the frozen node's app halted itself").atMost(Duration.ofSeconds(30))
           .until(() -> !ArmorTestCluster.running(appPid)); // a zombie until its frozen daemon reaps it
@@ -201,15 +207,16 @@ class NodeFailureMigrationTest {
       signal("CONT", daemonPid);
     }
 
-    // Resumed, n4's ARMOR sees its app's fenced exit: it asks the FTM, which has moved the work (or does not answer a
-    // node it downed), and restarts nothing; the one server stays the one that took over.
+    // Resumed, the node's ARMOR sees its app's fenced exit and asks the FTM. Its own node's FTM cannot get a
+    // majority's acknowledgement (the others quarantined the downed member), the new FTM knows the work moved:
+    // either way it restarts nothing, and the one server stays the one that took over.
     Awaitility.await("exactly one live server for " + service)
         .atMost(Duration.ofSeconds(60)).during(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(200))
         .until(() -> liveServers("7829") == 1);
-    java.nio.file.Path log = cluster.home().resolve("logs").resolve("daemon-n4.log");
+    java.nio.file.Path log = cluster.home().resolve("logs").resolve("daemon-" + node + ".log");
     List<String> lines = java.nio.file.Files.readAllLines(log).stream().filter(l -> l.contains(armorId)).toList();
-    lines.forEach(line -> System.out.println("daemon n4: " + line));
-    assertThat(lines).as("n4 never restarted the work that moved away")
+    lines.forEach(line -> System.out.println("daemon " + node + ": " + line));
+    assertThat(lines).as(node + " never restarted the work that moved away")
         .noneMatch(l -> l.contains("RESTARTING -> RUNNING") || l.contains("restarted (restart"));
   }
 
