@@ -39,9 +39,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class AnyClientTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.16";
-  private static final String NODE1 = SUBNET + ".2";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
+  private static String node1;
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -49,7 +49,9 @@ class AnyClientTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("any-client", SUBNET, 7808, 25808, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
+    node1 = cluster.host("n1");
   }
 
   @AfterAll
@@ -66,7 +68,7 @@ class AnyClientTest {
         "7621"));
     long first = cluster.pidOf(armorId);
 
-    try (Socket client = new Socket(InetAddress.getByName(NODE1), 7621)) {
+    try (Socket client = new Socket(InetAddress.getByName(node1), 7621)) {
       client.setSoTimeout(30_000);
       OutputStream out = client.getOutputStream();
       BufferedReader in = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
@@ -86,21 +88,21 @@ class AnyClientTest {
 
     cluster.armorOk(Duration.ofSeconds(60), "stop", armorId);
     Awaitility.await("the stopped service's address refuses, as with no server").atMost(Duration.ofSeconds(20))
-        .until(() -> refuses(new InetSocketAddress(NODE1, 7621)));
+        .until(() -> refuses(new InetSocketAddress(node1, 7621)));
   }
 
   @Test
   void aBindOfAnAddressSomethingElseHolds_failsWithBindException() throws Exception {
     try (ServerSocket other = new ServerSocket()) {
-      other.bind(new InetSocketAddress(NODE1, 7622)); // an unwrapped process holds the node's address and port
+      other.bind(new InetSocketAddress(node1, 7622)); // an unwrapped process holds the node's address and port
       try (AppProcess app = cluster.startApp("n1", ArmorTestCluster.JDK17, BindReport.class.getName(), "7622")) {
         String outcome = app.awaitLine(line -> line.startsWith("BOUND") || line.startsWith("BIND-FAILED"),
             Duration.ofSeconds(60));
         assertThat(outcome).startsWith("BIND-FAILED type=java.net.BindException message=Address already in use")
-            .contains(NODE1 + ":7622");
+            .contains(node1 + ":7622");
       }
       // the holder was not disturbed
-      try (Socket probe = new Socket(NODE1, 7622)) {
+      try (Socket probe = new Socket(node1, 7622)) {
         assertThat(other.accept().getRemoteSocketAddress()).isEqualTo(probe.getLocalSocketAddress());
       }
     }
@@ -150,7 +152,7 @@ class AnyClientTest {
         .containsPattern("LISTENING native port=7625 local=\\S*/0\\.0\\.0\\.0:7625");
     long killed = cluster.pidOf(armorId);
 
-    try (AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), NODE1,
+    try (AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(), node1,
         "7625", "60")) {
       client.awaitLine(line -> line.startsWith("ECHO") && line.contains("pid=" + killed), Duration.ofSeconds(30));
       ProcessHandle.of(killed).orElseThrow().destroyForcibly();
@@ -160,7 +162,7 @@ class AnyClientTest {
       assertThat(client.lines(line -> line.startsWith("ERROR") || line.startsWith("EOF"))).isEmpty();
     }
     assertThat(Files.readString(log)).as("each accepted connection reports the service address the client used")
-        .contains(" local=/" + NODE1 + ":7625").doesNotContain("local=/127.0.0.1:");
+        .contains(" local=/" + node1 + ":7625").doesNotContain("local=/127.0.0.1:");
   }
 
   private static boolean refuses(InetSocketAddress address) throws Exception {

@@ -27,11 +27,17 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * A real Armor cluster for a test class: an FTM on 127.0.0.1 and one daemon per node on 127.0.0.2, .3, ...,
  * each a JVM of its own, all started through {@code scripts/armor} with a private {@code ARMOR_HOME}.
+ *
+ * <p>Classes that only run servers and clients on a default cluster of two daemons share one per test JVM
+ * ({@link #shared()}): starting a cluster costs 15-20 s of the suite's two cores, and a dozen classes each started
+ * their own. A class that kills or freezes a daemon or the FTM, or needs options, starts its own.
  */
 final class ArmorTestCluster implements AutoCloseable {
 
@@ -47,7 +53,17 @@ final class ArmorTestCluster implements AutoCloseable {
   private final Map<String, String> environment;
   private final Map<String, ManagedChannel> controlChannels = new ConcurrentHashMap<>();
   private final Map<String, String> agentOptions = new ConcurrentHashMap<>();
-  private final List<AppProcess> apps = new ArrayList<>();
+  private final List<AppProcess> apps = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** The Execution ARMORs {@link #launchServer} started for the class that uses this cluster now. */
+  private final List<String> launched = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** For a shared cluster: where each log ended when the current class took the cluster. */
+  private final Map<String, Long> logMarks = new HashMap<>();
+  private boolean shared;
+  private String subnet = "127.0.0";
+
+  private static ArmorTestCluster sharedCluster;
+  private static java.nio.channels.FileChannel sharedSlotLock;
+  private static final Pattern LAUNCHED = Pattern.compile("Execution ARMOR (\\S+) ");
 
   private ArmorTestCluster(Path home, String ftm, Map<String, String> environment) {
     this.home = home;
@@ -89,6 +105,7 @@ final class ArmorTestCluster implements AutoCloseable {
       List<String> daemonOptions, List<String> ftmOptions, Map<String, String> environment) throws Exception {
     Path home = Files.createTempDirectory("armor-" + name + "-");
     ArmorTestCluster cluster = new ArmorTestCluster(home, subnet + ".1:" + ftmPort, environment);
+    cluster.subnet = subnet;
     List<String> ftmArgs = new ArrayList<>(List.of("ftm", "--host", subnet + ".1", "--port", "" + ftmPort,
         "--cluster-port", "" + clusterPort, "--detach"));
     ftmArgs.addAll(ftmOptions);
@@ -124,8 +141,116 @@ final class ArmorTestCluster implements AutoCloseable {
 
   record CliResult(int exit, String out) {}
 
+  /**
+   * This test JVM's shared cluster: an FTM and daemons n1 and n2 with default options, on a loopback subnet and
+   * ports of this JVM's own (a slot, {@link #sharedSlot()}), started by the first class that asks and stopped when the
+   * JVM exits. Each class takes it as it was left: {@link #close} stops what the class launched
+   * and started, not the cluster, and {@link #log} reads only what was logged since the class took it. A cluster that
+   * no longer answers with both nodes reachable is replaced.
+   */
+  static synchronized ArmorTestCluster shared() throws Exception {
+    if (sharedCluster != null && !sharedCluster.healthy()) {
+      System.out.println("the shared cluster in " + sharedCluster.home + " is not healthy: starting a new one");
+      sharedCluster.stop().forEach(process -> {
+        try {
+          process.onExit().get(20, TimeUnit.SECONDS); // its ports are the new one's
+        } catch (Exception e) {
+          process.destroyForcibly();
+        }
+      });
+      sharedCluster = null;
+    }
+    if (sharedCluster == null) {
+      int slot = sharedSlot();
+      ArmorTestCluster cluster = start("shared", "127.0." + (30 + slot), 7870 + slot, 25870 + slot, 2, List.of());
+      cluster.shared = true;
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> cluster.stop(), "stop-shared-cluster"));
+      sharedCluster = cluster;
+    }
+    sharedCluster.markLogs();
+    return sharedCluster;
+  }
+
+  /**
+   * A slot of its own for this JVM's shared cluster (1 to 8: subnet 127.0.31 to .38, ports 7871-7878 and
+   * 25871-25878): the first whose lock file no other JVM holds. Surefire's two forks run at once; the lock is held
+   * until the JVM exits.
+   */
+  private static int sharedSlot() throws IOException {
+    for (int slot = 1; slot <= 8; slot++) {
+      java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(
+          Path.of(System.getProperty("java.io.tmpdir"), "armor-shared-cluster-" + slot + ".lock"),
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+      if (channel.tryLock() != null) {
+        sharedSlotLock = channel; // held, never closed: the JVM's exit releases it
+        return slot;
+      }
+      channel.close();
+    }
+    throw new IllegalStateException("all 8 shared-cluster slots are taken by other test JVMs");
+  }
+
+  /** Both daemons registered and reachable, as the FTM sees them, and no service left in APP_SERVER_DB. */
+  private boolean healthy() {
+    try {
+      ClusterStatus status = status();
+      return status.getNodesList().stream().filter(NodeStatus::getReachable).count() == 2
+          && status.getServicesList().isEmpty();
+    } catch (RuntimeException | AssertionError e) {
+      return false;
+    }
+  }
+
+  /** Whether a process of any of these ARMORs still runs, as the daemons report. */
+  private boolean runsAnyOf(List<String> armorIds) {
+    try {
+      return status().getNodesList().stream().flatMap(node -> node.getProcessesList().stream())
+          .anyMatch(process -> process.getAlive() && armorIds.contains(process.getArmorId()));
+    } catch (RuntimeException | AssertionError e) {
+      return true;
+    }
+  }
+
+  private void markLogs() throws IOException {
+    logMarks.clear();
+    try (Stream<Path> logs = Files.list(home.resolve("logs"))) {
+      for (Path log : logs.toList()) {
+        logMarks.put(log.getFileName().toString(), Files.size(log));
+      }
+    }
+  }
+
+  /**
+   * The log {@code name} (e.g. {@code daemon-n2.log}) as the current class's tests wrote it: on a shared cluster,
+   * only what was logged since the class took the cluster, so no earlier class's lines can answer its assertions.
+   */
+  String log(String name) throws IOException {
+    Path log = home.resolve("logs").resolve(name);
+    if (!Files.exists(log)) {
+      return "";
+    }
+    byte[] bytes = Files.readAllBytes(log);
+    int from = (int) Math.min(bytes.length, logMarks.getOrDefault(name, 0L));
+    return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
+  }
+
+  /** The loopback subnet of this cluster: the FTM on {@code .1}, the daemons on {@code .2}, {@code .3}, ... */
+  String subnet() {
+    return subnet;
+  }
+
+  /** A node's address ({@code n1} on {@code subnet.2}). */
+  String host(String node) {
+    return subnet + "." + (Integer.parseInt(node.substring(1)) + 1);
+  }
+
   CliResult armor(Duration timeout, String... args) {
-    return armor(home, ftm, environment, timeout, args);
+    CliResult result = armor(home, ftm, environment, timeout, args);
+    Matcher launch = LAUNCHED.matcher(result.out());
+    if (args.length > 0 && args[0].equals("run") && result.exit() == 0 && launch.find()) {
+      launched.add(launch.group(1)); // stopped when the class is done with a shared cluster
+    }
+    return result;
   }
 
   /** Runs {@code scripts/armor} with {@code ARMOR_HOME=home} (and {@code ARMOR_FTM=ftm} unless null). */
@@ -376,22 +501,68 @@ final class ArmorTestCluster implements AutoCloseable {
   }
 
   /**
-   * Asks the cluster's FTM and daemons to stop (SIGTERM, as {@code armor stop} does; StopArmorTest checks that
-   * command) without waiting the ~6 s their graceful leave takes: nothing after a class uses its subnet, ports or home,
-   * and each daemon stops its apps on its way out. The next class starts meanwhile.
+   * The class is done with this cluster: its apps are stopped, and the cluster too, unless it is the JVM's shared one
+   * ({@link #shared()}), which then only stops the Execution ARMORs the class launched (as {@code armor stop} does)
+   * and is left for the next class.
    */
   @Override
   public void close() {
     apps.forEach(AppProcess::close);
+    apps.clear();
+    if (!shared) {
+      stop();
+      return;
+    }
+    for (String armorId : launched) {
+      try {
+        ArmorControlGrpc.newBlockingStub(controlChannels.computeIfAbsent(ftm.split(",")[0].trim(), this::operatorChannel))
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .stopArmor(dev.armor.elements.control.StopArmorRequest.newBuilder().setArmorId(armorId).build());
+      } catch (StatusRuntimeException e) {
+        System.out.println("could not stop " + armorId + " of the class that is done (stopped or moved already?): " + e);
+      }
+    }
+    List<String> stopped = List.copyOf(launched);
+    launched.clear();
+    // The next class starts on a clean cluster: every service of this class gone from APP_SERVER_DB (its ports free),
+    // every process it launched gone (a protected client has no service to wait for).
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!healthy() || runsAnyOf(stopped)) {
+      if (System.nanoTime() > deadline) {
+        System.out.println("the shared cluster in " + home + " still has services (or an unreachable node) after its "
+            + "class stopped them: the next class gets a new cluster");
+        return; // shared() replaces it
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Asks the cluster's FTM and daemons to stop (SIGTERM, as {@code armor stop} does; StopArmorTest checks that
+   * command) without waiting the ~6 s their graceful leave takes: nothing after a class uses its subnet, ports or home,
+   * and each daemon stops its apps on its way out. The next class starts meanwhile.
+   */
+  private List<ProcessHandle> stop() {
+    apps.forEach(AppProcess::close);
     controlChannels.values().forEach(ManagedChannel::shutdownNow);
+    List<ProcessHandle> stopping = new ArrayList<>();
     try (Stream<Path> pidFiles = Files.list(home.resolve("pids"))) {
       for (Path pidFile : pidFiles.filter(f -> f.toString().endsWith(".pid")).toList()) {
-        ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(ProcessHandle::destroy);
+        ProcessHandle.of(Long.parseLong(Files.readString(pidFile).trim())).ifPresent(process -> {
+          process.destroy();
+          stopping.add(process);
+        });
       }
     } catch (IOException | NumberFormatException e) {
       System.err.println("could not ask the cluster in " + home + " to stop: " + e);
     }
     deleteHome(home);
+    return stopping;
   }
 
   /**

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * A protected client crashes and its Execution ARMOR restarts it: the server must not notice. An FTM and two
- * daemons as separate JVMs on 127.0.3.1/.2/.3; a protected {@link TickServer} on n1, a PROTECTED
+ * daemons as separate JVMs (the shared cluster); a protected {@link TickServer} on n1, a PROTECTED
  * {@link ReconnectingClient} ({@code armor run --node n2}) that connects on start. SIGKILL of the client: it is
  * restarted, its new connection is attached to the connection the server already had (no new accept, no EOF, no
  * reset on the server), and the restarted client receives the server's bytes on it.
@@ -41,7 +41,7 @@ class ClientCrashTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("clientcrash", "127.0.3", 7830, 25830, 2, List.of());
+    cluster = ArmorTestCluster.shared();
   }
 
   @AfterAll
@@ -56,7 +56,7 @@ class ClientCrashTest {
     String server = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, TickServer.class.getName(), "" + PORT));
     String out = cluster.armorOk(Duration.ofSeconds(90), "run", "--node", "n2", "--",
         ArmorTestCluster.JDK17.toString(), "-cp", ArmorTestCluster.TEST_CLASSES.toString(),
-        ReconnectingClient.class.getName(), "127.0.3.2", "" + PORT);
+        ReconnectingClient.class.getName(), cluster.host("n1"), "" + PORT);
     String client = out.replaceFirst("(?s).*Execution ARMOR (\\S+) .*", "$1").trim();
 
     long firstPid = awaitLivePid(client, -1);
@@ -75,8 +75,7 @@ class ClientCrashTest {
     awaitLine(server, "GOT conn=1 PING pid=" + secondPid);
     System.out.println("client killed -> restarted instance receiving on the old connection: " + tookOver + " ms"
         + " (as the test saw it, including its status polling)");
-    Path daemonLog = cluster.home().resolve("logs").resolve("daemon-n2.log");
-    List<String> relayLines = Files.readAllLines(daemonLog).stream()
+    List<String> relayLines = cluster.log("daemon-n2.log").lines()
         .filter(l -> l.contains("ARMOR " + client)).toList();
     relayLines.forEach(l -> System.out.println("n2 relay: " + l));
     assertThat(relayLines).as("n2's relay kept the connection and gave it to the restarted client")
@@ -97,7 +96,7 @@ class ClientCrashTest {
         "" + GIVE_UP_PORT));
     String out = cluster.armorOk(Duration.ofSeconds(90), "run", "--node", "n2", "--max-restarts", "0", "--",
         ArmorTestCluster.JDK17.toString(), "-cp", ArmorTestCluster.TEST_CLASSES.toString(),
-        ReconnectingClient.class.getName(), "127.0.3.2", "" + GIVE_UP_PORT);
+        ReconnectingClient.class.getName(), cluster.host("n1"), "" + GIVE_UP_PORT);
     String client = out.replaceFirst("(?s).*Execution ARMOR (\\S+) .*", "$1").trim();
     long pid = awaitLivePid(client, -1);
     awaitLine(client, "RECV pid=" + pid + " TICK conn=1");
@@ -112,11 +111,10 @@ class ClientCrashTest {
     long resetAfter = System.currentTimeMillis() - killedAt;
     System.out.println("client killed, its ARMOR gave up -> server's connection reset after " + resetAfter + " ms");
     assertThat(resetAfter).as("well before the 60 s hold timeout").isLessThan(30_000);
-    Path daemonLog = cluster.home().resolve("logs").resolve("daemon-n2.log");
     Awaitility.await("n2 closed the listener of " + client).atMost(Duration.ofSeconds(30)).until(() ->
-        Files.readAllLines(daemonLog).stream().anyMatch(l -> l.contains("listener for protected client ARMOR " + client
+        cluster.log("daemon-n2.log").lines().anyMatch(l -> l.contains("listener for protected client ARMOR " + client
             + " closed: its Execution ARMOR gave up")));
-    assertThat(Files.readAllLines(daemonLog).stream().filter(l -> l.contains("ARMOR " + client)))
+    assertThat(cluster.log("daemon-n2.log").lines().filter(l -> l.contains("ARMOR " + client)))
         .anyMatch(l -> l.contains("will not be restarted"));
   }
 

@@ -47,8 +47,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class GrpcNeverWorseTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.18";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
   private static ArmorTestCluster cluster;
   /** When the last scenario killed the server, by step (epoch ms). */
   private final Map<String, Long> killedAt = new java.util.HashMap<>();
@@ -58,7 +58,8 @@ class GrpcNeverWorseTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("grpc-never-worse", SUBNET, 7810, 25810, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
   }
 
   @AfterAll
@@ -126,7 +127,7 @@ class GrpcNeverWorseTest {
     armorCommand.add("" + armorPort);
     cluster.launchServer("n1", List.of("--recovery", policy), armorCommand);
     String marker = GrpcEchoServer.class.getName() + " " + armorPort;
-    Map<String, Outcome> with = scenario(java, "n2", SUBNET + ".2", armorPort, classPath, () -> cluster.appPid("n1", marker),
+    Map<String, Outcome> with = scenario(java, "n2", subnet + ".2", armorPort, classPath, () -> cluster.appPid("n1", marker),
         old -> {
           ProcessHandle.of(old).orElseThrow().destroyForcibly();
           Awaitility.await("the gRPC server restarted by Armor").atMost(Duration.ofSeconds(60))
@@ -154,7 +155,7 @@ class GrpcNeverWorseTest {
     assertThat(with.get("unary call after an idle kill").ok()).as("the next call on the channel is served").isTrue();
     assertThat(with.get("unary call after the kills").ok()).as("and after calls that failed").isTrue();
     if (policy.equals("reconnect")) {
-      assertThat(Files.readString(cluster.home().resolve("logs").resolve("daemon-n2.log")))
+      assertThat(cluster.log("daemon-n2.log"))
           .as("the client's daemon ended the connections with a GOAWAY").contains("sent the client GOAWAY");
     }
   }

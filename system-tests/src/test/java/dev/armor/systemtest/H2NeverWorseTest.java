@@ -37,8 +37,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class H2NeverWorseTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.17";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
   /** A committed statement is on disk when it returns (H2 writes behind by 500 ms otherwise: a kill loses it). */
   private static final String DATABASE = "/test;WRITE_DELAY=0";
   private static ArmorTestCluster cluster;
@@ -48,7 +48,8 @@ class H2NeverWorseTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("h2-never-worse", SUBNET, 7809, 25809, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
   }
 
   @AfterAll
@@ -126,7 +127,7 @@ class H2NeverWorseTest {
     long launched = System.nanoTime();
     String armorId = cluster.launchServer("n1", List.of("--recovery", policy), armorCommand);
     long startMillis = (System.nanoTime() - launched) / 1_000_000;
-    Map<String, Outcome> with = scenario(jdk, "n2", "jdbc:h2:tcp://" + SUBNET + ".2:" + armorPort + DATABASE, h2, running,
+    Map<String, Outcome> with = scenario(jdk, "n2", "jdbc:h2:tcp://" + subnet + ".2:" + armorPort + DATABASE, h2, running,
         () -> cluster.appPid("n1", "-tcpPort " + armorPort), old -> {
           ProcessHandle.of(old).orElseThrow().destroyForcibly();
           Awaitility.await("H2 restarted by Armor").atMost(Duration.ofSeconds(60))
@@ -142,13 +143,13 @@ class H2NeverWorseTest {
     }
     // H2 checks itself at start by connecting to its own port at localhost: that connect must reach the service (it
     // is routed through n1's daemon, as a client of its own) rather than time out (before, about 16 s on every start)
-    assertThat(Files.readString(cluster.home().resolve("logs").resolve("daemon-n1.log")))
-        .contains("service " + SUBNET + ".2:" + armorPort + ": connections of protected client ARMOR " + armorId
+    assertThat(cluster.log("daemon-n1.log"))
+        .contains("service " + subnet + ".2:" + armorPort + ": connections of protected client ARMOR " + armorId
             + " accepted on");
     // The statement in flight at the kill: its client reset at the loss, as the crash resets it without Armor (before,
     // the connection was re-attached and the client reset only after the recovery stall timeout, 5 s later)
     if (policy.equals("reconnect")) {
-      assertThat(Files.readString(cluster.home().resolve("logs").resolve("daemon-n2.log")))
+      assertThat(cluster.log("daemon-n2.log"))
           .contains("was waiting for the answer (a request in flight): the lost instance took it with it")
           .contains("the client's stream ended at once");
     }

@@ -9,11 +9,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,8 +31,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class HttpNeverWorseTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.14";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -42,7 +40,8 @@ class HttpNeverWorseTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("http-never-worse", SUBNET, 7806, 25806, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
   }
 
   @AfterAll
@@ -62,7 +61,7 @@ class HttpNeverWorseTest {
     String armorId = cluster.launchServer("n1", List.of("--recovery", "reconnect"),
         appCommand(ArmorTestCluster.JDK17, SlowHttpServer.class.getName(), port));
     AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, HttpRequestClient.class.getName(),
-        SUBNET + ".2", port);
+        subnet + ".2", port);
     client.awaitLine(line -> line.equals("READY"), Duration.ofSeconds(30));
     request(client, "/fast");
     assertThat(awaitResult(client, "/fast", 1, Duration.ofSeconds(30))).startsWith("ANSWERED /fast status=200 fast");
@@ -184,15 +183,9 @@ class HttpNeverWorseTest {
     }
   }
 
-  /** The logs of n2's daemon, where the client's connections are. */
+  /** The log of n2's daemon, where the client's connections are, since this class took the cluster. */
   private static String clientDaemonLog() throws IOException {
-    try (Stream<Path> logs = Files.list(cluster.home().resolve("logs"))) {
-      StringBuilder all = new StringBuilder();
-      for (Path log : logs.filter(p -> p.getFileName().toString().contains("n2")).toList()) {
-        all.append(Files.readString(log));
-      }
-      return all.toString();
-    }
+    return cluster.log("daemon-n2.log");
   }
 
   private static long millisOf(String result) {

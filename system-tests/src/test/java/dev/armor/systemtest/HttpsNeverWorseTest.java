@@ -38,8 +38,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class HttpsNeverWorseTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.20";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -47,7 +47,8 @@ class HttpsNeverWorseTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("https-never-worse", SUBNET, 7821, 25821, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
   }
 
   @AfterAll
@@ -97,7 +98,7 @@ class HttpsNeverWorseTest {
     // Under Armor: the same server under `armor run` on n1, the client wrapped on n2.
     String armorId = cluster.launchServer("n1", List.of("--recovery", policy), server);
     Map<String, Outcome> with = NeverWorseKit.idleAndInFlight(cluster.startApp("n2", java,
-        HttpRequestClient.class.getName(), arguments(SUBNET + ".2", port, tlsArguments)), "/fast", "/slow",
+        HttpRequestClient.class.getName(), arguments(subnet + ".2", port, tlsArguments)), "/fast", "/slow",
         () -> NeverWorseKit.serverSaid(cluster, armorId, "SLOW"), NeverWorseKit.killUnderArmor(cluster, armorId));
 
     NeverWorseKit.assertNoWorse("JDK " + (tls ? "HttpsServer" : "HttpServer") + " and HttpClient, " + name, without,
@@ -124,7 +125,7 @@ class HttpsNeverWorseTest {
     Path store = cluster.home().resolve("https-" + port + ".p12");
     Process keytool = new ProcessBuilder(java.resolveSibling("keytool").toString(), "-genkeypair", "-alias", "server",
         "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=armor-test", "-ext",
-        "SAN=ip:127.0.0.1,ip:" + SUBNET + ".2", "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
+        "SAN=ip:127.0.0.1,ip:" + subnet + ".2", "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
         "-storepass", SlowHttpServer.STORE_PASSWORD, "-keypass", SlowHttpServer.STORE_PASSWORD)
         .redirectErrorStream(true).start();
     String output = new String(keytool.getInputStream().readAllBytes());

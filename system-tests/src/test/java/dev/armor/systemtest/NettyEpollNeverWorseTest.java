@@ -38,8 +38,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class NettyEpollNeverWorseTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.23";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -47,7 +47,8 @@ class NettyEpollNeverWorseTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("epoll-never-worse", SUBNET, 7824, 25824, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
   }
 
   @AfterAll
@@ -88,7 +89,7 @@ class NettyEpollNeverWorseTest {
     String armorId = cluster.launchServer("n1", List.of("--recovery", "reconnect"),
         List.of(java.toString(), "-cp", classPath, EpollServer.class.getName(), "" + port));
     Map<String, Outcome> with = NeverWorseKit.idleAndInFlight(cluster.startWithClassPath(cluster.agentOptions("n2"),
-        java, classPath, LineRequestClient.class.getName(), SUBNET + ".2", "" + port), "fast", "slow",
+        java, classPath, LineRequestClient.class.getName(), subnet + ".2", "" + port), "fast", "slow",
         () -> NeverWorseKit.serverSaid(cluster, armorId, "SLOW"), NeverWorseKit.killUnderArmor(cluster, armorId));
 
     NeverWorseKit.assertNoWorse("Netty epoll server, Socket client, " + name, without, with);

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The core promise: a protected server killed with SIGKILL comes back, and a client's open connection is
- * re-attached to the new instance. An FTM and two daemons run as separate JVMs on 127.0.7.1/.2/.3; the server
+ * re-attached to the new instance. An FTM and two daemons run as separate JVMs (the shared cluster); the server
  * runs under {@code armor run} on n1, the client is wrapped with {@code armor agent-opts} on n2; blocking and NIO
  * apps, and an {@code AsynchronousServerSocketChannel} server with a blocking client, on JDK 17 and JDK 25.
  * Each JDK's three run at once, and are killed together.
@@ -36,8 +36,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class ServerCrashRecoveryTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.7";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
 
   private static ArmorTestCluster cluster;
 
@@ -46,7 +46,8 @@ class ServerCrashRecoveryTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("crash", SUBNET, 7801, 25801, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
   }
 
   @AfterAll
@@ -86,7 +87,7 @@ class ServerCrashRecoveryTest {
     for (int i = 0; i < FLAVOURS.size(); i++) {
       int port = firstPort + i;
       String armorId = launching.get(i).join(); // served: the client's connect must not race the server's bind
-      AppProcess client = cluster.startApp("n2", java, LineClient.class.getName(), SUBNET + ".2", "" + port, "120",
+      AppProcess client = cluster.startApp("n2", java, LineClient.class.getName(), subnet + ".2", "" + port, "120",
           "--" + FLAVOURS.get(i));
       served.add(new Served(FLAVOURS.get(i), port, armorId, client));
     }
@@ -94,7 +95,7 @@ class ServerCrashRecoveryTest {
       s.client().awaitLine(line -> line.startsWith("ECHO"), Duration.ofSeconds(30));
       assertThat(s.client().lines(l -> l.startsWith("CONNECTED")).get(0))
           .as("%s: the app sees the address it connected to, not the daemon's", s.flavour())
-          .contains(SUBNET + ".2:" + s.port());
+          .contains(subnet + ".2:" + s.port());
     }
 
     Map<String, List<Long>> killed = new HashMap<>();
@@ -126,13 +127,13 @@ class ServerCrashRecoveryTest {
             .anyMatch(f -> Long.parseLong(f.get("recv")) - Long.parseLong(f.get("sent")) >= 150);
       }
     }
-    List<String> daemonLog = Files.readAllLines(cluster.home().resolve("logs").resolve("daemon-n2.log"));
+    List<String> daemonLog = cluster.log("daemon-n2.log").lines().toList();
     for (Served s : served) {
       assertThat(s.client().lines(l -> l.startsWith("ERROR") || l.startsWith("EOF")))
           .as("%s: the client never sees an error, an EOF or a reset", s.flavour()).isEmpty();
       // One proxy on the path: each re-attachment connected the client's daemon straight to the new instance.
       List<String> reattached = daemonLog.stream()
-          .filter(l -> l.contains(" to " + SUBNET + ".2:" + s.port() + " re-attached to ")).toList();
+          .filter(l -> l.contains(" to " + subnet + ".2:" + s.port() + " re-attached to ")).toList();
       assertThat(reattached).as("%s: the client daemon's re-attachments", s.flavour()).hasSize(3)
           .allMatch(l -> l.contains("(direct path: to app at "));
       assertThat(s.client().process().isAlive()).as("%s: the client was never restarted", s.flavour()).isTrue();

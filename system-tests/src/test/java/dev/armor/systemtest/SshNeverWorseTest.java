@@ -36,8 +36,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class SshNeverWorseTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.21";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -45,7 +45,8 @@ class SshNeverWorseTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("ssh-never-worse", SUBNET, 7822, 25822, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
   }
 
   @AfterAll
@@ -91,7 +92,7 @@ class SshNeverWorseTest {
         "" + port, hostKey.toString()));
     String armorId = cluster.launchServer("n1", List.of("--recovery", policy), server);
     Map<String, Outcome> with = NeverWorseKit.idleAndInFlight(cluster.startWithClassPath(cluster.agentOptions("n2"),
-        java, classPath, SshCommandClient.class.getName(), SUBNET + ".2", "" + port), "fast", "slow",
+        java, classPath, SshCommandClient.class.getName(), subnet + ".2", "" + port), "fast", "slow",
         () -> NeverWorseKit.serverSaid(cluster, armorId, "SLOW"),
         NeverWorseKit.killUnderArmor(cluster, armorId));
 

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.armor.systemtest.apps.LineClient;
 import dev.armor.systemtest.apps.LineEchoServer;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -25,8 +24,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class StopArmorTest {
 
-  /** A loopback subnet of this class's own: system test classes run two at a time. */
-  private static final String SUBNET = "127.0.15";
+  /** The shared cluster's loopback subnet ({@link ArmorTestCluster#shared()}). */
+  private static String subnet;
   private static ArmorTestCluster cluster;
 
   @RegisterExtension
@@ -34,7 +33,8 @@ class StopArmorTest {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = ArmorTestCluster.start("stop-armor", SUBNET, 7807, 25807, 2, List.of());
+    cluster = ArmorTestCluster.shared();
+    subnet = cluster.subnet();
   }
 
   @AfterAll
@@ -48,7 +48,7 @@ class StopArmorTest {
   void stoppingAnArmorRetiresItsProcessUnregistersItsServiceAndResetsItsClients() throws Exception {
     String armorId = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7621"));
     AppProcess client = cluster.startApp("n2", ArmorTestCluster.JDK17, LineClient.class.getName(),
-        SUBNET + ".2", "7621", "600");
+        subnet + ".2", "7621", "600");
     client.awaitLine(line -> line.startsWith("ECHO "), Duration.ofSeconds(30));
     long pid = cluster.pidOf(armorId);
 
@@ -59,7 +59,7 @@ class StopArmorTest {
         .until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
     String end = client.awaitLine(line -> line.startsWith("ERROR") || line.startsWith("EOF"), Duration.ofSeconds(20));
     assertThat(end).as("the client's connection ends at once, not after the 60 s hold").isNotNull();
-    assertThat(cluster.status().getServicesList()).noneMatch(s -> s.getService().equals(SUBNET + ".2:7621"));
+    assertThat(cluster.status().getServicesList()).noneMatch(s -> s.getService().equals(subnet + ".2:7621"));
     assertThat(cluster.statusFromCli().getServicesList()).as("armor status --json says the same")
         .isEqualTo(cluster.status().getServicesList());
     Thread.sleep(2000); // a restart would have come by now (it comes at once after a crash)
