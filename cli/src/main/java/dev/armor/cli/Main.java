@@ -19,6 +19,9 @@ import picocli.CommandLine.Command;
       StatusCommand.class,
       DemoCommand.class,
       StopCommand.class,
+      MoveCommand.class,
+      DrainCommand.class,
+      UndrainCommand.class,
       EnrolCommand.class,
       FaultsCommand.class,
       CommandLine.HelpCommand.class

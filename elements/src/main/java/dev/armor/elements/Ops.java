@@ -25,6 +25,14 @@ public final class Ops {
   public static final String LAUNCH = "ftm.launch";
   public static final String STATUS = "ftm.status";
   public static final String STOP_ARMOR = "ftm.stop_armor";
+  /** armor move: a planned move of one Execution ARMOR's work to another node ({@code MoveRequest}, {@code Moved}). */
+  public static final String MOVE_ARMOR = "ftm.move_armor";
+  /** armor drain: every Execution ARMOR of a node moved off it ({@code DrainRequest}, {@code Drained}). */
+  public static final String DRAIN_NODE = "ftm.drain_node";
+  /** armor undrain: a drained node takes work again ({@code DrainRequest}, {@code Drained} without moves). */
+  public static final String UNDRAIN_NODE = "ftm.undrain_node";
+  /** The old instance of a planned move was stopped (or not): to the FTM itself ({@code ProcessEvent} of the new ARMOR). */
+  public static final String MOVE_OLD_STOPPED = "ftm.move_old_stopped";
   public static final String AGENT_OPTIONS = "ftm.agent_options";
   public static final String PROCESS_EVENT = "ftm.process_event";
   public static final String MEMBER_CHANGE = "ftm.member_change";

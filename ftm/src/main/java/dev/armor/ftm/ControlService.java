@@ -11,8 +11,12 @@ import dev.armor.elements.control.AgentOptionsRequest;
 import dev.armor.elements.control.ArmorControlGrpc;
 import dev.armor.elements.control.ArmorStopping;
 import dev.armor.elements.control.ClusterInfo;
+import dev.armor.elements.control.DrainRequest;
+import dev.armor.elements.control.Drained;
 import dev.armor.elements.control.GetClusterRequest;
 import dev.armor.elements.control.LaunchRequest;
+import dev.armor.elements.control.MoveRequest;
+import dev.armor.elements.control.Moved;
 import dev.armor.elements.control.StatusRequest;
 import dev.armor.elements.control.StopArmorRequest;
 import dev.armor.elements.wire.ClusterStatus;
@@ -51,10 +55,15 @@ final class ControlService extends ArmorControlGrpc.ArmorControlImplBase {
       ArmorControlGrpc.getStatusMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR, Role.READER),
       ArmorControlGrpc.getLaunchMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR),
       ArmorControlGrpc.getStopArmorMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR),
-      ArmorControlGrpc.getAgentOptionsMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR)));
+      ArmorControlGrpc.getAgentOptionsMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR),
+      ArmorControlGrpc.getMoveMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR),
+      ArmorControlGrpc.getDrainMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR),
+      ArmorControlGrpc.getUndrainMethod().getFullMethodName(), EnumSet.of(Role.OPERATOR)));
 
   private static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+  /** A planned move waits for the new instance to serve (its start) and the old one to stop (its grace). */
+  static final Duration MOVE_TIMEOUT = Duration.ofSeconds(120);
 
   private final ActorRef<ArmorActor.Command> ftm;
   private final Scheduler scheduler;
@@ -93,6 +102,25 @@ final class ControlService extends ArmorControlGrpc.ArmorControlImplBase {
   public void stopArmor(StopArmorRequest request, StreamObserver<ArmorStopping> response) {
     log.info("stop of {} requested by {}", request.getArmorId(), principal());
     call(Ops.STOP_ARMOR, request, ArmorStopping.class, REQUEST_TIMEOUT, response);
+  }
+
+  @Override
+  public void move(MoveRequest request, StreamObserver<Moved> response) {
+    log.info("move of {} to {} requested by {}", request.getArmorId(),
+        request.getToNode().isEmpty() ? "the least loaded node" : "node " + request.getToNode(), principal());
+    call(Ops.MOVE_ARMOR, request, Moved.class, MOVE_TIMEOUT, response);
+  }
+
+  @Override
+  public void drain(DrainRequest request, StreamObserver<Drained> response) {
+    log.info("drain of node {} requested by {}", request.getNode(), principal());
+    call(Ops.DRAIN_NODE, request, Drained.class, MOVE_TIMEOUT, response);
+  }
+
+  @Override
+  public void undrain(DrainRequest request, StreamObserver<Drained> response) {
+    log.info("undrain of node {} requested by {}", request.getNode(), principal());
+    call(Ops.UNDRAIN_NODE, request, Drained.class, REQUEST_TIMEOUT, response);
   }
 
   @Override

@@ -9,6 +9,8 @@ import dev.armor.elements.ReplyHandle;
 import dev.armor.elements.control.AgentOptionsReply;
 import dev.armor.elements.control.AgentOptionsRequest;
 import dev.armor.elements.control.ArmorStopping;
+import dev.armor.elements.control.DrainRequest;
+import dev.armor.elements.control.MoveRequest;
 import dev.armor.elements.control.LaunchRequest;
 import dev.armor.elements.control.StatusRequest;
 import dev.armor.elements.control.StopArmorRequest;
@@ -75,6 +77,8 @@ final class FtmElement implements Element {
   private static final Duration INSTALL_TIMEOUT = Duration.ofSeconds(30);
   private static final String HEARTBEAT_TIMER = "heartbeat";
   static final String NO_LIVE_NODE = "no live node to move it to";
+  /** The cause of a planned move's migration, in its rows and log lines. */
+  private static final String PLANNED = "planned move by the operator";
 
   /** Where the FTM's table writes go (the replicated tables; a fake in tests). */
   interface Tables {
@@ -114,6 +118,7 @@ final class FtmElement implements Element {
   private final Map<String, ConfirmingRestart> confirmingRestarts = new HashMap<>();
   private final Map<String, Long> unreachableSinceMillis = new HashMap<>();
   private final Map<String, Migration> migrations = new HashMap<>();
+  private final PlannedMoves plannedMoves = new PlannedMoves();
   /** ARMOR ids this FTM is installing (table write or install request under way): not to be installed twice. */
   private final Set<String> installing = new HashSet<>();
   private final HeartbeatMonitor heartbeats = new HeartbeatMonitor();
@@ -171,7 +176,8 @@ final class FtmElement implements Element {
   public Set<String> subscriptions() {
     return Set.of(Ops.REGISTER_DAEMON, Ops.LAUNCH, Ops.STATUS, Ops.STOP_ARMOR, Ops.AGENT_OPTIONS, Ops.PROCESS_EVENT,
         Ops.MEMBER_CHANGE, Ops.HEARTBEAT_TICK, Ops.HEARTBEAT_ANSWERED, Ops.RECONCILE_REPORT, Ops.MIGRATION_INSTALLED,
-        Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN, Ops.MAY_RESTART, Ops.RESTART_CONFIRMED);
+        Ops.REGISTER_SERVICE, Ops.MIGRATION_WRITTEN, Ops.MAY_RESTART, Ops.RESTART_CONFIRMED, Ops.MOVE_ARMOR,
+        Ops.DRAIN_NODE, Ops.UNDRAIN_NODE, Ops.MOVE_OLD_STOPPED);
   }
 
   @Override
@@ -212,6 +218,10 @@ final class FtmElement implements Element {
       case Ops.MIGRATION_INSTALLED -> installed(Ops.argument(operation, ProcessEvent.class), context);
       case Ops.MIGRATION_WRITTEN -> install(Ops.argument(operation, LaunchProcess.class), context);
       case Ops.REGISTER_SERVICE -> serviceRegistered(Ops.argument(operation, RegisterService.class), context);
+      case Ops.MOVE_ARMOR -> moveArmor(Ops.argument(operation, MoveRequest.class), context);
+      case Ops.DRAIN_NODE -> drainNode(Ops.argument(operation, DrainRequest.class), context);
+      case Ops.UNDRAIN_NODE -> undrainNode(Ops.argument(operation, DrainRequest.class), context);
+      case Ops.MOVE_OLD_STOPPED -> oldStopAsked(Ops.argument(operation, ProcessEvent.class), context);
       default -> throw new IllegalStateException("unexpected operation " + operation.getType());
     }
   }
@@ -258,6 +268,12 @@ final class FtmElement implements Element {
       // the cluster has removed its member yet. Its work moves now; a removal of the old member later is ignored.
       nodeDown(daemon.getNode(), "its daemon restarted (pid " + previous.get().getPid() + " -> pid " + daemon.getPid()
           + "): the previous incarnation's ARMORs are gone", context);
+    }
+    boolean restarted = previous.isEmpty() || previous.get().getPid() != daemon.getPid()
+        || previous.get().getClusterUid() != daemon.getClusterUid();
+    if (restarted && plannedMoves.undrain(daemon.getNode())) {
+      context.log().info("FTM: node {} was drained; its daemon started again (pid {}): it takes work again",
+          daemon.getNode(), daemon.getPid());
     }
     directory.addDaemon(daemon);
     tables.putDaemon(daemon);
@@ -347,6 +363,7 @@ final class FtmElement implements Element {
       transitionTo(row, ExecutionArmorState.FINISHED, "", event.getKind() + ": " + event.getDetail(), context);
     }
     record(event, context);
+    moveEvent(event, context);
   }
 
   /**
@@ -422,7 +439,8 @@ final class FtmElement implements Element {
 
   /**
    * The one way an Execution ARMOR row changes state, logged and written to the replicated table. Legal: ACTIVE to
-   * REPLACED, PENDING or FINISHED; PENDING to REPLACED (placed at last). Anything else is a bug and throws.
+   * REPLACED, PENDING or FINISHED; PENDING to REPLACED (placed at last); REPLACED to ACTIVE only for the old ARMOR of a
+   * planned move rolled back (its instance never stopped). Anything else is a bug and throws.
    */
   private CompletionStage<Boolean> transitionTo(ExecutionArmorRow row, ExecutionArmorState next, String replacedBy,
       String reason, ElementContext context) {
@@ -431,6 +449,7 @@ final class FtmElement implements Element {
       case ACTIVE -> next == ExecutionArmorState.REPLACED || next == ExecutionArmorState.PENDING
           || next == ExecutionArmorState.FINISHED;
       case PENDING -> next == ExecutionArmorState.REPLACED;
+      case REPLACED -> next == ExecutionArmorState.ACTIVE && plannedMoves.ofOldArmor(row.getArmorId()).isPresent();
       default -> false;
     };
     if (!legal) {
@@ -502,13 +521,14 @@ final class FtmElement implements Element {
     // Apps wrapped by hand registered under the daemon's own id: nobody can start them elsewhere.
     appServerDb.fail(ArmorIds.daemon(node), "node " + node + " down; an app wrapped by hand is not restarted elsewhere",
         context);
-    migrate(orphans, detected, node + " down", context);
+    migrate(orphans, detected, "node " + node + " down", context);
   }
 
-  /** The nodes whose daemon is registered and whose member is up and reachable. */
+  /** The nodes whose daemon is registered and whose member is up and reachable, and that are not being drained. */
   private List<String> liveNodes() {
     return directory.daemons().keySet().stream()
         .filter(node -> directory.memberAddress(node).map(memberLive::test).orElse(false))
+        .filter(node -> !plannedMoves.draining(node))
         .toList();
   }
 
@@ -522,7 +542,8 @@ final class FtmElement implements Element {
     }
   }
 
-  private void moveTo(ExecutionArmorRow row, String target, long detectedNanos, String cause, ElementContext context) {
+  /** Moves the work of {@code row} to a new ARMOR on {@code target}; returns the new ARMOR's id. */
+  private String moveTo(ExecutionArmorRow row, String target, long detectedNanos, String cause, ElementContext context) {
     String newId = newArmorId(target);
     Set<String> services = new LinkedHashSet<>(row.getLaunch().getServicesList());
     services.addAll(appServerDb.servicesOf(row.getArmorId()));
@@ -538,9 +559,11 @@ final class FtmElement implements Element {
         transitionTo(row, ExecutionArmorState.REPLACED, newId, cause + ": moved to node " + target, context);
     directory.placeArmor(newId, target);
     appServerDb.reassign(ReassignServices.newBuilder().setFromArmorId(row.getArmorId()).setToArmorId(newId)
-        .setToNode(target).setReason("node " + cause + ": moving to node " + target).build(), context);
-    context.log().warn("FTM: migrating Execution ARMOR {} (node {}) to node {} as ARMOR {}, services {}",
-        row.getArmorId(), row.getNode(), target, newId, services);
+        .setToNode(target).setReason(cause + ": moving to node " + target).build(), context);
+    // A planned move is no failure: logged as information, a node loss's migration as a warning.
+    org.slf4j.event.Level level = cause.equals(PLANNED) ? org.slf4j.event.Level.INFO : org.slf4j.event.Level.WARN;
+    context.log().atLevel(level).log("FTM: migrating Execution ARMOR {} (node {}) to node {} as ARMOR {}, services {} "
+        + "({})", row.getArmorId(), row.getNode(), target, newId, services, cause);
     record(event(row.getArmorId(), row.getNode(), ProcessEventKind.MIGRATING, 0,
         "moving to ARMOR " + newId + " on node " + target + " (" + cause + ")", context), context);
     migrations.put(newId, new Migration(row.getArmorId(), row.getNode(), target, detectedNanos, new long[] {0}));
@@ -552,6 +575,7 @@ final class FtmElement implements Element {
       }
       return Ops.of(Ops.MIGRATION_WRITTEN, launch);
     });
+    return newId;
   }
 
   private void pend(ExecutionArmorRow row, ElementContext context) {
@@ -598,6 +622,8 @@ final class FtmElement implements Element {
     if (outcome.getKind() != ProcessEventKind.STARTED) {
       context.log().warn("FTM: installing Execution ARMOR {} on node {} failed{}: {}", outcome.getArmorId(),
           outcome.getNode(), since, outcome.getDetail());
+      plannedMoves.ofNewArmor(outcome.getArmorId()).ifPresent(move ->
+          rollBack(move, "its install on node " + move.toNode() + " failed: " + outcome.getDetail(), context));
       return;
     }
     if (migration != null) {
@@ -609,6 +635,7 @@ final class FtmElement implements Element {
 
   /** After APP_SERVER_DB accepted a registration: a migrated ARMOR's service is up, the recovery is complete. */
   private void serviceRegistered(RegisterService registration, ElementContext context) {
+    plannedMoves.ofNewArmor(registration.getArmorId()).ifPresent(move -> moveServing(move, context));
     Migration migration = migrations.remove(registration.getArmorId());
     if (migration == null) {
       return;
@@ -714,6 +741,195 @@ final class FtmElement implements Element {
     for (RegisterService service : report.getReport().getServicesList()) {
       appServerDb.restore(service, report.getNode(), context);
     }
+  }
+
+  // ---- planned moves (armor move, armor drain) --------------------------------------------------------------------
+
+  /**
+   * armor move: the work of one ACTIVE Execution ARMOR moves to another live node as after a node loss (a new ARMOR
+   * there, its services reassigned and their clients holding), but the old instance runs on until the new one serves,
+   * and is stopped then: its clients' connections follow to the new instance. Answered once the old one stopped.
+   */
+  private void moveArmor(MoveRequest request, ElementContext context) {
+    ExecutionArmorRow row = executions.get(request.getArmorId());
+    String refusal = movable(request.getArmorId(), row);
+    String target = request.getToNode();
+    if (refusal == null && target.isEmpty()) {
+      List<String> others = liveNodes().stream().filter(node -> !node.equals(row.getNode())).toList();
+      target = Placement.plan(List.of(row), others, executions.values()).get(0).target().orElse("");
+      refusal = target.isEmpty() ? "there is no other live node to move it to" : null;
+    } else if (refusal == null) {
+      refusal = movableTo(row, target);
+    }
+    if (refusal != null) {
+      context.fail("cannot move " + request.getArmorId() + ": " + refusal);
+      return;
+    }
+    context.log().info("FTM: the operator moves Execution ARMOR {} from node {} to node {}", row.getArmorId(),
+        row.getNode(), target);
+    startMove(row, target, new PlannedMoves.Request(context.deferReply(), null), context);
+  }
+
+  /**
+   * armor drain: every ACTIVE Execution ARMOR of the node moves off it, each as {@link #moveArmor}, to the live nodes
+   * with the fewest ARMORs; from now until its daemon restarts (or armor undrain) the FTM places no work there (a node loss's
+   * migration, a pending ARMOR). Nothing moves unless every ARMOR has somewhere to go.
+   */
+  private void drainNode(DrainRequest request, ElementContext context) {
+    String node = request.getNode();
+    if (directory.daemon(node).isEmpty()) {
+      context.fail("cannot drain node '" + node + "': no daemon is registered for it; registered: "
+          + directory.daemons().keySet());
+      return;
+    }
+    List<ExecutionArmorRow> rows = Placement.activeOn(node, executions.values()).stream()
+        .filter(row -> plannedMoves.ofNewArmor(row.getArmorId()).isEmpty()).toList();
+    boolean wasDraining = plannedMoves.draining(node);
+    plannedMoves.drain(node);
+    List<Placement.Decision> plan = Placement.plan(rows, liveNodes(), executions.values());
+    List<String> stuck = plan.stream().filter(d -> d.target().isEmpty()).map(d -> d.row().getArmorId()).toList();
+    if (!stuck.isEmpty()) {
+      if (!wasDraining) {
+        plannedMoves.undrain(node);
+      }
+      context.fail("cannot drain node " + node + ": no other live node to move " + stuck + " to; nothing moved");
+      return;
+    }
+    context.log().info("FTM: the operator drains node {}: {} Execution ARMOR(s) to move: {}; no work is placed there "
+        + "until its daemon registers again", node, rows.size(), rows.stream().map(ExecutionArmorRow::getArmorId).toList());
+    PlannedMoves.Request drain = new PlannedMoves.Request(context.deferReply(), node);
+    if (plan.isEmpty()) {
+      PlannedMoves.answer(drain);
+      return;
+    }
+    for (Placement.Decision decision : plan) {
+      startMove(decision.row(), decision.target().orElseThrow(), drain, context);
+    }
+  }
+
+  /** armor undrain: the node takes work again without its daemon's restart (placements happen from now on). */
+  private void undrainNode(DrainRequest request, ElementContext context) {
+    if (!plannedMoves.undrain(request.getNode())) {
+      context.fail("node '" + request.getNode() + "' is not drained");
+      return;
+    }
+    context.log().info("FTM: the operator undrains node {}: it takes work again", request.getNode());
+    context.setPayload(dev.armor.elements.control.Drained.newBuilder().setNode(request.getNode()).build());
+    placePending(context);
+  }
+
+  /** Why the ARMOR cannot be moved now; null if it can. */
+  private String movable(String armorId, ExecutionArmorRow row) {
+    if (row == null) {
+      return "no Execution ARMOR '" + armorId + "' (armor status lists them)";
+    }
+    if (row.getState() != ExecutionArmorState.ACTIVE) {
+      return "it is " + row.getState() + " (" + row.getReason() + ")";
+    }
+    if (plannedMoves.ofNewArmor(armorId).isPresent()) {
+      return "it is the new ARMOR of a move still under way";
+    }
+    return null;
+  }
+
+  /** Why the ARMOR's work cannot go to {@code target}; null if it can. */
+  private String movableTo(ExecutionArmorRow row, String target) {
+    if (target.equals(row.getNode())) {
+      return "it runs on node " + target + " already";
+    }
+    if (directory.daemon(target).isEmpty()) {
+      return "no daemon is registered for node '" + target + "'; registered: " + directory.daemons().keySet();
+    }
+    if (plannedMoves.draining(target)) {
+      return "node " + target + " is being drained";
+    }
+    if (!liveNodes().contains(target)) {
+      return "node " + target + " is not reachable";
+    }
+    return null;
+  }
+
+  private void startMove(ExecutionArmorRow row, String target, PlannedMoves.Request request, ElementContext context) {
+    List<ServiceEntry> previous = appServerDb.entries().stream()
+        .filter(entry -> entry.getArmorId().equals(row.getArmorId())).toList();
+    long started = context.nanoTime();
+    String newId = moveTo(row, target, started, PLANNED, context);
+    plannedMoves.started(new PlannedMoves.Move(row.getArmorId(), row.getNode(), newId, target,
+        executions.get(newId).getLaunch().getServicesList(), previous, started, request));
+  }
+
+  /** The new instance of a move serves (every service of the move UP under it): its old instance is stopped now. */
+  private void moveServing(PlannedMoves.Move move, ElementContext context) {
+    boolean serving = move.services().stream().allMatch(service -> appServerDb.entries().stream().anyMatch(
+        entry -> entry.getService().equals(service) && entry.getArmorId().equals(move.toArmorId())
+            && entry.getState() == dev.armor.elements.wire.ServiceState.UP));
+    if (!serving || !plannedMoves.stopOld(move)) {
+      return;
+    }
+    context.log().info("FTM: planned move of {}: ARMOR {} serves {} on node {} after {} ms; stopping the old instance "
+        + "on node {}", move.fromArmorId(), move.toArmorId(), move.services(), move.toNode(),
+        millisSince(move.startedNanos(), context), move.fromNode());
+    context.pipeToSelf(
+        context.ask(move.fromArmorId(), Ops.STOP_PROCESS, Empty.getDefaultInstance(), REPORT_TIMEOUT),
+        (reply, failure) -> Ops.of(Ops.MOVE_OLD_STOPPED, ProcessEvent.newBuilder().setArmorId(move.toArmorId())
+            .setDetail(failure == null ? reply.getError() : String.valueOf(failure.getMessage())).build()));
+  }
+
+  /** The old ARMOR took the stop (its STOPPED event ends the move), or did not (the move ends, with the reason). */
+  private void oldStopAsked(ProcessEvent outcome, ElementContext context) {
+    plannedMoves.ofNewArmor(outcome.getArmorId()).ifPresent(move -> {
+      if (!outcome.getDetail().isEmpty()) {
+        context.log().warn("FTM: planned move of {}: the old instance on node {} did not take the stop ({}); ARMOR {} "
+            + "serves on node {}", move.fromArmorId(), move.fromNode(), outcome.getDetail(), move.toArmorId(),
+            move.toNode());
+        plannedMoves.ended(move, "moved to " + move.toArmorId() + " on node " + move.toNode() + ", but the old "
+            + "instance did not take the stop: " + outcome.getDetail(), context.nanoTime());
+      }
+    });
+  }
+
+  /** A process event of a move's ARMORs: the old one STOPPED ends the move; the new one failing rolls it back. */
+  private void moveEvent(ProcessEvent event, ElementContext context) {
+    for (PlannedMoves.Move move : plannedMoves.all()) {
+      if (event.getArmorId().equals(move.fromArmorId()) && event.getKind() == ProcessEventKind.STOPPED) {
+        context.log().info("FTM: planned move of {} (node {}) to ARMOR {} on node {} complete in {} ms",
+            move.fromArmorId(), move.fromNode(), move.toArmorId(), move.toNode(), millisSince(move.startedNanos(), context));
+        plannedMoves.ended(move, null, context.nanoTime());
+      } else if (event.getArmorId().equals(move.toArmorId())
+          && (event.getKind() == ProcessEventKind.GAVE_UP || event.getKind() == ProcessEventKind.STOPPED)) {
+        String why = "its new instance on node " + move.toNode() + " " + event.getKind() + ": " + event.getDetail();
+        if (plannedMoves.stoppingOld(move)) {
+          plannedMoves.ended(move, why + ", after the old one was asked to stop", context.nanoTime());
+        } else {
+          rollBack(move, why, context);
+        }
+      } else if (event.getArmorId().equals(move.toArmorId()) && event.getKind() == ProcessEventKind.STARTED
+          && move.services().isEmpty()) {
+        moveServing(move, context); // nothing to register: started is serving
+      }
+    }
+  }
+
+  /**
+   * The new ARMOR of a move could not be installed or gave up before it served: the old instance, which still runs,
+   * keeps the work (its row ACTIVE again, its APP_SERVER_DB rows as they were, their clients told where it is).
+   */
+  private void rollBack(PlannedMoves.Move move, String why, ElementContext context) {
+    context.log().warn("FTM: planned move of {} to node {} failed: {}; the old instance on node {} keeps its work",
+        move.fromArmorId(), move.toNode(), why, move.fromNode());
+    ExecutionArmorRow moved = executions.get(move.toArmorId());
+    if (moved != null && moved.getState() == ExecutionArmorState.ACTIVE) {
+      transitionTo(moved, ExecutionArmorState.FINISHED, "", "planned move rolled back: " + why, context);
+    }
+    ExecutionArmorRow old = executions.get(move.fromArmorId());
+    if (old != null && old.getState() == ExecutionArmorState.REPLACED) {
+      transitionTo(old, ExecutionArmorState.ACTIVE, "", "planned move to node " + move.toNode() + " rolled back: " + why,
+          context);
+    }
+    move.previous().forEach(entry -> appServerDb.reinstate(entry, "planned move rolled back", context));
+    migrations.remove(move.toArmorId());
+    plannedMoves.ended(move, "the move to node " + move.toNode() + " failed (" + why + "); " + move.fromArmorId()
+        + " serves on node " + move.fromNode(), context.nanoTime());
   }
 
   // ---- heartbeats -----------------------------------------------------------------------------------------------

@@ -349,6 +349,101 @@ class FtmElementMigrationTest {
   }
 
   @Test
+  void plannedMove_startsTheNewInstanceFirst_stopsTheOldOnceItServes_andAnswersOnceTheOldStopped() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    registerDaemon("n3", 3);
+    String old = serverOnN1();
+
+    FakeContext move = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(old)
+        .setToNode("n2").build());
+
+    assertThat(move.error).isNull();
+    assertThat(move.reply).as("answered only once the old instance stopped").isNull();
+    ExecutionArmorRow replaced = ftm.executions().get(old);
+    assertThat(replaced.getState()).isEqualTo(ExecutionArmorState.REPLACED);
+    String moved = replaced.getReplacedBy();
+    assertThat(ftm.executions().get(moved).getNode()).isEqualTo("n2");
+    assertThat(installs).hasSize(1);
+    assertThat(asked).as("the old instance runs on until the new one serves").doesNotContain(old + " " + Ops.STOP_PROCESS);
+
+    handle(Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(SERVICE).setArmorId(moved).setNode("n2")
+        .setPid(200).build(), appServerDb);
+    assertThat(asked).contains(old + " " + Ops.STOP_PROCESS);
+    assertThat(move.reply).isNull();
+
+    handle(Ops.PROCESS_EVENT, dev.armor.elements.wire.ProcessEvent.newBuilder().setArmorId(old).setNode("n1")
+        .setKind(ProcessEventKind.STOPPED).setPid(100).setDetail("stopped").build(), appServerDb);
+
+    dev.armor.elements.control.Moved answer = (dev.armor.elements.control.Moved) move.reply;
+    assertThat(answer.getFromArmorId()).isEqualTo(old);
+    assertThat(answer.getArmorId()).isEqualTo(moved);
+    assertThat(answer.getNode()).isEqualTo("n2");
+    assertThat(answer.getServicesList()).containsExactly(SERVICE);
+    ServiceEntry entry = appServerDb.entries().get(0);
+    assertThat(entry.getArmorId()).as("the old ARMOR's stop leaves the moved service alone").isEqualTo(moved);
+    assertThat(entry.getState()).isEqualTo(ServiceState.UP);
+  }
+
+  @Test
+  void plannedMoveWhoseNewArmorCannotBeInstalled_isRolledBack_theOldInstanceKeepsItsWork() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    String old = serverOnN1();
+    ServiceEntry before = appServerDb.entries().get(0);
+
+    FakeContext move = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(old).build());
+    String moved = ftm.executions().get(old).getReplacedBy();
+    assertThat(ftm.executions().get(moved).getNode()).as("the only other live node").isEqualTo("n2");
+    handle(Ops.MIGRATION_INSTALLED, dev.armor.elements.wire.ProcessEvent.newBuilder().setArmorId(moved).setNode("n2")
+        .setKind(ProcessEventKind.EXITED).setDetail("no such program").build());
+
+    assertThat(move.error).contains("the move to node n2 failed").contains("no such program")
+        .contains(old + " serves on node n1");
+    assertThat(ftm.executions().get(old).getState()).isEqualTo(ExecutionArmorState.ACTIVE);
+    assertThat(ftm.executions().get(moved).getState()).isEqualTo(ExecutionArmorState.FINISHED);
+    ServiceEntry after = appServerDb.entries().get(0);
+    assertThat(after.getArmorId()).isEqualTo(old);
+    assertThat(after.getPid()).isEqualTo(before.getPid());
+    assertThat(after.getState()).isEqualTo(ServiceState.UP);
+    assertThat(after.getIncarnation()).as("clients told to re-attach there").isGreaterThan(before.getIncarnation());
+    assertThat(asked).doesNotContain(old + " " + Ops.STOP_PROCESS);
+  }
+
+  @Test
+  void drainedNode_movesItsArmorsAway_andTakesNoWorkUntilItsDaemonRestarts() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    String old = serverOnN1();
+
+    FakeContext drain = handle(Ops.DRAIN_NODE, dev.armor.elements.control.DrainRequest.newBuilder().setNode("n1").build());
+    assertThat(drain.error).isNull();
+    String moved = ftm.executions().get(old).getReplacedBy();
+    assertThat(ftm.executions().get(moved).getNode()).isEqualTo("n2");
+
+    FakeContext back = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
+        .setToNode("n1").build());
+    assertThat(back.error).contains("it is the new ARMOR of a move still under way");
+    handle(Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(SERVICE).setArmorId(moved).setNode("n2")
+        .setPid(200).build(), appServerDb);
+    handle(Ops.PROCESS_EVENT, dev.armor.elements.wire.ProcessEvent.newBuilder().setArmorId(old).setNode("n1")
+        .setKind(ProcessEventKind.STOPPED).setPid(100).build(), appServerDb);
+    assertThat(((dev.armor.elements.control.Drained) drain.reply).getMovesCount()).isEqualTo(1);
+
+    FakeContext refused = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
+        .setToNode("n1").build());
+    assertThat(refused.error).isEqualTo("cannot move " + moved + ": node n1 is being drained");
+    FakeContext nowhere = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
+        .build());
+    assertThat(nowhere.error).isEqualTo("cannot move " + moved + ": there is no other live node to move it to");
+
+    registerDaemon("n1", 11); // its daemon restarted
+    FakeContext again = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
+        .setToNode("n1").build());
+    assertThat(again.error).isNull();
+  }
+
+  @Test
   void nodeDown_isInTheEventLog_withMigrating() {
     registerDaemon("n1", 1);
     registerDaemon("n2", 2);

@@ -215,6 +215,24 @@ public final class AppServerDb implements Element {
     }
   }
 
+  /**
+   * Puts a row back as it was before a planned move that failed (the move's old instance still serves): UP under its
+   * old ARMOR and pid, a newer incarnation, and its clients, held by the move, told to re-attach there.
+   */
+  public void reinstate(ServiceEntry previous, String reason, ElementContext context) {
+    ServiceEntry current = table.get(previous.getService());
+    ServiceEntry back = previous.toBuilder()
+        .setIncarnation((current == null ? previous : current).getIncarnation() + 1)
+        .clearClientNodes().addAllClientNodes((current == null ? previous : current).getClientNodesList())
+        .setReason(reason)
+        .setChangedAtMillis(context.currentTimeMillis())
+        .build();
+    put(back);
+    context.log().info("APP_SERVER_DB: {} served by ARMOR {} (pid {}) on node {} again ({}); telling {} client node(s)",
+        back.getService(), back.getArmorId(), back.getPid(), back.getNode(), reason, back.getClientNodesCount());
+    tellClients(back, Ops.SERVICE_LOCATED, locate(back.getService()), context);
+  }
+
   /** Every service of {@code armorId} goes FAILED (its clients are reset): there is nowhere to run it. */
   public void fail(String armorId, String reason, ElementContext context) {
     for (ServiceEntry entry : List.copyOf(table.values())) {
