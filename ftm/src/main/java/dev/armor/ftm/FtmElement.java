@@ -513,6 +513,11 @@ final class FtmElement implements Element {
     directory.removeDaemon(node);
     tables.removeDaemon(node);
     heartbeats.forget(node);
+    // A planned move to this node that did not serve yet: its old instance still runs, and keeps the work.
+    for (ExecutionArmorRow row : Placement.activeOn(node, executions.values())) {
+      plannedMoves.ofNewArmor(row.getArmorId()).filter(move -> !plannedMoves.stoppingOld(move))
+          .ifPresent(move -> rollBack(move, "its target node " + node + " was lost", context));
+    }
     List<ExecutionArmorRow> orphans = Placement.activeOn(node, executions.values());
     context.log().warn("FTM: node {} down: {}; {} Execution ARMOR(s) to move: {}", node, why, orphans.size(),
         orphans.stream().map(ExecutionArmorRow::getArmorId).toList());

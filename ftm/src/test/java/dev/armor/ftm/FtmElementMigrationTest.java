@@ -411,6 +411,27 @@ class FtmElementMigrationTest {
   }
 
   @Test
+  void plannedMoveWhoseTargetNodeIsLostBeforeItServes_isRolledBack_notMigratedOnward() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    registerDaemon("n3", 3);
+    String old = serverOnN1();
+    FakeContext move = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(old)
+        .setToNode("n2").build());
+    String moved = ftm.executions().get(old).getReplacedBy();
+
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT)
+        .addMembers(SELF + "#1").addMembers(SELF + "#3").build()); // n2 lost
+
+    assertThat(move.error).contains("its target node n2 was lost").contains(old + " serves on node n1");
+    assertThat(ftm.executions().get(old).getState()).isEqualTo(ExecutionArmorState.ACTIVE);
+    assertThat(ftm.executions().get(moved).getState()).isEqualTo(ExecutionArmorState.FINISHED);
+    assertThat(ftm.executions().values()).as("nothing migrated onward to n3")
+        .noneMatch(row -> row.getNode().equals("n3"));
+    assertThat(appServerDb.entries().get(0).getArmorId()).isEqualTo(old);
+  }
+
+  @Test
   void drainedNode_movesItsArmorsAway_andTakesNoWorkUntilItsDaemonRestarts() {
     registerDaemon("n1", 1);
     registerDaemon("n2", 2);
