@@ -777,8 +777,8 @@ final class FtmElement implements Element {
 
   /**
    * armor drain: every ACTIVE Execution ARMOR of the node moves off it, each as {@link #moveArmor}, to the live nodes
-   * with the fewest ARMORs; from now until its daemon restarts (or armor undrain) the FTM places no work there (a node loss's
-   * migration, a pending ARMOR). Nothing moves unless every ARMOR has somewhere to go.
+   * with the fewest ARMORs; from now until its daemon restarts (or armor undrain) the FTM places no work there (a node
+   * loss's migration, a pending ARMOR, a move). Nothing moves unless every ARMOR has somewhere to go.
    */
   private void drainNode(DrainRequest request, ElementContext context) {
     String node = request.getNode();
@@ -801,7 +801,8 @@ final class FtmElement implements Element {
       return;
     }
     context.log().info("FTM: the operator drains node {}: {} Execution ARMOR(s) to move: {}; no work is placed there "
-        + "until its daemon registers again", node, rows.size(), rows.stream().map(ExecutionArmorRow::getArmorId).toList());
+        + "until its daemon restarts or armor undrain", node, rows.size(),
+        rows.stream().map(ExecutionArmorRow::getArmorId).toList());
     PlannedMoves.Request drain = new PlannedMoves.Request(context.deferReply(), node);
     if (plan.isEmpty()) {
       PlannedMoves.answer(drain);
@@ -846,7 +847,7 @@ final class FtmElement implements Element {
       return "no daemon is registered for node '" + target + "'; registered: " + directory.daemons().keySet();
     }
     if (plannedMoves.draining(target)) {
-      return "node " + target + " is being drained";
+      return "node " + target + " is drained (armor undrain " + target + " takes it back)";
     }
     if (!liveNodes().contains(target)) {
       return "node " + target + " is not reachable";

@@ -453,7 +453,7 @@ class FtmElementMigrationTest {
 
     FakeContext refused = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
         .setToNode("n1").build());
-    assertThat(refused.error).isEqualTo("cannot move " + moved + ": node n1 is being drained");
+    assertThat(refused.error).isEqualTo("cannot move " + moved + ": node n1 is drained (armor undrain n1 takes it back)");
     FakeContext nowhere = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
         .build());
     assertThat(nowhere.error).isEqualTo("cannot move " + moved + ": there is no other live node to move it to");

@@ -82,7 +82,7 @@ class PlannedMoveTest {
         Duration.ofSeconds(60));
     CliResult refused = cluster.armor(Duration.ofSeconds(60), "move", back.getArmorId(), "--to", "n2");
     assertThat(refused.exit()).isNotZero();
-    assertThat(refused.out()).contains("cannot move " + back.getArmorId()).contains("node n2 is being drained");
+    assertThat(refused.out()).contains("cannot move " + back.getArmorId()).contains("node n2 is drained");
     assertThat(cluster.armorOk(Duration.ofSeconds(60), "undrain", "n2")).contains("node n2 takes work again");
 
     assertThat(client.lines(l -> l.startsWith("ERROR") || l.startsWith("EOF")))
