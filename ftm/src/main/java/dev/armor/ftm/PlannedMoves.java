@@ -111,12 +111,12 @@ final class PlannedMoves {
     }
   }
 
-  /** The node is being drained: the FTM places no work on it until its daemon restarts. */
+  /** The node is drained: the FTM places no work on it until its daemon restarts or armor undrain. */
   void drain(String node) {
     draining.add(node);
   }
 
-  /** The node's daemon restarted: it takes work again. True if it was being drained. */
+  /** The node takes work again (its daemon restarted, or armor undrain). True if it was drained. */
   boolean undrain(String node) {
     return draining.remove(node);
   }

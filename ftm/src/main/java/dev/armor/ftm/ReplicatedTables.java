@@ -155,13 +155,7 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   /** Records an Execution ARMOR row; rows are never removed (a REPLACED row keeps its old id from registering). */
   @Override
   public java.util.concurrent.CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
-    return Armors.<Replicator.Command, Replicator.UpdateResponse<LWWMap<String, ExecutionArmorRow>>>ask(
-            replicator,
-            replyTo -> new Replicator.Update<>(
-                EXECUTIONS, LWWMap.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo,
-                map -> map.put(self, row.getArmorId(), row)),
-            WRITE_TIMEOUT.plusSeconds(1), system.scheduler())
-        .thenApply(response -> response instanceof Replicator.UpdateSuccess);
+    return updateOnMajority(EXECUTIONS, LWWMap.create(), map -> map.put(self, row.getArmorId(), row));
   }
 
   /**
@@ -171,11 +165,15 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
    */
   @Override
   public java.util.concurrent.CompletionStage<Boolean> confirmOnMajority() {
-    return Armors.<Replicator.Command, Replicator.UpdateResponse<GCounter>>ask(
+    return updateOnMajority(CONFIRMATIONS, GCounter.create(), counter -> counter.increment(self, 1));
+  }
+
+  /** Updates {@code key} on a majority: true once a majority has it, false if that did not happen in time. */
+  private <T extends org.apache.pekko.cluster.ddata.ReplicatedData> java.util.concurrent.CompletionStage<Boolean>
+      updateOnMajority(Key<T> key, T empty, java.util.function.Function<T, T> modify) {
+    return Armors.<Replicator.Command, Replicator.UpdateResponse<T>>ask(
             replicator,
-            replyTo -> new Replicator.Update<>(
-                CONFIRMATIONS, GCounter.create(), new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo,
-                counter -> counter.increment(self, 1)),
+            replyTo -> new Replicator.Update<>(key, empty, new Replicator.WriteMajority(WRITE_TIMEOUT), replyTo, modify),
             WRITE_TIMEOUT.plusSeconds(1), system.scheduler())
         .thenApply(response -> response instanceof Replicator.UpdateSuccess);
   }

@@ -355,8 +355,7 @@ class FtmElementMigrationTest {
     registerDaemon("n3", 3);
     String old = serverOnN1();
 
-    FakeContext move = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(old)
-        .setToNode("n2").build());
+    FakeContext move = move(old, "n2");
 
     assertThat(move.error).isNull();
     assertThat(move.reply).as("answered only once the old instance stopped").isNull();
@@ -392,7 +391,7 @@ class FtmElementMigrationTest {
     String old = serverOnN1();
     ServiceEntry before = appServerDb.entries().get(0);
 
-    FakeContext move = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(old).build());
+    FakeContext move = move(old, null);
     String moved = ftm.executions().get(old).getReplacedBy();
     assertThat(ftm.executions().get(moved).getNode()).as("the only other live node").isEqualTo("n2");
     handle(Ops.MIGRATION_INSTALLED, dev.armor.elements.wire.ProcessEvent.newBuilder().setArmorId(moved).setNode("n2")
@@ -416,8 +415,7 @@ class FtmElementMigrationTest {
     registerDaemon("n2", 2);
     registerDaemon("n3", 3);
     String old = serverOnN1();
-    FakeContext move = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(old)
-        .setToNode("n2").build());
+    FakeContext move = move(old, "n2");
     String moved = ftm.executions().get(old).getReplacedBy();
 
     handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT)
@@ -442,8 +440,7 @@ class FtmElementMigrationTest {
     String moved = ftm.executions().get(old).getReplacedBy();
     assertThat(ftm.executions().get(moved).getNode()).isEqualTo("n2");
 
-    FakeContext back = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
-        .setToNode("n1").build());
+    FakeContext back = move(moved, "n1");
     assertThat(back.error).contains("it is the new ARMOR of a move still under way");
     handle(Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(SERVICE).setArmorId(moved).setNode("n2")
         .setPid(200).build(), appServerDb);
@@ -451,16 +448,13 @@ class FtmElementMigrationTest {
         .setKind(ProcessEventKind.STOPPED).setPid(100).build(), appServerDb);
     assertThat(((dev.armor.elements.control.Drained) drain.reply).getMovesCount()).isEqualTo(1);
 
-    FakeContext refused = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
-        .setToNode("n1").build());
+    FakeContext refused = move(moved, "n1");
     assertThat(refused.error).isEqualTo("cannot move " + moved + ": node n1 is drained (armor undrain n1 takes it back)");
-    FakeContext nowhere = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
-        .build());
+    FakeContext nowhere = move(moved, null);
     assertThat(nowhere.error).isEqualTo("cannot move " + moved + ": there is no other live node to move it to");
 
     registerDaemon("n1", 11); // its daemon restarted
-    FakeContext again = handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(moved)
-        .setToNode("n1").build());
+    FakeContext again = move(moved, "n1");
     assertThat(again.error).isNull();
   }
 
@@ -480,6 +474,12 @@ class FtmElementMigrationTest {
     assertThat(reply.getEventsList()).extracting(e -> e.getKind())
         .contains(ProcessEventKind.NODE_DOWN, ProcessEventKind.MIGRATING);
     assertThat(reply.getEventsList()).anyMatch(e -> e.getKind() == ProcessEventKind.MIGRATING && e.getArmorId().equals(old));
+  }
+
+  /** armor move of {@code armorId} to {@code toNode} (null: the FTM picks). */
+  private FakeContext move(String armorId, String toNode) {
+    return handle(Ops.MOVE_ARMOR, dev.armor.elements.control.MoveRequest.newBuilder().setArmorId(armorId)
+        .setToNode(toNode == null ? "" : toNode).build());
   }
 
   private FakeContext handle(String type, Message argument) {

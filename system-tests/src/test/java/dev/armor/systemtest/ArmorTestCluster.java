@@ -59,6 +59,8 @@ final class ArmorTestCluster implements AutoCloseable {
   /** For a shared cluster: where each log ended when the current class took the cluster. */
   private final Map<String, Long> logMarks = new HashMap<>();
   private boolean shared;
+  /** A class left this shared cluster unclean (its release timed out): the next class gets a new one. */
+  private boolean left;
   private String subnet = "127.0.0";
 
   private static ArmorTestCluster sharedCluster;
@@ -149,7 +151,7 @@ final class ArmorTestCluster implements AutoCloseable {
    * no longer answers with both nodes reachable is replaced.
    */
   static synchronized ArmorTestCluster shared() throws Exception {
-    if (sharedCluster != null && !sharedCluster.healthy()) {
+    if (sharedCluster != null && (sharedCluster.left || !sharedCluster.healthy())) {
       System.out.println("the shared cluster in " + sharedCluster.home + " is not healthy: starting a new one");
       sharedCluster.stop().forEach(process -> {
         try {
@@ -192,22 +194,19 @@ final class ArmorTestCluster implements AutoCloseable {
 
   /** Both daemons registered and reachable, as the FTM sees them, and no service left in APP_SERVER_DB. */
   private boolean healthy() {
+    return clean(List.of());
+  }
+
+  /** {@link #healthy()}, and no process of these ARMORs still runs, as the daemons report: one status read. */
+  private boolean clean(List<String> stoppedArmorIds) {
     try {
       ClusterStatus status = status();
       return status.getNodesList().stream().filter(NodeStatus::getReachable).count() == 2
-          && status.getServicesList().isEmpty();
+          && status.getServicesList().isEmpty()
+          && status.getNodesList().stream().flatMap(node -> node.getProcessesList().stream())
+              .noneMatch(process -> process.getAlive() && stoppedArmorIds.contains(process.getArmorId()));
     } catch (RuntimeException | AssertionError e) {
       return false;
-    }
-  }
-
-  /** Whether a process of any of these ARMORs still runs, as the daemons report. */
-  private boolean runsAnyOf(List<String> armorIds) {
-    try {
-      return status().getNodesList().stream().flatMap(node -> node.getProcessesList().stream())
-          .anyMatch(process -> process.getAlive() && armorIds.contains(process.getArmorId()));
-    } catch (RuntimeException | AssertionError e) {
-      return true;
     }
   }
 
@@ -527,11 +526,12 @@ final class ArmorTestCluster implements AutoCloseable {
     // The next class starts on a clean cluster: every service of this class gone from APP_SERVER_DB (its ports free),
     // every process it launched gone (a protected client has no service to wait for).
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!healthy() || runsAnyOf(stopped)) {
+    while (!clean(stopped)) {
       if (System.nanoTime() > deadline) {
-        System.out.println("the shared cluster in " + home + " still has services (or an unreachable node) after its "
-            + "class stopped them: the next class gets a new cluster");
-        return; // shared() replaces it
+        System.out.println("the shared cluster in " + home + " still has services or processes of its class (or an "
+            + "unreachable node) after its class stopped them: the next class gets a new cluster");
+        left = true; // shared() replaces it
+        return;
       }
       try {
         Thread.sleep(200);
