@@ -1,6 +1,7 @@
 package dev.armor.cli;
 
 import dev.armor.ftm.ClusterNodeConfig;
+import dev.armor.ftm.lease.NodeLeaseSettings;
 import java.util.List;
 import picocli.CommandLine.Option;
 
@@ -30,13 +31,22 @@ final class Detection {
           + "(default: ${DEFAULT-VALUE}).")
   String heartbeatInterval;
 
+  @Option(names = "--node-lease", defaultValue = "1500ms",
+      description = "How long a daemon's node lease lasts: its protected apps halt when it cannot renew it with a "
+          + "quorum of the cluster within this, and a lost node's work moves once a majority agrees it ended, about "
+          + "this plus a tenth after the loss; 0 turns node leases off (a node is lost only when the cluster downs "
+          + "it). At least 500ms (default: ${DEFAULT-VALUE}).")
+  String nodeLease;
+
   ClusterNodeConfig.Detection settings() {
     return new ClusterNodeConfig.Detection(Durations.parse("--detection-pause", pause),
-        Durations.parse("--stable-after", stableAfter), Durations.parse("--heartbeat-interval", heartbeatInterval));
+        Durations.parse("--stable-after", stableAfter), Durations.parse("--heartbeat-interval", heartbeatInterval),
+        new NodeLeaseSettings(nodeLease.equals("0") ? java.time.Duration.ZERO : Durations.parse("--node-lease", nodeLease)));
   }
 
   /** The same options, for a detached child process. */
   List<String> arguments() {
-    return List.of("--detection-pause", pause, "--stable-after", stableAfter, "--heartbeat-interval", heartbeatInterval);
+    return List.of("--detection-pause", pause, "--stable-after", stableAfter, "--heartbeat-interval", heartbeatInterval,
+        "--node-lease", nodeLease);
   }
 }

@@ -19,6 +19,9 @@ import dev.armor.elements.wire.LookupService;
 import dev.armor.elements.wire.ServiceLocation;
 import dev.armor.ftm.ClusterNodeConfig;
 import dev.armor.ftm.Ftm;
+import dev.armor.ftm.lease.NodeDeclaredLost;
+import dev.armor.ftm.lease.NodeLease;
+import dev.armor.ftm.lease.NodeLeases;
 import dev.armor.ftm.FtmChannelServer;
 import dev.armor.ftm.NodeStartFailed;
 import dev.armor.relay.ConnectionInfo;
@@ -127,6 +130,19 @@ public final class DaemonNode implements AutoCloseable {
   private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system, List<String> seeds,
       FtmChannelServer channelServer, Credentials credentials) throws IOException, InterruptedException {
     DistributedData.get(system);
+    NodeLeases.startWitness(system);
+    DaemonNode[] started = new DaemonNode[1];
+    NodeLease nodeLease = NodeLeases.startHolder(system, settings.node(), why -> {
+      // Not on the holder's thread: stopping waits for the actor system to end.
+      Thread stop = new Thread(() -> {
+        if (started[0] != null) {
+          started[0].close(NodeDeclaredLost.INSTANCE);
+        } else {
+          system.terminate();
+        }
+      }, "armor-stop-lost-node");
+      stop.start();
+    });
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
     if (channelServer != null) {
       channelServer.start(ftm, system.scheduler());
@@ -165,7 +181,7 @@ public final class DaemonNode implements AutoCloseable {
     UserShimSockets userSockets = new UserShimSockets(settings.node(), settings.shimSocket(), () -> endpoint[0]);
     armors[0] = new LocalArmors(settings, system, router, gateway, gatewayId, ArmorClock.SYSTEM, userSockets);
     endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies,
-        migratedServices);
+        migratedServices, nodeLease);
 
     Path runDirectory = settings.runDirectory();
     Files.createDirectories(runDirectory);
@@ -184,6 +200,7 @@ public final class DaemonNode implements AutoCloseable {
     system.getWhenTerminated().thenRun(armors[0]::close);
     DaemonNode daemon =
         new DaemonNode(settings, system, relay, shimServer, userSockets, armors[0], ftmChannel, channelServer);
+    started[0] = daemon;
     if (settings.ftmCapable()) {
       // The control API answers from whichever node holds the FTM singleton (through the proxy), so the CLI and
       // joining daemons can use this node when the FTM process is gone. Its seeds include this node itself.

@@ -20,6 +20,7 @@ import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.Relay;
 import dev.armor.relay.ServiceAddress;
+import dev.armor.ftm.lease.NodeLease;
 import dev.armor.shim.control.ShimRequestHandler;
 import dev.armor.shim.control.ShimSession;
 import java.net.InetSocketAddress;
@@ -60,6 +61,7 @@ final class ShimEndpoint implements ShimRequestHandler {
   private final String gatewayId;
   private final Map<String, RecoveryPolicy> recoveryPolicies;
   private final Map<String, java.util.List<String>> migratedServices;
+  private final NodeLease nodeLease;
 
   ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
       Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies) {
@@ -73,6 +75,14 @@ final class ShimEndpoint implements ShimRequestHandler {
   ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
       Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies,
       Map<String, java.util.List<String>> migratedServices) {
+    this(settings, gateway, scheduler, relay, locations, recoveryPolicies, migratedServices, NodeLease.OFF);
+  }
+
+  /** @param nodeLease the node's lease, which every heartbeat's answer tells the app (its shim halts when it ends) */
+  ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
+      Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies,
+      Map<String, java.util.List<String>> migratedServices, NodeLease nodeLease) {
+    this.nodeLease = nodeLease;
     this.migratedServices = migratedServices;
     this.recoveryPolicies = recoveryPolicies;
     this.settings = settings;
@@ -89,6 +99,11 @@ final class ShimEndpoint implements ShimRequestHandler {
    * kernel shows the process running and not exiting, alive at once ({@link AppProcess} says why that is enough);
    * otherwise its shim must answer a ping within the relay's grace.
    */
+  @Override
+  public int nodeLeaseMillis() {
+    return nodeLease.remainingMillis();
+  }
+
   LivenessProbe probe(long pid) {
     return () -> {
       ShimSession session = sessions.get(pid);

@@ -26,16 +26,20 @@ public final class ClusterNodeConfig {
    * @param stableAfter how long the unreachability picture must stay unchanged before the split brain resolver
    *     downs the unreachable members (default 7 s)
    * @param heartbeatInterval how often the FTM pings each daemon, for the log and status only (default 1 s)
+   * @param nodeLease how long a daemon's node lease lasts (default 1.5 s; 0: node leases off, a node is lost only
+   *     when the cluster downs it), see {@link dev.armor.ftm.lease.NodeLeaseSettings}
    */
   public record Detection(java.time.Duration acceptablePause, java.time.Duration stableAfter,
-      java.time.Duration heartbeatInterval) {
-    public static final Detection DEFAULTS =
-        new Detection(java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(7), java.time.Duration.ofSeconds(1));
+      java.time.Duration heartbeatInterval, dev.armor.ftm.lease.NodeLeaseSettings nodeLease) {
+    public static final Detection DEFAULTS = new Detection(java.time.Duration.ofSeconds(2),
+        java.time.Duration.ofSeconds(7), java.time.Duration.ofSeconds(1),
+        new dev.armor.ftm.lease.NodeLeaseSettings(dev.armor.ftm.lease.NodeLeaseSettings.DEFAULT));
 
     public Detection {
       positive("detection-pause", acceptablePause);
       positive("stable-after", stableAfter);
       positive("heartbeat-interval", heartbeatInterval);
+      java.util.Objects.requireNonNull(nodeLease, "nodeLease");
       if (acceptablePause.toMillis() < 1000) {
         // The failure detector's heartbeats go every 500 ms: a pause under two of them flaps on any hiccup.
         throw new IllegalArgumentException("detection-pause must be at least 1s, but was " + acceptablePause.toMillis() + "ms");
@@ -51,7 +55,8 @@ public final class ClusterNodeConfig {
     String hocon() {
       return "pekko.cluster.failure-detector.acceptable-heartbeat-pause = " + acceptablePause.toMillis() + " ms\n"
           + "pekko.cluster.split-brain-resolver.stable-after = " + stableAfter.toMillis() + " ms\n"
-          + "armor.ftm.heartbeat-interval = " + heartbeatInterval.toMillis() + " ms\n";
+          + "armor.ftm.heartbeat-interval = " + heartbeatInterval.toMillis() + " ms\n"
+          + dev.armor.ftm.lease.NodeLeaseSettings.KEY + " = " + nodeLease.lease().toMillis() + " ms\n";
     }
   }
 

@@ -3,6 +3,11 @@ package dev.armor.ftm;
 import dev.armor.elements.ArmorActor;
 import dev.armor.elements.ArmorClock;
 import dev.armor.elements.ArmorIds;
+import dev.armor.elements.Armors;
+import dev.armor.elements.Ops;
+import dev.armor.elements.wire.MemberChange;
+import dev.armor.ftm.lease.LeaseVoter;
+import dev.armor.ftm.lease.NodeLeaseSettings;
 import dev.armor.elements.standard.AppServerDb;
 import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.ExecutionArmorRow;
@@ -73,6 +78,13 @@ public final class Ftm {
               tls ? peers : FtmElement.MemberCertificates.UNCHECKED);
           // Membership events become operations of this ARMOR; the first is a snapshot, for reconciliation.
           context.spawn(MembershipWatcher.create(context.getSelf(), System::currentTimeMillis), "membership");
+          // A node whose lease a majority declared ended is lost too, seconds before the cluster downs it.
+          ActorRef<ArmorActor.Command> ftmRef = context.getSelf();
+          context.spawn(LeaseVoter.create(NodeLeaseSettings.from(system.settings().config()), System::nanoTime,
+              ended -> ftmRef.tell(new ArmorActor.Deliver(Armors.message(ArmorIds.FTM, ArmorIds.FTM, Ops.MEMBER_CHANGE,
+                  MemberChange.newBuilder().setKind(MemberChange.Kind.LEASE_ENDED).setAddress(ended.address())
+                      .setUid(ended.uid()).setAtMillis(System.currentTimeMillis()).setDetail(ended.detail()).build()),
+                  null))), "lease-voter");
           return ArmorActor.create(ArmorIds.FTM, List.of(appServerDb, ftm), directory, ArmorClock.SYSTEM);
         });
   }

@@ -481,6 +481,7 @@ final class FtmElement implements Element {
             since == null ? "" : " after " + (change.getAtMillis() - since) + " ms");
       }
       case REMOVED -> memberRemoved(change, context);
+      case LEASE_ENDED -> leaseEnded(change, context);
       case SNAPSHOT -> reconcile(change, context);
       default -> { }
     }
@@ -504,6 +505,27 @@ final class FtmElement implements Element {
         : "unreachable at " + clock(unreachableAt) + ", downed and removed at " + clock(change.getAtMillis()) + " ("
             + (change.getAtMillis() - unreachableAt) + " ms later)";
     nodeDown(node.get(), timings, context);
+  }
+
+  /**
+   * A majority of the members declared the node's lease ended (docs/ARCHITECTURE.md, "Node leases"): its apps halted
+   * when the lease ended and it can never hold one again, so its work moves now, seconds before the cluster downs it.
+   */
+  private void leaseEnded(MemberChange change, ElementContext context) {
+    Optional<String> node = directory.nodeAt(change.getAddress());
+    if (node.isEmpty()) {
+      context.log().info("FTM: the node lease of cluster member {} ended (no registered daemon there)", change.getAddress());
+      return;
+    }
+    DaemonRegistration daemon = directory.daemon(node.get()).orElseThrow();
+    if (daemon.getClusterUid() != 0 && daemon.getClusterUid() != change.getUid()) {
+      context.log().info("FTM: the node lease of an old incarnation of node {}'s daemon ended; the registered one "
+          + "(pid {}) runs on", node.get(), daemon.getPid());
+      return;
+    }
+    Long unreachableAt = unreachableSinceMillis.get(change.getAddress());
+    nodeDown(node.get(), change.getDetail() + (unreachableAt == null ? "" : "; unreachable since "
+        + clock(unreachableAt)), context);
   }
 
   /** A node is gone: its daemon is forgotten and its ACTIVE Execution ARMORs move to live nodes. */

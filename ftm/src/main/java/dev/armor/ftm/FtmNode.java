@@ -59,6 +59,7 @@ public final class FtmNode implements AutoCloseable {
     }
     // The replicator starts on first use; start it now, or majority writes from other nodes time out.
     DistributedData.get(system);
+    dev.armor.ftm.lease.NodeLeases.startWitness(system);
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
     channel.start(ftm, system.scheduler());
     Server control;

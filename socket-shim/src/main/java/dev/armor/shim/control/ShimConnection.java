@@ -138,7 +138,7 @@ final class ShimConnection implements Runnable {
         ShimMessage message = reader.read(channel);
         if (message instanceof Heartbeat heartbeat) {
           // Answered first, on this thread: the ack says "this daemon process runs", whatever the handler does.
-          send(new HeartbeatAck(heartbeat.beat()));
+          send(new HeartbeatAck(heartbeat.beat(), handler.nodeLeaseMillis()));
           reportHeartbeat(session, heartbeat.beat());
         } else if (message instanceof Pong pong) {
           session.pong(pong.id());

@@ -92,8 +92,16 @@ public sealed interface ShimMessage {
   /** Liveness probe on the session connection; the shim answers {@link Pong} with the same id. */
   record Ping(long id) implements ShimMessage {}
 
-  /** Answer to {@link Heartbeat}: the daemon is alive; the shim's lease on it is renewed. */
-  record HeartbeatAck(long beat) implements ShimMessage {}
+  /**
+   * Answer to {@link Heartbeat}: the daemon is alive; the shim's lease on it is renewed. {@code leaseMillis}: how long
+   * the node's lease still runs (the app must stop when it ends; 0: it ended), or -1 when the node holds none (node
+   * leases off, or not held yet): the shim then goes by its own silence rule alone.
+   */
+  record HeartbeatAck(long beat, int leaseMillis) implements ShimMessage {
+    public HeartbeatAck(long beat) {
+      this(beat, -1);
+    }
+  }
 
   /** Route answer: connect directly. */
   record Direct() implements ShimMessage {}

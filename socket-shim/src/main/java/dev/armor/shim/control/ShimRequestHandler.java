@@ -35,6 +35,15 @@ public interface ShimRequestHandler {
    */
   default void heartbeat(ShimSession session, long beat) {}
 
+  /**
+   * How long the node's lease still runs, in milliseconds, told to a protected app with each heartbeat's answer (its
+   * shim halts the app when it ends); -1 when the node holds none. Called on the session's thread: must not block.
+   * The default: none.
+   */
+  default int nodeLeaseMillis() {
+    return -1;
+  }
+
   /** The app is connecting to {@code destination}: go direct, go through this daemon, or fail the connect. */
   Route route(ShimSession session, InetSocketAddress destination);
 

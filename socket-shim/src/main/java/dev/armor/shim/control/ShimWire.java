@@ -53,7 +53,7 @@ import java.nio.channels.WritableByteChannel;
  *   <caption>Frame types</caption>
  *   <tr><th>type</th><th>direction</th><th>name</th><th>fields</th></tr>
  *   <tr><td>0x01</td><td>shim to daemon</td><td>HELLO</td>
- *       <td>magic:int32 = 0x41524D52 ("ARMR"), version:uint8 = 1, kind:uint8 (1 session, 2 request, 3 peers), pid:int64,
+ *       <td>magic:int32 = 0x41524D52 ("ARMR"), version:uint8 = 2, kind:uint8 (1 session, 2 request, 3 peers), pid:int64,
  *       armorId:string, node:string</td></tr>
  *   <tr><td>0x02</td><td>shim to daemon</td><td>PONG</td><td>id:int64</td></tr>
  *   <tr><td>0x03</td><td>shim to daemon</td><td>HEARTBEAT</td><td>beat:int64</td></tr>
@@ -64,7 +64,8 @@ import java.nio.channels.WritableByteChannel;
  *   <tr><td>0x14</td><td>shim to daemon</td><td>PEER_OF</td><td>daemonPort:uint16</td></tr>
  *   <tr><td>0x81</td><td>daemon to shim</td><td>WELCOME</td><td>(none)</td></tr>
  *   <tr><td>0x82</td><td>daemon to shim</td><td>PING</td><td>id:int64</td></tr>
- *   <tr><td>0x83</td><td>daemon to shim</td><td>HEARTBEAT_ACK</td><td>beat:int64</td></tr>
+ *   <tr><td>0x83</td><td>daemon to shim</td><td>HEARTBEAT_ACK</td><td>beat:int64, leaseMillis:int32 (-1: no node
+ *       lease)</td></tr>
  *   <tr><td>0x90</td><td>daemon to shim</td><td>DIRECT</td><td>(none)</td></tr>
  *   <tr><td>0x91</td><td>daemon to shim</td><td>VIA</td><td>port:uint16</td></tr>
  *   <tr><td>0x92</td><td>daemon to shim</td><td>FAIL</td><td>message:string</td></tr>
@@ -96,8 +97,11 @@ public final class ShimWire {
   /** First field of HELLO: "ARMR". */
   public static final int MAGIC = 0x41524D52;
 
-  /** The protocol version this class speaks; HELLO with another one is refused. */
-  public static final int VERSION = 1;
+  /**
+   * The protocol version this class speaks; HELLO with another one is refused. 2: HEARTBEAT_ACK carries the node's
+   * lease.
+   */
+  public static final int VERSION = 2;
 
   /** Largest body accepted or produced, in bytes. */
   public static final int MAX_BODY_LENGTH = 64 * 1024;
@@ -221,6 +225,7 @@ public final class ShimWire {
     } else if (message instanceof HeartbeatAck m) {
       out.writeByte(HEARTBEAT_ACK);
       out.writeLong(m.beat());
+      out.writeInt(m.leaseMillis());
     } else if (message instanceof Direct) {
       out.writeByte(DIRECT);
     } else if (message instanceof Via m) {
@@ -274,7 +279,7 @@ public final class ShimWire {
       case PING:
         return new Ping(in.readLong());
       case HEARTBEAT_ACK:
-        return new HeartbeatAck(in.readLong());
+        return new HeartbeatAck(in.readLong(), in.readInt());
       case DIRECT:
         return new Direct();
       case VIA:

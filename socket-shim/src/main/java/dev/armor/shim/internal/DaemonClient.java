@@ -54,6 +54,15 @@ final class DaemonClient {
   private final Runnable onSessionLost;
   private final Fence fence;
   private final DaemonLease lease;
+
+  /**
+   * A wake-up this late after its deadline means the process stood still (stopped, paused, starved), not that the
+   * daemon went silent: a node lease found ended then is checked with the daemon before the app halts.
+   */
+  private static final long STOOD_STILL_NANOS = 250_000_000L;
+
+  /** How long such a check may take: the daemon answers in microseconds when it runs. */
+  private static final long RECHECK_WINDOW_NANOS = 200_000_000L;
   private long beats; // session thread only
   private final Object sessionLock = new Object();
   private final Deque<DaemonChannel> idle = new ConcurrentLinkedDeque<>();
@@ -291,6 +300,7 @@ final class DaemonClient {
   private String serve(DaemonChannel current) {
     boolean beating = config.heartbeats();
     long nextBeatNanos = System.nanoTime();
+    boolean rechecking = false;
     try {
       while (!exiting) {
         long deadline = beating ? nextBeatNanos : DaemonChannel.NO_DEADLINE;
@@ -299,11 +309,28 @@ final class DaemonClient {
         }
         ShimMessage message = current.poll(deadline);
         long now = System.nanoTime();
-        if (message != null) {
+        // Woke up well after the deadline it asked for: this process (or its whole node) stood still meanwhile.
+        boolean stoodStill = deadline != DaemonChannel.NO_DEADLINE && now - deadline > STOOD_STILL_NANOS;
+        if (message instanceof HeartbeatAck ack) {
+          lease.answered(ack.leaseMillis());
+          rechecking = false;
+        } else if (message != null) {
           lease.answered();
           answer(current, message);
-        } else if (config.fences() && lease.expired(now)) {
-          return "it has not answered heartbeats for " + lease.silenceNanos(now) / 1_000_000 + " ms";
+        }
+        if (config.fences() && lease.expired(now)) {
+          if (lease.nodeLeaseEnded(now) && stoodStill && !rechecking) {
+            // Its node lease ran out while this process stood still: was it only this process (the daemon still
+            // holds the lease) or the node (the cluster may run this work elsewhere)? Ask, and wait briefly.
+            current.send(new Heartbeat(++beats), now + config.timeoutNanos());
+            lease.recheck(now, RECHECK_WINDOW_NANOS);
+            nextBeatNanos = now + config.heartbeatNanos();
+            rechecking = true;
+            continue;
+          }
+          return lease.nodeLeaseEnded(now)
+              ? "its node lease ran out: the cluster may run this process's work elsewhere"
+              : "it has not answered heartbeats for " + lease.silenceNanos(now) / 1_000_000 + " ms";
         }
         if (beating && now - nextBeatNanos >= 0) {
           current.send(new Heartbeat(++beats), now + config.timeoutNanos());

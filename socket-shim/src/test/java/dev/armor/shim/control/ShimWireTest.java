@@ -106,7 +106,7 @@ class ShimWireTest {
     badVersion[5] = 9;
 
     assertThatThrownBy(() -> ShimWire.decode(badMagic)).hasMessageContaining("magic");
-    assertThatThrownBy(() -> ShimWire.decode(badVersion)).hasMessageContaining("version must be 1, but was 9");
+    assertThatThrownBy(() -> ShimWire.decode(badVersion)).hasMessageContaining("version must be " + ShimWire.VERSION + ", but was 9");
   }
 
   @Test

@@ -51,4 +51,47 @@ class DaemonLeaseTest {
     assertThat(lease.expired(resumed)).isFalse();
     assertThat(lease.expired(resumed + 4_999 * MS)).isFalse();
   }
+
+  @Test
+  void aNodeLease_endsTheAppsRun_countedFromTheAnsweredHeartbeatsDeparture() {
+    lease.asked(T0);
+    lease.answered(1_400); // the daemon answered at some moment after T0, its node lease running 1.4 s more
+
+    assertThat(lease.expiresAtNanos()).isEqualTo(T0 + 1_400 * MS);
+    assertThat(lease.expired(T0 + 1_399 * MS)).isFalse();
+    assertThat(lease.expired(T0 + 1_400 * MS)).isTrue();
+    assertThat(lease.nodeLeaseEnded(T0 + 1_400 * MS)).isTrue();
+  }
+
+  @Test
+  void aNodeLeaseAnswerOfZero_meansTheNodeLostIt_andTheAppStopsAtOnce() {
+    lease.asked(T0);
+    lease.answered(0);
+
+    assertThat(lease.expired(T0 + 1 * MS)).isTrue();
+  }
+
+  @Test
+  void noNodeLease_leavesTheSilenceRuleAlone() {
+    lease.asked(T0);
+    lease.answered(1_000);
+    lease.asked(T0 + 500 * MS);
+    lease.answered(-1); // node leases off (or not held yet): what was told before no longer applies
+
+    assertThat(lease.expired(T0 + 60_000 * MS)).isFalse();
+    assertThat(lease.expiresAtNanos()).isEqualTo(Long.MAX_VALUE);
+  }
+
+  @Test
+  void aRecheck_givesTheDaemonAShortWindowToRenewTheNodeLease() {
+    lease.asked(T0);
+    lease.answered(1_000);
+    long resumed = T0 + 3_000 * MS; // this process stood still past its node lease
+    lease.recheck(resumed, 200 * MS);
+
+    assertThat(lease.expired(resumed + 199 * MS)).isFalse();
+    assertThat(lease.expired(resumed + 200 * MS)).isTrue();
+    lease.answered(1_500); // the node still holds its lease: only this process had stopped
+    assertThat(lease.expired(resumed + 1_499 * MS)).isFalse();
+  }
 }

@@ -1,0 +1,136 @@
+package dev.armor.ftm.lease;
+
+import dev.armor.elements.wire.LeaseSilenceQuery;
+import dev.armor.elements.wire.LeaseSilences;
+import dev.armor.elements.wire.LeaseVerdict;
+import dev.armor.elements.wire.LeaseVote;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * The FTM's side of node leases (a child of the FTM singleton, so only one runs): every renewal interval it asks its
+ * own node's witness which holders went silent for their lease plus the margin, and puts each to a vote of every
+ * counted member's witness. A vote that a majority answers "lost" ends with {@code lost} (the FTM then moves the
+ * node's work, as for a node the cluster removed); a vote without one is held again on a later round (its witnesses
+ * that said lost refuse the node from then on, so a node cut off from most of the cluster cannot win it back).
+ */
+public final class LeaseVoter {
+
+  /** What the FTM is told: the node's member (address, uid) lost its lease, and how that was decided. */
+  public record LeaseEnded(String node, String address, long uid, String detail) {}
+
+  sealed interface Command {}
+
+  private enum Tick implements Command { INSTANCE }
+
+  private record Silences(LeaseSilences silences) implements Command {}
+
+  private record Verdict(LeaseVerdict verdict) implements Command {}
+
+  private static final class Ballot {
+    final LeaseVote vote;
+    final long startedNanos;
+    final int needed;
+    final int members;
+    final Set<Long> lost = new HashSet<>();
+    long longestSilenceMillis;
+
+    Ballot(LeaseVote vote, long startedNanos, int needed, int members) {
+      this.vote = vote;
+      this.startedNanos = startedNanos;
+      this.needed = needed;
+      this.members = members;
+    }
+  }
+
+  private LeaseVoter() {}
+
+  /** The voter, or a behavior that does nothing when node leases are off. */
+  public static Behavior<?> create(NodeLeaseSettings settings, LongSupplier nanoClock, Consumer<LeaseEnded> lost) {
+    return settings.enabled() ? running(settings, nanoClock, lost) : Behaviors.<Command>empty();
+  }
+
+  private static Behavior<Command> running(NodeLeaseSettings settings, LongSupplier nanoClock,
+      Consumer<LeaseEnded> lost) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      ActorSystem<?> system = context.getSystem();
+      ActorRefResolver resolver = ActorRefResolver.get(system);
+      String silencesTo = resolver.toSerializationFormat(
+          context.messageAdapter(LeaseSilences.class, Silences::new));
+      String verdictsTo = resolver.toSerializationFormat(context.messageAdapter(LeaseVerdict.class, Verdict::new));
+      ActorRef<Object> ownWitness = LeaseMembers.witnessAt(system, Cluster.get(system).selfMember().address());
+      Map<Long, Ballot> ballots = new HashMap<>();
+      Set<String> decided = new LinkedHashSet<>();
+      long[] nextVote = {1};
+      timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.renewEvery());
+      return Behaviors.receive(Command.class)
+          .onMessageEquals(Tick.INSTANCE, () -> {
+            long now = nanoClock.getAsLong();
+            // A ballot that got no majority within a lease is dropped; the next round holds a new one if still silent.
+            ballots.values().removeIf(b -> now - b.startedNanos > settings.lease().toNanos());
+            ownWitness.tell(LeaseSilenceQuery.newBuilder().setReplyTo(silencesTo).build());
+            return Behaviors.same();
+          })
+          .onMessage(Silences.class, silences -> {
+            for (LeaseVote silent : silences.silences().getSilentList()) {
+              String key = silent.getAddress() + "#" + silent.getUid();
+              if (decided.contains(key) || ballots.values().stream().anyMatch(b -> key.equals(
+                  b.vote.getAddress() + "#" + b.vote.getUid()))) {
+                continue;
+              }
+              List<Member> members = LeaseMembers.counted(system);
+              int needed = Quorums.toDeclareLost(members.size());
+              if (needed == 0) {
+                continue; // two members: only the cluster's downing can decide
+              }
+              LeaseVote vote = silent.toBuilder().setVote(nextVote[0]++).setReplyTo(verdictsTo).build();
+              ballots.put(vote.getVote(), new Ballot(vote, nanoClock.getAsLong(), needed, members.size()));
+              context.getLog().info("FTM: node {} (member {}) has not renewed its node lease for its lease plus "
+                  + "{} ms; asking the {} members whether it is lost", silent.getNode(), silent.getAddress(),
+                  settings.margin().toMillis(), members.size());
+              for (Member member : members) {
+                LeaseMembers.witnessAt(system, member.address()).tell(vote);
+              }
+            }
+            return Behaviors.same();
+          })
+          .onMessage(Verdict.class, verdict -> {
+            LeaseVerdict v = verdict.verdict();
+            Ballot ballot = ballots.get(v.getVote());
+            if (ballot == null || !v.getLost()) {
+              return Behaviors.same();
+            }
+            ballot.lost.add(v.getWitnessUid());
+            ballot.longestSilenceMillis = Math.max(ballot.longestSilenceMillis, v.getSilentMillis());
+            if (ballot.lost.size() >= ballot.needed) {
+              ballots.remove(v.getVote());
+              LeaseVote vote = ballot.vote;
+              decided.add(vote.getAddress() + "#" + vote.getUid());
+              if (decided.size() > 4096) {
+                decided.remove(decided.iterator().next());
+              }
+              lost.accept(new LeaseEnded(vote.getNode(), vote.getAddress(), vote.getUid(),
+                  "its node lease ended: " + ballot.lost.size() + " of " + ballot.members + " members granted it "
+                      + "nothing for at least its lease plus " + settings.margin().toMillis() + " ms (up to "
+                      + ballot.longestSilenceMillis + " ms), decided " + (nanoClock.getAsLong() - ballot.startedNanos)
+                      / 1_000_000 + " ms after the vote began"));
+            }
+            return Behaviors.same();
+          })
+          .build();
+    }));
+  }
+}
