@@ -98,9 +98,19 @@ public final class ExecutionElement implements Element {
 
   /**
    * How long a fenced app's restart waits for the FTM's word. The FTM answers at once when it is reachable; a node
-   * cut off or being downed gets no answer, and then restarts nothing.
+   * cut off or being downed gets no answer, and asks again (below).
    */
   static final Duration RESTART_PERMISSION_TIMEOUT = Duration.ofSeconds(5);
+
+  /**
+   * How often a fenced app's restart is asked before no answer counts as a no (30 s in all). A node whose lease ran
+   * out during a short cut gets its answer once the cut heals (the work is still its own: a yes); a node declared lost
+   * meanwhile stops with its daemon before then; one still cut off after that restarts nothing.
+   */
+  static final int RESTART_PERMISSION_ASKS = 6;
+
+  /** The reason of the answer made up when the FTM did not answer: asked again while asks remain. */
+  private static final String NO_ANSWER = "the FTM did not answer within ";
 
   /**
    * A hang check this much later than due means the ARMOR itself did not run (a frozen daemon, a GC pause): timers on
@@ -150,6 +160,7 @@ public final class ExecutionElement implements Element {
   // A fenced exit waiting for the FTM's word on a restart (askToRestart).
   private ProcessEvent fencedExit;
   private String fencedCrash = "";
+  private int restartAsks;
 
   // The progress watch, per incarnation; null when the launch has no progress timeout.
   private Duration progressTimeout = Duration.ZERO;
@@ -386,7 +397,14 @@ public final class ExecutionElement implements Element {
    */
   private void askToRestart(ProcessEvent exit, String crash, ElementContext context) {
     transitionTo(State.RESTARTING, context, crash + "; asking the FTM whether its work is still this node's");
-    long pid = exit.getPid();
+    restartAsks = 0;
+    fencedExit = exit;
+    fencedCrash = crash;
+    askRestartPermission(exit.getPid(), context);
+  }
+
+  private void askRestartPermission(long pid, ElementContext context) {
+    restartAsks++;
     context.pipeToSelf(
         context.ask(ArmorIds.FTM, Ops.MAY_RESTART,
             RestartPermission.newBuilder().setArmorId(context.armorId()).setNode(node).setPid(pid).build(),
@@ -394,7 +412,7 @@ public final class ExecutionElement implements Element {
         (reply, failure) -> {
           RestartAnswer answer;
           if (failure != null || !reply.getError().isEmpty()) {
-            answer = RestartAnswer.newBuilder().setPid(pid).setReason("the FTM did not answer within "
+            answer = RestartAnswer.newBuilder().setPid(pid).setReason(NO_ANSWER
                 + RESTART_PERMISSION_TIMEOUT.toSeconds() + " s ("
                 + (failure != null ? failure.getMessage() : reply.getError()) + ")").build();
           } else {
@@ -402,8 +420,6 @@ public final class ExecutionElement implements Element {
           }
           return Ops.of(Ops.RESTART_ANSWERED, answer);
         });
-    fencedExit = exit;
-    fencedCrash = crash;
   }
 
   private void onRestartAnswered(RestartAnswer answer, ElementContext context) {
@@ -412,6 +428,12 @@ public final class ExecutionElement implements Element {
     }
     ProcessEvent exit = fencedExit;
     String crash = fencedCrash;
+    if (!answer.getGranted() && answer.getReason().startsWith(NO_ANSWER) && restartAsks < RESTART_PERMISSION_ASKS) {
+      context.log().info("Execution ARMOR {}: {}; asking again ({} of {})", context.armorId(), answer.getReason(),
+          restartAsks + 1, RESTART_PERMISSION_ASKS);
+      askRestartPermission(answer.getPid(), context);
+      return;
+    }
     if (answer.getGranted()) {
       context.log().info("Execution ARMOR {}: the FTM says its work is still this node's: restarting it",
           context.armorId());

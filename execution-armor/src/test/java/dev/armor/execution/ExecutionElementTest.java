@@ -620,16 +620,33 @@ class ExecutionElementTest {
   }
 
   @Test
-  void fenced_whenTheFtmDoesNotAnswer_isNotRestarted() throws Exception {
+  void fenced_whenTheFtmNeverAnswers_isAskedAgain_thenNotRestarted() throws Exception {
     FakeProcess process = launchAndStart();
     process.exitWith(ExecutionElement.FENCED_STATUS);
     expectEvent(ProcessEventKind.EXITED);
-    assertThat(restartAsks.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isNotNull(); // and never answered
 
-    timePasses(ExecutionElement.RESTART_PERMISSION_TIMEOUT);
+    for (int ask = 1; ask <= ExecutionElement.RESTART_PERMISSION_ASKS; ask++) {
+      assertThat(restartAsks.poll(5, java.util.concurrent.TimeUnit.SECONDS)).as("ask " + ask).isNotNull(); // unanswered
+      timePasses(ExecutionElement.RESTART_PERMISSION_TIMEOUT);
+    }
 
     assertThat(expectEvent(ProcessEventKind.STOPPED).getDetail()).contains("not restarted: the FTM did not answer");
+    assertThat(restartAsks).isEmpty();
     launcher.expectNoLaunch();
+  }
+
+  @Test
+  void fenced_whenTheFtmAnswersOnlyOnceACutHealed_isRestartedInPlace() throws Exception {
+    FakeProcess process = launchAndStart();
+    process.exitWith(ExecutionElement.FENCED_STATUS);
+    expectEvent(ProcessEventKind.EXITED);
+    assertThat(restartAsks.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isNotNull(); // lost in the cut
+    timePasses(ExecutionElement.RESTART_PERMISSION_TIMEOUT);
+
+    restartAsks.poll(5, java.util.concurrent.TimeUnit.SECONDS)
+        .answer(RestartAnswer.newBuilder().setGranted(true).build());
+
+    assertThat(launcher.nextLaunch()).isNotNull();
   }
 
   @Test
