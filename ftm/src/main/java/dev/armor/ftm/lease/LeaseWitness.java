@@ -28,8 +28,12 @@ final class LeaseWitness {
 
   private LeaseWitness() {}
 
+  /** The witness's own tick, by which it notices that it did not run for a while ({@link WitnessBook#ticked}). */
+  private enum Tick { INSTANCE }
+
   static Behavior<Object> create(NodeLeaseSettings settings, LongSupplier nanoClock) {
-    return Behaviors.setup(context -> {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.renewEvery());
       Cluster cluster = Cluster.get(context.getSystem());
       long selfUid = cluster.selfMember().uniqueAddress().longUid();
       WitnessBook book = new WitnessBook(nanoClock.getAsLong(), settings.lease().toNanos(), settings.margin().toNanos());
@@ -69,8 +73,12 @@ final class LeaseWitness {
             book.forget(LeaseMembers.hostPort(removed.member().address()), removed.member().uniqueAddress().longUid());
             return Behaviors.same();
           })
+          .onMessageEquals(Tick.INSTANCE, () -> {
+            book.ticked(nanoClock.getAsLong(), settings.renewEvery().toNanos());
+            return Behaviors.same();
+          })
           .build();
-    });
+    }));
   }
 
   private static WitnessBook.Holder holder(String node, String address, long uid) {

@@ -35,6 +35,9 @@ final class WitnessBook {
   }
 
   private final long startedNanos;
+  /** When this witness last found itself paused (its own tick late): silence it observed before counts for nothing. */
+  private long pausedAtNanos = Long.MIN_VALUE;
+  private long lastTickNanos = Long.MIN_VALUE;
   private final long defaultLeaseNanos;
   private final long marginNanos;
   private final LinkedHashMap<Holder, Entry> entries = new LinkedHashMap<>();
@@ -73,7 +76,7 @@ final class WitnessBook {
     }
     long silent = entry == null ? nowNanos - startedNanos : silentNanos(entry, nowNanos);
     long lease = entry == null || !entry.granted ? defaultLeaseNanos : entry.leaseNanos;
-    if (silent < lease + marginNanos) {
+    if (silent < lease + marginNanos || sincePause(nowNanos) < lease + marginNanos) {
       return new Verdict(false, silent);
     }
     if (entry == null) {
@@ -90,6 +93,9 @@ final class WitnessBook {
   /** The holders this witness granted whose lease plus the margin has passed without a renewal, not yet lost. */
   List<Holder> silent(long nowNanos) {
     List<Holder> silent = new ArrayList<>();
+    if (sincePause(nowNanos) < defaultLeaseNanos + marginNanos) {
+      return silent;
+    }
     for (Map.Entry<Holder, Entry> e : entries.entrySet()) {
       Entry entry = e.getValue();
       if (entry.granted && !entry.lost && nowNanos - entry.lastGrantNanos >= entry.leaseNanos + marginNanos) {
@@ -97,6 +103,22 @@ final class WitnessBook {
       }
     }
     return silent;
+  }
+
+  /**
+   * The witness's own periodic tick, every {@code intervalNanos}. One that comes more than an interval late means this
+   * member did not run meanwhile (a loaded host, a pause of its JVM or VM); the nodes it heard nothing from then were
+   * most likely paused with it, and need a lease's time to be heard again: until then it declares nothing lost.
+   */
+  void ticked(long nowNanos, long intervalNanos) {
+    if (lastTickNanos != Long.MIN_VALUE && nowNanos - lastTickNanos > 2 * intervalNanos) {
+      pausedAtNanos = nowNanos;
+    }
+    lastTickNanos = nowNanos;
+  }
+
+  private long sincePause(long nowNanos) {
+    return pausedAtNanos == Long.MIN_VALUE ? Long.MAX_VALUE : nowNanos - pausedAtNanos;
   }
 
   /** True the first time only for each lost holder: its refusals are logged once, however often it asks. */

@@ -83,4 +83,19 @@ class WitnessBookTest {
     book.forget("h:0", 0);
     assertThat(book.renew(extra, LEASE, T0 + 1)).isEmpty();
   }
+
+  @Test
+  void aWitnessThatWasPausedItself_declaresNothingLost_untilALeaseAfterThePause() {
+    long interval = 300 * MS;
+    book.renew(N1, LEASE, T0);
+    book.ticked(T0, interval);
+    book.ticked(T0 + 300 * MS, interval);
+    long resumed = T0 + 2_500 * MS; // the whole host stood still for two seconds: N1 could not renew either
+    book.ticked(resumed, interval);
+
+    assertThat(book.silent(resumed)).isEmpty();
+    assertThat(book.vote(N1, resumed).lost()).isFalse();
+    assertThat(book.vote(N1, resumed + LEASE + MARGIN - 1).lost()).isFalse();
+    assertThat(book.vote(N1, resumed + LEASE + MARGIN).lost()).isTrue(); // still silent a whole lease after it
+  }
 }
