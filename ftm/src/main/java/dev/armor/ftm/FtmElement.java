@@ -512,19 +512,16 @@ final class FtmElement implements Element {
    * when the lease ended and it can never hold one again, so its work moves now, seconds before the cluster downs it.
    */
   private void leaseEnded(MemberChange change, ElementContext context) {
-    Optional<String> node = directory.nodeAt(change.getAddress());
-    if (node.isEmpty()) {
-      context.log().info("FTM: the node lease of cluster member {} ended (no registered daemon there)", change.getAddress());
-      return;
-    }
-    DaemonRegistration daemon = directory.daemon(node.get()).orElseThrow();
-    if (daemon.getClusterUid() != 0 && daemon.getClusterUid() != change.getUid()) {
-      context.log().info("FTM: the node lease of an old incarnation of node {}'s daemon ended; the registered one "
-          + "(pid {}) runs on", node.get(), daemon.getPid());
+    // By the member's uid: the lease was its incarnation's; a daemon restarted since has another.
+    Optional<DaemonRegistration> daemon = directory.daemons().values().stream()
+        .filter(d -> d.getClusterUid() == change.getUid()).findFirst();
+    if (daemon.isEmpty()) {
+      context.log().info("FTM: the node lease of cluster member {} ended (no registered daemon of that incarnation "
+          + "there)", change.getAddress());
       return;
     }
     Long unreachableAt = unreachableSinceMillis.get(change.getAddress());
-    nodeDown(node.get(), change.getDetail() + (unreachableAt == null ? "" : "; unreachable since "
+    nodeDown(daemon.get().getNode(), change.getDetail() + (unreachableAt == null ? "" : "; unreachable since "
         + clock(unreachableAt)), context);
   }
 

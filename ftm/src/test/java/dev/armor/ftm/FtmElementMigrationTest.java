@@ -256,6 +256,44 @@ class FtmElementMigrationTest {
   }
 
   @Test
+  void aNodeWhoseLeaseAMajorityDeclaredEnded_isLost_itsWorkMoves_andItsLaterRemovalChangesNothing() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    String old = serverOnN1();
+
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.LEASE_ENDED).setAddress(SELF)
+        .setUid(1).setDetail("its node lease ended: 2 of 3 members granted it nothing").build());
+
+    ExecutionArmorRow replaced = ftm.executions().get(old);
+    assertThat(replaced.getState()).isEqualTo(ExecutionArmorState.REPLACED);
+    assertThat(ftm.executions().get(replaced.getReplacedBy()).getNode()).isEqualTo("n2");
+    assertThat(directory.daemons()).containsOnlyKeys("n2");
+    int installsBefore = installs.size();
+
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.REMOVED).setAddress(SELF).setUid(1).build());
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.LEASE_ENDED).setAddress(SELF)
+        .setUid(1).build());
+
+    assertThat(directory.daemons()).containsOnlyKeys("n2");
+    assertThat(installs).hasSize(installsBefore);
+    assertThat(ftm.executions().values()).filteredOn(row -> row.getState() == ExecutionArmorState.ACTIVE).hasSize(1);
+  }
+
+  @Test
+  void theLeaseOfAnOldIncarnation_movesNothingOfTheRestartedDaemon() {
+    registerDaemon("n1", 1);
+    registerDaemon("n2", 2);
+    registerDaemon("n1", 11); // restarted: its old incarnation's work moved already
+    String old = serverOnN1();
+
+    handle(Ops.MEMBER_CHANGE, MemberChange.newBuilder().setKind(MemberChange.Kind.LEASE_ENDED).setAddress(SELF)
+        .setUid(1).build());
+
+    assertThat(ftm.executions().get(old).getState()).isEqualTo(ExecutionArmorState.ACTIVE);
+    assertThat(directory.daemons()).containsKeys("n1", "n2");
+  }
+
+  @Test
   void migratedArmorRegistering_isTheServicesRecovery_andTheOldIdIsRefused() {
     registerDaemon("n1", 1);
     registerDaemon("n2", 2);
