@@ -31,7 +31,7 @@ final class Detection {
           + "(default: ${DEFAULT-VALUE}).")
   String heartbeatInterval;
 
-  @Option(names = "--node-lease", defaultValue = "1500ms",
+  @Option(names = "--node-lease", defaultValue = "3s",
       description = "How long a daemon's node lease lasts: its protected apps halt when it cannot renew it with a "
           + "quorum of the cluster within this, and a lost node's work moves once a majority agrees it ended, about "
           + "this plus a tenth after the loss; 0 turns node leases off (a node is lost only when the cluster downs "

@@ -11,13 +11,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "faults",
-    description = {"Run the fault suite: a real cluster in network namespaces (needs root and iproute2), a protected",
+    description = {"Run the fault suite: a real cluster in network namespaces (needs root, iproute2 and nftables), a protected",
         "server with a protected and a wrapped client under steady traffic, every fault injected --rounds times at",
         "random moments; prints a table per fault (detection, recovery, client errors, bytes lost or duplicated).",
         "Exits 1 if any injection was visible to a client or not recovered."})
 final class FaultsCommand implements Callable<Integer> {
 
-  @Option(names = "--rounds", defaultValue = "10", description = "Injections of each fault (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--rounds", defaultValue = "20", description = "Injections of each fault (default: ${DEFAULT-VALUE}).")
   int rounds;
 
   @Option(names = "--faults", defaultValue = "all",
@@ -46,6 +46,10 @@ final class FaultsCommand implements Callable<Integer> {
       description = "Passed to every node of the suite's cluster (default: the cluster's own default, 2s).")
   String detectionPause;
 
+  @Option(names = "--node-lease",
+      description = "Passed to every node of the suite's cluster (default: the cluster's own default, 3s).")
+  String nodeLease;
+
   @Option(names = "--out", description = "Also write every injection as JSON to this file.")
   Path json;
 
@@ -63,6 +67,9 @@ final class FaultsCommand implements Callable<Integer> {
     }
     if (detectionPause != null) {
       detection.addAll(java.util.List.of("--detection-pause", detectionPause));
+    }
+    if (nodeLease != null) {
+      detection.addAll(java.util.List.of("--node-lease", nodeLease));
     }
     FaultReport report = FaultSuite.run(new FaultSuite.Options(rounds, Fault.parse(faults), subnet, chosenSeed, armor,
         keepLogs, detection, System.out));

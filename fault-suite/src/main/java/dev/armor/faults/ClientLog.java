@@ -63,6 +63,24 @@ final class ClientLog {
     return OptionalLong.empty();
   }
 
+  /**
+   * The end of the last stall that began within [{@code from}, {@code until}]: when the client was receiving again
+   * after a fault that lasted that long; empty when it never stalled then.
+   */
+  OptionalLong lastStallEnd(long from, long until) throws IOException {
+    OptionalLong last = OptionalLong.empty();
+    for (String line : lines()) {
+      if (line.startsWith("STALL ")) {
+        Map<String, String> fields = fields(line);
+        long began = Long.parseLong(fields.get("from"));
+        if (began >= from && began <= until) {
+          last = OptionalLong.of(Long.parseLong(fields.get("to")));
+        }
+      }
+    }
+    return last;
+  }
+
   /** When a run that started after {@code at} received its first echo. */
   OptionalLong firstEchoOfRunAfter(long at) throws IOException {
     boolean started = false;

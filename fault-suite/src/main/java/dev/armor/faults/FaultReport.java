@@ -12,7 +12,8 @@ public final class FaultReport {
   /**
    * One injected fault and what it cost.
    *
-   * @param detectionMillis fault to Armor's detection (the event in the FTM's log), -1 if never detected
+   * @param detectionMillis fault to Armor's detection (the event in the FTM's log), -1 if never detected (or, for a
+   *     fault that must go unnoticed, not detected, as it should be)
    * @param recoveryMillis fault to the clients' first byte after it (the slower client), -1 if they never got one
    * @param errors errors and EOFs the clients saw
    * @param lostBytes bytes of the clients' streams that never came back
@@ -26,7 +27,7 @@ public final class FaultReport {
 
     /** Recovered with nothing visible to the clients, and nothing else wrong. */
     public boolean clean() {
-      return detectionMillis >= 0 && recoveryMillis >= 0 && errors == 0 && lostBytes == 0 && duplicatedBytes == 0
+      return (detectionMillis >= 0 || !fault.expectsDetection()) && recoveryMillis >= 0 && errors == 0 && lostBytes == 0 && duplicatedBytes == 0
           && falseDetections == 0 && problem.isEmpty();
     }
   }
@@ -57,11 +58,12 @@ public final class FaultReport {
   public String markdown() {
     StringBuilder out = new StringBuilder();
     out.append("Placement: ").append(placement).append("\n\n");
-    out.append("| fault | injected | detection p50 / max (ms) | recovery p50 / max (ms) | client errors | bytes lost | bytes duplicated | false detections |\n");
+    out.append("| fault | injected | detection p50 / p99 / max (ms) | recovery p50 / p99 / max (ms) | client errors | bytes lost | bytes duplicated | false detections |\n");
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     byFault().forEach((fault, rows) -> out.append("| ").append(fault.label())
         .append(" | ").append(rows.size())
-        .append(" | ").append(summary(rows.stream().mapToLong(Injection::detectionMillis).toArray()))
+        .append(" | ").append(fault.expectsDetection() ? summary(rows.stream().mapToLong(Injection::detectionMillis).toArray())
+            : "none expected" + falseOnes(rows))
         .append(" | ").append(summary(rows.stream().mapToLong(Injection::recoveryMillis).toArray()))
         .append(" | ").append(rows.stream().mapToLong(Injection::errors).sum())
         .append(" | ").append(rows.stream().mapToLong(Injection::lostBytes).sum())
@@ -102,14 +104,21 @@ public final class FaultReport {
     return out.append("\n  ]\n}\n").toString();
   }
 
-  /** p50 / max of the measured values; "-" for none, and "never" counted when a value is missing (-1). */
+  /** For a fault that must go unnoticed: how many times it was noticed all the same, if any. */
+  private static String falseOnes(List<Injection> rows) {
+    long noticed = rows.stream().filter(r -> r.detectionMillis() >= 0).count();
+    return noticed == 0 ? "" : " (detected " + noticed + " times)";
+  }
+
+  /** p50 / p99 / max of the measured values; "-" for none, and "never" counted when a value is missing (-1). */
   static String summary(long[] values) {
     long[] measured = java.util.Arrays.stream(values).filter(v -> v >= 0).sorted().toArray();
     long missing = values.length - measured.length;
     if (measured.length == 0) {
       return missing == 0 ? "-" : "never (" + missing + ")";
     }
-    String text = median(measured).getAsLong() + " / " + measured[measured.length - 1];
+    long p99 = measured[Math.max(0, (int) Math.ceil(measured.length * 0.99) - 1)];
+    String text = median(measured).getAsLong() + " / " + p99 + " / " + measured[measured.length - 1];
     return missing == 0 ? text : text + " (+" + missing + " never)";
   }
 

@@ -28,6 +28,9 @@ import java.util.concurrent.CompletableFuture;
  * it; each fault injected {@code rounds} times at random moments, in a shuffled order; a table per fault of
  * detection time, recovery time, client-visible errors and bytes lost or duplicated.
  *
+ * <p>After each injection the servers' own records are checked for two instances that served at once
+ * ({@link RunHistory}).
+ *
  * <p>The server starts on n1 and moves between n1 and n2 as their nodes are failed and restored; the clients live on
  * n3, which is never failed. Between injections the suite restores what it broke (restarts the daemon or FTM, brings
  * the link back) and waits until the cluster is whole and both clients are receiving again.
@@ -66,6 +69,8 @@ public final class FaultSuite {
   private ClientLog protectedClient;
   private ClientLog wrappedClient;
   private long scannedUntil;
+  /** Pairs of server instances already reported as serving at once (RunHistory), so each is told once. */
+  private final java.util.Set<String> reportedOverlaps = new java.util.HashSet<>();
 
   private FaultSuite(Options options, SuiteCluster cluster) {
     this.options = options;
@@ -82,7 +87,7 @@ public final class FaultSuite {
     FaultReport report = new FaultReport("unpinned, " + Runtime.getRuntime().availableProcessors()
         + " cores shared by everything; FTM processes ftm1, ftm2 and daemons n1, n2, n3 each in a network namespace of"
         + " its own (198.18." + options.subnet() + ".0/24 over a bridge); server on n1/n2, clients on n3; node detection: "
-        + (options.detectionOptions().isEmpty() ? "the defaults (--detection-pause 2s --stable-after 7s)"
+        + (options.detectionOptions().isEmpty() ? "the defaults (--node-lease 3s --detection-pause 2s --stable-after 7s)"
             : String.join(" ", options.detectionOptions())));
     try (SuiteCluster cluster = new SuiteCluster(TestNetwork.create(options.subnet(), nodes), options.armorScript(), home,
         List.of(FTM1, FTM2), options.detectionOptions())) {
@@ -208,14 +213,23 @@ public final class FaultSuite {
         recovered = recovered < 0 ? -1 : recovered - at;
         // The killed run's last report stands; the restarted run starts its own counters.
       }
-      case DAEMON_CRASH, NODE_CRASH, NODE_HANG, FTM_CRASH_IN_RECOVERY -> {
+      case DAEMON_CRASH, NODE_CRASH, NODE_HANG, FTM_CRASH_IN_RECOVERY, NODE_PARTITION, NODE_ONE_WAY, NODE_PAUSE -> {
         Optional<Long> daemonPid = cluster.nodePid("daemon-" + serverNode);
+        List<Long> paused = new ArrayList<>();
         switch (fault) {
           case NODE_CRASH -> {
             cluster.network().cut(serverNode);
             cluster.network().killAll(serverNode);
           }
           case NODE_HANG -> kill(daemonPid.orElseThrow(), "STOP");
+          case NODE_PARTITION -> cluster.network().block(serverNode, true, true);
+          case NODE_ONE_WAY -> cluster.network().block(serverNode, false, true);
+          case NODE_PAUSE -> {
+            paused.addAll(cluster.network().pids(serverNode));
+            for (long pid : paused) {
+              kill(pid, "STOP");
+            }
+          }
           default -> kill(daemonPid.orElseThrow(), "KILL");
         }
         detected = awaitEvent("daemon@" + serverNode, ProcessEventKind.NODE_DOWN, at);
@@ -223,10 +237,59 @@ public final class FaultSuite {
           kill(cluster.nodePid(cluster.ftmProcessName(ftmNode)).orElseThrow(), "KILL");
         }
         recovered = clientsBack(at);
-        restoreNode(fault, serverNode, daemonPid, problems);
+        restoreNode(fault, serverNode, daemonPid, paused, problems);
         if (fault == Fault.FTM_CRASH_IN_RECOVERY) {
           restartFtm(ftmNode);
         }
+      }
+      case PARTITION_WITH_FTM -> {
+        Optional<Long> daemonPid = cluster.nodePid("daemon-" + serverNode);
+        Optional<Long> ftmPid = cluster.nodePid(cluster.ftmProcessName(ftmNode));
+        List<String> minority = List.of(ftmNode, serverNode);
+        List<String> majority = cluster.network().nodes().stream().filter(n -> !minority.contains(n)).toList();
+        for (String node : minority) {
+          cluster.network().blockPeers(node, majority);
+        }
+        // The majority side must down the FTM's node (the cluster's own decision) before its new FTM moves the work.
+        detected = awaitEvent("daemon@" + serverNode, ProcessEventKind.NODE_DOWN, at);
+        recovered = clientsBack(at);
+        for (String node : minority) {
+          cluster.network().heal(node);
+        }
+        if (await(() -> gone(ftmPid.orElseThrow()) ? OptionalLong.of(0) : OptionalLong.empty(),
+            Duration.ofSeconds(30)).isEmpty()) {
+          problems.add("the FTM process on the minority side did not stop itself within 30 s of the heal (killed)");
+          kill(ftmPid.get(), "KILL");
+        }
+        restoreNode(Fault.NODE_PARTITION, serverNode, daemonPid, List.of(), problems);
+        restartFtm(ftmNode);
+      }
+      case LINK_FLAP -> {
+        for (int flap = 0; flap < 5; flap++) {
+          cluster.network().cut(serverNode);
+          Thread.sleep(300);
+          cluster.network().restore(serverNode);
+          Thread.sleep(300);
+        }
+        long flapped = System.currentTimeMillis();
+        // The clients' traffic crosses the flapping link: they pause during the cuts and go on after the last.
+        Thread.sleep(2_000);
+        long back = 0;
+        for (ClientLog client : List.of(protectedClient, wrappedClient)) {
+          OptionalLong end = client.lastStallEnd(at, flapped);
+          if (end.isPresent()) {
+            back = Math.max(back, end.getAsLong() - at);
+          }
+        }
+        recovered = back;
+        OptionalLong noticed = OptionalLong.empty();
+        for (ProcessEvent event : status().getEventsList()) {
+          if (event.getArmorId().equals("daemon@" + serverNode) && event.getKind() == ProcessEventKind.NODE_DOWN
+              && event.getAtMillis() >= at) {
+            noticed = OptionalLong.of(event.getAtMillis() - at);
+          }
+        }
+        detected = noticed.orElse(-1);
       }
       case FTM_CRASH -> {
         String singleton = before.getFtmNode();
@@ -265,7 +328,12 @@ public final class FaultSuite {
         restartFtm(ftm);
       }
     }
-    String target = fault.losesServerNode() ? "daemon@" + serverNode : serverArmor;
+    for (RunHistory.Overlap overlap : RunHistory.overlaps(RunHistory.read(cluster.home()))) {
+      if (reportedOverlaps.add(overlap.earlier().pid() + "/" + overlap.later().pid())) {
+        problems.add(overlap.describe());
+      }
+    }
+    String target = fault == Fault.LINK_FLAP ? "" : fault.losesServerNode() ? "daemon@" + serverNode : serverArmor;
     long falseDetections = falseDetections(target, notes);
     return new FaultReport.Injection(fault, round, at, detected, recovered, errors, lost, dup, falseDetections,
         String.join("; ", problems), String.join("; ", notes));
@@ -290,12 +358,25 @@ public final class FaultSuite {
   }
 
   /** Brings a failed server node back: its old processes gone (noted if any outlived their daemon), a new daemon. */
-  private void restoreNode(Fault fault, String node, Optional<Long> daemonPid, List<String> problems) throws Exception {
-    if (fault == Fault.NODE_HANG) {
-      kill(daemonPid.orElseThrow(), "CONT");
-      // A downed daemon that wakes must stop itself (fenced) rather than act.
+  private void restoreNode(Fault fault, String node, Optional<Long> daemonPid, List<Long> paused,
+      List<String> problems) throws Exception {
+    if (fault == Fault.NODE_HANG || fault == Fault.NODE_PAUSE || fault == Fault.NODE_PARTITION
+        || fault == Fault.NODE_ONE_WAY) {
+      if (fault == Fault.NODE_HANG) {
+        kill(daemonPid.orElseThrow(), "CONT");
+      } else if (fault == Fault.NODE_PAUSE) {
+        for (long pid : paused) {
+          if (!gone(pid)) {
+            kill(pid, "CONT");
+          }
+        }
+      } else {
+        cluster.network().heal(node);
+      }
+      // A daemon declared lost that wakes up or is heard again must stop itself (fenced) rather than act.
       if (await(() -> gone(daemonPid.get()) ? OptionalLong.of(0) : OptionalLong.empty(), Duration.ofSeconds(30)).isEmpty()) {
-        problems.add("the resumed daemon did not stop itself within 30 s");
+        problems.add("the daemon of the lost node did not stop itself within 30 s of "
+            + (fault == Fault.NODE_PARTITION || fault == Fault.NODE_ONE_WAY ? "the heal" : "its resumption"));
       }
     }
     if (fault != Fault.NODE_CRASH) {

@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
  * down) is what a node crash looks like from the rest of the cluster: no reset, no FIN, just silence - which a
  * process kill on one machine cannot show, since the dead process's kernel resets its connections at once.
  *
- * <p>Needs root (CAP_NET_ADMIN) and iproute2. Everything it creates carries the subnet in its name and is removed
+ * <p>Traffic faults (a node cut off while it runs, one direction only) are nftables rules inside the node's namespace.
+ *
+ * <p>Needs root (CAP_NET_ADMIN), iproute2 and nftables. Everything it creates carries the subnet in its name and is removed
  * by {@link #close()}, and by {@link #create} if a crashed earlier run left it behind.
  */
 final class TestNetwork implements AutoCloseable {
@@ -91,6 +93,51 @@ final class TestNetwork implements AutoCloseable {
     ip("link", "set", "arv" + subnet + "-" + hosts.get(node), "up");
   }
 
+  /**
+   * Drops the node's traffic with nftables inside its namespace (a table of its own, {@value #FAULT_TABLE}): what it
+   * sends ({@code outbound}), what it receives ({@code inbound}), or both, while its link stays up and its processes
+   * run. {@link #heal} removes it.
+   */
+  void block(String node, boolean inbound, boolean outbound) throws IOException {
+    StringBuilder script = new StringBuilder("table inet " + FAULT_TABLE + " {\n");
+    if (inbound) {
+      script.append("  chain in { type filter hook input priority 0; policy accept; iifname \"eth0\" drop; }\n");
+    }
+    if (outbound) {
+      script.append("  chain out { type filter hook output priority 0; policy accept; oifname \"eth0\" drop; }\n");
+    }
+    script.append("}\n");
+    run(inNode(node, List.of("nft", "-f", "-")), script.toString());
+  }
+
+  /**
+   * Drops the node's traffic with these other nodes only, both ways (one side of a partition that cuts the cluster in
+   * two; the other side's nodes need no rule: nothing of theirs reaches this node, nor this node's theirs).
+   */
+  void blockPeers(String node, List<String> peers) throws IOException {
+    String set = String.join(", ", peers.stream().map(this::address).toList());
+    String script = "table inet " + FAULT_TABLE + " {\n"
+        + "  chain in { type filter hook input priority 0; policy accept; ip saddr { " + set + " } drop; }\n"
+        + "  chain out { type filter hook output priority 0; policy accept; ip daddr { " + set + " } drop; }\n"
+        + "}\n";
+    run(inNode(node, List.of("nft", "-f", "-")), script);
+  }
+
+  /** The suite's nodes, in the order they were created. */
+  List<String> nodes() {
+    return List.copyOf(hosts.keySet());
+  }
+
+  /** Removes what {@link #block} added; nothing when nothing was blocked. */
+  void heal(String node) throws IOException {
+    if (run(inNode(node, List.of("nft", "list", "tables")), "").contains(FAULT_TABLE)) {
+      run(inNode(node, List.of("nft", "delete", "table", "inet", FAULT_TABLE)), "");
+    }
+  }
+
+  /** The nftables table the suite's traffic faults live in, inside a node's namespace. */
+  static final String FAULT_TABLE = "armorfault";
+
   /** The processes running in the node's namespace. */
   List<Long> pids(String node) throws IOException {
     String out = ip("netns", "pids", namespace(node));
@@ -164,12 +211,24 @@ final class TestNetwork implements AutoCloseable {
   static String ip(String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of("ip"));
     command.addAll(List.of(args));
+    return run(command, null);
+  }
+
+  /** Runs {@code command} with {@code input} on its stdin (null: none); its output, or an IOException saying why not. */
+  private static String run(List<String> command, String input) throws IOException {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    if (input != null) {
+      try (var stdin = process.getOutputStream()) {
+        stdin.write(input.getBytes(StandardCharsets.UTF_8));
+      }
+    } else {
+      process.getOutputStream().close();
+    }
     try {
       String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
         throw new IOException(String.join(" ", command) + " failed: " + out.trim()
-            + " (the fault suite needs root and iproute2 to build its network namespaces)");
+            + " (the fault suite needs root, iproute2 and nftables to build and break its network namespaces)");
       }
       return out;
     } catch (InterruptedException e) {

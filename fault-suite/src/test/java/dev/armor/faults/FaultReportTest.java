@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class FaultReportTest {
 
   @Test
-  void table_hasOneRowPerFaultWithMedianAndMax() {
+  void table_hasOneRowPerFaultWithMedianP99AndMax() {
     FaultReport report = new FaultReport("unpinned");
     report.add(new FaultReport.Injection(Fault.SERVER_CRASH, 1, 0, 40, 700, 0, 0, 0, 0, "", ""));
     report.add(new FaultReport.Injection(Fault.SERVER_CRASH, 2, 0, 20, 500, 0, 0, 0, 0, "", ""));
@@ -16,10 +16,20 @@ class FaultReportTest {
 
     String table = report.markdown();
 
-    assertThat(table).contains("| server-crash | 3 | 30 / 40 | 700 / 900 | 1 | 16 | 0 | 0 |");
+    assertThat(table).contains("| server-crash | 3 | 30 / 40 / 40 | 700 / 900 / 900 | 1 | 16 | 0 | 0 |");
     assertThat(table).contains("| node-crash | 1 | never (1) | never (1) | 0 | 0 | 0 | 0 |");
     assertThat(table).contains("node-crash #1: PROBLEM: 2 process(es) outlived");
     assertThat(report.injections()).filteredOn(FaultReport.Injection::clean).hasSize(2);
+  }
+
+  @Test
+  void aFaultThatMustGoUnnoticed_isCleanUndetected_andSaysSoInTheTable() {
+    FaultReport report = new FaultReport("unpinned");
+    report.add(new FaultReport.Injection(Fault.LINK_FLAP, 1, 0, -1, 350, 0, 0, 0, 0, "", ""));
+    report.add(new FaultReport.Injection(Fault.LINK_FLAP, 2, 0, -1, 0, 0, 0, 0, 1, "", "false detection: NODE_DOWN"));
+
+    assertThat(report.markdown()).contains("| link-flap | 2 | none expected | 0 / 350 / 350 | 0 | 0 | 0 | 1 |");
+    assertThat(report.injections()).filteredOn(FaultReport.Injection::clean).hasSize(1);
   }
 
   @Test

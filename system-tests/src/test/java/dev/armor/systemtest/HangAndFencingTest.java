@@ -132,7 +132,7 @@ class HangAndFencingTest {
       await("the protected app of the frozen daemon halts itself").atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(50)).until(() -> !ArmorTestCluster.running(app));
       long goneAfter = System.currentTimeMillis() - frozenAt;
-      System.out.printf("fencing: daemon n1 frozen at 0 ms, its app pid %d gone by +%d ms (node lease 1500 ms)%n", app,
+      System.out.printf("fencing: daemon n1 frozen at 0 ms, its app pid %d gone by +%d ms (node lease 3000 ms)%n", app,
           goneAfter);
       // The node lease (three members: it applies), not the shim's own 5 s silence rule, ends it.
       assertThat(appLog(hungServerArmor))

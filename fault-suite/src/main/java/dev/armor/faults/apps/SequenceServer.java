@@ -17,6 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * good after its next read, before answering it: workers stuck while the process, and its shim, run on (the fault
  * suite's server-stuck). A restarted copy has another pid, so it is not stuck.
  *
+ * <p>Its run history, for the suite's check that two instances never serve at once ({@code RunHistory}): the wall
+ * time of its echoes, at most one line per 10 ms, appended to {@code history-PID} in TRIGGER_DIR (written at once,
+ * not buffered, so a killed instance leaves what it did).
+ *
  * <p>Prints {@code LISTENING pid=N port=P}, then {@code ACCEPTED n remote=ADDR} for each connection and
  * {@code CLOSED n how=eof|reset bytes=B} when one ends: the fault suite reads these to see whether a fault that
  * should not disturb the server (a client crash) did.
@@ -24,6 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SequenceServer {
 
   private static volatile boolean stuck;
+  private static java.nio.channels.FileChannel history;
+  private static long lastRecorded;
 
   private SequenceServer() {}
 
@@ -32,9 +38,26 @@ public final class SequenceServer {
     return directory.resolve("stuck-" + pid);
   }
 
+  /** The file where the instance {@code pid} records when it served. */
+  public static Path historyOf(Path directory, long pid) {
+    return directory.resolve("history-" + pid);
+  }
+
+  /** Records that this instance served now (one line per 10 ms at most). */
+  private static synchronized void served() throws IOException {
+    long now = System.currentTimeMillis();
+    if (history != null && now - lastRecorded >= 10) {
+      lastRecorded = now;
+      history.write(java.nio.ByteBuffer.wrap((now + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    }
+  }
+
   public static void main(String[] args) throws IOException {
     int port = Integer.parseInt(args[0]);
     if (args.length > 1) {
+      history = java.nio.channels.FileChannel.open(historyOf(Path.of(args[1]), ProcessHandle.current().pid()),
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND,
+          java.nio.file.StandardOpenOption.WRITE);
       Path trigger = stuckTrigger(Path.of(args[1]), ProcessHandle.current().pid());
       Thread watch = new Thread(() -> {
         while (!Files.exists(trigger)) {
@@ -77,6 +100,7 @@ public final class SequenceServer {
         }
         out.write(buffer, 0, read);
         bytes += read;
+        served();
       }
     } catch (EOFException e) {
       how = "eof";
