@@ -341,7 +341,7 @@ public final class FaultSuite {
       }
     }
     for (RunHistory.Overlap overlap : RunHistory.overlaps(RunHistory.read(cluster.home()))) {
-      if (reportedOverlaps.add(overlap.earlier().pid() + "/" + overlap.later().pid())) {
+      if (reportedOverlaps.add(overlap.older().pid() + "/" + overlap.newer().pid())) {
         problems.add(overlap.describe());
       }
     }

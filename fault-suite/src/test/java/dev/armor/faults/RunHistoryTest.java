@@ -24,6 +24,7 @@ class RunHistoryTest {
     assertThat(instances).extracting(RunHistory.Instance::pid).containsExactly(10L, 11L, 12L, 13L);
     List<RunHistory.Overlap> overlaps = RunHistory.overlaps(instances);
     assertThat(overlaps).hasSize(1);
-    assertThat(overlaps.get(0).describe()).isEqualTo("two instances served at once for 0 ms: pid 12 until 6000, pid 13 from 5990");
+    assertThat(overlaps.get(0).describe()).isEqualTo("two instances served at once: pid 12 served 1 time(s) within 0 ms "
+        + "(6000..6000) after pid 13 began serving at 5990");
   }
 }

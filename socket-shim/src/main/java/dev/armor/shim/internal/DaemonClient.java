@@ -55,14 +55,6 @@ final class DaemonClient {
   private final Fence fence;
   private final DaemonLease lease;
 
-  /**
-   * A wake-up this late after its deadline means the process stood still (stopped, paused, starved), not that the
-   * daemon went silent: a node lease found ended then is checked with the daemon before the app halts.
-   */
-  private static final long STOOD_STILL_NANOS = 250_000_000L;
-
-  /** How long such a check may take: the daemon answers in microseconds when it runs. */
-  private static final long RECHECK_WINDOW_NANOS = 200_000_000L;
   private long beats; // session thread only
   private final Object sessionLock = new Object();
   private final Deque<DaemonChannel> idle = new ConcurrentLinkedDeque<>();
@@ -300,7 +292,6 @@ final class DaemonClient {
   private String serve(DaemonChannel current) {
     boolean beating = config.heartbeats();
     long nextBeatNanos = System.nanoTime();
-    boolean rechecking = false;
     try {
       while (!exiting) {
         long deadline = beating ? nextBeatNanos : DaemonChannel.NO_DEADLINE;
@@ -309,25 +300,16 @@ final class DaemonClient {
         }
         ShimMessage message = current.poll(deadline);
         long now = System.nanoTime();
-        // Woke up well after the deadline it asked for: this process (or its whole node) stood still meanwhile.
-        boolean stoodStill = deadline != DaemonChannel.NO_DEADLINE && now - deadline > STOOD_STILL_NANOS;
         if (message instanceof HeartbeatAck ack) {
           lease.answered(ack.leaseMillis());
-          rechecking = false;
         } else if (message != null) {
           lease.answered();
           answer(current, message);
         }
         if (config.fences() && lease.expired(now)) {
-          if (lease.nodeLeaseEnded(now) && stoodStill && !rechecking) {
-            // Its node lease ran out while this process stood still: was it only this process (the daemon still
-            // holds the lease) or the node (the cluster may run this work elsewhere)? Ask, and wait briefly.
-            current.send(new Heartbeat(++beats), now + config.timeoutNanos());
-            lease.recheck(now, RECHECK_WINDOW_NANOS);
-            nextBeatNanos = now + config.heartbeatNanos();
-            rechecking = true;
-            continue;
-          }
+          // Also when this process itself stood still past the node lease's end (stopped, or its whole node paused):
+          // it cannot tell which, and asking the daemon first would let its threads act meanwhile, next to the
+          // instance the cluster may have started elsewhere. Stopped alone, it is restarted in place instead.
           return lease.nodeLeaseEnded(now)
               ? "its node lease ran out: the cluster may run this process's work elsewhere"
               : "it has not answered heartbeats for " + lease.silenceNanos(now) / 1_000_000 + " ms";

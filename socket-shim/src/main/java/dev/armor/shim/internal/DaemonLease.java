@@ -60,16 +60,6 @@ final class DaemonLease {
     answered();
   }
 
-  /**
-   * The process stood still past its node lease's end (stopped, paused): it cannot tell whether the node lost its
-   * lease meanwhile or only this process was stopped, so it asks the daemon ({@code asked}) and runs at most
-   * {@code windowNanos} more unless an answer renews the node lease.
-   */
-  void recheck(long nowNanos, long windowNanos) {
-    asked(nowNanos);
-    nodeLeaseEndNanos = nowNanos + windowNanos;
-  }
-
   /** True when the daemon's node lease, as last told, has ended at {@code nowNanos}. */
   boolean nodeLeaseEnded(long nowNanos) {
     return nodeLeaseEndNanos != NO_NODE_LEASE && nowNanos - nodeLeaseEndNanos >= 0;

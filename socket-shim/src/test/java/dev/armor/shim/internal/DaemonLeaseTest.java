@@ -81,17 +81,4 @@ class DaemonLeaseTest {
     assertThat(lease.expired(T0 + 60_000 * MS)).isFalse();
     assertThat(lease.expiresAtNanos()).isEqualTo(Long.MAX_VALUE);
   }
-
-  @Test
-  void aRecheck_givesTheDaemonAShortWindowToRenewTheNodeLease() {
-    lease.asked(T0);
-    lease.answered(1_000);
-    long resumed = T0 + 3_000 * MS; // this process stood still past its node lease
-    lease.recheck(resumed, 200 * MS);
-
-    assertThat(lease.expired(resumed + 199 * MS)).isFalse();
-    assertThat(lease.expired(resumed + 200 * MS)).isTrue();
-    lease.answered(1_500); // the node still holds its lease: only this process had stopped
-    assertThat(lease.expired(resumed + 1_499 * MS)).isFalse();
-  }
 }
