@@ -22,8 +22,8 @@ public enum Fault {
       + "side, the three other nodes on the other (nftables), healed once the majority moved the work"),
   NODE_PAUSE("node-pause", "every process of the server's node stopped at once (SIGSTOP: a frozen VM), resumed once "
       + "the cluster moved its work"),
-  LINK_FLAP("link-flap", "the server node's link down and up five times, 300 ms down each (shorter than the node "
-      + "lease): nothing may move"),
+  LINK_FLAP("link-flap", "the server node's link down for 300 ms five times, a second apart (each cut far shorter "
+      + "than the node lease): nothing may move"),
   FTM_CRASH("ftm-crash", "SIGKILL of the process running the FTM, while idle"),
   FTM_CRASH_IN_RECOVERY("ftm-crash-in-recovery",
       "SIGKILL of the server node's daemon, then of the FTM's process once it has started the recovery");

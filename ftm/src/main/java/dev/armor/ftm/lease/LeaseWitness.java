@@ -15,6 +15,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A member's lease witness (one per node, FTM processes and daemons alike): grants node lease renewals, votes on
@@ -25,6 +27,9 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * (answers go to the {@code reply_to} they name) plus the cluster's removals.
  */
 final class LeaseWitness {
+
+  /** Named for the witness: the actor's own logger would be named after Pekko's ActorCell here. */
+  private static final Logger LOG = LoggerFactory.getLogger(LeaseWitness.class);
 
   private LeaseWitness() {}
 
@@ -47,7 +52,7 @@ final class LeaseWitness {
             replyTo.tell(LeaseAnswer.newBuilder().setRound(renewal.getRound()).setGranted(refusal.isEmpty())
                 .setRefusal(refusal.orElse("")).setWitnessUid(selfUid).build());
             if (refusal.isPresent() && book.firstRefusal(holder)) {
-              context.getLog().warn("lease witness: refused a renewal of node {} (member {}): {}", renewal.getNode(),
+              LOG.warn("lease witness: refused a renewal of node {} (member {}): {}", renewal.getNode(),
                   renewal.getAddress(), refusal.get());
             }
             return Behaviors.same();
