@@ -58,6 +58,24 @@ public final class LeaseVoter {
 
   private LeaseVoter() {}
 
+  /**
+   * The node is lost for good (its lease ended, it can never renew): the cluster's membership is told at once, rather
+   * than after its own detection and the split brain resolver's stable-after. Besides tidiness (majority writes stop
+   * waiting for it, status shows it gone) this keeps the resolver sane when a second node fails within its window: a
+   * member that saw the first unreachable and then died itself made the resolver see "indirectly connected" members
+   * and down the whole cluster (fault suite, ftm-crash-in-recovery, before this).
+   */
+  private static void downInTheCluster(ActorSystem<?> system, LeaseVote vote, org.slf4j.Logger log) {
+    Cluster cluster = Cluster.get(system);
+    for (Member member : cluster.state().getMembers()) {
+      if (member.uniqueAddress().longUid() == vote.getUid()
+          && LeaseMembers.hostPort(member.address()).equals(vote.getAddress())) {
+        log.info("FTM: downing cluster member {} (node {}): its node lease ended", vote.getAddress(), vote.getNode());
+        cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(member.address()));
+      }
+    }
+  }
+
   /** The voter, or a behavior that does nothing when node leases are off. */
   public static Behavior<?> create(NodeLeaseSettings settings, LongSupplier nanoClock, Consumer<LeaseEnded> lost) {
     return settings.enabled() ? running(settings, nanoClock, lost) : Behaviors.<Command>empty();
@@ -122,6 +140,7 @@ public final class LeaseVoter {
               if (decided.size() > 4096) {
                 decided.remove(decided.iterator().next());
               }
+              downInTheCluster(system, vote, context.getLog());
               lost.accept(new LeaseEnded(vote.getNode(), vote.getAddress(), vote.getUid(),
                   "its node lease ended: " + ballot.lost.size() + " of " + ballot.members + " members granted it "
                       + "nothing for at least its lease plus " + settings.margin().toMillis() + " ms (up to "
