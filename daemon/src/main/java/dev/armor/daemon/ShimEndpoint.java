@@ -16,11 +16,11 @@ import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.ServiceLocation;
 import dev.armor.elements.wire.ServiceState;
 import dev.armor.elements.wire.SessionClosed;
+import dev.armor.ftm.lease.NodeLease;
 import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.LivenessProbe;
 import dev.armor.relay.Relay;
 import dev.armor.relay.ServiceAddress;
-import dev.armor.ftm.lease.NodeLease;
 import dev.armor.shim.control.ShimRequestHandler;
 import dev.armor.shim.control.ShimSession;
 import java.net.InetSocketAddress;
@@ -94,16 +94,16 @@ final class ShimEndpoint implements ShimRequestHandler {
     this.gatewayId = ArmorIds.daemon(settings.node());
   }
 
-  /**
-   * Whether the app process {@code pid} is alive (asked when one of its connections ended): no session, dead; the
-   * kernel shows the process running and not exiting, alive at once ({@link AppProcess} says why that is enough);
-   * otherwise its shim must answer a ping within the relay's grace.
-   */
   @Override
   public int nodeLeaseMillis() {
     return nodeLease.remainingMillis();
   }
 
+  /**
+   * Whether the app process {@code pid} is alive (asked when one of its connections ended): no session, dead; the
+   * kernel shows the process running and not exiting, alive at once ({@link AppProcess} says why that is enough);
+   * otherwise its shim must answer a ping within the relay's grace.
+   */
   LivenessProbe probe(long pid) {
     return () -> {
       ShimSession session = sessions.get(pid);
