@@ -18,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * faults only a cluster of network namespaces can make, once each, on 198.18.78.0/24, through the real command, with
  * a shorter split brain resolver decision (3 s instead of 7 s) and a longer node lease (5 s instead of 3 s: the
  * suite shares two cores with the test class beside it, whose JVMs were seen to stall this cluster's nodes for
- * almost 4 s): a node cut off while it runs on, one that can only hear, the cluster cut in two with the FTM on the
- * losing side, and a link that flaps within the node lease (which must go unnoticed). A node frozen past its lease and
+ * almost 4 s): a node cut off while it runs on, the cluster cut in two with the FTM on the losing side, and a link
+ * that flaps within the node lease (which must go unnoticed). A node that can only hear (node-one-way) is the full
+ * run's: the suite's 20 minutes could not hold it too (the whole suite took 18:47 with it). A node frozen past its lease and
  * resumed is NodeFailureMigrationTest's (it freezes the FTM's own node) and HangAndFencingTest's; a node cut off and
  * killed is the full run's (NodeFailureMigrationTest kills daemons), and so is a whole node frozen (node-pause), whose
  * resumed server can still answer a request that was in flight at the freeze before its shim halts it
@@ -33,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FaultSuiteTest {
 
   private static final List<String> FAULTS =
-      List.of("node-partition", "node-one-way", "partition-with-ftm", "link-flap");
+      List.of("node-partition", "partition-with-ftm", "link-flap");
 
   private static final Pattern INJECTION = Pattern.compile(
       "\\{\"fault\": \"([a-z-]+)\", \"round\": \\d+, \"at_millis\": \\d+, \"detection_ms\": (-?\\d+), \"recovery_ms\": (-?\\d+), "
