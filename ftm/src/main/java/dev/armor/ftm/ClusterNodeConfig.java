@@ -18,6 +18,11 @@ public final class ClusterNodeConfig {
     return "pekko://" + SYSTEM_NAME + "@" + host + ":" + port;
   }
 
+  /** {@code host:port} of a member's address: how the FTM's tables, its events and the node leases name members. */
+  public static String hostPort(org.apache.pekko.actor.Address address) {
+    return address.host().getOrElse(() -> "?") + ":" + address.port().getOrElse(() -> 0);
+  }
+
   /**
    * How fast a lost node is detected and its work moved, set per process ({@code armor ftm|daemon} options).
    *

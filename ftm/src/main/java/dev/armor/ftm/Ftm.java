@@ -60,7 +60,7 @@ public final class Ftm {
           Cluster cluster = Cluster.get(system);
           String self = cluster.selfMember().address().host().getOrElse(() -> "?");
           FtmDirectory directory =
-              new FtmDirectory(ActorRefResolver.get(system), MembershipWatcher.address(cluster.selfMember().address()));
+              new FtmDirectory(ActorRefResolver.get(system), ClusterNodeConfig.hostPort(cluster.selfMember().address()));
           daemons.forEach(directory::addDaemon);
           executions.forEach(row -> directory.placeArmor(row.getArmorId(), row.getNode()));
           services.forEach(s -> directory.placeArmor(s.getArmorId(), s.getNode()));
@@ -92,7 +92,7 @@ public final class Ftm {
   /** Whether the member at {@code host:port} is up and reachable. */
   private static boolean live(Cluster cluster, String address) {
     for (Member member : cluster.state().getMembers()) {
-      if (address.equals(MembershipWatcher.address(member.address()))) {
+      if (address.equals(ClusterNodeConfig.hostPort(member.address()))) {
         return member.status() == MemberStatus.up() && !cluster.state().getUnreachable().contains(member);
       }
     }

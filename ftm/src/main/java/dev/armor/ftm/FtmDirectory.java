@@ -41,7 +41,7 @@ final class FtmDirectory implements ArmorRouter, AppServerDb.NodeDirectory {
 
   private String addressOf(ActorRef<?> gateway) {
     org.apache.pekko.actor.Address address = gateway.path().address();
-    return address.hasLocalScope() ? selfAddress : MembershipWatcher.address(address);
+    return address.hasLocalScope() ? selfAddress : ClusterNodeConfig.hostPort(address);
   }
 
   void addDaemon(DaemonRegistration daemon) {

@@ -6,7 +6,6 @@ import dev.armor.elements.Armors;
 import dev.armor.elements.Ops;
 import dev.armor.elements.wire.MemberChange;
 import java.util.function.LongSupplier;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -68,7 +67,7 @@ final class MembershipWatcher extends AbstractBehavior<MembershipWatcher.Command
     MemberChange.Builder change = MemberChange.newBuilder().setKind(MemberChange.Kind.SNAPSHOT).setAtMillis(wallClock.getAsLong());
     for (Member member : snapshot.state().getMembers()) {
       if (present(member.status())) {
-        change.addMembers(address(member.address()) + "#" + member.uniqueAddress().longUid());
+        change.addMembers(ClusterNodeConfig.hostPort(member.address()) + "#" + member.uniqueAddress().longUid());
       }
     }
     tell(change.build());
@@ -80,7 +79,7 @@ final class MembershipWatcher extends AbstractBehavior<MembershipWatcher.Command
       tell(change(MemberChange.Kind.REMOVED, removed.member()));
     } else if (membership.event() instanceof ClusterEvent.MemberDowned downed) {
       // Downed is the decision; removal follows. The FTM acts on removal, when the node can no longer come back.
-      getContext().getLog().info("FTM: cluster member {} was downed", address(downed.member().address()));
+      getContext().getLog().info("FTM: cluster member {} was downed", ClusterNodeConfig.hostPort(downed.member().address()));
     }
     return this;
   }
@@ -95,7 +94,7 @@ final class MembershipWatcher extends AbstractBehavior<MembershipWatcher.Command
   }
 
   private MemberChange change(MemberChange.Kind kind, Member member) {
-    return MemberChange.newBuilder().setKind(kind).setAddress(address(member.address()))
+    return MemberChange.newBuilder().setKind(kind).setAddress(ClusterNodeConfig.hostPort(member.address()))
         .setUid(member.uniqueAddress().longUid()).setAtMillis(wallClock.getAsLong()).build();
   }
 
@@ -107,9 +106,5 @@ final class MembershipWatcher extends AbstractBehavior<MembershipWatcher.Command
   static boolean present(MemberStatus status) {
     return status == MemberStatus.up() || status == MemberStatus.weaklyUp() || status == MemberStatus.joining()
         || status == MemberStatus.leaving();
-  }
-
-  static String address(Address address) {
-    return address.host().getOrElse(() -> "?") + ":" + address.port().getOrElse(() -> 0);
   }
 }

@@ -2,6 +2,7 @@ package dev.armor.ftm.lease;
 
 import dev.armor.elements.wire.LeaseAnswer;
 import dev.armor.elements.wire.LeaseRenewal;
+import dev.armor.ftm.ClusterNodeConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -37,7 +38,7 @@ final class LeaseHolder {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       ActorSystem<?> system = context.getSystem();
       Member self = Cluster.get(system).selfMember();
-      String address = LeaseMembers.hostPort(self.address());
+      String address = ClusterNodeConfig.hostPort(self.address());
       long uid = self.uniqueAddress().longUid();
       ActorRef<Object> answers = context.messageAdapter(LeaseAnswer.class, Answer::new).unsafeUpcast();
       String replyTo = ActorRefResolver.get(system).toSerializationFormat(answers);

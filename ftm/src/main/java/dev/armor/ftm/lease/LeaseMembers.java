@@ -33,9 +33,4 @@ final class LeaseMembers {
   static ActorRef<Object> witnessAt(ActorSystem<?> system, Address address) {
     return ActorRefResolver.get(system).resolveActorRef(address + "/system/" + WITNESS_NAME);
   }
-
-  /** {@code host:port} of a member, as the FTM's tables name members. */
-  static String hostPort(Address address) {
-    return address.host().getOrElse(() -> "?") + ":" + address.port().getOrElse(() -> 0);
-  }
 }

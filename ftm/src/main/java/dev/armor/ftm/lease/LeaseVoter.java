@@ -4,6 +4,7 @@ import dev.armor.elements.wire.LeaseSilenceQuery;
 import dev.armor.elements.wire.LeaseSilences;
 import dev.armor.elements.wire.LeaseVerdict;
 import dev.armor.elements.wire.LeaseVote;
+import dev.armor.ftm.ClusterNodeConfig;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -69,11 +70,16 @@ public final class LeaseVoter {
     Cluster cluster = Cluster.get(system);
     for (Member member : cluster.state().getMembers()) {
       if (member.uniqueAddress().longUid() == vote.getUid()
-          && LeaseMembers.hostPort(member.address()).equals(vote.getAddress())) {
+          && ClusterNodeConfig.hostPort(member.address()).equals(vote.getAddress())) {
         log.info("FTM: downing cluster member {} (node {}): its node lease ended", vote.getAddress(), vote.getNode());
         cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(member.address()));
       }
     }
+  }
+
+  /** One holder (a member incarnation) of the votes about it. */
+  private static String holderKey(LeaseVote vote) {
+    return vote.getAddress() + "#" + vote.getUid();
   }
 
   /** The voter, or a behavior that does nothing when node leases are off. */
@@ -103,16 +109,15 @@ public final class LeaseVoter {
             return Behaviors.same();
           })
           .onMessage(Silences.class, silences -> {
+            List<Member> members = LeaseMembers.counted(system);
+            int needed = Quorums.toDeclareLost(members.size());
+            if (needed == 0) {
+              return Behaviors.same(); // two members: only the cluster's downing can decide
+            }
             for (LeaseVote silent : silences.silences().getSilentList()) {
-              String key = silent.getAddress() + "#" + silent.getUid();
-              if (decided.contains(key) || ballots.values().stream().anyMatch(b -> key.equals(
-                  b.vote.getAddress() + "#" + b.vote.getUid()))) {
+              String key = holderKey(silent);
+              if (decided.contains(key) || ballots.values().stream().anyMatch(b -> key.equals(holderKey(b.vote)))) {
                 continue;
-              }
-              List<Member> members = LeaseMembers.counted(system);
-              int needed = Quorums.toDeclareLost(members.size());
-              if (needed == 0) {
-                continue; // two members: only the cluster's downing can decide
               }
               LeaseVote vote = silent.toBuilder().setVote(nextVote[0]++).setReplyTo(verdictsTo).build();
               ballots.put(vote.getVote(), new Ballot(vote, nanoClock.getAsLong(), needed, members.size()));
@@ -136,7 +141,7 @@ public final class LeaseVoter {
             if (ballot.lost.size() >= ballot.needed) {
               ballots.remove(v.getVote());
               LeaseVote vote = ballot.vote;
-              decided.add(vote.getAddress() + "#" + vote.getUid());
+              decided.add(holderKey(vote));
               if (decided.size() > 4096) {
                 decided.remove(decided.iterator().next());
               }

@@ -6,6 +6,7 @@ import dev.armor.elements.wire.LeaseSilenceQuery;
 import dev.armor.elements.wire.LeaseSilences;
 import dev.armor.elements.wire.LeaseVerdict;
 import dev.armor.elements.wire.LeaseVote;
+import dev.armor.ftm.ClusterNodeConfig;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -75,7 +76,7 @@ final class LeaseWitness {
             return Behaviors.same();
           })
           .onMessage(ClusterEvent.MemberRemoved.class, removed -> {
-            book.forget(LeaseMembers.hostPort(removed.member().address()), removed.member().uniqueAddress().longUid());
+            book.forget(ClusterNodeConfig.hostPort(removed.member().address()), removed.member().uniqueAddress().longUid());
             return Behaviors.same();
           })
           .onMessageEquals(Tick.INSTANCE, () -> {
