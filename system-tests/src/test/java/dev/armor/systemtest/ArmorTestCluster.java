@@ -65,6 +65,8 @@ final class ArmorTestCluster implements AutoCloseable {
 
   private static ArmorTestCluster sharedCluster;
   private static java.nio.channels.FileChannel sharedSlotLock;
+  /** The slot this JVM holds once it took one: a replacement cluster reuses it (asking again would throw). */
+  private static int sharedSlotHeld;
   private static final Pattern LAUNCHED = Pattern.compile("Execution ARMOR (\\S+) ");
 
   private ArmorTestCluster(Path home, String ftm, Map<String, String> environment) {
@@ -153,6 +155,7 @@ final class ArmorTestCluster implements AutoCloseable {
   static synchronized ArmorTestCluster shared() throws Exception {
     if (sharedCluster != null && (sharedCluster.left || !sharedCluster.healthy())) {
       System.out.println("the shared cluster in " + sharedCluster.home + " is not healthy: starting a new one");
+      sharedCluster.dumpLogs(System.out); // why it is not: the report then says which node or service
       sharedCluster.stop().forEach(process -> {
         try {
           process.onExit().get(20, TimeUnit.SECONDS); // its ports are the new one's
@@ -179,12 +182,18 @@ final class ArmorTestCluster implements AutoCloseable {
    * until the JVM exits.
    */
   private static int sharedSlot() throws IOException {
+    if (sharedSlotHeld != 0) {
+      // FileChannel.tryLock on a file this JVM already locked throws OverlappingFileLockException instead of
+      // returning null: a cluster replaced after a class left it unhealthy failed every later class that way.
+      return sharedSlotHeld;
+    }
     for (int slot = 1; slot <= 8; slot++) {
       java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(
           Path.of(System.getProperty("java.io.tmpdir"), "armor-shared-cluster-" + slot + ".lock"),
           java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
       if (channel.tryLock() != null) {
         sharedSlotLock = channel; // held, never closed: the JVM's exit releases it
+        sharedSlotHeld = slot;
         return slot;
       }
       channel.close();
