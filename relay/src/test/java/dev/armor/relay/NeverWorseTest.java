@@ -181,6 +181,70 @@ class NeverWorseTest {
     }
   }
 
+  /**
+   * A request the server had read, sent a moment before its process died (well within the 500 ms floor): the daemon
+   * next to the app saw it read and never answered, and the app's end of stream (a FIN: it had read everything) says
+   * the kernel closed a socket with nothing unread. The client's stream ends at the crash, as without Armor.
+   */
+  @Test
+  void aRequestTheDeadServerHadReadGetsTheClientTheEndOfItsStreamAtOnceHoweverRecent() throws Exception {
+    CountDownLatch taken = new CountDownLatch(2);
+    serve((socket, in, out) -> { // answers the first line, reads the second and never answers it (it exits)
+      BufferedReader reader = new BufferedReader(new InputStreamReader(in, UTF_8));
+      reader.readLine();
+      out.write("welcome\n".getBytes(UTF_8));
+      out.flush();
+      taken.countDown();
+      reader.readLine();
+      taken.countDown();
+      in.transferTo(OutputStream.nullOutputStream());
+    }, Duration.ofSeconds(30)); // an end that waited for the watchdog would fail the test
+    try (Socket client = pair.connect(SERVICE)) {
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      client.getOutputStream().write("HELLO\n".getBytes(UTF_8));
+      await().atMost(10, SECONDS).until(() -> received.text().equals("welcome\n"));
+      client.getOutputStream().write("insert 1\n".getBytes(UTF_8));
+      assertThat(taken.await(10, SECONDS)).isTrue();
+
+      long exitNanos = System.nanoTime();
+      pair.serverAppAlive.set(false);
+      app.exit();
+
+      await().atMost(10, SECONDS).until(() -> received.error() != null || received.ended());
+      assertThat(received.error()).as("the end of the stream, not a reset").isNull();
+      assertThat(received.ended()).isTrue();
+      assertThat((System.nanoTime() - exitNanos) / 1_000_000).as("at the crash, not the stall timeout")
+          .isLessThan(5_000L);
+      assertThat(received.text()).isEqualTo("welcome\n");
+      assertThat(closed().reason()).contains("never answered").contains("the client's stream ended at once");
+    }
+  }
+
+  /** The same exit, but the server had answered everything it read: nothing in flight, so the connection carries on. */
+  @Test
+  void aConnectionWhoseDeadServerHadAnsweredAllItReadIsReattached() throws Exception {
+    serve(ECHO, STALL);
+    try (Socket client = pair.connect(SERVICE)) {
+      OutputStream out = client.getOutputStream();
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      out.write("one;".getBytes(UTF_8));
+      await().atMost(10, SECONDS).until(() -> received.text().equals("one;"));
+
+      pair.serverAppAlive.set(false);
+      app.exit();
+      await().atMost(10, SECONDS).until(() -> pair.clientSide(client).map(c -> c.state() != State.ATTACHED).orElse(true));
+      app = TestServer.start(ECHO);
+      pair.serverAppAlive.set(true);
+      pair.restartedOn(SERVICE, app);
+      await().atMost(10, SECONDS).until(() -> pair.clientSide(client).orElseThrow().state() == State.ATTACHED);
+      out.write("two;".getBytes(UTF_8));
+      await().atMost(10, SECONDS).until(() -> received.text().equals("one;two;"));
+
+      assertThat(received.error()).isNull();
+      assertThat(received.ended()).isFalse();
+    }
+  }
+
   @Test
   void aClientStillStreamingIntoAServerThatStoppedAnsweringIsReattached() throws Exception {
     CountDownLatch stopped = new CountDownLatch(1);

@@ -161,6 +161,8 @@ final class ClientConnection extends RelayConnection {
   private boolean directFailed;
   /** Bytes written to {@link #direct} this attempt (its stream offset: a replay starts again at 0). */
   private long directWritten;
+  /** On the direct path, what the app read since it last answered: reported with its end (APP_END). */
+  private UnansweredInput directInput = new UnansweredInput();
 
   private InetSocketAddress linkTarget;
   /** The current link was a spare (connected ahead of need, see {@link LinkPool}). */
@@ -711,6 +713,7 @@ final class ClientConnection extends RelayConnection {
                     direct.config().setOption(ChannelOption.SO_LINGER, 0);
                     directAttached = true;
                     directWritten = 0;
+                    directInput = new UnansweredInput();
                     attached(ch);
                   }
                 });
@@ -939,6 +942,7 @@ final class ClientConnection extends RelayConnection {
       if (directAttached) {
         replayLog.writeRawTo(direct, replayWritten, upTo);
         directWritten += upTo - replayWritten;
+        directInput.written(upTo - replayWritten);
       } else {
         replayLog.writeTo(link, replayWritten, upTo);
       }
@@ -1113,6 +1117,7 @@ final class ClientConnection extends RelayConnection {
   private void writeToServer(ByteBuf buf) {
     if (directAttached) {
       directWritten += buf.readableBytes();
+      directInput.written(buf.readableBytes());
       direct.write(buf, direct.voidPromise());
     } else {
       LinkFrames.writeAppData(link, buf);
@@ -1137,8 +1142,7 @@ final class ClientConnection extends RelayConnection {
    * replay's "read all" line.
    */
   private void acknowledgeDirect() {
-    io.netty.channel.ChannelOutboundBuffer pending = direct.unsafe().outboundBuffer();
-    peerAcknowledged = directWritten - (pending == null ? 0 : pending.totalPendingWriteBytes());
+    peerAcknowledged = directWritten - UnansweredInput.pendingBytes(direct);
     if (replayPending > 0 && peerAcknowledged >= replayPending) {
       log.info("{}: all {} replayed bytes are in the new instance's socket", describe(), replayPending);
       replayPending = 0;
@@ -1203,7 +1207,8 @@ final class ClientConnection extends RelayConnection {
       directFailed = true; // nothing more goes on it; a FIN or ABORT from the server side follows
       Transport.reset(ch);
     }
-    link.writeAndFlush(LinkFrames.encode(link.alloc(), new AppEnd(reset, message)), link.voidPromise());
+    boolean unanswered = !reset && directInput.readUnansweredAtEnd(ch);
+    link.writeAndFlush(LinkFrames.encode(link.alloc(), new AppEnd(reset, unanswered, message)), link.voidPromise());
   }
 
   /** Drops the duplicate head of {@code buf}; false if it diverged (the connection is then closed). */
@@ -1745,6 +1750,9 @@ final class ClientConnection extends RelayConnection {
       buf.release();
       return;
     }
+    if (ch == direct) {
+      directInput.answered();
+    }
     if (acks != null) {
       acks.passedOn(buf.readableBytes());
     }
@@ -1854,6 +1862,9 @@ final class ClientConnection extends RelayConnection {
     } else if (abort.reason() == AbortReason.RESET) {
       closeWithReset(now, abort.message() + "; client reset");
     } else if (state() == State.ATTACHED) {
+      if (abort.reason() == AbortReason.SERVER_LOST_UNANSWERED) {
+        guard.lostWithUnansweredInput();
+      }
       lost(now, "server lost (" + abort.message() + ")");
     } else {
       link = null;

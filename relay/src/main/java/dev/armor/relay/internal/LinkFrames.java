@@ -54,7 +54,11 @@ import java.nio.charset.StandardCharsets;
  * type 5 FIN      either way: the sender's app shut its output (half-close); no DATA follows that way. Empty body.
  * type 6 ABORT    either way, then the sender closes the link.
  *                 reason u8 (1 RESET: an app reset its connection, pass the reset on;
- *                 2 SERVER_LOST: the server app died, the client side holds) | message (string)
+ *                 2 SERVER_LOST: the server app died, the client side holds;
+ *                 3 SERVER_LOST_UNANSWERED: the server app died after it had read bytes of the client's that it
+ *                   never answered (a request in flight), see UnansweredInput; an older daemon takes
+ *                   the frame for a malformed one and closes the link, which it treats as SERVER_LOST)
+ *                 | message (string)
  * type 7 ACK      either way, only on a REPLAY link, after OPENED: cumulative acknowledgement.   [since version 2]
  *                 received u64: of the DATA bytes the receiver of this ACK sent on this link, how many the sender
  *                 has passed on (server side: written to the server app; client side: written to the client app,
@@ -63,7 +67,8 @@ import java.nio.charset.StandardCharsets;
  * type 8 APP_END  client side -> server side, only on a direct link: the direct connection to the server app
  *                 ended, and the server side is to decide (as when its own connection to the app ends) whether
  *                 the app closed it (FIN, or ABORT RESET) or died (ABORT SERVER_LOST).        [since version 3]
- *                 how u8 (1 EOF: the app shut its output, 2 RESET: the connection failed) | message (string)
+ *                 how u8 (1 EOF: the app shut its output, 2 RESET: the connection failed, 3 EOF_UNANSWERED: as
+ *                 EOF, after the app had read bytes it never answered) | message (string)
  * </pre>
  *
  * <p>Sequence numbers are implicit: DATA on a link is a byte stream starting at offset 0 of the link, and a link
@@ -157,11 +162,22 @@ final class LinkFrames {
     }
   }
 
-  /** APP_END: the direct connection to the server app ended; {@code reset}: it failed rather than ended. */
-  record AppEnd(boolean reset, String message) implements Frame {}
+  /**
+   * APP_END: the direct connection to the server app ended; {@code reset}: it failed rather than ended;
+   * {@code unanswered}: it ended with an end of stream after the app had read bytes it never answered (what the server
+   * side tells the client side if the app turns out dead: {@link UnansweredInput}).
+   */
+  record AppEnd(boolean reset, boolean unanswered, String message) implements Frame {
+    AppEnd {
+      if (reset && unanswered) {
+        throw new IllegalArgumentException("an APP_END is a reset or an end of stream after unanswered input");
+      }
+    }
+  }
 
   static final int APP_END_EOF = 1;
   static final int APP_END_RESET = 2;
+  static final int APP_END_EOF_UNANSWERED = 3;
 
   record Refused(RefusalReason reason, String message) implements Frame {}
 
@@ -196,7 +212,8 @@ final class LinkFrames {
 
   enum AbortReason {
     RESET(1),
-    SERVER_LOST(2);
+    SERVER_LOST(2),
+    SERVER_LOST_UNANSWERED(3);
 
     final int code;
 
@@ -265,7 +282,7 @@ final class LinkFrames {
         writeAddress(out, opened.appListener());
       }
     } else if (frame instanceof AppEnd end) {
-      out.writeByte(end.reset() ? APP_END_RESET : APP_END_EOF);
+      out.writeByte(end.reset() ? APP_END_RESET : end.unanswered() ? APP_END_EOF_UNANSWERED : APP_END_EOF);
       writeString(out, end.message());
     } else if (frame instanceof Refused refused) {
       out.writeByte(refused.reason().code);
@@ -363,10 +380,10 @@ final class LinkFrames {
         }
         case APP_END -> {
           int how = body.readUnsignedByte();
-          if (how != APP_END_EOF && how != APP_END_RESET) {
+          if (how != APP_END_EOF && how != APP_END_RESET && how != APP_END_EOF_UNANSWERED) {
             throw new CorruptedFrameException("APP_END with unknown kind " + how);
           }
-          frame = new AppEnd(how == APP_END_RESET, readString(body));
+          frame = new AppEnd(how == APP_END_RESET, how == APP_END_EOF_UNANSWERED, readString(body));
         }
         default -> throw new CorruptedFrameException("unknown frame type " + type);
       }

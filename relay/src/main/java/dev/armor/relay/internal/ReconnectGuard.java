@@ -21,6 +21,9 @@ import java.util.function.LongSupplier;
  *       crash would have reset it (gRPC then sees the retryable {@code UNAVAILABLE}, not the {@code INTERNAL} of a
  *       preface-less connection; an HTTPS or SSH client an error, not a hang), unless HTTP/2 can end it more
  *       gracefully ({@link Http2Frames});
+ *   <li>a connection of a protocol the relay does not read whose lost instance, as the daemon next to it saw, had read
+ *       bytes of the client's that it never answered ({@link UnansweredInput}, told with the loss): a request in
+ *       flight, which no other instance will answer. Ended at once, as the crash ended it;
  *   <li>a connection of a protocol the relay does not read whose client spoke last and then went quiet, waiting, for
  *       at least {@link #IN_FLIGHT_FLOOR_NANOS} before the loss had a request in flight: the lost instance took it with
  *       it, no other can answer it (without replay its bytes are gone), and without Armor the client would have had
@@ -86,6 +89,8 @@ final class ReconnectGuard {
   private long lastSentNanos;
   /** The slowest the server took to start answering the client, on this connection. */
   private long slowestAnswerNanos;
+  /** The server side told, with this loss, that the lost instance had read bytes it never answered. */
+  private boolean lostWithUnansweredInput;
 
   ReconnectGuard(LongSupplier nanoClock) {
     this.nanoClock = nanoClock;
@@ -132,6 +137,14 @@ final class ReconnectGuard {
   }
 
   /**
+   * The server side's word, with the loss about to be judged, that the lost instance had read bytes of the client's that
+   * it never answered ({@link UnansweredInput}).
+   */
+  void lostWithUnansweredInput() {
+    lostWithUnansweredInput = true;
+  }
+
+  /**
    * The server was lost: null if the connection may be re-attached, else why it must be reset instead.
    *
    * @param unread whether the relay reads nothing of the protocol (not HTTP): only then is a client that spoke last
@@ -140,6 +153,10 @@ final class ReconnectGuard {
   String whyNotReattach(boolean unread) {
     if (session.boundToInstance()) {
       return "it carries " + session.words + " that no other instance can continue";
+    }
+    if (unread && session == Session.UNKNOWN && lostWithUnansweredInput) {
+      return "the lost instance had read bytes of its client's that it never answered (a request in flight, as the"
+          + " daemon next to it saw): it took them with it and no other instance can answer them";
     }
     if (unread && session == Session.UNKNOWN && clientWaiting) {
       long quiet = nanoClock.getAsLong() - lastSentNanos;
@@ -172,6 +189,7 @@ final class ReconnectGuard {
    *     instance took with it (with the time it has waited so far kept)
    */
   boolean reattached() {
+    lostWithUnansweredInput = false;
     watching = session != Session.NONE;
     return watchdogCounting();
   }

@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * so the mapping exists before the app can accept. When the
  * app ends the connection (end of stream or reset, which is also what a crash looks like) the service's
  * {@link dev.armor.relay.LivenessProbe} decides: alive passes the end on (FIN, or ABORT(RESET)); dead sends
- * ABORT(SERVER_LOST) so the client side holds. An unanswered probe counts as alive after the grace period (a slow
+ * ABORT(SERVER_LOST) so the client side holds, or ABORT(SERVER_LOST_UNANSWERED) when the dead app's end of stream came
+ * after it had read client bytes it never answered ({@link UnansweredInput}): the client side then ends its client's
+ * connection. An unanswered probe counts as alive after the grace period (a slow
  * probe must not hang the client; a wrong "alive" costs one connection, a wrong "dead" would hold it for nothing).
  *
  * <p>Early bytes. The client side sends the client app's first bytes right after the OPEN, without waiting for
@@ -107,6 +109,10 @@ final class ServerConnection extends RelayConnection {
 
   private boolean probing;
   private ScheduledFuture<?> probeGrace;
+  /** What the app read of the client's bytes since it last answered (relayed; on the direct path the client side's). */
+  private final UnansweredInput input = new UnansweredInput();
+  /** The app's end of stream came after it had read bytes it never answered: told with the loss if it is dead. */
+  private boolean endedUnanswered;
 
   ServerConnection(NettyRelay relay, Open open, Channel link, Exposure exposure) {
     super(relay, open.connectionId(), open.service(), open.client(), Side.SERVER, link.eventLoop());
@@ -330,7 +336,13 @@ final class ServerConnection extends RelayConnection {
     if (note != null) {
       log.warn("{}: {}", describe(), note);
     }
-    if (!alive) {
+    if (!alive && endedUnanswered && !appFailed) {
+      // The client side ends its client's connection instead of re-attaching it: no instance will answer that input.
+      abort(
+          AbortReason.SERVER_LOST_UNANSWERED,
+          "server app died after reading bytes of its client's that it never answered (a request in flight)",
+          "server app died with a request in flight; client side ends its client's connection");
+    } else if (!alive) {
       abort(AbortReason.SERVER_LOST, "server app died", "server app died; client side holds");
     } else if (appFailed) {
       abort(AbortReason.RESET, appFailure, appFailure + "; client reset");
@@ -409,6 +421,7 @@ final class ServerConnection extends RelayConnection {
   // ---------------------------------------------------------------- app events
 
   private void onAppData(ByteBuf buf) {
+    input.answered();
     if (state() != State.ATTACHED || finSent || buf.readableBytes() == 0) {
       buf.release();
       return;
@@ -425,6 +438,9 @@ final class ServerConnection extends RelayConnection {
       return;
     }
     appInputDone = true;
+    if (app != null) {
+      endedUnanswered = input.readUnansweredAtEnd(app);
+    }
     askProbe();
   }
 
@@ -463,6 +479,7 @@ final class ServerConnection extends RelayConnection {
       return;
     }
     bytesToServer += buf.readableBytes();
+    input.written(buf.readableBytes());
     if (acks != null) {
       acks.passedOn(buf.readableBytes());
     }
@@ -523,6 +540,7 @@ final class ServerConnection extends RelayConnection {
   /** The client side's report that its direct connection to the app ended: judged as an end seen here. */
   private void onDirectAppEnd(AppEnd end) {
     if (!end.reset()) {
+      endedUnanswered = end.unanswered();
       onAppEof();
     } else if (!isClosed() && !appFailed && state() == State.ATTACHED) {
       appFailed = true;

@@ -48,6 +48,7 @@ class LinkFramesTest {
             new Refused(RefusalReason.NOT_EXPOSED, "service not exposed here"),
             Fin.INSTANCE,
             new Abort(AbortReason.SERVER_LOST, "server app died"),
+            new Abort(AbortReason.SERVER_LOST_UNANSWERED, "server app died with a request in flight"),
             new Open(
                 LinkFrames.VERSION,
                 4,
@@ -78,8 +79,9 @@ class LinkFramesTest {
                 false,
                 0,
                 null),
-            new AppEnd(false, "end of stream"),
-            new AppEnd(true, "Connection reset by peer"),
+            new AppEnd(false, false, "end of stream"),
+            new AppEnd(false, true, "end of stream"),
+            new AppEnd(true, false, "Connection reset by peer"),
             new Ack((1L << 33) + 7));
     for (Frame frame : controls) {
       ByteBuf encoded = LinkFrames.encode(ByteBufAllocator.DEFAULT, frame);

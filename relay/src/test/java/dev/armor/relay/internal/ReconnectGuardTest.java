@@ -77,6 +77,20 @@ class ReconnectGuardTest {
   }
 
   @Test
+  void aLossWithInputTheLostInstanceReadAndNeverAnswered_isNotReattached_howeverRecent_untilTheNextAttachment() {
+    guard.clientSent(bytes("hello\n"));
+    guard.serverSent(bytes("welcome\n"));
+    guard.clientSent(bytes("insert ...\n")); // a moment ago: the 500 ms rule alone would re-attach it
+    guard.lostWithUnansweredInput();
+    assertThat(guard.whyNotReattach(true)).contains("never answered").contains("no other instance can answer them");
+    assertThat(guard.whyNotReattach(false)).as("HTTP decides for itself").isNull();
+    assertThat(guard.whyNotReplay()).as("a request in flight is what replay is for").isNull();
+
+    guard.reattached();
+    assertThat(guard.whyNotReattach(true)).as("the server side's word was about the last loss only").isNull();
+  }
+
+  @Test
   void aClientThatKeepsSendingOrSpokeAMomentAgo_isNotTakenForARequestInFlight() {
     long ms = 1_000_000;
     guard.clientSent(bytes("line 1\n"));

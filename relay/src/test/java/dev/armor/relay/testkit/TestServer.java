@@ -122,6 +122,24 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The process exits as a killed one does: listener closed, and each connection closed as the kernel closes a dead
+   * process's sockets: with a FIN where the app had read all its input, a reset where some was left unread (no
+   * {@code SO_LINGER} of 0 here, unlike {@link #crash()}, which resets them all).
+   */
+  public void exit() throws IOException {
+    crashed = true;
+    listener.close();
+    try {
+      acceptor.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Socket socket : sockets) {
+      socket.close();
+    }
+  }
+
   @Override
   public void close() throws IOException {
     crash();
