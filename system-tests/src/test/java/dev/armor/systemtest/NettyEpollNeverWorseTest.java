@@ -1,5 +1,6 @@
 package dev.armor.systemtest;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.armor.systemtest.NeverWorseKit.Outcome;
@@ -93,6 +94,10 @@ class NettyEpollNeverWorseTest {
         () -> NeverWorseKit.serverSaid(cluster, armorId, "SLOW"), NeverWorseKit.killUnderArmor(cluster, armorId));
 
     NeverWorseKit.assertNoWorse("Netty epoll server, Socket client, " + name, without, with);
+    // The request the killed server had read: the daemon next to it saw it read and never answered, so the client's
+    // stream ends at the loss, not after the recovery stall timeout (5 s; before, 6.4-10 s here)
+    assertThat(with.get("in flight at the kill").millis()).as("ended at the loss").isLessThan(3_000);
+    assertThat(cluster.log("daemon-n2.log")).contains("that it never answered (a request in flight");
   }
 
   /** The test classes and Netty's jars (the epoll transport and its native library among them). */
