@@ -76,6 +76,18 @@ public interface Relay extends AutoCloseable {
     serviceLocated(service, serverDaemon);
   }
 
+  /**
+   * As {@link #serviceLocated(ServiceAddress, InetSocketAddress, RecoveryPolicy)}, with which protocol recovery
+   * elements read the service's connections accepted from now on.
+   */
+  default void serviceLocated(
+      ServiceAddress service, InetSocketAddress serverDaemon, RecoveryPolicy policy, AppProtocol protocol) {
+    if (protocol != AppProtocol.AUTO) {
+      throw new UnsupportedOperationException("protocol " + protocol.optionName() + " is not implemented by this relay");
+    }
+    serviceLocated(service, serverDaemon, policy);
+  }
+
   /** The service is recovering: hold new and lost connections (do not try the old location). */
   void serviceRecovering(ServiceAddress service);
 

@@ -154,6 +154,31 @@ class HttpRecoveryTest {
     }
   }
 
+  /** {@code armor run --protocol generic}: no element reads HTTP, so the generic rules alone apply to a GET in flight. */
+  @Test
+  void underTheGenericProtocol_anIdempotentRequestInFlight_isNotSentAgain() throws Exception {
+    CountDownLatch taken = new CountDownLatch(1);
+    pair = new RelayPair(c -> c.withRecoveryStallTimeout(Duration.ofMillis(600))); // the watchdog ends it soon
+    pair.protocol = AppProtocol.GENERIC;
+    app = TestServer.start(server("first", taken));
+    pair.expose(SERVICE, app);
+    try (Socket client = pair.connect(SERVICE)) {
+      OutputStream out = client.getOutputStream();
+      StreamRecorder received = new StreamRecorder(client.getInputStream());
+      out.write("GET /a HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(ISO_8859_1));
+      await().atMost(10, SECONDS).until(() -> received.text().equals(answer("first GET /a")));
+      out.write("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(ISO_8859_1));
+      assertThat(taken.await(10, SECONDS)).isTrue();
+
+      crashAndRestart(client);
+      // re-attached as any connection of an unread protocol, and ended by the watchdog: the new instance never got it
+      await().atMost(10, SECONDS).until(() -> received.ended() || received.error() != null);
+      assertThat(received.text()).isEqualTo(answer("first GET /a"));
+      assertThat(executed).containsExactly("first GET /a", "first GET /hang");
+      assertThat(pair.clientEvents.has("held", SERVICE, "HTTP request(s)")).isFalse();
+    }
+  }
+
   @Test
   void aPostInFlight_isAnswered503_andNeverReachesTheNewInstance() throws Exception {
     CountDownLatch taken = new CountDownLatch(1);

@@ -203,10 +203,11 @@ final class ClientConnection extends RelayConnection {
   private long replayProgressNanos;
   /** Under reconnect: whether a lost server's connection can be re-attached, and the watchdog after it is. */
   private final ReconnectGuard guard;
-  /** Under reconnect, for HTTP/1.x: what a loss can hide, request by request (fed every byte, both ways). */
-  private final Http1Exchanges http = new Http1Exchanges(HTTP_REQUESTS_KEPT);
-  /** Under reconnect, for HTTP/2 (gRPC): where its frames are, so that a loss can end it with a GOAWAY. */
-  private final Http2Frames http2 = new Http2Frames();
+  /**
+   * The protocol recovery elements of the service's {@link dev.armor.relay.AppProtocol} (fed every byte, both ways):
+   * HTTP/1.1's exchanges (what a loss can hide, request by request), HTTP/2's frames (a GOAWAY at a loss).
+   */
+  private final java.util.List<ProtocolElement> protocolElements;
   /** After a reconnect re-attachment: fires when the client has waited on a silent new instance too long. */
   private ScheduledFuture<?> watchdogTimer;
   /** When the watchdog started counting. */
@@ -252,6 +253,7 @@ final class ClientConnection extends RelayConnection {
     this.app = app;
     this.holdBound = relay.config().holdBufferBytes();
     this.guard = new ReconnectGuard(relay::nanoTime);
+    this.protocolElements = ProtocolElement.forProtocol(clientService.route().protocol(), HTTP_REQUESTS_KEPT);
   }
 
   @Override
@@ -609,42 +611,39 @@ final class ClientConnection extends RelayConnection {
     }
     stopReplaying();
     cancelWatchdog();
-    Http1Exchanges.AtLoss exchanges = replayLog == null ? http.atLoss() : null;
-    if (exchanges instanceof Http1Exchanges.Unhidable unhidableHttp) {
-      closeWithReset(now, reason + "; HTTP: " + unhidableHttp.why()
-          + ": client reset at once, as the crash would have reset it");
+    ProtocolElement claimedBy = null;
+    ProtocolElement.AtLoss known = null;
+    for (ProtocolElement element : protocolElements) {
+      known = element.atLoss(replayLog != null);
+      if (known != null) {
+        claimedBy = element;
+        break;
+      }
+    }
+    if (known instanceof ProtocolElement.Reset reset) {
+      closeWithReset(now, reason + "; " + reset.why());
       return;
     }
-    if (exchanges instanceof Http1Exchanges.Unavailable unavailable) {
-      answerAndClose(now, reason + "; HTTP: " + unavailable.request() + " was in flight and " + unavailable.why()
-          + ": answered 503 Service Unavailable with Connection: close, as a gateway would", unavailable.response());
+    if (known instanceof ProtocolElement.Answer answer) {
+      answerAndClose(now, reason + "; " + answer.why(), answer.bytes());
       return;
     }
-    // Under either policy: no other instance can continue an HTTP/2 connection byte for byte (its SETTINGS, PINGs and
-    // window updates differ from run to run), so a replay of one diverged and failed the call the client had made
-    // meanwhile, where without Armor the client would have reconnected and been answered; a GOAWAY has it do that.
-    Http2Frames.AtLoss streams = http2.atLoss();
-    if (streams instanceof Http2Frames.GoAway goAway) {
-      answerAndClose(now, reason + "; HTTP/2: sent the client GOAWAY with last stream " + goAway.lastStreamId()
-          + ": it sends the streams it opened after that again, on a new connection (to the next instance), and its"
-          + " streams up to it end with the connection, as the crash would have ended them", goAway.frame());
+    if (known instanceof ProtocolElement.End end) {
+      endAsTheCrash(now, reason + "; " + end.why());
       return;
     }
-    String unhidable = replayLog == null ? guard.whyNotReattach(exchanges == null) : guard.whyNotReplay();
-    if (streams instanceof Http2Frames.Unhidable cut && unhidable != null) {
-      unhidable += " (" + cut.why() + ": no GOAWAY can be sent)";
-    }
+    String unhidable = replayLog == null ? guard.whyNotReattach(known == null) : guard.whyNotReplay();
     if (unhidable != null) {
       endAsTheCrash(now, reason + "; " + unhidable);
       return;
     }
-    if (exchanges instanceof Http1Exchanges.Resend resend) {
+    if (known instanceof ProtocolElement.Resend resend) {
       // Before what the client writes from now on: the new instance gets the requests in the order they were made.
-      held.addFirst(Unpooled.wrappedBuffer(resend.requests()));
-      heldBytes += resend.requests().length;
-      http.resent();
-      reason += "; will send its " + resend.count() + " unanswered HTTP request(s) to the next instance again"
-          + " (idempotent, " + resend.requests().length + " bytes)";
+      held.addFirst(Unpooled.wrappedBuffer(resend.bytes()));
+      heldBytes += resend.bytes().length;
+      claimedBy.resent();
+      reason += "; will send its " + resend.count() + " " + resend.what() + " to the next instance again"
+          + " (idempotent, " + resend.bytes().length + " bytes)";
     }
     if (replayOverflowed && relay.config().replayOverflow() == ReplayOverflow.RESET) {
       closeWithReset(
@@ -1027,8 +1026,9 @@ final class ClientConnection extends RelayConnection {
     if (guard.clientSent(buf)) {
       startWatchdog();
     }
-    http.clientSent(buf);
-    http2.clientSent(buf);
+    for (ProtocolElement element : protocolElements) {
+      element.clientSent(buf);
+    }
     if (replayLog == null) {
       return;
     }
@@ -1767,8 +1767,9 @@ final class ClientConnection extends RelayConnection {
       return;
     }
     guard.serverSent(buf);
-    http.serverSent(buf);
-    http2.serverSent(buf);
+    for (ProtocolElement element : protocolElements) {
+      element.serverSent(buf);
+    }
     if (watchdogTimer != null && !guard.watchdogCounting()) {
       cancelWatchdog(); // the new instance speaks: the two are talking
     }

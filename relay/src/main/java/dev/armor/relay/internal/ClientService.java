@@ -1,6 +1,7 @@
 package dev.armor.relay.internal;
 
 import dev.armor.relay.LivenessProbe;
+import dev.armor.relay.AppProtocol;
 import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.ServiceAddress;
 import io.netty.channel.Channel;
@@ -29,11 +30,17 @@ final class ClientService {
    * @param failure non-null if the service failed for good: reset held and new connections
    * @param policy what the service's connections get when its server is restarted; applies from now on to new
    *     connections and to held ones when they re-attach
+   * @param protocol which protocol recovery elements read its connections; applies to connections accepted from now on
    * @param version increases with every daemon call, so that {@code serviceLocated} with an unchanged location
    *     still counts as new (the app restarted behind the same daemon)
    */
   record Route(
-      InetSocketAddress daemon, boolean recovering, String failure, RecoveryPolicy policy, long version) {
+      InetSocketAddress daemon,
+      boolean recovering,
+      String failure,
+      RecoveryPolicy policy,
+      AppProtocol protocol,
+      long version) {
 
     /** A connection may open a link to {@link #daemon} now. */
     boolean usable() {
@@ -86,7 +93,7 @@ final class ClientService {
   final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
   /** Per protected client ARMOR id; guarded by this. */
   final java.util.Map<String, ClientArmor> armors = new java.util.HashMap<>();
-  private volatile Route route = new Route(null, false, null, RecoveryPolicy.RECONNECT, 0);
+  private volatile Route route = new Route(null, false, null, RecoveryPolicy.RECONNECT, AppProtocol.AUTO, 0);
   private Channel listener; // guarded by this
   /** The listener at the service address itself, for clients Armor does not wrap; guarded by this. */
   private Channel serviceAddressListener;
@@ -99,19 +106,20 @@ final class ClientService {
     return route;
   }
 
-  /** Located at {@code daemon}; {@code policy} null keeps the service's current policy. */
-  synchronized Route located(InetSocketAddress daemon, RecoveryPolicy policy) {
-    route = new Route(daemon, false, null, policy == null ? route.policy() : policy, route.version() + 1);
+  /** Located at {@code daemon}; a null {@code policy} or {@code protocol} keeps the service's current one. */
+  synchronized Route located(InetSocketAddress daemon, RecoveryPolicy policy, AppProtocol protocol) {
+    route = new Route(daemon, false, null, policy == null ? route.policy() : policy,
+        protocol == null ? route.protocol() : protocol, route.version() + 1);
     return route;
   }
 
   synchronized Route recovering() {
-    route = new Route(route.daemon(), true, null, route.policy(), route.version() + 1);
+    route = new Route(route.daemon(), true, null, route.policy(), route.protocol(), route.version() + 1);
     return route;
   }
 
   synchronized Route failed(String reason) {
-    route = new Route(null, false, reason, route.policy(), route.version() + 1);
+    route = new Route(null, false, reason, route.policy(), route.protocol(), route.version() + 1);
     return route;
   }
 

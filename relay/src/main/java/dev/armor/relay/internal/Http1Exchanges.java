@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  *
  * <p>Not thread-safe: confined to its connection's event loop.
  */
-final class Http1Exchanges {
+final class Http1Exchanges implements ProtocolElement {
 
   static final int MAX_LINE = 8192;
   static final int MAX_HEAD = 65536;
@@ -125,7 +125,8 @@ final class Http1Exchanges {
    * Bytes the client sent towards the server (the buffer's readable bytes; its indices are not moved). The first
    * complete line decides: an HTTP/1.x request line makes the connection HTTP, anything else opaque.
    */
-  void clientSent(ByteBuf buf) {
+  @Override
+  public void clientSent(ByteBuf buf) {
     if (mode == Mode.OPAQUE) {
       return;
     }
@@ -139,7 +140,8 @@ final class Http1Exchanges {
   }
 
   /** Bytes the server sent towards the client. */
-  void serverSent(ByteBuf buf) {
+  @Override
+  public void serverSent(ByteBuf buf) {
     if (mode == Mode.OPAQUE) {
       return;
     }
@@ -148,6 +150,30 @@ final class Http1Exchanges {
       return;
     }
     responses.feed(buf, buf.readerIndex(), buf.writerIndex());
+  }
+
+  /**
+   * As a protocol element: HTTP/1.1 exchanges are left to the replay under {@code replay}; otherwise {@link #atLoss()}
+   * in the relay's terms.
+   */
+  @Override
+  public ProtocolElement.AtLoss atLoss(boolean replay) {
+    AtLoss exchanges = replay ? null : atLoss();
+    if (exchanges == null) {
+      return null;
+    }
+    if (exchanges instanceof Resend resend) {
+      return new ProtocolElement.Resend(resend.requests(), resend.count(), "unanswered HTTP request(s)");
+    }
+    if (exchanges instanceof Unavailable unavailable) {
+      return new ProtocolElement.Answer("HTTP: " + unavailable.request() + " was in flight and " + unavailable.why()
+          + ": answered 503 Service Unavailable with Connection: close, as a gateway would", unavailable.response());
+    }
+    if (exchanges instanceof Unhidable unhidable) {
+      return new ProtocolElement.Reset(
+          "HTTP: " + unhidable.why() + ": client reset at once, as the crash would have reset it");
+    }
+    return new ProtocolElement.Carry(); // Idle: between exchanges
   }
 
   /** What can be done for the client now that the server is lost; null when the connection is not HTTP/1.x. */
@@ -180,7 +206,8 @@ final class Http1Exchanges {
    * The requests of a {@link Resend} were put before the client's held bytes: they will be read again from there, by
    * {@link #clientSent}, as the new instance gets them; the new instance's answers start afresh.
    */
-  void resent() {
+  @Override
+  public void resent() {
     outstanding.clear();
     requests.reset();
     responses.reset();

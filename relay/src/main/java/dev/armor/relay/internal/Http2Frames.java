@@ -28,7 +28,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Bounded and cheap: per direction a 9-byte frame header and a count of payload bytes to skip; no frame is kept.
  * Not thread-safe: confined to its connection's event loop.
  */
-final class Http2Frames {
+final class Http2Frames implements ProtocolElement {
 
   /** The client connection preface (RFC 9113, section 3.4). */
   static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -66,7 +66,8 @@ final class Http2Frames {
   }
 
   /** The client's bytes go to the server now. */
-  void clientSent(ByteBuf buf) {
+  @Override
+  public void clientSent(ByteBuf buf) {
     int at = buf.readerIndex();
     int end = buf.writerIndex();
     while (mode == Mode.UNDECIDED && at < end) {
@@ -82,7 +83,8 @@ final class Http2Frames {
   }
 
   /** The server's bytes reach the client. */
-  void serverSent(ByteBuf buf) {
+  @Override
+  public void serverSent(ByteBuf buf) {
     if (mode == Mode.UNDECIDED) {
       mode = Mode.OPAQUE; // the server spoke first: not HTTP/2 with prior knowledge
     }
@@ -95,6 +97,27 @@ final class Http2Frames {
     if (type == TYPE_HEADERS && streamId > highestStreamToServer) {
       highestStreamToServer = streamId;
     }
+  }
+
+  /**
+   * As a protocol element, under either policy: no other instance can continue an HTTP/2 connection byte for byte (its
+   * SETTINGS, PINGs and window updates differ from run to run), so a replay of one diverged and failed the call the
+   * client had made meanwhile, where without Armor the client would have reconnected and been answered; a GOAWAY
+   * has it do that.
+   */
+  @Override
+  public ProtocolElement.AtLoss atLoss(boolean replay) {
+    AtLoss streams = atLoss();
+    if (streams instanceof GoAway goAway) {
+      return new ProtocolElement.Answer("HTTP/2: sent the client GOAWAY with last stream " + goAway.lastStreamId()
+          + ": it sends the streams it opened after that again, on a new connection (to the next instance), and its"
+          + " streams up to it end with the connection, as the crash would have ended them", goAway.frame());
+    }
+    if (streams instanceof Unhidable cut) {
+      return new ProtocolElement.End("it carries an HTTP/2 connection (gRPC) that no other instance can continue ("
+          + cut.why() + ": no GOAWAY can be sent)");
+    }
+    return null; // not HTTP/2
   }
 
   /** The server was lost: what to tell the client. */

@@ -4,6 +4,7 @@ import dev.armor.relay.ClientAnnouncer;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.LinkTls;
 import dev.armor.relay.LivenessProbe;
+import dev.armor.relay.AppProtocol;
 import dev.armor.relay.RecoveryPolicy;
 import dev.armor.relay.Relay;
 import dev.armor.relay.RelayConfig;
@@ -409,7 +410,7 @@ public final class NettyRelay implements Relay {
   /** As {@link #serviceLocated(ServiceAddress, InetSocketAddress, RecoveryPolicy)} keeping the service's policy. */
   @Override
   public void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon) {
-    locate(service, serverDaemon, null);
+    locate(service, serverDaemon, null, null);
   }
 
   /**
@@ -419,20 +420,28 @@ public final class NettyRelay implements Relay {
    */
   @Override
   public void serviceLocated(ServiceAddress service, InetSocketAddress serverDaemon, RecoveryPolicy policy) {
-    locate(service, serverDaemon, Objects.requireNonNull(policy, "policy"));
+    locate(service, serverDaemon, Objects.requireNonNull(policy, "policy"), null);
   }
 
-  private void locate(ServiceAddress service, InetSocketAddress serverDaemon, RecoveryPolicy policy) {
+  @Override
+  public void serviceLocated(
+      ServiceAddress service, InetSocketAddress serverDaemon, RecoveryPolicy policy, AppProtocol protocol) {
+    locate(service, serverDaemon, Objects.requireNonNull(policy, "policy"), Objects.requireNonNull(protocol, "protocol"));
+  }
+
+  private void locate(
+      ServiceAddress service, InetSocketAddress serverDaemon, RecoveryPolicy policy, AppProtocol protocol) {
     Objects.requireNonNull(serverDaemon, "serverDaemon");
     ensureOpen();
     ClientService clientService = clientService(service);
-    ClientService.Route route = clientService.located(serverDaemon, policy);
+    ClientService.Route route = clientService.located(serverDaemon, policy, protocol);
     log.info(
-        "service {} located at daemon {} ({} connections, recovery {})",
+        "service {} located at daemon {} ({} connections, recovery {}, protocol {})",
         service,
         RelayListener.describe(serverDaemon),
         clientService.connections.size(),
-        route.policy().name().toLowerCase(java.util.Locale.ROOT));
+        route.policy().name().toLowerCase(java.util.Locale.ROOT),
+        route.protocol().optionName());
     notifyRouteChanged(clientService);
   }
 

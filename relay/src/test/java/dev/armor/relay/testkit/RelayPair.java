@@ -1,5 +1,6 @@
 package dev.armor.relay.testkit;
 
+import dev.armor.relay.AppProtocol;
 import dev.armor.relay.ConnectionInfo;
 import dev.armor.relay.ConnectionInfo.Side;
 import dev.armor.relay.LinkTls;
@@ -31,6 +32,8 @@ public final class RelayPair implements AutoCloseable {
   public final AtomicBoolean serverAppAlive = new AtomicBoolean(true);
   /** The recovery policy {@link #expose} reports with the location, as the daemon passes on the FTM's. */
   public volatile RecoveryPolicy policy = RecoveryPolicy.RECONNECT;
+  /** The protocol {@link #expose} reports with the location (armor run --protocol). */
+  public volatile AppProtocol protocol = AppProtocol.AUTO;
 
   public RelayPair() {
     this(UnaryOperator.identity());
@@ -59,7 +62,7 @@ public final class RelayPair implements AutoCloseable {
   public void expose(ServiceAddress service, TestServer app) {
     server.exposeLocalService(
         service, app.address(), () -> CompletableFuture.completedFuture(serverAppAlive.get()));
-    client.serviceLocated(service, server.dataAddress(), policy);
+    client.serviceLocated(service, server.dataAddress(), policy, protocol);
   }
 
   /** Re-exposes {@code service} on a new app instance (restart) and tells the client relay, as the daemon would. */
