@@ -39,6 +39,12 @@ final class RunCommand implements Callable<Integer> {
           + "servers whose replies depend only on what the connection sent). Default: ${DEFAULT-VALUE}.")
   String recovery;
 
+  @Option(names = "--protocol", defaultValue = "auto",
+      description = "Which protocol recovery elements read its clients' connections under reconnect: auto (HTTP/1.1 "
+          + "and HTTP/2, each recognised from a connection's first bytes), http1, http2, or generic (none: the generic "
+          + "rules alone, for a protocol whose first bytes could be taken for HTTP). Default: auto.")
+  dev.armor.relay.AppProtocol protocol;
+
   @Option(names = "--hang-timeout", paramLabel = "DURATION",
       description = "Declare the process hung (then kill and restart it) when its shim has not beaten for this long "
           + "(default: the daemon's --hang-timeout, 3 s unless set; at least two of the node's heartbeats, else the "
@@ -86,6 +92,7 @@ final class RunCommand implements Callable<Integer> {
             .setWorkingDirectory(System.getProperty("user.dir"))
             .setPolicy(policy)
             .setRecovery(recoveryPolicy(recovery))
+            .setProtocol(appProtocol(protocol))
             .setHangTimeoutMillis(hangTimeoutMillis(hangTimeout))
             .setProgressTimeoutMillis(progressTimeoutMillis(progressTimeout))
             .setUser(userName(user))
@@ -148,6 +155,16 @@ final class RunCommand implements Callable<Integer> {
       case "reconnect" -> dev.armor.elements.wire.RecoveryPolicy.RECONNECT;
       case "replay" -> dev.armor.elements.wire.RecoveryPolicy.REPLAY;
       default -> throw new IllegalArgumentException("--recovery must be reconnect or replay, but was '" + text + "'");
+    };
+  }
+
+  /** The --protocol as the wire names it (the daemon turns it back: {@code AppCommClient.relayProtocol}). */
+  static dev.armor.elements.wire.AppProtocol appProtocol(dev.armor.relay.AppProtocol protocol) {
+    return switch (protocol) {
+      case AUTO -> dev.armor.elements.wire.AppProtocol.PROTOCOL_AUTO;
+      case HTTP1 -> dev.armor.elements.wire.AppProtocol.PROTOCOL_HTTP1;
+      case HTTP2 -> dev.armor.elements.wire.AppProtocol.PROTOCOL_HTTP2;
+      case GENERIC -> dev.armor.elements.wire.AppProtocol.PROTOCOL_GENERIC;
     };
   }
 

@@ -67,7 +67,7 @@ final class StatusCommand implements Callable<Integer> {
     }
     Table services = new Table("SERVICE", "STATE", "RECOVERY", "ARMOR", "NODE", "PID", "INCARNATION", "CLIENT NODES", "SINCE", "WHY");
     for (ServiceEntry s : status.getServicesList()) {
-      services.add(s.getService(), s.getState().name(), s.getRecovery().name().toLowerCase(java.util.Locale.ROOT), s.getArmorId(), s.getNode(), "" + s.getPid(), "" + s.getIncarnation(),
+      services.add(s.getService(), s.getState().name(), recovery(s), s.getArmorId(), s.getNode(), "" + s.getPid(), "" + s.getIncarnation(),
           String.join(",", s.getClientNodesList()), TIME.format(Instant.ofEpochMilli(s.getChangedAtMillis())), s.getReason());
     }
     Table events = new Table("TIME", "ARMOR", "NODE", "EVENT", "PID", "DETAIL");
@@ -90,6 +90,13 @@ final class StatusCommand implements Callable<Integer> {
     out.println();
     out.println("RECENT EVENTS");
     events.print(out);
+  }
+
+  /** The service's recovery policy, and its protocol when one was named (not auto): "reconnect, generic". */
+  private static String recovery(ServiceEntry service) {
+    String policy = service.getRecovery().name().toLowerCase(java.util.Locale.ROOT);
+    return service.getProtocol() == dev.armor.elements.wire.AppProtocol.PROTOCOL_AUTO ? policy
+        : policy + ", " + service.getProtocol().name().substring("PROTOCOL_".length()).toLowerCase(java.util.Locale.ROOT);
   }
 
   private static String abbreviate(String text, int max) {

@@ -29,6 +29,23 @@ class EnumOptionsTest {
   }
 
   @Test
+  void runsProtocol_isTakenInAnyCase_defaultsToAuto_andReachesTheWireUnderItsOwnName() {
+    CommandLine armor = Main.commandLine();
+    RunCommand run = (RunCommand) armor.parseArgs("run", "--node", "n1", "--protocol", "Generic", "--", "java")
+        .subcommand().commandSpec().userObject();
+    assertThat(run.protocol).isEqualTo(dev.armor.relay.AppProtocol.GENERIC);
+    RunCommand byDefault = (RunCommand) Main.commandLine().parseArgs("run", "--node", "n1", "--", "java")
+        .subcommand().commandSpec().userObject();
+    assertThat(byDefault.protocol).isEqualTo(dev.armor.relay.AppProtocol.AUTO);
+    for (dev.armor.relay.AppProtocol protocol : dev.armor.relay.AppProtocol.values()) {
+      assertThat(RunCommand.appProtocol(protocol).name()).isEqualTo("PROTOCOL_" + protocol.name());
+    }
+    assertThatThrownBy(() -> Main.commandLine().parseArgs("run", "--node", "n1", "--protocol", "smtp", "--", "java"))
+        .isInstanceOf(CommandLine.ParameterException.class).hasMessageContaining("--protocol")
+        .hasMessageContaining("smtp");
+  }
+
+  @Test
   void anUnknownValue_isRefusedNamingTheOptionAndTheValuesItTakes() {
     assertThatThrownBy(() -> parse("--links", "shared")).isInstanceOf(CommandLine.ParameterException.class)
         .hasMessageContaining("--links").hasMessageContaining("DEDICATED").hasMessageContaining("shared");

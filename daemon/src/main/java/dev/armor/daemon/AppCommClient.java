@@ -90,6 +90,16 @@ final class AppCommClient implements Element {
         : dev.armor.relay.RecoveryPolicy.RECONNECT;
   }
 
+  /** The relay's name for a service's protocol (which protocol recovery elements read its connections). */
+  static dev.armor.relay.AppProtocol relayProtocol(dev.armor.elements.wire.AppProtocol protocol) {
+    return switch (protocol) {
+      case PROTOCOL_HTTP1 -> dev.armor.relay.AppProtocol.HTTP1;
+      case PROTOCOL_HTTP2 -> dev.armor.relay.AppProtocol.HTTP2;
+      case PROTOCOL_GENERIC -> dev.armor.relay.AppProtocol.GENERIC;
+      default -> dev.armor.relay.AppProtocol.AUTO; // PROTOCOL_AUTO, or a value of a later version
+    };
+  }
+
   /** Brings the cache and the relay in line with what the FTM says of a service. */
   void apply(ServiceLocation location, ElementContext context) {
     String service = location.getEntry().getService();
@@ -116,7 +126,7 @@ final class AppCommClient implements Element {
       context.log().info("daemon {}: service {} is served on node {} (incarnation {}); attaching its client connections",
           node, service, location.getEntry().getNode(), location.getEntry().getIncarnation());
       relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()),
-          relayPolicy(location.getEntry().getRecovery()));
+          relayPolicy(location.getEntry().getRecovery()), relayProtocol(location.getEntry().getProtocol()));
     } else {
       context.log().info("daemon {}: service {} is recovering ({}); holding its client connections",
           node, service, location.getEntry().getReason());

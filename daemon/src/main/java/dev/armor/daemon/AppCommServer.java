@@ -220,7 +220,8 @@ final class AppCommServer implements Element {
       // Clients that connect at the service address are this node's clients of the service: the relay learns it is
       // served here, and the FTM that this node wants its recoveries (a fresh registration has no client nodes).
       relay.serviceLocated(ServiceAddress.parse(service), relay.dataAddress(),
-          AppCommClient.relayPolicy(waiting.candidate().registration().getRecovery()));
+          AppCommClient.relayPolicy(waiting.candidate().registration().getRecovery()),
+          AppCommClient.relayProtocol(waiting.candidate().registration().getProtocol()));
       context.send(ArmorIds.FTM, Ops.CLIENT_INTEREST,
           ClientInterest.newBuilder().setService(service).setNode(node).build());
     }

@@ -31,7 +31,7 @@ final class DaemonElement implements Element {
   private final Consumer<LaunchProcess> installer;
   private final Supplier<Set<String>> installed;
   private final Relay relay;
-  private final java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies;
+  private final java.util.Map<String, LaunchProcess> launches;
   private final java.util.Collection<ConnectionInfo> divergences;
   private final java.util.Map<String, List<String>> migratedServices;
   private final Consumer<String> ftmChannel;
@@ -41,14 +41,14 @@ final class DaemonElement implements Element {
    * @param installer installs the Execution ARMOR the launch names (in the daemon or as a process) and makes it
    *     routable; the launch is kept for a reinstall
    * @param installed the ids of the ARMORs installed here
-   * @param recoveryPolicies where the recovery policy each Execution ARMOR was launched with is recorded, for the
-   *     registration of the services its process binds
+   * @param launches where the launch each Execution ARMOR was installed with is recorded, for the registration of the
+   *     services its process binds (their recovery policy and protocol)
    * @param divergences the last connections reset because a replayed server's output diverged, for status
    */
   DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
-      java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
+      java.util.Map<String, LaunchProcess> launches,
       java.util.Collection<ConnectionInfo> divergences) {
-    this(node, installer, installed, relay, recoveryPolicies, divergences, new java.util.concurrent.ConcurrentHashMap<>());
+    this(node, installer, installed, relay, launches, divergences, new java.util.concurrent.ConcurrentHashMap<>());
   }
 
   /**
@@ -56,9 +56,9 @@ final class DaemonElement implements Element {
    *     {@link LaunchProcess#getServicesList()}), for the shim endpoint to keep their addresses
    */
   DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
-      java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
+      java.util.Map<String, LaunchProcess> launches,
       java.util.Collection<ConnectionInfo> divergences, java.util.Map<String, List<String>> migratedServices) {
-    this(node, installer, installed, relay, recoveryPolicies, divergences, migratedServices, address -> { }, List::of);
+    this(node, installer, installed, relay, launches, divergences, migratedServices, address -> { }, List::of);
   }
 
   /**
@@ -66,13 +66,13 @@ final class DaemonElement implements Element {
    * @param services the registrations of the services this node's apps serve (APP_COMM_SERVER's), for the report
    */
   DaemonElement(String node, Consumer<LaunchProcess> installer, Supplier<Set<String>> installed, Relay relay,
-      java.util.Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies,
+      java.util.Map<String, LaunchProcess> launches,
       java.util.Collection<ConnectionInfo> divergences, java.util.Map<String, List<String>> migratedServices,
       Consumer<String> ftmChannel, Supplier<List<RegisterService>> services) {
     this.services = services;
     this.ftmChannel = ftmChannel;
     this.migratedServices = migratedServices;
-    this.recoveryPolicies = recoveryPolicies;
+    this.launches = launches;
     this.divergences = divergences;
     this.node = node;
     this.installer = installer;
@@ -113,7 +113,7 @@ final class DaemonElement implements Element {
       context.fail("ARMOR " + launch.getArmorId() + " is already installed on node " + node);
       return;
     }
-    recoveryPolicies.put(launch.getArmorId(), launch.getRecovery());
+    launches.put(launch.getArmorId(), launch);
     if (launch.getServicesCount() > 0) {
       migratedServices.put(launch.getArmorId(), List.copyOf(launch.getServicesList()));
     }

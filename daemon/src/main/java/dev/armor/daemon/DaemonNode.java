@@ -160,7 +160,7 @@ public final class DaemonNode implements AutoCloseable {
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();
     ShimEndpoint[] endpoint = new ShimEndpoint[1];
     LocalArmors[] armors = new LocalArmors[1];
-    Map<String, dev.armor.elements.wire.RecoveryPolicy> recoveryPolicies = new ConcurrentHashMap<>();
+    Map<String, dev.armor.elements.wire.LaunchProcess> launches = new ConcurrentHashMap<>();
     Map<String, List<String>> migratedServices = new ConcurrentHashMap<>();
     AppCommServer appCommServer = new AppCommServer(settings.node(), InetAddress.getByName(settings.host()), relay,
         pid -> endpoint[0].probe(pid), pid -> endpoint[0].announcer(pid), settings.requestTimeout());
@@ -172,7 +172,7 @@ public final class DaemonNode implements AutoCloseable {
             new DaemonElement(settings.node(), launch -> armors[0].install(launch),
                 () -> router.localArmors().keySet().stream().filter(id -> !id.equals(gatewayId))
                     .collect(java.util.stream.Collectors.toSet()),
-                relay, recoveryPolicies, divergences, migratedServices, ftmChannel::advertised,
+                relay, launches, divergences, migratedServices, ftmChannel::advertised,
                 appCommServer::registrations));
     ActorRef<ArmorActor.Command> gateway =
         system.systemActorOf(ArmorActor.create(gatewayId, elements, router, ArmorClock.SYSTEM), "daemon", Props.empty());
@@ -180,7 +180,7 @@ public final class DaemonNode implements AutoCloseable {
     router.install(gatewayId, gateway);
     UserShimSockets userSockets = new UserShimSockets(settings.node(), settings.shimSocket(), () -> endpoint[0]);
     armors[0] = new LocalArmors(settings, system, router, gateway, gatewayId, ArmorClock.SYSTEM, userSockets);
-    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, recoveryPolicies,
+    endpoint[0] = new ShimEndpoint(settings, gateway, system.scheduler(), relay, locations, launches,
         migratedServices, nodeLease);
 
     Path runDirectory = settings.runDirectory();

@@ -9,9 +9,9 @@ import dev.armor.elements.wire.AppListening;
 import dev.armor.elements.wire.AppUnlistened;
 import dev.armor.elements.wire.ArmorMessage;
 import dev.armor.elements.wire.ClientInterest;
+import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.LookupService;
 import dev.armor.elements.wire.ProcessHeartbeat;
-import dev.armor.elements.wire.RecoveryPolicy;
 import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.ServiceLocation;
 import dev.armor.elements.wire.ServiceState;
@@ -59,13 +59,13 @@ final class ShimEndpoint implements ShimRequestHandler {
   /** The sessions whose pid is proven to be their app here ({@link AppProcess#isShimmedBy}), with its stat open. */
   private final Map<ShimSession, AppProcess.StatFile> pidChecked = new ConcurrentHashMap<>();
   private final String gatewayId;
-  private final Map<String, RecoveryPolicy> recoveryPolicies;
+  private final Map<String, LaunchProcess> launches;
   private final Map<String, java.util.List<String>> migratedServices;
   private final NodeLease nodeLease;
 
   ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
-      Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies) {
-    this(settings, gateway, scheduler, relay, locations, recoveryPolicies, Map.of());
+      Cache<String, ServiceLocation> locations, Map<String, LaunchProcess> launches) {
+    this(settings, gateway, scheduler, relay, locations, launches, Map.of());
   }
 
   /**
@@ -73,18 +73,18 @@ final class ShimEndpoint implements ShimRequestHandler {
    *     took over, so a wildcard bind of one of their ports keeps the address its clients know
    */
   ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
-      Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies,
+      Cache<String, ServiceLocation> locations, Map<String, LaunchProcess> launches,
       Map<String, java.util.List<String>> migratedServices) {
-    this(settings, gateway, scheduler, relay, locations, recoveryPolicies, migratedServices, NodeLease.OFF);
+    this(settings, gateway, scheduler, relay, locations, launches, migratedServices, NodeLease.OFF);
   }
 
   /** @param nodeLease the node's lease, which every heartbeat's answer tells the app (its shim halts when it ends) */
   ShimEndpoint(DaemonSettings settings, ActorRef<ArmorActor.Command> gateway, Scheduler scheduler, Relay relay,
-      Cache<String, ServiceLocation> locations, Map<String, RecoveryPolicy> recoveryPolicies,
+      Cache<String, ServiceLocation> locations, Map<String, LaunchProcess> launches,
       Map<String, java.util.List<String>> migratedServices, NodeLease nodeLease) {
     this.nodeLease = nodeLease;
     this.migratedServices = migratedServices;
-    this.recoveryPolicies = recoveryPolicies;
+    this.launches = launches;
     this.settings = settings;
     this.nodeAddress = resolve(settings.host());
     this.gateway = gateway;
@@ -241,7 +241,8 @@ final class ShimEndpoint implements ShimRequestHandler {
       // the FTM that this node has clients of it, so it is told of the service's recoveries. Both are idempotent.
       if (location.getEntry().getState() == ServiceState.UP && !location.getDataHost().isEmpty()) {
         relay.serviceLocated(address, new InetSocketAddress(location.getDataHost(), location.getDataPort()),
-            AppCommClient.relayPolicy(location.getEntry().getRecovery()));
+            AppCommClient.relayPolicy(location.getEntry().getRecovery()),
+            AppCommClient.relayProtocol(location.getEntry().getProtocol()));
       } else {
         relay.serviceRecovering(address);
       }
@@ -249,6 +250,11 @@ final class ShimEndpoint implements ShimRequestHandler {
           ClientInterest.newBuilder().setService(service).setNode(settings.node()).build());
     }
     return new Route.Via(port);
+  }
+
+  /** The launch of the session's Execution ARMOR; the defaults (reconnect, auto) for an app wrapped by hand. */
+  private LaunchProcess launchOf(ShimSession session) {
+    return launches.getOrDefault(armorOf(session), LaunchProcess.getDefaultInstance());
   }
 
   @Override
@@ -260,7 +266,8 @@ final class ShimEndpoint implements ShimRequestHandler {
             .setArmorId(armorOf(session))
             .setNode(settings.node())
             .setPid(session.pid())
-            .setRecovery(recoveryPolicies.getOrDefault(armorOf(session), RecoveryPolicy.RECONNECT))
+            .setRecovery(launchOf(session).getRecovery())
+            .setProtocol(launchOf(session).getProtocol())
             .build();
     try {
       request(Armors.message(gatewayId, gatewayId, Ops.APP_LISTENING,

@@ -321,6 +321,7 @@ final class FtmElement implements Element {
             .putAllEnvironment(request.getEnvironmentMap())
             .setWorkingDirectory(request.getWorkingDirectory())
             .setRecovery(request.getRecovery())
+            .setProtocol(request.getProtocol())
             .setHangTimeoutMillis(request.getHangTimeoutMillis())
             .setProgressTimeoutMillis(request.getProgressTimeoutMillis())
             .setUser(request.getUser());

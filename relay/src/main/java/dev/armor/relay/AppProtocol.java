@@ -1,6 +1,5 @@
 package dev.armor.relay;
 
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -20,13 +19,8 @@ public enum AppProtocol {
   /** None: the generic rules alone, for a protocol whose first bytes could be taken for one of the above. */
   GENERIC;
 
-  /** The name {@code armor run --protocol} takes. */
+  /** The name {@code armor run --protocol} takes (in any case), and logs and status show. */
   public String optionName() {
     return name().toLowerCase(Locale.ROOT);
-  }
-
-  /** The names {@code armor run --protocol} takes, in order. */
-  public static List<String> optionNames() {
-    return java.util.Arrays.stream(values()).map(AppProtocol::optionName).toList();
   }
 }

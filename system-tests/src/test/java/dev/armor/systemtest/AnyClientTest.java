@@ -64,8 +64,9 @@ class AnyClientTest {
   @Test
   void anUnwrappedClientAtTheServiceAddress_keepsItsConnectionAcrossAKill_andIsRefusedOnceTheServerIsStopped()
       throws Exception {
-    String armorId = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(),
-        "7621"));
+    // A line protocol: no protocol element need read it (armor run --protocol generic)
+    String armorId = cluster.launchServer("n1", List.of("--protocol", "generic"),
+        appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7621"));
     long first = cluster.pidOf(armorId);
 
     try (Socket client = new Socket(InetAddress.getByName(node1), 7621)) {
@@ -85,6 +86,10 @@ class AnyClientTest {
       assertThat(in.readLine()).as("answered by the restarted server on the same connection")
           .isEqualTo(second + " after");
     }
+    // the launch's protocol reached the relay that carries the connection, through the FTM and APP_SERVER_DB
+    assertThat(cluster.log("daemon-n1.log")).contains("service " + node1 + ":7621 located at daemon")
+        .contains("recovery reconnect, protocol generic)");
+    assertThat(cluster.armorOk(Duration.ofSeconds(30), "status")).contains("reconnect, generic");
 
     cluster.armorOk(Duration.ofSeconds(60), "stop", armorId);
     Awaitility.await("the stopped service's address refuses, as with no server").atMost(Duration.ofSeconds(20))

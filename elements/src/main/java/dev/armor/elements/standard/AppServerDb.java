@@ -161,6 +161,7 @@ public final class AppServerDb implements Element {
             .setNode(request.getNode())
             .setPid(request.getPid())
             .setRecovery(request.getRecovery())
+            .setProtocol(request.getProtocol())
             .setState(ServiceState.UP)
             .setChangedAtMillis(context.currentTimeMillis())
             .setReason(recovery ? "recovered: pid " + request.getPid() + " bound it again" : "registered by pid " + request.getPid())
