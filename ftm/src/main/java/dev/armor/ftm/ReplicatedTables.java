@@ -78,22 +78,23 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
     this.self = data.selfUniqueAddress();
   }
 
+  /** Under APP_SERVER_DB's key: the address, or for a localhost service the address and its node. */
   @Override
   public void put(ServiceEntry entry) {
-    writeBehind(entry.getService(), Optional.of(entry));
+    writeBehind(AppServerDb.keyOf(entry), Optional.of(entry));
   }
 
   @Override
-  public void remove(String service) {
-    writeBehind(service, Optional.empty());
+  public void remove(String key) {
+    writeBehind(key, Optional.empty());
   }
 
   /** Keeps the change for the next write, and schedules that write if none is due. */
-  private void writeBehind(String service, Optional<ServiceEntry> change) {
+  private void writeBehind(String key, Optional<ServiceEntry> change) {
     boolean first;
     synchronized (unwrittenLock) {
       first = unwritten.isEmpty();
-      unwritten.put(service, change);
+      unwritten.put(key, change);
     }
     if (first) {
       system.scheduler().scheduleOnce(serviceWriteDelay, this::writeServices, system.executionContext());

@@ -137,6 +137,26 @@ class AnyClientTest {
   }
 
   /**
+   * Issue 14, "loopback binds are per node": two nodes' servers bound to the same 127.0.0.1:PORT both run, as on two
+   * hosts without Armor, and each node's localhost reaches its own.
+   */
+  @Test
+  void aLoopbackBind_isEachNodesOwn_twoNodesServeTheSameLocalhostPort() throws Exception {
+    String onN1 = cluster.launchServer("n1", appCommand(ArmorTestCluster.JDK17, SelfCheckServer.class.getName(),
+        "7627", "127.0.0.1"));
+    String onN2 = cluster.launchServer("n2", appCommand(ArmorTestCluster.JDK17, SelfCheckServer.class.getName(),
+        "7627", "127.0.0.1"));
+    for (String node : List.of("n1", "n2")) {
+      long server = cluster.pidOf(node.equals("n1") ? onN1 : onN2);
+      try (AppProcess client = cluster.startApp(node, ArmorTestCluster.JDK17, LineClient.class.getName(),
+          "127.0.0.1", "7627", "1")) {
+        assertThat(client.awaitLine(line -> line.startsWith("ECHO") || line.startsWith("ERROR"),
+            Duration.ofSeconds(30))).as("%s's localhost", node).contains(" pid=" + server + " ");
+      }
+    }
+  }
+
+  /**
    * Issue 14: an app that requires Netty's epoll transport (its sockets live in C) is protected like any other: its
    * listener is rerouted and registered, reports the address the app bound, each accepted connection reports the
    * service address, and a client's connection carries on across a kill of the server (the real client's address

@@ -38,11 +38,11 @@ public final class AppServerDb implements Element {
 
   public static final String NAME = "APP_SERVER_DB";
 
-  /** Where the table is replicated. Writes must not block. */
+  /** Where the table is replicated, each row under its {@link #keyOf(ServiceEntry) key}. Writes must not block. */
   public interface Store {
     void put(ServiceEntry entry);
 
-    void remove(String service);
+    void remove(String key);
   }
 
   /** Where a node's daemon takes data-plane links. */
@@ -57,7 +57,7 @@ public final class AppServerDb implements Element {
 
   public AppServerDb(Collection<ServiceEntry> restored, Store store, NodeDirectory nodes) {
     for (ServiceEntry entry : restored) {
-      table.put(entry.getService(), entry);
+      table.put(keyOf(entry), entry);
     }
     this.store = store;
     this.nodes = nodes;
@@ -84,7 +84,8 @@ public final class AppServerDb implements Element {
     switch (operation.getType()) {
       case Ops.REGISTER_SERVICE -> register(Ops.argument(operation, RegisterService.class), context);
       case Ops.UNREGISTER_SERVICE -> unregister(Ops.argument(operation, UnregisterService.class), context);
-      case Ops.LOOKUP_SERVICE -> context.setPayload(locate(Ops.argument(operation, LookupService.class).getService()));
+      case Ops.LOOKUP_SERVICE ->
+          context.setPayload(locate(Ops.argument(operation, LookupService.class).getService(), senderNode(context)));
       case Ops.CLIENT_INTEREST -> interest(Ops.argument(operation, ClientInterest.class));
       case Ops.PROCESS_EVENT -> processEvent(Ops.argument(operation, ProcessEvent.class), context);
       case Ops.REASSIGN_SERVICES -> reassign(Ops.argument(operation, ReassignServices.class), context);
@@ -114,7 +115,7 @@ public final class AppServerDb implements Element {
       return;
     }
     validateService(service);
-    ServiceEntry existing = table.get(service);
+    ServiceEntry existing = table.get(keyOf(service, request.getNode()));
     if (existing != null && existing.getState() != ServiceState.FAILED && !existing.getArmorId().equals(request.getArmorId())) {
       context.fail(
           "service address " + service + " is already served by ARMOR " + existing.getArmorId() + " (pid "
@@ -132,7 +133,7 @@ public final class AppServerDb implements Element {
    * decided by the FTM, and stays.
    */
   public void restore(RegisterService reported, String node, ElementContext context) {
-    ServiceEntry existing = table.get(reported.getService());
+    ServiceEntry existing = table.get(keyOf(reported.getService(), node));
     boolean lost = existing == null
         || (existing.getState() == ServiceState.RECOVERING && existing.getArmorId().equals(reported.getArmorId()));
     if (!lost) {
@@ -172,7 +173,7 @@ public final class AppServerDb implements Element {
           "APP_SERVER_DB: recovery of {} recognised (ARMOR {}, pid {}, incarnation {}); telling {} client node(s) to re-attach: {}",
           service, updated.getArmorId(), updated.getPid(), updated.getIncarnation(), updated.getClientNodesCount(),
           updated.getClientNodesList());
-      tellClients(updated, Ops.SERVICE_LOCATED, locate(service), context);
+      tellClients(updated, Ops.SERVICE_LOCATED, locate(updated), context);
     } else {
       context.log().info("APP_SERVER_DB: {} registered, served by ARMOR {} (pid {}) on node {}",
           service, updated.getArmorId(), updated.getPid(), updated.getNode());
@@ -208,11 +209,15 @@ public final class AppServerDb implements Element {
           .setReason(move.getReason())
           .setChangedAtMillis(context.currentTimeMillis())
           .build();
+      if (!keyOf(moved).equals(keyOf(entry))) { // a localhost service: the new node's own localhost from now on
+        table.remove(keyOf(entry));
+        store.remove(keyOf(entry));
+      }
       put(moved);
       context.log().info("APP_SERVER_DB: {} moves from ARMOR {} to ARMOR {} on node {} ({}); holding its {} client node(s)",
           entry.getService(), move.getFromArmorId(), move.getToArmorId(), move.getToNode(), move.getReason(),
           moved.getClientNodesCount());
-      tellClients(moved, Ops.SERVICE_RECOVERING, locate(entry.getService()), context);
+      tellClients(moved, Ops.SERVICE_RECOVERING, locate(moved), context);
     }
   }
 
@@ -221,7 +226,7 @@ public final class AppServerDb implements Element {
    * old ARMOR and pid, a newer incarnation, and its clients, held by the move, told to re-attach there.
    */
   public void reinstate(ServiceEntry previous, String reason, ElementContext context) {
-    ServiceEntry current = table.get(previous.getService());
+    ServiceEntry current = table.get(keyOf(previous));
     ServiceEntry back = previous.toBuilder()
         .setIncarnation((current == null ? previous : current).getIncarnation() + 1)
         .clearClientNodes().addAllClientNodes((current == null ? previous : current).getClientNodesList())
@@ -231,7 +236,7 @@ public final class AppServerDb implements Element {
     put(back);
     context.log().info("APP_SERVER_DB: {} served by ARMOR {} (pid {}) on node {} again ({}); telling {} client node(s)",
         back.getService(), back.getArmorId(), back.getPid(), back.getNode(), reason, back.getClientNodesCount());
-    tellClients(back, Ops.SERVICE_LOCATED, locate(back.getService()), context);
+    tellClients(back, Ops.SERVICE_LOCATED, locate(back), context);
   }
 
   /** Every service of {@code armorId} goes FAILED (its clients are reset): there is nowhere to run it. */
@@ -239,13 +244,15 @@ public final class AppServerDb implements Element {
     for (ServiceEntry entry : List.copyOf(table.values())) {
       if (entry.getArmorId().equals(armorId) && entry.getState() != ServiceState.FAILED) {
         ServiceEntry failed = setState(entry, ServiceState.FAILED, reason, context);
-        tellClients(failed, Ops.SERVICE_FAILED, locate(entry.getService()), context);
+        tellClients(failed, Ops.SERVICE_FAILED, locate(failed), context);
       }
     }
   }
 
   private void unregister(UnregisterService request, ElementContext context) {
-    ServiceEntry existing = table.get(request.getService());
+    String sender = senderNode(context);
+    ServiceEntry existing = sender != null ? table.get(keyOf(request.getService(), sender))
+        : servedAnywhere(request.getService(), request.getArmorId());
     if (existing == null) {
       context.fail("service address " + request.getService() + " is not registered");
       return;
@@ -255,7 +262,6 @@ public final class AppServerDb implements Element {
           + ", not by " + request.getArmorId());
       return;
     }
-    String sender = senderNode(context);
     if (sender != null && !sender.equals(existing.getNode())) {
       context.fail("node " + sender + "'s daemon may not unregister " + request.getService() + ", which node "
           + existing.getNode() + " serves");
@@ -265,16 +271,27 @@ public final class AppServerDb implements Element {
   }
 
   private void remove(ServiceEntry existing, String reason, ElementContext context) {
-    table.remove(existing.getService());
-    store.remove(existing.getService());
+    table.remove(keyOf(existing));
+    store.remove(keyOf(existing));
     context.log().info("APP_SERVER_DB: {} unregistered: {}", existing.getService(), reason);
     ServiceEntry gone = existing.toBuilder().setState(ServiceState.FAILED).setReason(reason).build();
     tellClients(gone, Ops.SERVICE_FAILED, ServiceLocation.newBuilder().setFound(false).setEntry(gone).build(), context);
   }
 
-  /** The location reply for {@code service}; {@code found} is false when nobody serves it. */
-  public ServiceLocation locate(String service) {
-    ServiceEntry entry = table.get(service);
+  /**
+   * The location reply for {@code service} as {@code node} sees it (its own localhost; null: no node's localhost);
+   * {@code found} is false when nobody serves it.
+   */
+  public ServiceLocation locate(String service, String node) {
+    return located(table.get(keyOf(service, node == null ? "" : node)));
+  }
+
+  /** The location reply for the row {@code entry} (its clients are told with it). */
+  private ServiceLocation locate(ServiceEntry entry) {
+    return located(table.get(keyOf(entry)));
+  }
+
+  private ServiceLocation located(ServiceEntry entry) {
     if (entry == null) {
       return ServiceLocation.newBuilder().setFound(false).build();
     }
@@ -293,7 +310,7 @@ public final class AppServerDb implements Element {
   }
 
   private void interest(ClientInterest interest) {
-    ServiceEntry entry = table.get(interest.getService());
+    ServiceEntry entry = table.get(keyOf(interest.getService(), interest.getNode()));
     if (entry == null || entry.getClientNodesList().contains(interest.getNode())) {
       return;
     }
@@ -309,12 +326,12 @@ public final class AppServerDb implements Element {
         case EXITED -> {
           if (entry.getState() == ServiceState.UP && (entry.getPid() == event.getPid() || event.getPid() == 0)) {
             ServiceEntry recovering = setState(entry, ServiceState.RECOVERING, event.getDetail(), context);
-            tellClients(recovering, Ops.SERVICE_RECOVERING, locate(entry.getService()), context);
+            tellClients(recovering, Ops.SERVICE_RECOVERING, locate(recovering), context);
           }
         }
         case GAVE_UP -> {
           ServiceEntry failed = setState(entry, ServiceState.FAILED, event.getDetail(), context);
-          tellClients(failed, Ops.SERVICE_FAILED, locate(entry.getService()), context);
+          tellClients(failed, Ops.SERVICE_FAILED, locate(failed), context);
         }
         case STOPPED -> {
           if (entry.getPid() == event.getPid() || event.getPid() == 0) {
@@ -341,8 +358,43 @@ public final class AppServerDb implements Element {
   }
 
   private void put(ServiceEntry entry) {
-    table.put(entry.getService(), entry);
+    table.put(keyOf(entry), entry);
     store.put(entry);
+  }
+
+  /** The row of {@code service} that {@code armorId} serves, wherever (for a sender that is no daemon). */
+  private ServiceEntry servedAnywhere(String service, String armorId) {
+    ServiceEntry unscoped = table.get(service);
+    if (unscoped != null) {
+      return unscoped;
+    }
+    return table.values().stream().filter(e -> e.getService().equals(service) && e.getArmorId().equals(armorId))
+        .findFirst().orElse(null);
+  }
+
+  /**
+   * The table's key for {@code service} served on {@code node}: the address, except for localhost (127.0.0.1, ::1),
+   * which every host has its own of: without Armor, a server bound to 127.0.0.1:7000 on one host leaves that address
+   * free on every other, and answers only its own host's clients (issue 14: "loopback binds are per node"). Such a row
+   * is the node's: {@code 127.0.0.1:7000@n1}. The rest of 127.0.0.0/8 is not scoped: nodes that share one machine take
+   * their own addresses there, and those are reached from every node.
+   */
+  public static String keyOf(String service, String node) {
+    return isLocalhost(service) ? service + "@" + node : service;
+  }
+
+  /** {@link #keyOf(String, String)} of a row. */
+  public static String keyOf(ServiceEntry entry) {
+    return keyOf(entry.getService(), entry.getNode());
+  }
+
+  private static boolean isLocalhost(String service) {
+    int colon = service.lastIndexOf(':');
+    String host = colon <= 0 ? service : service.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    return host.equals("127.0.0.1") || host.equals("::1") || host.equals("0:0:0:0:0:0:0:1");
   }
 
   private static void validateService(String service) {

@@ -11,6 +11,7 @@ import dev.armor.elements.wire.ClientInterest;
 import dev.armor.elements.wire.LookupService;
 import dev.armor.elements.wire.ProcessEvent;
 import dev.armor.elements.wire.ProcessEventKind;
+import dev.armor.elements.wire.ReassignServices;
 import dev.armor.elements.wire.RegisterService;
 import dev.armor.elements.wire.RegisterServiceResult;
 import dev.armor.elements.wire.ServiceEntry;
@@ -63,6 +64,66 @@ class AppServerDbTest {
     assertThat(entry.getPid()).isEqualTo(101);
     assertThat(entry.getChangedAtMillis()).isEqualTo(1_000);
     assertThat(context.sent).isEmpty();
+  }
+
+  // ---- localhost is every node's own ------------------------------------------------------------------------------
+
+  /** As a daemon of {@code node} sends it. */
+  private FakeElementContext fromDaemon(String node, String type, Message argument) {
+    FakeElementContext context = new FakeElementContext(ArmorIds.FTM, nowMillis).from(ArmorIds.daemon(node));
+    db.handle(Ops.of(type, argument), context);
+    return context;
+  }
+
+  @Test
+  void localhost_isEachNodesOwn_twoNodesServeTheSameLoopbackAddress_eachFindsOnlyItsOwn() {
+    String localhost = "127.0.0.1:7000";
+    assertThat(fromDaemon("node-a", Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(localhost)
+        .setArmorId(EXEC_A).setNode("node-a").setPid(101).build()).error()).isNull();
+    assertThat(fromDaemon("node-b", Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(localhost)
+        .setArmorId(EXEC_B).setNode("node-b").setPid(202).build()).error())
+        .as("another host's localhost: free, as without Armor").isNull();
+
+    for (String node : List.of("node-a", "node-b")) {
+      ServiceLocation location = fromDaemon(node, Ops.LOOKUP_SERVICE,
+          LookupService.newBuilder().setService(localhost).build()).payloadAs(ServiceLocation.class);
+      assertThat(location.getFound()).isTrue();
+      assertThat(location.getEntry().getNode()).as("%s's localhost", node).isEqualTo(node);
+    }
+    assertThat(fromDaemon("node-c", Ops.LOOKUP_SERVICE, LookupService.newBuilder().setService(localhost).build())
+        .payloadAs(ServiceLocation.class).getFound()).as("a third node's localhost serves nothing").isFalse();
+    assertThat(store.contents).containsKeys(localhost + "@node-a", localhost + "@node-b");
+
+    // the same node's second bind of it still conflicts, and one node's unregistration leaves the other's
+    assertThat(fromDaemon("node-a", Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(localhost)
+        .setArmorId("exec-node-a-2").setNode("node-a").setPid(303).build()).error()).contains("already served");
+    assertThat(fromDaemon("node-a", Ops.UNREGISTER_SERVICE, UnregisterService.newBuilder().setService(localhost)
+        .setArmorId(EXEC_A).setReason("closed").build()).error()).isNull();
+    assertThat(db.entries()).extracting(ServiceEntry::getNode).containsExactly("node-b");
+  }
+
+  @Test
+  void aNodesOwnAddressOnLoopback_isNotScoped_otherNodesReachIt() {
+    String nodeAddress = "127.0.0.2:7000"; // nodes that share a machine take addresses like this
+    fromDaemon("node-a", Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(nodeAddress)
+        .setArmorId(EXEC_A).setNode("node-a").setPid(101).build());
+    assertThat(fromDaemon("node-b", Ops.LOOKUP_SERVICE, LookupService.newBuilder().setService(nodeAddress).build())
+        .payloadAs(ServiceLocation.class).getEntry().getNode()).isEqualTo("node-a");
+    assertThat(fromDaemon("node-b", Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(nodeAddress)
+        .setArmorId(EXEC_B).setNode("node-b").setPid(202).build()).error()).contains("already served");
+  }
+
+  @Test
+  void aLocalhostServiceMovedToAnotherNode_becomesThatNodesLocalhost() {
+    String localhost = "127.0.0.1:7000";
+    fromDaemon("node-a", Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(localhost)
+        .setArmorId(EXEC_A).setNode("node-a").setPid(101).build());
+    handle(Ops.REASSIGN_SERVICES, ReassignServices.newBuilder().setFromArmorId(EXEC_A).setToArmorId(EXEC_B)
+        .setToNode("node-b").setReason("node-a down").build());
+    assertThat(store.contents).containsOnlyKeys(localhost + "@node-b");
+    assertThat(fromDaemon("node-b", Ops.REGISTER_SERVICE, RegisterService.newBuilder().setService(localhost)
+        .setArmorId(EXEC_B).setNode("node-b").setPid(202).build()).payloadAs(RegisterServiceResult.class)
+        .getRecovery()).as("the moved ARMOR's bind there is the service's recovery").isTrue();
   }
 
   // ---- restore (a daemon's report to a starting FTM) ----------------------------------------------------------
@@ -500,7 +561,7 @@ class AppServerDbTest {
 
     @Override
     public void put(ServiceEntry entry) {
-      contents.put(entry.getService(), entry);
+      contents.put(AppServerDb.keyOf(entry), entry);
       writes.add("put " + entry.getService() + " " + entry.getState());
     }
 

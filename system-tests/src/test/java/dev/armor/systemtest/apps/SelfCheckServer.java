@@ -10,8 +10,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 
 /**
- * {@code SelfCheckServer PORT}: an echo server that, like H2 at start, checks it is reachable by connecting to
- * itself at {@code localhost:PORT} once bound. Prints {@code SELF-CHECK ok pid=P} or {@code SELF-CHECK failed
+ * {@code SelfCheckServer PORT [BIND-IP]}: an echo server (on every address, or on BIND-IP alone) that, like H2 at
+ * start, checks it is reachable by connecting to itself at {@code localhost:PORT} once bound. Prints {@code SELF-CHECK ok pid=P} or {@code SELF-CHECK failed
  * type=CLASS message=...}, then serves lines (each echoed back prefixed with its pid) until killed.
  */
 public final class SelfCheckServer {
@@ -19,7 +19,8 @@ public final class SelfCheckServer {
   public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     long pid = ProcessHandle.current().pid();
-    try (ServerSocket server = new ServerSocket(port)) {
+    try (ServerSocket server = args.length > 1 ? new ServerSocket(port, 50, InetAddress.getByName(args[1]))
+        : new ServerSocket(port)) {
       Thread acceptor = new Thread(() -> {
         while (true) {
           try {
