@@ -96,6 +96,23 @@ class NeverWorseTest {
         }
       };
 
+  /**
+   * Answers the first line with "welcome", reads the second and never answers it (it is killed), counting both down
+   * on {@code taken} as it reads them.
+   */
+  private static TestServer.Behaviour answersOneThenTakesOne(CountDownLatch taken) {
+    return (socket, in, out) -> {
+      BufferedReader reader = new BufferedReader(new InputStreamReader(in, UTF_8));
+      reader.readLine();
+      out.write("welcome\n".getBytes(UTF_8));
+      out.flush();
+      taken.countDown();
+      reader.readLine();
+      taken.countDown();
+      in.transferTo(OutputStream.nullOutputStream());
+    };
+  }
+
   @Test
   void aRequestToANewInstanceThatWaitsForAHandshakeGetsTheClientTheEndOfItsStreamNotAHang() throws Exception {
     serve(SESSION, STALL);
@@ -146,16 +163,7 @@ class NeverWorseTest {
   @Test
   void aRequestInFlightAtTheCrashGetsTheClientTheEndOfItsStreamAtOnce() throws Exception {
     CountDownLatch taken = new CountDownLatch(2);
-    serve((socket, in, out) -> { // answers the first line, takes the second and never answers it (it is killed)
-      BufferedReader reader = new BufferedReader(new InputStreamReader(in, UTF_8));
-      reader.readLine();
-      out.write("welcome\n".getBytes(UTF_8));
-      out.flush();
-      taken.countDown();
-      reader.readLine();
-      taken.countDown();
-      in.transferTo(OutputStream.nullOutputStream());
-    }, Duration.ofSeconds(30)); // a reset that waited for the watchdog would fail the test
+    serve(answersOneThenTakesOne(taken), Duration.ofSeconds(30)); // a reset after the watchdog would fail the test
     try (Socket client = pair.connect(SERVICE)) {
       StreamRecorder received = new StreamRecorder(client.getInputStream());
       client.getOutputStream().write("HELLO\n".getBytes(UTF_8));
@@ -189,16 +197,7 @@ class NeverWorseTest {
   @Test
   void aRequestTheDeadServerHadReadGetsTheClientTheEndOfItsStreamAtOnceHoweverRecent() throws Exception {
     CountDownLatch taken = new CountDownLatch(2);
-    serve((socket, in, out) -> { // answers the first line, reads the second and never answers it (it exits)
-      BufferedReader reader = new BufferedReader(new InputStreamReader(in, UTF_8));
-      reader.readLine();
-      out.write("welcome\n".getBytes(UTF_8));
-      out.flush();
-      taken.countDown();
-      reader.readLine();
-      taken.countDown();
-      in.transferTo(OutputStream.nullOutputStream());
-    }, Duration.ofSeconds(30)); // an end that waited for the watchdog would fail the test
+    serve(answersOneThenTakesOne(taken), Duration.ofSeconds(30)); // an end after the watchdog would fail the test
     try (Socket client = pair.connect(SERVICE)) {
       StreamRecorder received = new StreamRecorder(client.getInputStream());
       client.getOutputStream().write("HELLO\n".getBytes(UTF_8));

@@ -102,16 +102,7 @@ public final class TestServer implements AutoCloseable {
 
   /** The process dies: listener closed, every connection reset. */
   public void crash() throws IOException {
-    crashed = true;
-    listener.close();
-    // the kernel keeps the listening socket until the thread blocked in accept() has left it: only then is the
-    // address refusing, as a dead process's would be, before any connection of it is reset (which is what makes
-    // the relay retry it)
-    try {
-      acceptor.join(5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    stopListening();
     for (Socket socket : sockets) {
       try {
         socket.setSoLinger(true, 0);
@@ -128,15 +119,22 @@ public final class TestServer implements AutoCloseable {
    * {@code SO_LINGER} of 0 here, unlike {@link #crash()}, which resets them all).
    */
   public void exit() throws IOException {
+    stopListening();
+    for (Socket socket : sockets) {
+      socket.close();
+    }
+  }
+
+  private void stopListening() throws IOException {
     crashed = true;
     listener.close();
+    // the kernel keeps the listening socket until the thread blocked in accept() has left it: only then is the
+    // address refusing, as a dead process's would be, before any connection of it is reset (which is what makes
+    // the relay retry it)
     try {
       acceptor.join(5000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-    for (Socket socket : sockets) {
-      socket.close();
     }
   }
 
