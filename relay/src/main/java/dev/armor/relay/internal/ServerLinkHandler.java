@@ -45,7 +45,7 @@ final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
             .schedule(
                 () -> {
                   if (connection == null && ctx.channel().isOpen()) {
-                    log.warn("link from {} sent no OPEN within {} s: closed", peer(ctx), OPEN_TIMEOUT_SECONDS);
+                    refused(ctx, "a link that sent no OPEN within " + OPEN_TIMEOUT_SECONDS + " s (closed)");
                     ctx.close();
                   }
                 },
@@ -69,7 +69,7 @@ final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg); // sent behind the refused OPEN
     } else {
       ReferenceCountUtil.release(msg);
-      log.warn("link from {} sent {} before OPEN: closed", peer(ctx), msg instanceof ByteBuf ? "DATA" : msg);
+      refused(ctx, "a link that sent " + (msg instanceof ByteBuf ? "DATA" : msg) + " before OPEN (closed)");
       ctx.close();
     }
   }
@@ -120,11 +120,19 @@ final class ServerLinkHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (cause instanceof CorruptedFrameException) {
-      log.warn("link from {}: protocol error: {}: closed", peer(ctx), cause.getMessage());
+      refused(ctx, "a link with a protocol error: " + cause.getMessage() + " (closed)");
     } else if (connection == null || !connection.isClosed()) {
       log.debug("link from {} failed: {}", peer(ctx), ClientConnection.message(cause));
     }
     ctx.close();
+  }
+
+  /**
+   * A peer's link refused for what it sent: said at most once a second per relay, with a count of the rest (a peer that
+   * sends garbage on link after link must not storm the log; docs/SECURITY.md).
+   */
+  private void refused(ChannelHandlerContext ctx, String why) {
+    relay.linkRefusals().refused(peer(ctx), why);
   }
 
   /** Removed from a connection that turned out to be a shared one ({@link LinkProtocolSniffer}). */
