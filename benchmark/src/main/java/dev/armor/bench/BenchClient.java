@@ -245,15 +245,13 @@ public final class BenchClient {
 
   /**
    * See the class comment. Each ping is {@code 'R'} and a 7-byte sequence number (see {@link EchoServer} for
-   * why); a ping lost with the old instance is replaced after a 50 ms read timeout.
+   * why); a ping lost with the old instance is replaced after a 50 ms read timeout. When the loss ends the connection
+   * (under reconnect, a ping the killed instance had read and never answered ends it at once, as the crash does
+   * without Armor), the client connects again, as a real one would, and goes on: the recovery is the first echo of a
+   * ping sent after the kill, on whichever connection. {@code ENDED} says that a connection ended.
    */
   static void recover(InetSocketAddress target) throws IOException {
-    Socket socket = new Socket();
-    socket.setTcpNoDelay(true);
-    socket.connect(target, 10_000);
-    socket.setSoTimeout(50);
-    OutputStream out = socket.getOutputStream();
-    DataInputStream in = new DataInputStream(socket.getInputStream());
+    Socket socket = connectForRecovery(target, 10_000);
     final long[] killedAt = {Long.MIN_VALUE};
     Thread commands = new Thread(() -> readKills(killedAt), "commands");
     commands.setDaemon(true);
@@ -268,12 +266,18 @@ public final class BenchClient {
       seq++;
       long sent = System.nanoTime();
       sentAt[(int) (seq & 0xffff)] = sent;
-      out.write(message.clear().putLong(seq).put(0, (byte) 'R').array());
       long echoed;
       try {
-        in.readFully(reply);
+        socket.getOutputStream().write(message.clear().putLong(seq).put(0, (byte) 'R').array());
+        new DataInputStream(socket.getInputStream()).readFully(reply);
         echoed = ByteBuffer.wrap(reply).getLong() & 0x00ff_ffff_ffff_ffffL;
       } catch (SocketTimeoutException e) {
+        continue;
+      } catch (IOException e) { // the connection ended with the lost instance: a new one, to the service's next
+        System.out.println("ENDED " + e.getClass().getName());
+        System.out.flush();
+        socket.close();
+        socket = connectForRecovery(target, 60_000);
         continue;
       }
       long now = System.nanoTime();
@@ -289,6 +293,26 @@ public final class BenchClient {
         System.out.flush();
       }
       sleepMillis(1);
+    }
+  }
+
+  /** A connection for {@link #recover}, retried every 10 ms for up to {@code withinMillis} (the server restarting). */
+  private static Socket connectForRecovery(InetSocketAddress target, long withinMillis) throws IOException {
+    long deadline = System.nanoTime() + withinMillis * 1_000_000;
+    while (true) {
+      Socket socket = new Socket();
+      try {
+        socket.setTcpNoDelay(true);
+        socket.connect(target, 10_000);
+        socket.setSoTimeout(50);
+        return socket;
+      } catch (IOException e) {
+        socket.close();
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        sleepMillis(10);
+      }
     }
   }
 
