@@ -941,7 +941,7 @@ final class ClientConnection extends RelayConnection {
       if (directAttached) {
         replayLog.writeRawTo(direct, replayWritten, upTo);
         directWritten += upTo - replayWritten;
-        directInput.written(upTo - replayWritten);
+        directInput.written(upTo - replayWritten, relay.nanoTime());
       } else {
         replayLog.writeTo(link, replayWritten, upTo);
       }
@@ -1117,7 +1117,7 @@ final class ClientConnection extends RelayConnection {
   private void writeToServer(ByteBuf buf) {
     if (directAttached) {
       directWritten += buf.readableBytes();
-      directInput.written(buf.readableBytes());
+      directInput.written(buf.readableBytes(), relay.nanoTime());
       direct.write(buf, direct.voidPromise());
     } else {
       LinkFrames.writeAppData(link, buf);
@@ -1207,7 +1207,7 @@ final class ClientConnection extends RelayConnection {
       directFailed = true; // nothing more goes on it; a FIN or ABORT from the server side follows
       Transport.reset(ch);
     }
-    boolean unanswered = !reset && directInput.readUnansweredAtEnd(ch);
+    boolean unanswered = !reset && directInput.readUnansweredAtEnd(ch, relay.nanoTime());
     link.writeAndFlush(LinkFrames.encode(link.alloc(), new AppEnd(reset, unanswered, message)), link.voidPromise());
   }
 

@@ -439,7 +439,7 @@ final class ServerConnection extends RelayConnection {
     }
     appInputDone = true;
     if (app != null) {
-      endedUnanswered = input.readUnansweredAtEnd(app);
+      endedUnanswered = input.readUnansweredAtEnd(app, relay.nanoTime());
     }
     askProbe();
   }
@@ -479,7 +479,7 @@ final class ServerConnection extends RelayConnection {
       return;
     }
     bytesToServer += buf.readableBytes();
-    input.written(buf.readableBytes());
+    input.written(buf.readableBytes(), relay.nanoTime());
     if (acks != null) {
       acks.passedOn(buf.readableBytes());
     }

@@ -20,6 +20,10 @@ import io.netty.channel.epoll.EpollSocketChannel;
  * err, both towards the old behaviour or towards the crash's own outcome, never towards a hang:
  *
  * <ul>
+ *   <li>input the app had for less than {@link #HELD_FLOOR_NANOS} before its end does not count: in that window it
+ *       cannot be told from bytes written just before or after the death, whose reset may not have been processed
+ *       yet on a loaded host (a line client's next line, 20 ms after the last, was taken for a request in flight in
+ *       a clean-clone run); such a connection is judged by the generic rules, as before;
  *   <li>bytes the relay wrote after the app died (between the FIN's arrival and the event loop reading it) were never
  *       read: the dead socket answers them with a reset, which moves the relay's socket to CLOSED; on the epoll
  *       transport that state is read here ({@code TCP_INFO}) and such bytes are not taken for input the app read.
@@ -33,6 +37,13 @@ import io.netty.channel.epoll.EpollSocketChannel;
  */
 final class UnansweredInput {
 
+  /**
+   * How long the app must have had unanswered input, by its end, for it to count as a request in flight: far longer
+   * than an event loop takes to see the end of a socket it is writing to, far shorter than the recovery stall timeout
+   * the generic rules would wait instead.
+   */
+  static final long HELD_FLOOR_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(100);
+
   /** {@code TCP_CLOSE} in Linux's {@code tcp_states.h}: the socket got a reset (or was closed). */
   private static final int TCP_CLOSE = 7;
 
@@ -40,9 +51,14 @@ final class UnansweredInput {
   private long written;
   /** {@link #written} when the app's output last arrived. */
   private long writtenWhenAnswered;
+  /** When the first byte written since the app's last output was written; meaningful while some is unanswered. */
+  private long unansweredSinceNanos;
 
-  /** {@code bytes} more written towards the app. */
-  void written(long bytes) {
+  /** {@code bytes} more written towards the app, at {@code nowNanos}. */
+  void written(long bytes, long nowNanos) {
+    if (written == writtenWhenAnswered && bytes > 0) {
+      unansweredSinceNanos = nowNanos;
+    }
     written += bytes;
   }
 
@@ -55,16 +71,17 @@ final class UnansweredInput {
    * The app's socket {@code ch} read an end of stream: whether the app had read bytes after its last output (to be
    * used only if the app turns out dead: a live app may close a connection after any input).
    */
-  boolean readUnansweredAtEnd(Channel ch) {
-    return readUnanswered(pendingBytes(ch), resetReceived(ch));
+  boolean readUnansweredAtEnd(Channel ch, long nowNanos) {
+    return readUnanswered(pendingBytes(ch), resetReceived(ch), nowNanos);
   }
 
   /**
    * {@link #readUnansweredAtEnd} on what the socket says: {@code stillPending} of the written bytes never left the
    * relay's buffer; {@code resetReceived}: the dead socket answered bytes with a reset (so the app never read those).
    */
-  boolean readUnanswered(long stillPending, boolean resetReceived) {
-    return written - stillPending > writtenWhenAnswered && !resetReceived;
+  boolean readUnanswered(long stillPending, boolean resetReceived, long nowNanos) {
+    return written - stillPending > writtenWhenAnswered && !resetReceived
+        && nowNanos - unansweredSinceNanos >= HELD_FLOOR_NANOS;
   }
 
   /**
