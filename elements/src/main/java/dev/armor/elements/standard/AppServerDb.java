@@ -173,7 +173,7 @@ public final class AppServerDb implements Element {
           "APP_SERVER_DB: recovery of {} recognised (ARMOR {}, pid {}, incarnation {}); telling {} client node(s) to re-attach: {}",
           service, updated.getArmorId(), updated.getPid(), updated.getIncarnation(), updated.getClientNodesCount(),
           updated.getClientNodesList());
-      tellClients(updated, Ops.SERVICE_LOCATED, locate(updated), context);
+      tellClients(updated, Ops.SERVICE_LOCATED, located(updated), context);
     } else {
       context.log().info("APP_SERVER_DB: {} registered, served by ARMOR {} (pid {}) on node {}",
           service, updated.getArmorId(), updated.getPid(), updated.getNode());
@@ -210,14 +210,13 @@ public final class AppServerDb implements Element {
           .setChangedAtMillis(context.currentTimeMillis())
           .build();
       if (!keyOf(moved).equals(keyOf(entry))) { // a localhost service: the new node's own localhost from now on
-        table.remove(keyOf(entry));
-        store.remove(keyOf(entry));
+        drop(entry);
       }
       put(moved);
       context.log().info("APP_SERVER_DB: {} moves from ARMOR {} to ARMOR {} on node {} ({}); holding its {} client node(s)",
           entry.getService(), move.getFromArmorId(), move.getToArmorId(), move.getToNode(), move.getReason(),
           moved.getClientNodesCount());
-      tellClients(moved, Ops.SERVICE_RECOVERING, locate(moved), context);
+      tellClients(moved, Ops.SERVICE_RECOVERING, located(moved), context);
     }
   }
 
@@ -236,7 +235,7 @@ public final class AppServerDb implements Element {
     put(back);
     context.log().info("APP_SERVER_DB: {} served by ARMOR {} (pid {}) on node {} again ({}); telling {} client node(s)",
         back.getService(), back.getArmorId(), back.getPid(), back.getNode(), reason, back.getClientNodesCount());
-    tellClients(back, Ops.SERVICE_LOCATED, locate(back), context);
+    tellClients(back, Ops.SERVICE_LOCATED, located(back), context);
   }
 
   /** Every service of {@code armorId} goes FAILED (its clients are reset): there is nowhere to run it. */
@@ -244,7 +243,7 @@ public final class AppServerDb implements Element {
     for (ServiceEntry entry : List.copyOf(table.values())) {
       if (entry.getArmorId().equals(armorId) && entry.getState() != ServiceState.FAILED) {
         ServiceEntry failed = setState(entry, ServiceState.FAILED, reason, context);
-        tellClients(failed, Ops.SERVICE_FAILED, locate(failed), context);
+        tellClients(failed, Ops.SERVICE_FAILED, located(failed), context);
       }
     }
   }
@@ -271,8 +270,7 @@ public final class AppServerDb implements Element {
   }
 
   private void remove(ServiceEntry existing, String reason, ElementContext context) {
-    table.remove(keyOf(existing));
-    store.remove(keyOf(existing));
+    drop(existing);
     context.log().info("APP_SERVER_DB: {} unregistered: {}", existing.getService(), reason);
     ServiceEntry gone = existing.toBuilder().setState(ServiceState.FAILED).setReason(reason).build();
     tellClients(gone, Ops.SERVICE_FAILED, ServiceLocation.newBuilder().setFound(false).setEntry(gone).build(), context);
@@ -286,11 +284,7 @@ public final class AppServerDb implements Element {
     return located(table.get(keyOf(service, node == null ? "" : node)));
   }
 
-  /** The location reply for the row {@code entry} (its clients are told with it). */
-  private ServiceLocation locate(ServiceEntry entry) {
-    return located(table.get(keyOf(entry)));
-  }
-
+  /** The location reply for the row {@code entry} (the table's current one, its clients told with it); null: nobody serves it. */
   private ServiceLocation located(ServiceEntry entry) {
     if (entry == null) {
       return ServiceLocation.newBuilder().setFound(false).build();
@@ -326,12 +320,12 @@ public final class AppServerDb implements Element {
         case EXITED -> {
           if (entry.getState() == ServiceState.UP && (entry.getPid() == event.getPid() || event.getPid() == 0)) {
             ServiceEntry recovering = setState(entry, ServiceState.RECOVERING, event.getDetail(), context);
-            tellClients(recovering, Ops.SERVICE_RECOVERING, locate(recovering), context);
+            tellClients(recovering, Ops.SERVICE_RECOVERING, located(recovering), context);
           }
         }
         case GAVE_UP -> {
           ServiceEntry failed = setState(entry, ServiceState.FAILED, event.getDetail(), context);
-          tellClients(failed, Ops.SERVICE_FAILED, locate(failed), context);
+          tellClients(failed, Ops.SERVICE_FAILED, located(failed), context);
         }
         case STOPPED -> {
           if (entry.getPid() == event.getPid() || event.getPid() == 0) {
@@ -360,6 +354,12 @@ public final class AppServerDb implements Element {
   private void put(ServiceEntry entry) {
     table.put(keyOf(entry), entry);
     store.put(entry);
+  }
+
+  /** Takes the row out of the table and its replica, telling nobody. */
+  private void drop(ServiceEntry entry) {
+    table.remove(keyOf(entry));
+    store.remove(keyOf(entry));
   }
 
   /** The row of {@code service} that {@code armorId} serves, wherever (for a sender that is no daemon). */
