@@ -284,7 +284,10 @@ public final class AppServerDb implements Element {
     return located(table.get(keyOf(service, node == null ? "" : node)));
   }
 
-  /** The location reply for the row {@code entry} (the table's current one, its clients told with it); null: nobody serves it. */
+  /**
+   * The location reply for the row {@code entry} (the table's current one; its clients are told with it); null: nobody
+   * serves it.
+   */
   private ServiceLocation located(ServiceEntry entry) {
     if (entry == null) {
       return ServiceLocation.newBuilder().setFound(false).build();
