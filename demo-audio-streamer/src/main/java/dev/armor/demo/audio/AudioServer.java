@@ -54,6 +54,8 @@ public final class AudioServer implements AutoCloseable {
     static final long MAX_LAG_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long a client thread stalled at its lead limit waits for a report before looking at the closed flag. */
     private static final long STALLED_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** How long {@link #close()} waits for the client threads to log their end, all together. */
+    private static final long CLIENTS_END_WITHIN_SECONDS = 10;
 
     private final ServerOptions options;
     private final ServerLog log;
@@ -134,8 +136,12 @@ public final class AudioServer implements AutoCloseable {
             endStream(client.getKey());
             client.getValue().interrupt();
         }
+        // Each thread ends as soon as it runs (its socket is closed); the bound is only for a host too loaded to
+        // schedule it, and is generous because STOPPED must come after every DISCONNECT (a 2 s bound per thread
+        // once let STOPPED overtake a DISCONNECT on a loaded CI host).
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLIENTS_END_WITHIN_SECONDS);
         for (Map.Entry<Socket, Thread> client : serving) {
-            joinQuietly(client.getValue(), 2000);
+            joinQuietly(client.getValue(), Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
         if (started.get()) {
             log.stopped();
