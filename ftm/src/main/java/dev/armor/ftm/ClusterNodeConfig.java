@@ -61,7 +61,8 @@ public final class ClusterNodeConfig {
       return "pekko.cluster.failure-detector.acceptable-heartbeat-pause = " + acceptablePause.toMillis() + " ms\n"
           + "pekko.cluster.split-brain-resolver.stable-after = " + stableAfter.toMillis() + " ms\n"
           + "armor.ftm.heartbeat-interval = " + heartbeatInterval.toMillis() + " ms\n"
-          + dev.armor.ftm.lease.NodeLeaseSettings.KEY + " = " + nodeLease.lease().toMillis() + " ms\n";
+          + dev.armor.ftm.lease.NodeLeaseSettings.KEY + " = " + nodeLease.lease().toMillis() + " ms\n"
+          + "pekko.cluster.down-removal-margin = " + nodeLease.downRemovalMargin() + "\n";
     }
   }
 

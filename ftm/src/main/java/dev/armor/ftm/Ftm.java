@@ -11,6 +11,7 @@ import dev.armor.elements.wire.ExecutionArmorRow;
 import dev.armor.elements.wire.MemberChange;
 import dev.armor.elements.wire.ServiceEntry;
 import dev.armor.ftm.lease.LeaseVoter;
+import dev.armor.ftm.lease.NodeLeases;
 import dev.armor.ftm.lease.NodeLeaseSettings;
 import java.time.Duration;
 import java.util.List;
@@ -44,6 +45,9 @@ public final class Ftm {
 
   /** Starts the singleton manager (on FTM-capable nodes) and returns the proxy every node talks to the FTM by. */
   public static ActorRef<ArmorActor.Command> init(ActorSystem<?> system) {
+    if (Cluster.get(system).selfMember().hasRole(ROLE)) {
+      NodeLeases.startSuccessor(system);
+    }
     return ClusterSingleton.get(system)
         .init(SingletonActor.of(create(), ArmorIds.FTM)
             .withSettings(ClusterSingletonSettings.create(system).withRole(ROLE)));

@@ -2,6 +2,8 @@ package dev.armor.ftm;
 
 import com.typesafe.config.Config;
 import dev.armor.elements.ArmorActor;
+import dev.armor.ftm.lease.NodeDeclaredLost;
+import dev.armor.ftm.lease.NodeLeases;
 import dev.armor.security.Credentials;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -11,10 +13,12 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +63,12 @@ public final class FtmNode implements AutoCloseable {
     }
     // The replicator starts on first use; start it now, or majority writes from other nodes time out.
     DistributedData.get(system);
-    dev.armor.ftm.lease.NodeLeases.startWitness(system);
+    NodeLeases.startWitness(system);
+    // An FTM process runs no apps, but holds a lease all the same: its silence is what lets the successor's voter
+    // hand the FTM over in seconds (dev.armor.ftm.lease.LeaseVoter). Declared lost, it stops and rejoins empty.
+    NodeLeases.startHolder(system, "ftm@" + ClusterNodeConfig.hostPort(Cluster.get(system).selfMember().address()),
+        why -> new Thread(() -> CoordinatedShutdown.get(system).runAll(NodeDeclaredLost.INSTANCE),
+            "armor-stop-lost-node").start());
     ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
     channel.start(ftm, system.scheduler());
     Server control;

@@ -19,7 +19,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
 /**
  * APP_SERVER_DB survives the FTM moving: the FTM process is killed, the FTM singleton starts on an FTM-capable
  * daemon's node, and a client that never connected before still finds the service there (a lookup the new FTM can
- * only answer from the replicated table; without it the connect would go direct and be refused).
+ * only answer from the replicated table; without it the connect would go direct and be refused). The hand-over comes
+ * from the successor's vote on the dead FTM process's node lease (docs/ARCHITECTURE.md, "Node leases", "The FTM's
+ * own node").
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class FtmFailoverTest {
@@ -51,8 +53,8 @@ class FtmFailoverTest {
     long ftmPid = cluster.nodePid("ftm-" + SUBNET + ".1-7804");
     ProcessHandle.of(ftmPid).orElseThrow().destroyForcibly();
 
-    // The cluster needs the old FTM's node downed (failure detection, then the split brain resolver's stable-after)
-    // before the singleton moves; until then a lookup times out and the client's connect fails: try again.
+    // The cluster needs the old FTM's node downed before the singleton moves (its lease must end first); until then
+    // a lookup times out and the client's connect fails: try again.
     Awaitility.await("a new client reaches the service through the FTM that took over")
         .atMost(Duration.ofSeconds(90))
         .pollInterval(Duration.ofSeconds(2))
@@ -64,5 +66,9 @@ class FtmFailoverTest {
           }
         });
     assertThat(ProcessHandle.of(ftmPid)).isEmpty();
+    // Handed over by the successor's lease vote, not after the split brain resolver's stable-after and removal margin.
+    assertThat(cluster.log("daemon-n1.log") + cluster.log("daemon-n2.log"))
+        .containsPattern("FTM successor: node ftm@" + java.util.regex.Pattern.quote(SUBNET + ".1") + ":\\d+ .* declared "
+            + "lost while the FTM's node was silent: its node lease ended");
   }
 }

@@ -22,11 +22,19 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * The FTM's side of node leases (a child of the FTM singleton, so only one runs): every renewal interval it asks its
- * own node's witness which holders went silent for their lease plus the margin, and puts each to a vote of every
- * counted member's witness. A vote that a majority answers "lost" ends with {@code lost} (the FTM then moves the
- * node's work, as for a node the cluster removed); a vote without one is held again on a later round (its witnesses
- * that said lost refuse the node from then on, so a node cut off from most of the cluster cannot win it back).
+ * Declares nodes lost whose lease ended: every renewal interval it asks its own node's witness which holders went
+ * silent for their lease plus the margin, and puts each to a vote of every counted member's witness. A vote that a
+ * majority answers "lost" downs the member in the cluster and ends with {@code lost}; a vote without one is held again
+ * on a later round (its witnesses that said lost refuse the node from then on, so a node cut off from most of the
+ * cluster cannot win it back).
+ *
+ * <p>Two run: the FTM's (a child of the FTM singleton, so one in the cluster), which votes on every silent node and
+ * moves its work; and the <em>successor's</em> on every other FTM-capable member, which votes only when the FTM's own
+ * node (the oldest FTM-capable member, where the singleton runs) is among the silent, and then on every silent node:
+ * the FTM's voter went with its node, and the cluster hands the singleton over only once the FTM's member is removed,
+ * which needs every unreachable member downed. Without it the FTM's loss waited for the split brain resolver's
+ * stable-after, the removal and the singleton's removal margin (18-20 s); with it, the lease plus the margin and a
+ * removal (docs/ARCHITECTURE.md, "Node leases", "The FTM's own node").
  */
 public final class LeaseVoter {
 
@@ -66,12 +74,13 @@ public final class LeaseVoter {
    * member that saw the first unreachable and then died itself made the resolver see "indirectly connected" members
    * and down the whole cluster (fault suite, ftm-crash-in-recovery, before this).
    */
-  private static void downInTheCluster(ActorSystem<?> system, LeaseVote vote, org.slf4j.Logger log) {
+  private static void downInTheCluster(String who, ActorSystem<?> system, LeaseVote vote, org.slf4j.Logger log) {
     Cluster cluster = Cluster.get(system);
     for (Member member : cluster.state().getMembers()) {
       if (member.uniqueAddress().longUid() == vote.getUid()
           && ClusterNodeConfig.hostPort(member.address()).equals(vote.getAddress())) {
-        log.info("FTM: downing cluster member {} (node {}): its node lease ended", vote.getAddress(), vote.getNode());
+        log.info("{}: downing cluster member {} (node {}): its node lease ended", who, vote.getAddress(),
+            vote.getNode());
         cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(member.address()));
       }
     }
@@ -82,13 +91,51 @@ public final class LeaseVoter {
     return vote.getAddress() + "#" + vote.getUid();
   }
 
-  /** The voter, or a behavior that does nothing when node leases are off. */
-  public static Behavior<?> create(NodeLeaseSettings settings, LongSupplier nanoClock, Consumer<LeaseEnded> lost) {
-    return settings.enabled() ? running(settings, nanoClock, lost) : Behaviors.<Command>empty();
+  /** Which of the silent holders a voter puts to a vote. */
+  private interface Choice {
+    List<LeaseVote> of(List<LeaseVote> silent, ActorSystem<?> system);
   }
 
-  private static Behavior<Command> running(NodeLeaseSettings settings, LongSupplier nanoClock,
-      Consumer<LeaseEnded> lost) {
+  /** The FTM's voter (every silent node), or a behavior that does nothing when node leases are off. */
+  public static Behavior<?> create(NodeLeaseSettings settings, LongSupplier nanoClock, Consumer<LeaseEnded> lost) {
+    return settings.enabled()
+        ? running("FTM", settings, nanoClock, (silent, system) -> silent, lost)
+        : Behaviors.<Command>empty();
+  }
+
+  /**
+   * The successor's voter, for every FTM-capable member: it votes only while the FTM's node is silent (see above);
+   * {@code lost} is told what it decided (the FTM that starts next moves the work: the members are gone).
+   */
+  static Behavior<?> successor(NodeLeaseSettings settings, LongSupplier nanoClock, Consumer<LeaseEnded> lost) {
+    return settings.enabled()
+        ? running("FTM successor", settings, nanoClock, LeaseVoter::whileTheFtmsNodeIsSilent, lost)
+        : Behaviors.<Command>empty();
+  }
+
+  /** Every silent holder if the FTM's node (the oldest FTM-capable member, not this one) is among them; else none. */
+  private static List<LeaseVote> whileTheFtmsNodeIsSilent(List<LeaseVote> silent, ActorSystem<?> system) {
+    Cluster cluster = Cluster.get(system);
+    Member ftmHost = null;
+    for (Member member : LeaseMembers.counted(system)) {
+      if (member.hasRole(FTM_ROLE) && (ftmHost == null || member.isOlderThan(ftmHost))) {
+        ftmHost = member;
+      }
+    }
+    if (ftmHost == null || ftmHost.uniqueAddress().equals(cluster.selfMember().uniqueAddress())) {
+      return List.of(); // the FTM runs here: its own voter does the work
+    }
+    String address = ClusterNodeConfig.hostPort(ftmHost.address());
+    long uid = ftmHost.uniqueAddress().longUid();
+    boolean ftmSilent = silent.stream().anyMatch(v -> v.getUid() == uid && v.getAddress().equals(address));
+    return ftmSilent ? silent : List.of();
+  }
+
+  /** The role of FTM-capable members (dev.armor.ftm.Ftm#ROLE, which this package cannot see). */
+  static final String FTM_ROLE = "ftm";
+
+  private static Behavior<Command> running(String who, NodeLeaseSettings settings, LongSupplier nanoClock,
+      Choice choice, Consumer<LeaseEnded> lost) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       ActorSystem<?> system = context.getSystem();
       ActorRefResolver resolver = ActorRefResolver.get(system);
@@ -114,15 +161,15 @@ public final class LeaseVoter {
             if (needed == 0) {
               return Behaviors.same(); // two members: only the cluster's downing can decide
             }
-            for (LeaseVote silent : silences.silences().getSilentList()) {
+            for (LeaseVote silent : choice.of(silences.silences().getSilentList(), system)) {
               String key = holderKey(silent);
               if (decided.contains(key) || ballots.values().stream().anyMatch(b -> key.equals(holderKey(b.vote)))) {
                 continue;
               }
               LeaseVote vote = silent.toBuilder().setVote(nextVote[0]++).setReplyTo(verdictsTo).build();
               ballots.put(vote.getVote(), new Ballot(vote, nanoClock.getAsLong(), needed, members.size()));
-              context.getLog().info("FTM: node {} (member {}) has not renewed its node lease for its lease plus "
-                  + "{} ms; asking the {} members whether it is lost", silent.getNode(), silent.getAddress(),
+              context.getLog().info("{}: node {} (member {}) has not renewed its node lease for its lease plus "
+                  + "{} ms; asking the {} members whether it is lost", who, silent.getNode(), silent.getAddress(),
                   settings.margin().toMillis(), members.size());
               for (Member member : members) {
                 LeaseMembers.witnessAt(system, member.address()).tell(vote);
@@ -145,7 +192,7 @@ public final class LeaseVoter {
               if (decided.size() > 4096) {
                 decided.remove(decided.iterator().next());
               }
-              downInTheCluster(system, vote, context.getLog());
+              downInTheCluster(who, system, vote, context.getLog());
               lost.accept(new LeaseEnded(vote.getNode(), vote.getAddress(), vote.getUid(),
                   "its node lease ended: " + ballot.lost.size() + " of " + ballot.members + " members granted it "
                       + "nothing for at least its lease plus " + settings.margin().toMillis() + " ms (up to "

@@ -47,6 +47,18 @@ public record NodeLeaseSettings(Duration lease) {
   }
 
   /**
+   * Pekko's {@code down-removal-margin}, how long after a member's removal its singletons start elsewhere: by default
+   * the split brain resolver's stable-after (7 s), time for a minority side to down itself and stop them. With node
+   * leases the FTM's members are declared lost only after their lease surely ended, the FTM runs no apps (the apps are
+   * fenced by their own nodes' leases), its tables take majority writes (a minority's fail) and the cluster
+   * quarantines a removed member, so the margin only has to cover the lease's own margin. "off" (node leases off):
+   * stable-after, Pekko's default.
+   */
+  public String downRemovalMargin() {
+    return enabled() ? margin().toMillis() + " ms" : "off";
+  }
+
+  /**
    * What a witness adds to a lease before it says the lease has surely ended: the apps' shims wake up and halt at
    * the lease's end (a few ms, more on a loaded host) and hosts' clocks run at slightly different rates (ppm). A
    * tenth of the lease, at least 100 ms.

@@ -25,8 +25,24 @@ public final class NodeLeases {
   }
 
   /**
-   * A daemon holds its node's lease: returns what its apps are told ({@link NodeLease#OFF} when node leases are
-   * off). {@code declaredLost} runs once if the cluster declares the node lost (with the witness's words).
+   * Every FTM-capable member runs the successor's voter (see {@link LeaseVoter}): when the FTM's own node loses its
+   * lease, the next FTM need not wait for the split brain resolver.
+   */
+  public static void startSuccessor(ActorSystem<?> system) {
+    NodeLeaseSettings settings = NodeLeaseSettings.from(system.settings().config());
+    if (settings.enabled()) {
+      org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LeaseVoter.class);
+      system.systemActorOf(LeaseVoter.successor(settings, System::nanoTime, ended -> log.info(
+          "FTM successor: node {} (member {}) declared lost while the FTM's node was silent: {}; the FTM that starts "
+              + "next moves its work", ended.node(), ended.address(), ended.detail())),
+          "armor-ftm-successor", PROPS);
+    }
+  }
+
+  /**
+   * A node holds its lease (every daemon, and every FTM process, whose silence the successor's voter must see):
+   * returns what its apps are told ({@link NodeLease#OFF} when node leases are off). {@code declaredLost} runs once if
+   * the cluster declares the node lost (with the witness's words).
    */
   public static NodeLease startHolder(ActorSystem<?> system, String node, Consumer<String> declaredLost) {
     NodeLeaseSettings settings = NodeLeaseSettings.from(system.settings().config());
