@@ -48,8 +48,26 @@ final class StatusCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * One line on the membership: how many members and in what state, and whether it converged (a member that is not
+   * up everywhere, or unreachable, is named).
+   */
+  static String clusterLine(ClusterStatus status) {
+    java.util.List<String> odd = new java.util.ArrayList<>();
+    for (dev.armor.elements.wire.ClusterMember m : status.getMembersList()) {
+      if (!m.getStatus().equals("up") || !m.getReachable()) {
+        odd.add(m.getAddress() + " " + m.getStatus() + (m.getReachable() ? "" : ", unreachable"));
+      }
+    }
+    return "Cluster: " + status.getMembersCount() + " member(s)" + (odd.isEmpty() ? ", all up" : "; " + String.join("; ", odd))
+        + (status.getConverged() ? "; converged" : "; not converged yet (membership changes wait for it)");
+  }
+
   static void print(ClusterStatus status, PrintStream out) {
     out.println("FTM running on " + status.getFtmNode());
+    if (status.getMembersCount() > 0) {
+      out.println(clusterLine(status));
+    }
     Table nodes = new Table("NODE", "ADDRESS", "DATA PLANE", "REACHABLE", "DAEMON PID", "LAST HEARTBEAT");
     Table processes = new Table("ARMOR", "NODE", "PID", "ALIVE", "STATE", "RESTARTS", "COMMAND");
     Table connections = new Table("CONNECTION", "NODE", "SIDE", "SERVICE", "CLIENT", "STATE", "TO SERVER", "TO CLIENT", "RE-ATTACHED");

@@ -476,19 +476,26 @@ public final class FaultSuite {
         return OptionalLong.empty();
       }
       long reachable = status.get().getNodesList().stream().filter(NodeStatus::getReachable).count();
+      // Every node's process a member and up in every member's view: the next fault must not find a member still
+      // joining somewhere, or each side of a partition counts a different cluster and both may down themselves (the
+      // whole cluster went down so, when the minority's restarted FTM process was still joining).
+      boolean membersUp = status.get().getConverged()
+          && status.get().getMembersCount() == cluster.network().nodes().size()
+          && status.get().getMembersList().stream().allMatch(m -> m.getStatus().equals("up") && m.getReachable());
       boolean restarting = status.get().getNodesList().stream().flatMap(n -> n.getProcessesList().stream())
           .anyMatch(p -> !p.getAlive());
       long now = System.currentTimeMillis();
       try {
         boolean receiving = now - protectedClient.lastReport() < 2500 && now - wrappedClient.lastReport() < 2500;
-        return reachable >= 3 && !restarting && receiving ? OptionalLong.of(now) : OptionalLong.empty();
+        return reachable >= 3 && membersUp && !restarting && receiving ? OptionalLong.of(now) : OptionalLong.empty();
       } catch (IOException e) {
         return OptionalLong.empty();
       }
     }, STEADY_TIMEOUT);
     if (steady.isEmpty()) {
       throw new IllegalStateException("the cluster did not return to a steady state within " + STEADY_TIMEOUT.toSeconds()
-          + " s (service up, three daemons reachable, both clients receiving)");
+          + " s (service up, three daemons reachable, every node a member and up in every member's view, both clients "
+          + "receiving)");
     }
   }
 

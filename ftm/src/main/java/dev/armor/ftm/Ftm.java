@@ -6,6 +6,7 @@ import dev.armor.elements.ArmorIds;
 import dev.armor.elements.Armors;
 import dev.armor.elements.Ops;
 import dev.armor.elements.standard.AppServerDb;
+import dev.armor.elements.wire.ClusterMember;
 import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.ExecutionArmorRow;
 import dev.armor.elements.wire.MemberChange;
@@ -20,6 +21,7 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent.CurrentClusterState;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -78,7 +80,7 @@ public final class Ftm {
           boolean tls = system.settings().config().getString("pekko.remote.artery.transport").equals("tls-tcp");
           ClusterPeers peers = ClusterPeers.get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system));
           FtmElement ftm = new FtmElement(directory, tables, appServerDb, executions,
-              address -> live(cluster, address), self, heartbeatInterval, channel,
+              new ClusterMembership(cluster), self, heartbeatInterval, channel,
               tls ? peers : FtmElement.MemberCertificates.UNCHECKED);
           // Membership events become operations of this ARMOR; the first is a snapshot, for reconciliation.
           context.spawn(MembershipWatcher.create(context.getSelf(), System::currentTimeMillis), "membership");
@@ -93,13 +95,49 @@ public final class Ftm {
         });
   }
 
-  /** Whether the member at {@code host:port} is up and reachable. */
-  private static boolean live(Cluster cluster, String address) {
-    for (Member member : cluster.state().getMembers()) {
-      if (address.equals(ClusterNodeConfig.hostPort(member.address()))) {
-        return member.status() == MemberStatus.up() && !cluster.state().getUnreachable().contains(member);
+  /** The FTM's view of the cluster's members, from this node's cluster state. */
+  private record ClusterMembership(Cluster cluster) implements FtmElement.Membership {
+
+    @Override
+    public boolean live(String address) {
+      for (Member member : cluster.state().getMembers()) {
+        if (address.equals(ClusterNodeConfig.hostPort(member.address()))) {
+          return member.status() == MemberStatus.up() && !cluster.state().getUnreachable().contains(member);
+        }
       }
+      return false;
     }
-    return false;
+
+    @Override
+    public List<ClusterMember> members() {
+      CurrentClusterState state = cluster.state();
+      List<ClusterMember> members = new java.util.ArrayList<>();
+      for (Member member : state.getMembers()) {
+        ClusterMember.Builder m = ClusterMember.newBuilder().setAddress(ClusterNodeConfig.hostPort(member.address()))
+            .setStatus(status(member.status())).setReachable(!state.getUnreachable().contains(member));
+        member.getRoles().stream().filter(role -> !role.startsWith("dc-")).sorted().forEach(m::addRoles);
+        members.add(m.build());
+      }
+      return members;
+    }
+
+    /** Pekko's convergence: every member saw the latest gossip, none is unreachable. */
+    @Override
+    public boolean converged() {
+      CurrentClusterState state = cluster.state();
+      if (!state.getUnreachable().isEmpty()) {
+        return false;
+      }
+      for (Member member : state.getMembers()) {
+        if (!state.getSeenBy().contains(member.address())) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private static String status(MemberStatus status) {
+      return status.toString().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(java.util.Locale.ROOT);
+    }
   }
 }

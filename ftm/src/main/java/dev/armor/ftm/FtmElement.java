@@ -18,6 +18,7 @@ import dev.armor.elements.standard.AppServerDb;
 import dev.armor.elements.wire.RestartAnswer;
 import dev.armor.elements.wire.RestartPermission;
 import dev.armor.elements.wire.ArmorMessage;
+import dev.armor.elements.wire.ClusterMember;
 import dev.armor.elements.wire.ClusterStatus;
 import dev.armor.elements.wire.DaemonRegistered;
 import dev.armor.elements.wire.DaemonRegistration;
@@ -53,7 +54,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Predicate;
 
 /**
  * The FTM's own element: the daemon registry, launching commands under protection on a node, the Execution ARMOR
@@ -108,7 +108,7 @@ final class FtmElement implements Element {
   private final FtmDirectory directory;
   private final Tables tables;
   private final AppServerDb appServerDb;
-  private final Predicate<String> memberLive;
+  private final Membership membership;
   private final String ftmNode;
   private final Duration heartbeatInterval;
   private final FtmPing ping;
@@ -139,13 +139,31 @@ final class FtmElement implements Element {
   }
 
   /**
+   * The cluster's members as this FTM's node sees them: whether one is live (the decisions need that) and, for the
+   * status, the whole list and whether the membership has converged. Tests give only the first.
+   */
+  @FunctionalInterface
+  interface Membership {
+    /** Whether the cluster member at {@code host:port} is up and reachable. */
+    boolean live(String memberAddress);
+
+    default List<ClusterMember> members() {
+      return List.of();
+    }
+
+    default boolean converged() {
+      return true;
+    }
+  }
+
+  /**
    * @param executions the Execution ARMOR table as read back from the replicated tables
-   * @param memberLive whether the cluster member at {@code host:port} is up and reachable
+   * @param membership the cluster's members: whether the one at {@code host:port} is up and reachable, and the rest
    * @param heartbeatInterval how often each daemon is pinged (zero: never)
    */
   FtmElement(FtmDirectory directory, Tables tables, AppServerDb appServerDb, Collection<ExecutionArmorRow> executions,
-      Predicate<String> memberLive, String ftmNode, Duration heartbeatInterval) {
-    this(directory, tables, appServerDb, executions, memberLive, ftmNode, heartbeatInterval, "",
+      Membership membership, String ftmNode, Duration heartbeatInterval) {
+    this(directory, tables, appServerDb, executions, membership, ftmNode, heartbeatInterval, "",
         MemberCertificates.UNCHECKED);
   }
 
@@ -154,14 +172,14 @@ final class FtmElement implements Element {
    * @param certificates the node name each member proved: a daemon registers only under its own
    */
   FtmElement(FtmDirectory directory, Tables tables, AppServerDb appServerDb, Collection<ExecutionArmorRow> executions,
-      Predicate<String> memberLive, String ftmNode, Duration heartbeatInterval, String channel,
+      Membership membership, String ftmNode, Duration heartbeatInterval, String channel,
       MemberCertificates certificates) {
     this.certificates = certificates;
     this.ping = FtmPing.newBuilder().setFtmChannel(channel).build();
     this.directory = directory;
     this.tables = tables;
     this.appServerDb = appServerDb;
-    this.memberLive = memberLive;
+    this.membership = membership;
     this.ftmNode = ftmNode;
     this.heartbeatInterval = heartbeatInterval;
     executions.forEach(row -> this.executions.put(row.getArmorId(), row));
@@ -253,7 +271,7 @@ final class FtmElement implements Element {
     Optional<DaemonRegistration> previous = directory.daemon(daemon.getNode());
     if (previous.isPresent() && previous.get().getClusterUid() != daemon.getClusterUid()) {
       String heldAt = directory.memberAddress(daemon.getNode()).orElse("");
-      if (!heldAt.equals(from) && memberLive.test(heldAt)) {
+      if (!heldAt.equals(from) && membership.live(heldAt)) {
         // Another member under a live daemon's name: an impostor, or the same node started twice. Taking it for a
         // restart would move the live node's work to it while the node runs on: two instances of every service.
         String why = "node " + daemon.getNode() + " is held by a live cluster member at " + heldAt + " (its daemon,"
@@ -552,7 +570,7 @@ final class FtmElement implements Element {
   /** The nodes whose daemon is registered and whose member is up and reachable, and that are not being drained. */
   private List<String> liveNodes() {
     return directory.daemons().keySet().stream()
-        .filter(node -> directory.memberAddress(node).map(memberLive::test).orElse(false))
+        .filter(node -> directory.memberAddress(node).map(membership::live).orElse(false))
         .filter(node -> !plannedMoves.draining(node))
         .toList();
   }
@@ -1034,7 +1052,7 @@ final class FtmElement implements Element {
               .setDataAddress(daemon.getDataHost() + ":" + daemon.getDataPort())
               .setShimSocket(daemon.getShimSocket())
               .setPid(daemon.getPid())
-              .setReachable(directory.memberAddress(daemon.getNode()).map(memberLive::test).orElse(false))
+              .setReachable(directory.memberAddress(daemon.getNode()).map(membership::live).orElse(false))
               .setHeartbeatAgeMillis(heartbeats.ageMillis(daemon.getNode(), context.nanoTime())));
       reports.put(daemon.getNode(),
           context.ask(daemon.getArmorId(), Ops.DAEMON_REPORT, Empty.getDefaultInstance(), REPORT_TIMEOUT)
@@ -1046,7 +1064,8 @@ final class FtmElement implements Element {
         .thenRun(
             () -> {
               ClusterStatus.Builder status =
-                  ClusterStatus.newBuilder().setFtmNode(ftmNode).addAllServices(services).addAllEvents(recent);
+                  ClusterStatus.newBuilder().setFtmNode(ftmNode).addAllServices(services).addAllEvents(recent)
+                      .addAllMembers(membership.members()).setConverged(membership.converged());
               nodes.forEach(
                   (node, builder) -> {
                     DaemonReport report = reports.get(node).join();
