@@ -55,6 +55,12 @@ final class TestNetwork implements AutoCloseable {
     String outside = "arv" + subnet + "-" + host;
     String inside = "arp" + subnet + "-" + host;
     ip("netns", "add", ns);
+    // A previous run's veth can outlive its namespace for a while (the kernel tears a namespace down in the
+    // background): one left with this name is that run's, and goes.
+    if (!ip("-br", "link", "show").lines().filter(l -> l.startsWith(outside + "@") || l.startsWith(outside + " "))
+        .toList().isEmpty()) {
+      ip("link", "del", outside);
+    }
     ip("link", "add", outside, "type", "veth", "peer", "name", inside);
     ip("link", "set", inside, "netns", ns);
     ip("link", "set", outside, "master", bridge());

@@ -19,6 +19,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
@@ -113,17 +114,25 @@ public final class LeaseVoter {
         : Behaviors.<Command>empty();
   }
 
-  /** Every silent holder if the FTM's node (the oldest FTM-capable member, not this one) is among them; else none. */
+  /**
+   * Every silent holder if the FTM's node (the oldest FTM-capable member, not this one) is among them or was downed and
+   * is not removed yet (its removal waits until every unreachable member is downed: the holders that fell silent a
+   * round later, as the other nodes cut off with it, must be voted on too); else none.
+   */
   private static List<LeaseVote> whileTheFtmsNodeIsSilent(List<LeaseVote> silent, ActorSystem<?> system) {
     Cluster cluster = Cluster.get(system);
     Member ftmHost = null;
-    for (Member member : LeaseMembers.counted(system)) {
-      if (member.hasRole(FTM_ROLE) && (ftmHost == null || member.isOlderThan(ftmHost))) {
+    for (Member member : cluster.state().getMembers()) {
+      if (member.hasRole(FTM_ROLE) && member.status() != MemberStatus.joining()
+          && member.status() != MemberStatus.weaklyUp() && (ftmHost == null || member.isOlderThan(ftmHost))) {
         ftmHost = member;
       }
     }
     if (ftmHost == null || ftmHost.uniqueAddress().equals(cluster.selfMember().uniqueAddress())) {
       return List.of(); // the FTM runs here: its own voter does the work
+    }
+    if (ftmHost.status() == MemberStatus.down()) {
+      return silent;
     }
     String address = ClusterNodeConfig.hostPort(ftmHost.address());
     long uid = ftmHost.uniqueAddress().longUid();
