@@ -22,7 +22,8 @@ final class FaultsCommand implements Callable<Integer> {
 
   @Option(names = "--faults", defaultValue = "all",
       description = "Comma-separated faults to inject (default: all): server-crash, server-hang, server-stuck, client-crash, "
-          + "daemon-crash, node-crash, node-hang, ftm-crash, ftm-crash-in-recovery.")
+          + "daemon-crash, node-crash, node-hang, node-partition, node-one-way, partition-with-ftm, node-pause, link-flap, "
+          + "ftm-crash, ftm-crash-in-recovery (dev.armor.faults.Fault).")
   String faults;
 
   @Option(names = "--subnet", defaultValue = "77",
