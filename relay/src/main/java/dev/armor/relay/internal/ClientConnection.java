@@ -215,14 +215,8 @@ final class ClientConnection extends RelayConnection {
   /** Acknowledgements to the server side (REPLAY links only). */
   private AckSender acks;
 
-  /** The client app shut its output (end of stream read). */
-  private boolean appInputDone;
-  /** ... and the FIN went out on the current link. */
-  private boolean finSent;
-  /** The server side's FIN arrived on the current link. */
-  private boolean serverFinReceived;
-  /** The client app's output is shut down, after everything before the FIN was written to it. */
-  private boolean appOutputDone;
+  /** How each direction ends: the client app's output and FIN, the server's FIN and the app's shut input. */
+  private final HalfClose halfClose = new HalfClose();
 
   /** The client app's side ended and its process is being probed; the link is paused meanwhile. */
   private boolean probing;
@@ -664,8 +658,7 @@ final class ClientConnection extends RelayConnection {
               + delivered.position()
               + " bytes of the next instance's output";
     }
-    finSent = false;
-    serverFinReceived = false;
+    halfClose.onNewLink();
     waitingSinceNanos = now;
     transitionTo(State.HELD, now, reason);
     holdTimer =
@@ -822,7 +815,7 @@ final class ClientConnection extends RelayConnection {
     }
     heldBytes = 0;
     bytesToServer += bytes;
-    if (appInputDone) {
+    if (halfClose.appEnded()) {
       sendFin();
     }
   }
@@ -1156,7 +1149,7 @@ final class ClientConnection extends RelayConnection {
    */
   private void sendFin() {
     if (!directAttached) {
-      finSent = true;
+      halfClose.onFinSent();
       link.write(LinkFrames.encode(link.alloc(), Fin.INSTANCE), link.voidPromise());
       return;
     }
@@ -1165,8 +1158,8 @@ final class ClientConnection extends RelayConnection {
     shutdownAppOutputAfterPendingWrites(
         d,
         () -> {
-          if (ch == link && d == direct && ch != null && !finSent) {
-            finSent = true;
+          if (ch == link && d == direct && ch != null && !halfClose.finSent()) {
+            halfClose.onFinSent();
             ch.writeAndFlush(LinkFrames.encode(ch.alloc(), Fin.INSTANCE), ch.voidPromise());
             closeIfBothDone();
           }
@@ -1330,7 +1323,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void closeIfBothDone() {
-    if (isClosed() || !finSent || !serverFinReceived || !appOutputDone) {
+    if (isClosed() || !halfClose.bothDone()) {
       return;
     }
     transitionTo(State.CLOSED, relay.nanoTime(), NORMAL_CLOSE);
@@ -1396,7 +1389,7 @@ final class ClientConnection extends RelayConnection {
       return;
     }
     if (state() == State.ATTACHED && !directFailed && !replayGated()) {
-      if (link == null || finSent) {
+      if (link == null || halfClose.finSent()) {
         buf.release();
         return;
       }
@@ -1429,7 +1422,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onAppEof() {
-    if (isClosed() || appInputDone || probing || state() == State.ORPHANED) {
+    if (isClosed() || halfClose.appEnded() || probing || state() == State.ORPHANED) {
       return;
     }
     if (startProbe(true, null)) {
@@ -1439,7 +1432,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void passOnAppEof() {
-    appInputDone = true;
+    halfClose.onAppEnded();
     if (state() == State.ATTACHED && link != null && !replayGated()) {
       sendFin();
       flushToServer();
@@ -1480,7 +1473,7 @@ final class ClientConnection extends RelayConnection {
    * must still be read.
    */
   private boolean readsServer() {
-    return appOutputDone || suppressing != null || app.isWritable();
+    return halfClose.appOutputShut() || suppressing != null || app.isWritable();
   }
 
   private void updateAppAutoRead() {
@@ -1501,7 +1494,8 @@ final class ClientConnection extends RelayConnection {
    * Returns false (nothing started) when the connection is not a protected client's or is not simply attached.
    */
   private boolean startProbe(boolean eof, String failure) {
-    if (appProbe == null || state() != State.ATTACHED || link == null || finSent || serverFinReceived) {
+    if (appProbe == null || state() != State.ATTACHED || link == null || halfClose.finSent()
+        || halfClose.serverFinReceived()) {
       return false;
     }
     probing = true;
@@ -1658,8 +1652,7 @@ final class ClientConnection extends RelayConnection {
     newApp.pipeline().remove(discarded);
     newApp.pipeline().addLast(appHandler());
     newApp.config().setAutoRead(true);
-    appInputDone = false;
-    appOutputDone = false;
+    halfClose.onNewApp();
     probedFailure = null;
     probedEof = false;
     long kept = serverHeldBytes;
@@ -1762,7 +1755,7 @@ final class ClientConnection extends RelayConnection {
       buf.release();
       return;
     }
-    if (!buf.isReadable() || appOutputDone) {
+    if (!buf.isReadable() || halfClose.appOutputShut()) {
       buf.release();
       return;
     }
@@ -1819,7 +1812,7 @@ final class ClientConnection extends RelayConnection {
   }
 
   private void onLinkFin() {
-    if ((state() != State.ATTACHED && state() != State.ORPHANED) || serverFinReceived || serverFinHeld) {
+    if ((state() != State.ATTACHED && state() != State.ORPHANED) || halfClose.serverFinReceived() || serverFinHeld) {
       return;
     }
     if (suppressing != null) {
@@ -1837,8 +1830,8 @@ final class ClientConnection extends RelayConnection {
       serverFinHeld = true; // follows the kept bytes to whoever gets them
       return;
     }
-    serverFinReceived = true;
-    if (appOutputDone) {
+    halfClose.onServerFin();
+    if (halfClose.appOutputShut()) {
       closeIfBothDone();
       return;
     }
@@ -1849,7 +1842,7 @@ final class ClientConnection extends RelayConnection {
     if (isClosed()) {
       return;
     }
-    appOutputDone = true;
+    halfClose.onAppOutputShut();
     log.debug("{}: server finished sending; client app's input closed", describe());
     closeIfBothDone();
   }
@@ -1883,7 +1876,7 @@ final class ClientConnection extends RelayConnection {
     if (state() == State.ORPHANED) {
       closeOrphan(now, "link to " + RelayListener.describe(linkTarget) + " closed while the client app was dead");
     } else if (state() == State.ATTACHED) {
-      if (finSent && serverFinReceived) {
+      if (halfClose.linkDone()) {
         closeIfBothDone(); // normal end; completes once the client app's output is shut
       } else {
         lost(now, "server lost (link to " + RelayListener.describe(linkTarget) + " closed)");
