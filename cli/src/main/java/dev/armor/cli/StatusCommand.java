@@ -2,6 +2,7 @@ package dev.armor.cli;
 
 import com.google.protobuf.util.JsonFormat;
 import dev.armor.elements.control.StatusRequest;
+import dev.armor.elements.wire.ClusterMember;
 import dev.armor.elements.wire.ClusterStatus;
 import dev.armor.elements.wire.ConnectionStatus;
 import dev.armor.elements.wire.NodeStatus;
@@ -53,13 +54,14 @@ final class StatusCommand implements Callable<Integer> {
    * up everywhere, or unreachable, is named).
    */
   static String clusterLine(ClusterStatus status) {
-    java.util.List<String> odd = new java.util.ArrayList<>();
-    for (dev.armor.elements.wire.ClusterMember m : status.getMembersList()) {
+    List<String> odd = new ArrayList<>();
+    for (ClusterMember m : status.getMembersList()) {
       if (!m.getStatus().equals("up") || !m.getReachable()) {
         odd.add(m.getAddress() + " " + m.getStatus() + (m.getReachable() ? "" : ", unreachable"));
       }
     }
-    return "Cluster: " + status.getMembersCount() + " member(s)" + (odd.isEmpty() ? ", all up" : "; " + String.join("; ", odd))
+    return "Cluster: " + status.getMembersCount() + " member(s)"
+        + (odd.isEmpty() ? ", all up" : "; " + String.join("; ", odd))
         + (status.getConverged() ? "; converged" : "; not converged yet (membership changes wait for it)");
   }
 

@@ -5,6 +5,7 @@ import dev.armor.elements.wire.LeaseSilences;
 import dev.armor.elements.wire.LeaseVerdict;
 import dev.armor.elements.wire.LeaseVote;
 import dev.armor.ftm.ClusterNodeConfig;
+import dev.armor.ftm.Ftm;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -31,9 +32,9 @@ import org.apache.pekko.cluster.typed.Cluster;
  *
  * <p>Two run: the FTM's (a child of the FTM singleton, so one in the cluster), which votes on every silent node and
  * moves its work; and the <em>successor's</em> on every other FTM-capable member, which votes only when the FTM's own
- * node (the oldest FTM-capable member, where the singleton runs) is among the silent, and then on every silent node:
- * the FTM's voter went with its node, and the cluster hands the singleton over only once the FTM's member is removed,
- * which needs every unreachable member downed. Without it the FTM's loss waited for the split brain resolver's
+ * node (the oldest FTM-capable member, where the singleton runs) is among the silent (or was downed and awaits its
+ * removal), and then on every silent node: the FTM's voter went with its node, and the cluster hands the singleton
+ * over only once the FTM's member is removed, which needs every unreachable member downed. Without it the FTM's loss waited for the split brain resolver's
  * stable-after, the removal and the singleton's removal margin (18-20 s); with it, the lease plus the margin and a
  * removal (docs/ARCHITECTURE.md, "Node leases", "The FTM's own node").
  */
@@ -123,7 +124,7 @@ public final class LeaseVoter {
     Cluster cluster = Cluster.get(system);
     Member ftmHost = null;
     for (Member member : cluster.state().getMembers()) {
-      if (member.hasRole(FTM_ROLE) && member.status() != MemberStatus.joining()
+      if (member.hasRole(Ftm.ROLE) && member.status() != MemberStatus.joining()
           && member.status() != MemberStatus.weaklyUp() && (ftmHost == null || member.isOlderThan(ftmHost))) {
         ftmHost = member;
       }
@@ -139,9 +140,6 @@ public final class LeaseVoter {
     boolean ftmSilent = silent.stream().anyMatch(v -> v.getUid() == uid && v.getAddress().equals(address));
     return ftmSilent ? silent : List.of();
   }
-
-  /** The role of FTM-capable members (dev.armor.ftm.Ftm#ROLE, which this package cannot see). */
-  static final String FTM_ROLE = "ftm";
 
   private static Behavior<Command> running(String who, NodeLeaseSettings settings, LongSupplier nanoClock,
       Choice choice, Consumer<LeaseEnded> lost) {
