@@ -18,7 +18,7 @@ final class HeldLease {
   /** No lease was ever held. */
   static final long NEVER = Long.MIN_VALUE;
 
-  private record Round(long sentNanos, int needed, Set<Long> grantedBy) {}
+  private record Round(long sentNanos, int needed, Set<Long> grantedBy, Set<Long> refusedBy) {}
 
   private final long leaseNanos;
   private final LinkedHashMap<Long, Round> rounds = new LinkedHashMap<>();
@@ -33,7 +33,7 @@ final class HeldLease {
   /** A renewal round goes out to {@code members} witnesses at {@code nowNanos}; returns its number. */
   long startRound(int members, long nowNanos) {
     long round = nextRound++;
-    rounds.put(round, new Round(nowNanos, Quorums.toHold(members), new HashSet<>()));
+    rounds.put(round, new Round(nowNanos, Quorums.toHold(members), new HashSet<>(), new HashSet<>()));
     // A round older than a lease can no longer extend it: forget it, so a silent cluster costs no memory.
     for (Iterator<Map.Entry<Long, Round>> it = rounds.entrySet().iterator(); it.hasNext(); ) {
       if (nowNanos - it.next().getValue().sentNanos() > leaseNanos) {
@@ -62,13 +62,23 @@ final class HeldLease {
     return true;
   }
 
-  /** A witness refused: the node was declared lost. Final: the lease ends now and is never held again. */
-  void refused(String why, long nowNanos) {
-    if (lostBecause == null) {
-      lostBecause = why;
-      endNanos = Math.min(endNanos == NEVER ? nowNanos : endNanos, nowNanos);
-      rounds.clear();
+  /**
+   * Witness {@code witnessUid} refused {@code round}: it voted this node lost. The node is lost for good once the
+   * witnesses that refuse one round are as many as its quorum (then no quorum can grant it again: a majority declared
+   * it lost); returns true then, the first time. Fewer refusals end nothing: a witness that voted in a vote that never
+   * reached a majority (a minority side's, during a partition) refuses the node ever after, while the majority still
+   * grants it. The lease itself is only ever extended by a quorum's grants, so waiting for a quorum of refusals costs
+   * no safety.
+   */
+  boolean refused(long round, long witnessUid, String why, long nowNanos) {
+    Round r = rounds.get(round);
+    if (r == null || lostBecause != null || !r.refusedBy().add(witnessUid) || r.refusedBy().size() < r.needed()) {
+      return false;
     }
+    lostBecause = r.refusedBy().size() + " of the cluster's members refused its lease (" + why + ")";
+    endNanos = Math.min(endNanos == NEVER ? nowNanos : endNanos, nowNanos);
+    rounds.clear();
+    return true;
   }
 
   /** When the lease ends (or ended), or {@link #NEVER}. */

@@ -77,13 +77,12 @@ final class LeaseHolder {
             LeaseAnswer a = answer.answer();
             long now = nanoClock.getAsLong();
             if (!a.getGranted()) {
-              boolean first = lease.lost().isEmpty();
-              lease.refused(a.getRefusal(), now);
-              published.publish(lease.endNanos());
-              if (first) {
+              if (lease.refused(a.getRound(), a.getWitnessUid(), a.getRefusal(), now)) {
+                published.publish(lease.endNanos());
+                String why = lease.lost().orElseThrow();
                 log.error("node {}: the cluster declared this node lost: {}; its apps stopped when its lease ended; "
-                    + "stopping this daemon so that it rejoins empty", node, a.getRefusal());
-                declaredLost.accept(a.getRefusal());
+                    + "stopping this daemon so that it rejoins empty", node, why);
+                declaredLost.accept(why);
               }
               return Behaviors.same();
             }

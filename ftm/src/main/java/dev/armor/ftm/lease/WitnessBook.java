@@ -52,8 +52,8 @@ final class WitnessBook {
   Optional<String> renew(Holder holder, long leaseNanos, long nowNanos) {
     Entry entry = entries.get(holder);
     if (entry != null && entry.lost) {
-      return Optional.of("a majority of the members declared node " + holder.node() + " (member " + holder.address()
-          + ") lost, and its work runs elsewhere");
+      return Optional.of("a witness voted node " + holder.node() + " (member " + holder.address()
+          + ") lost: it granted it nothing for its lease plus the margin");
     }
     if (entry == null) {
       if (full()) {

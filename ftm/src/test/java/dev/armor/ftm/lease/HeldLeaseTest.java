@@ -64,14 +64,32 @@ class HeldLeaseTest {
   }
 
   @Test
-  void aRefusal_endsTheLeaseForGood() {
-    long round = lease.startRound(1, T0);
+  void refusalsFromAQuorum_endTheLeaseForGood() {
+    long round = lease.startRound(3, T0);
     lease.granted(round, 1);
-    lease.refused("declared lost", T0 + 100 * MS);
+    lease.granted(round, 2);
+    long next = lease.startRound(3, T0 + 100 * MS);
 
-    assertThat(lease.held(T0 + 100 * MS)).isFalse();
-    assertThat(lease.lost()).contains("declared lost");
-    long next = lease.startRound(1, T0 + 200 * MS);
-    assertThat(lease.granted(next, 1)).isFalse();
+    assertThat(lease.refused(next, 1, "voted lost", T0 + 150 * MS)).isFalse();
+    assertThat(lease.refused(next, 2, "voted lost", T0 + 160 * MS)).as("two of three: the quorum").isTrue();
+
+    assertThat(lease.held(T0 + 160 * MS)).isFalse();
+    assertThat(lease.lost()).hasValueSatisfying(why -> assertThat(why).contains("2 of", "voted lost"));
+    long later = lease.startRound(3, T0 + 200 * MS);
+    assertThat(lease.granted(later, 3)).isFalse();
+    assertThat(lease.refused(later, 3, "voted lost", T0 + 210 * MS)).as("told once").isFalse();
+  }
+
+  @Test
+  void aRefusalFromFewerThanAQuorum_endsNothing_theOthersStillGrant() {
+    // A witness that voted in a vote that never reached a majority (a minority side's during a partition) refuses
+    // the node ever after; the majority still grants it.
+    long round = lease.startRound(3, T0);
+    assertThat(lease.refused(round, 1, "voted lost", T0 + 10 * MS)).isFalse();
+    lease.granted(round, 2);
+    assertThat(lease.granted(round, 3)).isTrue();
+
+    assertThat(lease.lost()).isEmpty();
+    assertThat(lease.held(T0 + 20 * MS)).isTrue();
   }
 }
