@@ -57,8 +57,7 @@ final class TestNetwork implements AutoCloseable {
     ip("netns", "add", ns);
     // A previous run's veth can outlive its namespace for a while (the kernel tears a namespace down in the
     // background): one left with this name is that run's, and goes.
-    if (!ip("-br", "link", "show").lines().filter(l -> l.startsWith(outside + "@") || l.startsWith(outside + " "))
-        .toList().isEmpty()) {
+    if (ip("-br", "link", "show").lines().anyMatch(l -> l.startsWith(outside + "@") || l.startsWith(outside + " "))) {
       ip("link", "del", outside);
     }
     ip("link", "add", outside, "type", "veth", "peer", "name", inside);

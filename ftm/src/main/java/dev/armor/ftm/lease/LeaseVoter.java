@@ -106,7 +106,8 @@ public final class LeaseVoter {
   }
 
   /**
-   * The successor's voter, for every FTM-capable member: it votes only while the FTM's node is silent (see above);
+   * The successor's voter, for every FTM-capable member: it votes only while the FTM's node is silent or downed and
+   * not yet removed (see above);
    * {@code lost} is told what it decided (the FTM that starts next moves the work: the members are gone).
    */
   static Behavior<?> successor(NodeLeaseSettings settings, LongSupplier nanoClock, Consumer<LeaseEnded> lost) {
