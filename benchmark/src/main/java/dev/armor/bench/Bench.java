@@ -96,11 +96,13 @@ public final class Bench {
    * armor-process setup. For iterating on the proxy path (about a third of a full run); not issue 5's table.
    */
   record Options(boolean smoke, boolean quick, Path out, Path markdown, int ftmPort, int clusterPort, int basePort,
-      Path work, Path root, boolean pin) {
+      Path work, Path root, boolean pin, boolean hosts, int subnet) {
     static Options parse(String... args) {
       boolean smoke = false;
       boolean quick = false;
       boolean pin = false;
+      boolean hosts = false;
+      int subnet = 78;
       Path work = null;
       Path out = null;
       Path markdown = null;
@@ -118,15 +120,24 @@ public final class Bench {
           case "--base-port" -> basePort = Integer.parseInt(args[++i]);
           case "--work" -> work = Path.of(args[++i]);
           case "--pin" -> pin = true;
+          case "--hosts" -> hosts = true;
+          case "--subnet" -> subnet = Integer.parseInt(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i]
-              + "; usage: bench [--smoke | --quick] [--out FILE.json] [--markdown FILE.md] [--ftm-port 7900]"
-              + " [--cluster-port 25900] [--base-port 7950] [--work DIR] [--pin]");
+              + "; usage: bench [--smoke | --quick] [--hosts [--subnet 78]] [--out FILE.json] [--markdown FILE.md]"
+              + " [--ftm-port 7900] [--cluster-port 25900] [--base-port 7950] [--work DIR] [--pin]");
         }
       }
       if (smoke && quick) {
         throw new IllegalArgumentException("--smoke and --quick exclude each other: pick one");
       }
-      return new Options(smoke, quick, out, markdown, ftmPort, clusterPort, basePort, work, findRoot(), pin);
+      if (subnet < 0 || subnet > 255) {
+        throw new IllegalArgumentException("--subnet must be 0..255 (the hosts get 198.18.SUBNET.0/24), not " + subnet);
+      }
+      if (hosts && pin) {
+        throw new IllegalArgumentException("--pin places the one-host run's processes; --hosts does not pin");
+      }
+      return new Options(smoke, quick, out, markdown, ftmPort, clusterPort, basePort, work, findRoot(), pin, hosts,
+          subnet);
     }
 
     private static Path findRoot() {
@@ -158,9 +169,16 @@ public final class Bench {
     this.work = options.work() == null ? Files.createTempDirectory("armor-bench-")
         : Files.createDirectories(options.work());
     this.logs = Files.createDirectories(work.resolve("logs"));
-    // Only the benchmark's own classes and HdrHistogram: Armor's classes on an app's class path (the shim's
-    // in particular) would not be what an unmodified app has, and a second copy of the shim breaks the agent.
-    this.childClassPath = Stream.of(Bench.class, BenchClient.class, org.HdrHistogram.Histogram.class)
+    this.childClassPath = childClassPath();
+  }
+
+  /**
+   * The child JVMs' class path: only the benchmark's own classes and HdrHistogram. Armor's classes on an app's class
+   * path (the shim's in particular) would not be what an unmodified app has, and a second copy of the shim breaks the
+   * agent.
+   */
+  static String childClassPath() {
+    return Stream.of(Bench.class, BenchClient.class, org.HdrHistogram.Histogram.class)
         .map(Bench::location).distinct().collect(Collectors.joining(java.io.File.pathSeparator));
   }
 
@@ -169,6 +187,10 @@ public final class Bench {
     if (options.pin() && (Runtime.getRuntime().availableProcessors() < 2 || which("taskset") == null)) {
       System.err.println("bench: --pin needs taskset and at least 2 CPUs");
       System.exit(2);
+    }
+    if (options.hosts()) {
+      System.out.println(new HostsBench(options, childClassPath()).run());
+      return;
     }
     Report report = new Bench(options).run();
     System.out.println(report.markdown());

@@ -39,6 +39,8 @@ import org.HdrHistogram.Histogram;
 public final class BenchClient {
 
   static final int[] SIZES = {32, 64, 128, 512, 1024, 2048};
+  /** How many of a client's first connects make {@code connect.first_p50_us}. */
+  static final int FIRST_CONNECTS = 50;
 
   private BenchClient() {}
 
@@ -172,6 +174,9 @@ public final class BenchClient {
   static void connectClose(InetSocketAddress target, int warmup, int count) throws IOException {
     double[] connect = new double[count];
     double[] close = new double[count];
+    // The first connects of this client, warm-up included: through a cluster that served none before, what a fresh
+    // daemon costs (issue 19), reported apart from the steady state's.
+    double[] first = new double[Math.min(FIRST_CONNECTS, warmup + count)];
     for (int i = 0; i < warmup + count; i++) {
       long t0 = System.nanoTime();
       Socket socket = new Socket();
@@ -185,6 +190,9 @@ public final class BenchClient {
         throw new IOException("connect " + i + ": no echo");
       }
       long t1 = System.nanoTime();
+      if (i < first.length) {
+        first[i] = (t1 - t0) / 1000.0;
+      }
       socket.shutdownOutput();
       while (in.read() >= 0) {
         // drain until the server's close arrives
@@ -196,6 +204,7 @@ public final class BenchClient {
         close[i - warmup] = (t2 - t1) / 1000.0;
       }
     }
+    emit("connect.first_p50_us", median(first));
     emit("connect.mean_us", mean(connect));
     emit("connect.p50_us", median(connect));
     emit("close.mean_us", mean(close));

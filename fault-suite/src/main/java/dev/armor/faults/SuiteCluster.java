@@ -25,9 +25,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The suite's real cluster: two FTM processes ({@code ftm1}, {@code ftm2}: the FTM singleton runs on the older, the
  * other takes over) and daemons, each node a namespace of its {@link TestNetwork}, all started through
- * {@code scripts/armor} with a private {@code ARMOR_HOME}. Status comes from whichever FTM control API answers.
+ * {@code scripts/armor} with a private {@code ARMOR_HOME}. Status comes from whichever FTM control API answers. The
+ * benchmark's {@code --hosts} run starts its cluster with it too (one FTM process).
  */
-final class SuiteCluster implements AutoCloseable {
+public final class SuiteCluster implements AutoCloseable {
 
   static final int CONTROL_PORT = 7700;
   static final int CLUSTER_PORT = 25520;
@@ -40,7 +41,7 @@ final class SuiteCluster implements AutoCloseable {
   private final List<Process> apps = new ArrayList<>();
   private final List<String> detectionOptions;
 
-  SuiteCluster(TestNetwork network, Path armor, Path home, List<String> ftms, List<String> detectionOptions) {
+  public SuiteCluster(TestNetwork network, Path armor, Path home, List<String> ftms, List<String> detectionOptions) {
     this.detectionOptions = List.copyOf(detectionOptions);
     this.network = network;
     this.armor = armor;
@@ -48,7 +49,7 @@ final class SuiteCluster implements AutoCloseable {
     this.ftms = ftms;
   }
 
-  Path home() {
+  public Path home() {
     return home;
   }
 
@@ -93,7 +94,7 @@ final class SuiteCluster implements AutoCloseable {
   }
 
   /** Starts an FTM process on {@code node}; with a seed it joins the running cluster. */
-  void startFtm(String node, Optional<String> seedNode) throws IOException {
+  public void startFtm(String node, Optional<String> seedNode) throws IOException {
     List<String> args = new ArrayList<>(List.of("ftm", "--host", network.address(node), "--port", "" + CONTROL_PORT,
         "--cluster-port", "" + CLUSTER_PORT, "--detach"));
     seedNode.ifPresent(seed -> {
@@ -104,7 +105,7 @@ final class SuiteCluster implements AutoCloseable {
     armor(node, Duration.ofSeconds(120), args.toArray(String[]::new)).orThrow("starting the FTM on " + node);
   }
 
-  void startDaemon(String node) throws IOException {
+  public void startDaemon(String node) throws IOException {
     List<String> args = new ArrayList<>(List.of("daemon", "--node", node, "--host", network.address(node),
         "--join", liveFtmControl(), "--cluster-port", "" + CLUSTER_PORT, "--detach"));
     args.addAll(detectionOptions);
@@ -112,7 +113,7 @@ final class SuiteCluster implements AutoCloseable {
   }
 
   /** {@code armor run} on a node; returns the Execution ARMOR's id. */
-  String run(String node, List<String> options, List<String> command) throws IOException {
+  public String run(String node, List<String> options, List<String> command) throws IOException {
     List<String> args = new ArrayList<>(List.of("run", "--node", node));
     args.addAll(options);
     args.add("--");
@@ -121,9 +122,14 @@ final class SuiteCluster implements AutoCloseable {
     return out.replaceFirst("(?s).*Execution ARMOR (\\S+) .*", "$1").trim();
   }
 
+  /** The JVM options ({@code armor agent-opts}) that wrap an app started on {@code node} to that node's daemon. */
+  public String agentOptions(String node) throws IOException {
+    return armor(node, Duration.ofSeconds(60), "agent-opts", "--node", node).orThrow("agent-opts").out().trim();
+  }
+
   /** Starts a JVM by hand inside the node, wrapped to its daemon by {@code armor agent-opts}. */
   Process startWrapped(String node, List<String> command, Path log) throws IOException {
-    String options = armor(node, Duration.ofSeconds(60), "agent-opts", "--node", node).orThrow("agent-opts").out().trim();
+    String options = agentOptions(node);
     ProcessBuilder builder = new ProcessBuilder(network.inNode(node, command))
         .redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("JAVA_TOOL_OPTIONS", options);

@@ -16,10 +16,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Traffic faults (a node cut off while it runs, one direction only) are nftables rules inside the node's namespace.
  *
+ * <p>The benchmark's {@code --hosts} run builds its hosts with it too.
+ *
  * <p>Needs root (CAP_NET_ADMIN), iproute2 and nftables. Everything it creates carries the subnet in its name and is removed
  * by {@link #close()}, and by {@link #create} if a crashed earlier run left it behind.
  */
-final class TestNetwork implements AutoCloseable {
+public final class TestNetwork implements AutoCloseable {
 
   private final int subnet;
   private final Map<String, Integer> hosts = new LinkedHashMap<>();
@@ -29,7 +31,7 @@ final class TestNetwork implements AutoCloseable {
   }
 
   /** Creates the bridge and one namespace per node, nodes numbered in order from 198.18.SUBNET.10. */
-  static TestNetwork create(int subnet, List<String> nodes) throws IOException {
+  public static TestNetwork create(int subnet, List<String> nodes) throws IOException {
     if (subnet < 0 || subnet > 255) {
       throw new IllegalArgumentException("subnet must be 0..255 (198.18.SUBNET.0/24), but was " + subnet);
     }
@@ -70,7 +72,7 @@ final class TestNetwork implements AutoCloseable {
     ip("-n", ns, "link", "set", "eth0", "up");
   }
 
-  String address(String node) {
+  public String address(String node) {
     Integer host = hosts.get(node);
     if (host == null) {
       throw new IllegalArgumentException("no node " + node + " in this network; nodes: " + hosts.keySet());
@@ -83,7 +85,7 @@ final class TestNetwork implements AutoCloseable {
   }
 
   /** The command run inside the node's namespace. */
-  List<String> inNode(String node, List<String> command) {
+  public List<String> inNode(String node, List<String> command) {
     List<String> wrapped = new ArrayList<>(List.of("ip", "netns", "exec", namespace(node)));
     wrapped.addAll(command);
     return wrapped;
