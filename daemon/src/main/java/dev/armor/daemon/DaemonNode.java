@@ -154,7 +154,7 @@ public final class DaemonNode implements AutoCloseable {
     AtomicReference<ActorRef<ArmorActor.Command>> gatewayRef = new AtomicReference<>();
     java.util.Deque<ConnectionInfo> divergences = new java.util.concurrent.ConcurrentLinkedDeque<>();
     Relay relay = Relays.start(settings.dataPlane().relayConfig(settings.node(), settings.host()),
-        new RelayEvents(gatewayId, gatewayRef, divergences), LinkTls.of(nodeTls));
+        new RelayEvents(gatewayId, gatewayRef, divergences), LinkTls.of(credentials));
     DaemonRouter router = new DaemonRouter(ftm, ftmChannel, settings.requestTimeout(), relay::clientArmorEnded);
     Cache<String, ServiceLocation> locations =
         Caffeine.newBuilder().maximumSize(100_000).expireAfter(new LocationExpiry()).build();

@@ -17,6 +17,7 @@ import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * One identity's files on this host: its certificate and key, and the CA certificate its peers must be signed by.
@@ -65,14 +66,36 @@ public record Credentials(Identity identity, Path certificate, Path key, Path ca
     }
   }
 
+  /** This identity's private key (PKCS#8 PEM), for a TLS stack that takes the key itself: the links' OpenSSL. */
+  public PrivateKey privateKey() throws IOException {
+    return PemFiles.privateKey(key);
+  }
+
+  /** This identity's certificate, signed by the cluster's CA. */
+  public X509Certificate x509Certificate() throws IOException {
+    try {
+      return CertificateAuthority.readCertificate(certificate);
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot read the certificate of " + identity + " (" + certificate + "): " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Trust in peers of the given roles signed by the cluster's CA, checked by certificate and role, never by address
+   * (the same trust {@link #sslContext} holds).
+   */
+  public X509ExtendedTrustManager trustManager(Set<Role> peers) throws IOException {
+    return CertificateTrust.of(ca, peers);
+  }
+
   /**
    * The JDK's key managers for this identity, from its PEM files read with the JDK alone: given the files, gRPC's
    * Netty would parse the key with Bouncy Castle's provider, whose start costs every CLI command most of a second.
    */
   private KeyManager[] keyManagers() throws IOException {
     try {
-      PrivateKey privateKey = PemFiles.privateKey(key);
-      X509Certificate own = CertificateAuthority.readCertificate(certificate);
+      PrivateKey privateKey = privateKey();
+      X509Certificate own = x509Certificate();
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
       store.setKeyEntry(identity.name(), privateKey, NO_PASSWORD, new Certificate[] {own});

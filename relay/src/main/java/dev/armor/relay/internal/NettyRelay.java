@@ -206,7 +206,7 @@ public final class NettyRelay implements Relay {
     String whyNot = Transport.whyNotNative(config.nativeTransport());
     log.info(
         "relay {} started: data address {}, transport {}{}, hold buffer {} bytes, hold timeout {} ms, replay log {}"
-            + " bytes (overflow: {}), link keepalive {}, links {}",
+            + " bytes (overflow: {}), link keepalive {}, links {}, {}",
         config.nodeName(),
         RelayListener.describe(dataAddress),
         transport.name(),
@@ -216,7 +216,8 @@ public final class NettyRelay implements Relay {
         config.replayLogBytes(),
         config.replayOverflow().name().toLowerCase(java.util.Locale.ROOT),
         config.linkKeepalive().isZero() ? "off" : config.linkKeepalive().toSeconds() + " s",
-        linkModes.describe());
+        linkModes.describe(),
+        links.describe());
   }
 
   /**
