@@ -1,12 +1,17 @@
 package dev.armor.security;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.Set;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManagerFactory;
@@ -20,11 +25,25 @@ import javax.net.ssl.X509TrustManager;
  * checks the host name the client dialled against the server's certificate, and Armor's nodes are reached at
  * whatever address the operator gave (an FTM-capable daemon serves the control API at its own). What identifies a
  * cluster node is its certificate's role; the chain is checked by the JDK's PKIX validator against the CA alone.
+ *
+ * <p>A chain the validator accepted is remembered ({@link #VALIDATED_FOR}, {@link #VALIDATED_MAX} chains), so that the
+ * next handshake showing the very same certificates (byte for byte, for the same side and key exchange) only has its
+ * validity dates checked again: daemons open a link per client connection to the same few peers, and the validator
+ * verifies the CA's ECDSA signature in Java, which under Armor's C1-compiled JVMs took a millisecond or more of every
+ * new connection's path. Nothing is lost by it: the CA is this trust's for its whole life (a new CA file makes a new
+ * trust) and the cluster has no revocation list (docs/SECURITY.md).
  */
 final class CertificateTrust extends X509ExtendedTrustManager {
 
+  /** How long a validated chain is taken on its bytes alone (its dates are still checked on every handshake). */
+  static final Duration VALIDATED_FOR = Duration.ofMinutes(10);
+  /** How many validated chains are remembered: a cluster's nodes and people, with room to spare. */
+  static final int VALIDATED_MAX = 4096;
+
   private final X509TrustManager chain;
   private final Set<Role> accepted;
+  private final Cache<ByteBuffer, Boolean> validated =
+      Caffeine.newBuilder().maximumSize(VALIDATED_MAX).expireAfterWrite(VALIDATED_FOR).build();
 
   private CertificateTrust(X509TrustManager chain, Set<Role> accepted) {
     this.chain = chain;
@@ -53,10 +72,18 @@ final class CertificateTrust extends X509ExtendedTrustManager {
     if (peer == null || peer.length == 0) {
       throw new CertificateException("the peer sent no certificate");
     }
-    if (client) {
-      chain.checkClientTrusted(peer, authType);
+    ByteBuffer seen = fingerprint(peer, authType, client);
+    if (validated.getIfPresent(seen) != null) {
+      for (X509Certificate certificate : peer) {
+        certificate.checkValidity();
+      }
     } else {
-      chain.checkServerTrusted(peer, authType);
+      if (client) {
+        chain.checkClientTrusted(peer, authType);
+      } else {
+        chain.checkServerTrusted(peer, authType);
+      }
+      validated.put(seen, Boolean.TRUE);
     }
     Identity identity = Identity.of(peer[0]).orElseThrow(() -> new CertificateException(
         "the certificate of " + peer[0].getSubjectX500Principal().getName() + " names no Armor role"));
@@ -64,6 +91,20 @@ final class CertificateTrust extends X509ExtendedTrustManager {
       throw new CertificateException(identity + " may not " + (client ? "call here" : "serve here")
           + " (wanted a certificate for: " + accepted + ")");
     }
+  }
+
+  /** The chain's bytes, the side that showed it and the key exchange: what the validator's verdict depended on. */
+  private static ByteBuffer fingerprint(X509Certificate[] peer, String authType, boolean client)
+      throws CertificateEncodingException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(1024);
+    bytes.write(client ? 'C' : 'S');
+    bytes.writeBytes(String.valueOf(authType).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    for (X509Certificate certificate : peer) {
+      byte[] der = certificate.getEncoded();
+      bytes.write(0);
+      bytes.writeBytes(der);
+    }
+    return ByteBuffer.wrap(bytes.toByteArray());
   }
 
   @Override
