@@ -29,18 +29,31 @@ final class EnrolCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "1")
   Who who;
 
+  @Option(names = "--ftm-capable",
+      description = "With --node: also the cluster's tables key, which a node started with --ftm-capable needs (the FTM"
+          + " opens the launch environments it keeps in the replicated tables with it). Give it to no other node.")
+  boolean ftmCapable;
+
   @Option(names = "--out", paramLabel = "DIR", required = true,
       description = "Where to write pki/ (the CA certificate and the new identity; never the CA key).")
   Path out;
 
   @Override
   public Integer call() throws Exception {
+    if (ftmCapable && who.node == null) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--ftm-capable goes with --node NAME: only a node may host the FTM");
+    }
     Identity identity = who.node != null ? Identity.node(who.node) : who.operator ? Identity.OPERATOR : Identity.READER;
     Pki here = Pki.at(ArmorHome.resolve().root());
     Pki into = Pki.at(out);
     Credentials issued = here.enrol(identity, into);
+    if (ftmCapable) {
+      here.enrolTablesKey(into);
+    }
     System.out.println("issued a certificate for " + identity + ": " + issued.certificate() + " (key " + issued.key()
-        + ", 0600)" + (into.root().equals(here.root()) ? "" : "; copy " + into.root() + " into the other host's $ARMOR_HOME"));
+        + ", 0600)" + (ftmCapable ? ", and the cluster's tables key" : "")
+        + (into.root().equals(here.root()) ? "" : "; copy " + into.root() + " into the other host's $ARMOR_HOME"));
     return 0;
   }
 }

@@ -64,7 +64,7 @@ final class FtmCommand implements Callable<Integer> {
     Pki pki = Pki.at(home.root());
     pki.initialize();
     FtmNode node = FtmNode.start(host, port, clusterPort, seeds, detection.settings(),
-        pki.credentials(Identity.node(nodeName(host, clusterPort))));
+        pki.credentials(Identity.node(nodeName(host, clusterPort))), pki.tableSeal());
     home.writePid(name);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> home.removePid(name)));
     node.awaitTermination();

@@ -34,6 +34,7 @@ import dev.armor.security.Credentials;
 import dev.armor.security.Identity;
 import dev.armor.security.Pki;
 import dev.armor.security.Role;
+import dev.armor.security.TableSeal;
 import dev.armor.security.TlsHandshake;
 import dev.armor.shim.control.ShimControlServer;
 import io.grpc.ManagedChannel;
@@ -48,6 +49,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -96,6 +98,9 @@ public final class DaemonNode implements AutoCloseable {
   public static DaemonNode start(DaemonSettings settings) throws IOException, InterruptedException {
     // The node's identity: issued here on first start where the cluster's CA key is, else enrolled (docs/SECURITY.md).
     Credentials credentials = Pki.at(settings.home()).credentials(Identity.node(settings.node()));
+    // A node that may host the FTM opens the launch environments in the replicated rows: it needs the tables key.
+    Optional<TableSeal> tables =
+        settings.ftmCapable() ? Optional.of(Pki.at(settings.home()).tableSeal()) : Optional.empty();
     ClusterInfo cluster = findCluster(settings.ftmControl(), credentials);
     List<String> roles = new ArrayList<>(List.of("daemon"));
     if (settings.ftmCapable()) {
@@ -117,7 +122,7 @@ public final class DaemonNode implements AutoCloseable {
       throw e;
     }
     try {
-      return start(settings, system, cluster.getSeedNodesList(), channelServer, credentials);
+      return start(settings, system, cluster.getSeedNodesList(), channelServer, credentials, tables);
     } catch (IOException | RuntimeException | InterruptedException e) {
       if (channelServer != null) {
         channelServer.close();
@@ -128,7 +133,8 @@ public final class DaemonNode implements AutoCloseable {
   }
 
   private static DaemonNode start(DaemonSettings settings, ActorSystem<Void> system, List<String> seeds,
-      FtmChannelServer channelServer, Credentials credentials) throws IOException, InterruptedException {
+      FtmChannelServer channelServer, Credentials credentials, Optional<TableSeal> tables)
+      throws IOException, InterruptedException {
     DistributedData.get(system);
     NodeLeases.startWitness(system);
     DaemonNode[] started = new DaemonNode[1];
@@ -143,7 +149,7 @@ public final class DaemonNode implements AutoCloseable {
       }, "armor-stop-lost-node");
       stop.start();
     });
-    ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
+    ActorRef<ArmorActor.Command> ftm = Ftm.init(system, tables);
     if (channelServer != null) {
       channelServer.start(ftm, system.scheduler());
     }

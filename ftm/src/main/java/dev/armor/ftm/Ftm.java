@@ -14,6 +14,7 @@ import dev.armor.elements.wire.ServiceEntry;
 import dev.armor.ftm.lease.LeaseVoter;
 import dev.armor.ftm.lease.NodeLeases;
 import dev.armor.ftm.lease.NodeLeaseSettings;
+import dev.armor.security.TableSeal;
 import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -45,21 +46,29 @@ public final class Ftm {
 
   private Ftm() {}
 
-  /** Starts the singleton manager (on FTM-capable nodes) and returns the proxy every node talks to the FTM by. */
-  public static ActorRef<ArmorActor.Command> init(ActorSystem<?> system) {
-    if (Cluster.get(system).selfMember().hasRole(ROLE)) {
+  /**
+   * Starts the singleton manager (on FTM-capable nodes) and returns the proxy every node talks to the FTM by. {@code
+   * seal}: the cluster's tables key, which FTM-capable nodes must hold (the FTM opens its replicated rows with it);
+   * empty on the others, which never host the FTM.
+   */
+  public static ActorRef<ArmorActor.Command> init(ActorSystem<?> system, java.util.Optional<TableSeal> seal) {
+    boolean capable = Cluster.get(system).selfMember().hasRole(ROLE);
+    if (capable && seal.isEmpty()) {
+      throw new IllegalArgumentException("a node that may host the FTM needs the cluster's tables key");
+    }
+    if (capable) {
       NodeLeases.startSuccessor(system);
     }
     return ClusterSingleton.get(system)
-        .init(SingletonActor.of(create(), ArmorIds.FTM)
+        .init(SingletonActor.of(capable ? create(seal.get()) : Behaviors.<ArmorActor.Command>empty(), ArmorIds.FTM)
             .withSettings(ClusterSingletonSettings.create(system).withRole(ROLE)));
   }
 
-  static Behavior<ArmorActor.Command> create() {
+  static Behavior<ArmorActor.Command> create(TableSeal seal) {
     return Behaviors.setup(
         context -> {
           ActorSystem<?> system = context.getSystem();
-          ReplicatedTables tables = new ReplicatedTables(system);
+          ReplicatedTables tables = new ReplicatedTables(system, seal);
           List<ServiceEntry> services = tables.loadServices(LOAD_TIMEOUT);
           List<DaemonRegistration> daemons = tables.loadDaemons(LOAD_TIMEOUT);
           List<ExecutionArmorRow> executions = tables.loadExecutions(LOAD_TIMEOUT);

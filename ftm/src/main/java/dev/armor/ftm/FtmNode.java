@@ -5,6 +5,7 @@ import dev.armor.elements.ArmorActor;
 import dev.armor.ftm.lease.NodeDeclaredLost;
 import dev.armor.ftm.lease.NodeLeases;
 import dev.armor.security.Credentials;
+import dev.armor.security.TableSeal;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -44,11 +45,13 @@ public final class FtmNode implements AutoCloseable {
 
   /**
    * Starts an FTM on {@code host}: the control API on {@code controlPort}, the cluster endpoint on
-   * {@code clusterPort}. Fails with a {@link BindException} naming the address when a port is taken.
+   * {@code clusterPort}. Fails with a {@link BindException} naming the address when a port is taken. {@code tables}:
+   * the cluster's tables key, which opens the launch environments in the replicated rows.
    */
   public static FtmNode start(String host, int controlPort, int clusterPort, List<String> extraSeeds,
-      ClusterNodeConfig.Detection detection, Credentials node) throws IOException {
+      ClusterNodeConfig.Detection detection, Credentials node, TableSeal tables) throws IOException {
     java.util.Objects.requireNonNull(node, "an FTM node needs its credentials");
+    java.util.Objects.requireNonNull(tables, "an FTM node needs the cluster's tables key");
     String self = ClusterNodeConfig.address(host, clusterPort);
     List<String> seeds = new java.util.ArrayList<>(List.of(self));
     seeds.addAll(extraSeeds);
@@ -69,7 +72,7 @@ public final class FtmNode implements AutoCloseable {
     NodeLeases.startHolder(system, "ftm@" + ClusterNodeConfig.hostPort(Cluster.get(system).selfMember().address()),
         why -> new Thread(() -> CoordinatedShutdown.get(system).runAll(NodeDeclaredLost.INSTANCE),
             "armor-stop-lost-node").start());
-    ActorRef<ArmorActor.Command> ftm = Ftm.init(system);
+    ActorRef<ArmorActor.Command> ftm = Ftm.init(system, java.util.Optional.of(tables));
     channel.start(ftm, system.scheduler());
     Server control;
     try {

@@ -1,10 +1,15 @@
 package dev.armor.ftm;
 
+import com.google.protobuf.ByteString;
 import dev.armor.elements.Armors;
 import dev.armor.elements.standard.AppServerDb;
 import dev.armor.elements.wire.DaemonRegistration;
 import dev.armor.elements.wire.ExecutionArmorRow;
+import dev.armor.elements.wire.LaunchEnvironment;
+import dev.armor.elements.wire.LaunchProcess;
 import dev.armor.elements.wire.ServiceEntry;
+import dev.armor.security.TableSeal;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -43,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * FTM without the newest changes, as before only the newest; the registrations among them come back from the
  * daemons' reports in its reconciliation ({@code AppServerDb.restore}). The daemon registry and the Execution ARMOR table are written at once, as
  * before (a migration waits for its rows on a majority).
+ *
+ * <p>Every member holds a replica of these tables, daemons that may never host the FTM included, so an Execution ARMOR
+ * row's launch environment (which may carry secrets) is written sealed with the cluster's tables key ({@link
+ * TableSeal}, bound to the ARMOR id), which only nodes that may host the FTM hold; {@link #loadExecutions} opens it.
  */
 final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
 
@@ -61,17 +70,19 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   private final SelfUniqueAddress self;
   private final ActorSystem<?> system;
   private final Duration serviceWriteDelay;
+  private final TableSeal seal;
   private final java.util.concurrent.atomic.AtomicInteger serviceWrites = new java.util.concurrent.atomic.AtomicInteger();
   private final Object unwrittenLock = new Object();
   /** APP_SERVER_DB changes not written yet, the latest per address (a removal is empty); guarded by unwrittenLock. */
   private Map<String, Optional<ServiceEntry>> unwritten = new LinkedHashMap<>();
 
-  ReplicatedTables(ActorSystem<?> system) {
-    this(system, SERVICE_WRITE_DELAY);
+  ReplicatedTables(ActorSystem<?> system, TableSeal seal) {
+    this(system, seal, SERVICE_WRITE_DELAY);
   }
 
-  ReplicatedTables(ActorSystem<?> system, Duration serviceWriteDelay) {
+  ReplicatedTables(ActorSystem<?> system, TableSeal seal, Duration serviceWriteDelay) {
     this.system = system;
+    this.seal = java.util.Objects.requireNonNull(seal, "seal");
     this.serviceWriteDelay = serviceWriteDelay;
     DistributedData data = DistributedData.get(system);
     this.replicator = data.replicator();
@@ -156,7 +167,39 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   /** Records an Execution ARMOR row; rows are never removed (a REPLACED row keeps its old id from registering). */
   @Override
   public java.util.concurrent.CompletionStage<Boolean> putExecution(ExecutionArmorRow row) {
-    return updateOnMajority(EXECUTIONS, LWWMap.create(), map -> map.put(self, row.getArmorId(), row));
+    ExecutionArmorRow sealed = sealed(row);
+    return updateOnMajority(EXECUTIONS, LWWMap.create(), map -> map.put(self, sealed.getArmorId(), sealed));
+  }
+
+  /** The row as replicated: its launch environment sealed, the clear map emptied. */
+  ExecutionArmorRow sealed(ExecutionArmorRow row) {
+    LaunchProcess launch = row.getLaunch();
+    if (launch.getEnvironmentCount() == 0) {
+      return row;
+    }
+    byte[] environment = LaunchEnvironment.newBuilder().putAllVariables(launch.getEnvironmentMap()).build().toByteArray();
+    return row.toBuilder().setLaunch(launch.toBuilder().clearEnvironment()
+        .setSealedEnvironment(ByteString.copyFrom(seal.seal(environment, row.getArmorId())))).build();
+  }
+
+  /**
+   * The row as the FTM uses it: its environment opened. One that cannot be opened (sealed with another cluster's key,
+   * or altered) keeps an empty environment and is said, with the ARMOR it belongs to.
+   */
+  ExecutionArmorRow opened(ExecutionArmorRow row) {
+    LaunchProcess launch = row.getLaunch();
+    if (launch.getSealedEnvironment().isEmpty()) {
+      return row;
+    }
+    LaunchProcess.Builder open = launch.toBuilder().clearSealedEnvironment();
+    try {
+      byte[] environment = seal.open(launch.getSealedEnvironment().toByteArray(), row.getArmorId());
+      open.putAllEnvironment(LaunchEnvironment.parseFrom(environment).getVariablesMap());
+    } catch (IOException e) {
+      log.error("the launch environment of Execution ARMOR {} cannot be opened ({}): if its work moves, it starts with"
+          + " an empty environment", row.getArmorId(), e.getMessage());
+    }
+    return row.toBuilder().setLaunch(open).build();
   }
 
   /**
@@ -180,7 +223,11 @@ final class ReplicatedTables implements AppServerDb.Store, FtmElement.Tables {
   }
 
   List<ExecutionArmorRow> loadExecutions(Duration timeout) {
-    return new ArrayList<>(load(EXECUTIONS, timeout).getEntries().values());
+    List<ExecutionArmorRow> rows = new ArrayList<>();
+    for (ExecutionArmorRow row : load(EXECUTIONS, timeout).getEntries().values()) {
+      rows.add(opened(row));
+    }
+    return rows;
   }
 
   List<ServiceEntry> loadServices(Duration timeout) {

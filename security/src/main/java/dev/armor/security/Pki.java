@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
+import java.util.Base64;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,6 +83,7 @@ public final class Pki {
       writePublic(caCertificate(), CertificateAuthority.pem(ca.certificate()));
       issue(ca, Identity.OPERATOR, this);
       issue(ca, Identity.READER, this);
+      writeTablesKey();
       log.info("created the cluster credential in {}: CA {}, operator and reader certificates", root,
           ca.certificate().getSubjectX500Principal().getName());
       return true;
@@ -149,6 +151,52 @@ public final class Pki {
       log.info("issued a certificate for {} into {}", identity, other.root);
       return other.files(identity);
     });
+  }
+
+  /**
+   * The seal of the FTM's replicated rows ({@link TableSeal}), from this host's tables key. Made on first use where the
+   * CA key is (a cluster created before the key existed gets it then); elsewhere it comes with {@code armor enrol
+   * --node NAME --ftm-capable}. Only nodes that may host the FTM need it.
+   */
+  public TableSeal tableSeal() throws IOException {
+    if (!Files.isRegularFile(tablesKey())) {
+      if (!canIssue()) {
+        throw new IOException("no tables key (" + tablesKey() + "): a node that may host the FTM needs it; on the host"
+            + " that holds the cluster's CA run armor enrol --node NAME --ftm-capable --out DIR and copy DIR's pki/"
+            + " into " + root);
+      }
+      locked(() -> {
+        if (!Files.isRegularFile(tablesKey())) {
+          writeTablesKey();
+        }
+        return null;
+      });
+    }
+    byte[] key = Base64.getDecoder().decode(Files.readString(tablesKey()).trim());
+    try {
+      return TableSeal.of(key);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(tablesKey() + " holds no tables key: " + e.getMessage(), e);
+    }
+  }
+
+  /** Copies this host's tables key into {@code other} (enrolling a node that may host the FTM). */
+  public void enrolTablesKey(Pki other) throws IOException {
+    tableSeal(); // made here first if this host issues and has none yet
+    if (!other.root.equals(root)) {
+      other.writePrivate(other.tablesKey(), Files.readString(tablesKey()));
+    }
+  }
+
+  private Path tablesKey() {
+    return root.resolve("tables.key");
+  }
+
+  private void writeTablesKey() throws IOException {
+    byte[] key = new byte[TableSeal.KEY_BYTES];
+    new java.security.SecureRandom().nextBytes(key);
+    writePrivate(tablesKey(), Base64.getEncoder().encodeToString(key) + "\n");
+    log.info("made the cluster's tables key in {}", tablesKey());
   }
 
   /** The CA certificate this host trusts. */
