@@ -114,7 +114,11 @@ class NodeFailureMigrationTest {
   @Order(2)
   void ftmKilledRightAfterADaemon_theFtmThatTakesOverFinishesTheRecovery_andTheServerRunsOnce() throws Exception {
     String service = SUBNET + ".4:7827";
-    String armorId = cluster.launchServer("n3", appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7827"));
+    // The environment goes with the work: the FTM that takes over reads it from the replicated rows, where it is sealed
+    // with the cluster's tables key (docs/SECURITY.md, "Launch environments").
+    String secret = "ARMOR_TEST_SECRET=moved-with-its-work-" + System.nanoTime();
+    String armorId = cluster.launchServer("n3", List.of("--env", secret),
+        appCommand(ArmorTestCluster.JDK17, LineEchoServer.class.getName(), "7827"));
     AppProcess client = cluster.startApp("n4", ArmorTestCluster.JDK17, LineClient.class.getName(), SUBNET + ".4", "7827", "600");
     client.awaitLine(line -> line.startsWith("ECHO"), Duration.ofSeconds(60));
     long serverPid = cluster.pidOf(armorId);
@@ -141,6 +145,9 @@ class NodeFailureMigrationTest {
     assertThat(entry.getNode()).isNotIn("n3");
     assertThat(entry.getArmorId()).isNotEqualTo(armorId);
     assertThat(status.getEventsList()).anyMatch(e -> e.getKind() == ProcessEventKind.MIGRATING && e.getArmorId().equals(armorId));
+    String environ = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", "" + cluster.pidOf(entry.getArmorId()),
+        "environ"), java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertThat(List.of(environ.split("\0"))).as("the moved server's environment").contains(secret);
 
     // Exactly one server for the service, and it stays so (no second install by a reconciliation).
     Awaitility.await("exactly one live server for " + service)
