@@ -575,8 +575,12 @@ public final class Bench {
     }
   }
 
-  /** Reads a client's {@code R key value} lines into the setup's figures until its {@code DONE}. */
   private void readFigures(String setup, Child client) throws Exception {
+    readFigures(results, setup, client);
+  }
+
+  /** Reads a client's {@code R key value} lines into {@code setup}'s figures in {@code results} until its {@code DONE}. */
+  static void readFigures(Map<String, Map<String, Double>> results, String setup, Child client) throws Exception {
     Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
     while (true) {
       String line = client.nextLine(Duration.ofMinutes(5));

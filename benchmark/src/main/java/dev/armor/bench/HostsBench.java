@@ -246,14 +246,7 @@ final class HostsBench {
   }
 
   private void readFigures(String setup, Child client) throws Exception {
-    Map<String, Double> figures = results.computeIfAbsent(setup, s -> new LinkedHashMap<>());
-    for (String line = client.nextLine(Duration.ofMinutes(5)); !line.equals("DONE");
-        line = client.nextLine(Duration.ofMinutes(5))) {
-      if (line.startsWith("R ")) {
-        String[] parts = line.split(" ");
-        figures.put(parts[1], Double.parseDouble(parts[2]));
-      }
-    }
+    Bench.readFigures(results, setup, client);
   }
 
   private List<String> java(String mainClass, String... args) {
