@@ -102,7 +102,7 @@ public final class Bench {
       boolean quick = false;
       boolean pin = false;
       boolean hosts = false;
-      int subnet = 78;
+      int subnet = 79;
       Path work = null;
       Path out = null;
       Path markdown = null;
@@ -123,7 +123,7 @@ public final class Bench {
           case "--hosts" -> hosts = true;
           case "--subnet" -> subnet = Integer.parseInt(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i]
-              + "; usage: bench [--smoke | --quick] [--hosts [--subnet 78]] [--out FILE.json] [--markdown FILE.md]"
+              + "; usage: bench [--smoke | --quick] [--hosts [--subnet 79]] [--out FILE.json] [--markdown FILE.md]"
               + " [--ftm-port 7900] [--cluster-port 25900] [--base-port 7950] [--work DIR] [--pin]");
         }
       }

@@ -119,6 +119,43 @@ class BenchSmokeTest {
     }
   }
 
+  /**
+   * {@code bench --hosts --smoke} for real: two network namespaces, every dual proxy with one end on each, haproxy with
+   * TLS when haproxy and openssl are installed, and an Armor cluster whose links cross the bridge under TLS. Needs root
+   * (the fault suite's classes need it too); subnet 80, which no other test uses.
+   */
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void hostsSmokeRun_measuresEverySetupBetweenTwoHosts() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        "network namespaces need root");
+    Path json = dir.resolve("hosts.json");
+    Bench.Options options = Bench.Options.parse("--hosts", "--smoke", "--subnet", "80", "--out", json.toString(),
+        "--work", dir.resolve("hosts-work").toString());
+
+    String markdown = new HostsBench(options, Bench.childClassPath()).run();
+
+    System.out.println(markdown);
+    assertThat(markdown).contains("## Round trip, one message in flight", "## Connect to first byte");
+    JsonObject results = JsonParser.parseString(Files.readString(json)).getAsJsonObject().getAsJsonObject("results");
+    assertThat(results.keySet()).contains(Bench.DIRECT, Bench.RELAY, Bench.ARMOR);
+    if (Bench.which("haproxy") != null && Bench.which("openssl") != null) {
+      assertThat(results.keySet()).contains(Bench.HAPROXY, HostsBench.HAPROXY_TLS);
+    }
+    for (String setup : results.keySet()) {
+      JsonObject figures = results.getAsJsonObject(setup);
+      List<String> positive = new ArrayList<>(List.of("connect.first_p50_us", "connect.p50_us", "close.p50_us",
+          "throughput.1.mb_s", "throughput.8.mb_s"));
+      for (int size : BenchClient.SIZES) {
+        positive.add("latency." + size + ".p50_us");
+      }
+      for (String key : positive) {
+        assertThat(figures.has(key)).as("%s %s", setup, key).isTrue();
+        assertThat(figures.get(key).getAsDouble()).as("%s %s", setup, key).isPositive();
+      }
+    }
+  }
+
   private static List<String> failureKeys() {
     return java.util.Arrays.stream(Bench.Failure.values()).map(failure -> failure.key).toList();
   }
