@@ -122,9 +122,13 @@ class BenchSmokeTest {
   /**
    * {@code bench --hosts --smoke} for real: two network namespaces, every dual proxy with one end on each, haproxy with
    * TLS when haproxy and openssl are installed, and an Armor cluster whose links cross the bridge under TLS. Needs root
-   * (the fault suite's classes need it too); subnet 80, which no other test uses.
+   * (the fault suite's classes need it too); subnet 80, which no other test uses. Tagged out of {@code mvn verify}: it
+   * costs the suite more than its own 45 s (in CI it ran beside FaultSuiteTest, both clusters of namespaces on the same
+   * two CPUs, and the suite took 19:17 against 17:00). Run it with {@code mvn verify -pl system-tests
+   * -Dtest=BenchSmokeTest -Darmor.test.excludedGroups=none}.
    */
   @Test
+  @org.junit.jupiter.api.Tag("bench-hosts")
   @Timeout(value = 5, unit = TimeUnit.MINUTES)
   void hostsSmokeRun_measuresEverySetupBetweenTwoHosts() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),

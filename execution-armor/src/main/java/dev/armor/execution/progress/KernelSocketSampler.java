@@ -3,10 +3,13 @@ package dev.armor.execution.progress;
 import dev.armor.elements.wire.AppSocket;
 import dev.armor.elements.wire.AppSockets;
 import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -221,12 +224,19 @@ final class KernelSocketSampler implements AppSocketSampler {
 
   /**
    * Runs {@code command} with its output to a file, so that a deadline holds even when it hangs or writes more than a
-   * pipe takes.
+   * pipe takes. The file is unlinked as soon as the command has started: the command writes and this process reads
+   * through their open descriptors, so an Execution ARMOR killed in the middle of a sample leaves nothing in the
+   * temporary directory (the tests kill them on purpose, and a real one may be killed at any time).
    */
   private static String run(List<String> command) throws IOException {
     Path output = Files.createTempFile("armor-progress-", ".out");
-    try {
-      Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    try (FileChannel written = FileChannel.open(output, StandardOpenOption.READ)) {
+      Process process;
+      try {
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+      } finally {
+        Files.deleteIfExists(output);
+      }
       try {
         if (!process.waitFor(SS_DEADLINE_SECONDS, TimeUnit.SECONDS)) {
           process.destroyForcibly();
@@ -237,10 +247,10 @@ final class KernelSocketSampler implements AppSocketSampler {
         process.destroyForcibly();
         throw new IOException("interrupted while running " + command.get(0), e);
       }
-      if (Files.size(output) > OUTPUT_LIMIT) {
+      if (written.size() > OUTPUT_LIMIT) {
         throw new IOException(command.get(0) + " wrote more than " + OUTPUT_LIMIT + " bytes");
       }
-      String text = new String(Files.readAllBytes(output), StandardCharsets.UTF_8);
+      String text = new String(Channels.newInputStream(written).readAllBytes(), StandardCharsets.UTF_8);
       if (process.exitValue() != 0) {
         throw new IOException(String.join(" ", command) + " failed (exit status " + process.exitValue() + "): "
             + text.strip());
