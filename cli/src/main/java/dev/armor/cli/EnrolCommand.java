@@ -41,8 +41,7 @@ final class EnrolCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (ftmCapable && who.node == null) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "--ftm-capable goes with --node NAME: only a node may host the FTM");
+      throw new IllegalArgumentException("--ftm-capable goes with --node NAME: only a node may host the FTM");
     }
     Identity identity = who.node != null ? Identity.node(who.node) : who.operator ? Identity.OPERATOR : Identity.READER;
     Pki here = Pki.at(ArmorHome.resolve().root());

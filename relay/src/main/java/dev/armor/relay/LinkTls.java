@@ -27,12 +27,16 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * relayed byte is encrypted twice and decrypted twice, and every dedicated link starts with a handshake: the JDK's
  * AES-GCM and P-256 are Java code that only C2 turns into AES-NI and CLMUL instructions, and Armor's JVMs compile with
  * C1 (scripts/armor), where they ran at about 40 MB/s and a few milliseconds of CPU per handshake (docs/PERFORMANCE.md,
- * "Between hosts"). BoringSSL's are native whatever the JIT does.
+ * run 12). BoringSSL's are native whatever the JIT does.
  *
  * <p>Only links are secured: the app connections (loopback, or the client's own connection to a service address)
  * carry what the app sent, as without Armor; on the direct path the link carries only control frames.
  */
 public final class LinkTls {
+
+  /** The TLS the links use: BoringSSL where netty-tcnative's library loads on this platform, else the JDK's. */
+  public static final SslProvider PROVIDER = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+  private static final String PROTOCOL = "TLSv1.3";
 
   /** Links in the clear: only for relays of one test JVM. A daemon always starts its relay with {@link #of}. */
   public static final LinkTls PLAINTEXT = new LinkTls(null, null);
@@ -61,10 +65,6 @@ public final class LinkTls {
       throw new IOException("cannot secure links as " + node.identity() + ": " + e.getMessage(), e);
     }
   }
-
-  /** The TLS the links use: BoringSSL where netty-tcnative's library loads on this platform, else the JDK's. */
-  public static final SslProvider PROVIDER = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
-  private static final String PROTOCOL = "TLSv1.3";
 
   /** For the relay's start line: what secures the links. */
   public String describe() {
