@@ -271,10 +271,21 @@ public final class Bench {
   }
 
   private Path haproxyConfig(String name, int listen, int target) throws IOException {
-    return Files.writeString(work.resolve(name + ".cfg"), String.join("\n",
+    return haproxyConfig(work, name, new InetSocketAddress("127.0.0.1", listen),
+        new InetSocketAddress("127.0.0.1", target), "", "");
+  }
+
+  /**
+   * One haproxy of a dual proxy, in TCP mode: listening on {@code listen}, relaying to {@code next}; {@code bindTls} and
+   * {@code serverTls} end the bind and server lines (TLS on either side; empty for none). Written to DIR/NAME.cfg.
+   */
+  static Path haproxyConfig(Path dir, String name, InetSocketAddress listen, InetSocketAddress next, String bindTls,
+      String serverTls) throws IOException {
+    return Files.writeString(dir.resolve(name + ".cfg"), String.join("\n",
         "global", "    maxconn 4096",
         "defaults", "    mode tcp", "    timeout connect 5s", "    timeout client 10m", "    timeout server 10m",
-        "listen relay", "    bind 127.0.0.1:" + listen, "    server next 127.0.0.1:" + target, ""));
+        "listen relay", "    bind " + listen.getHostString() + ":" + listen.getPort() + bindTls,
+        "    server next " + next.getHostString() + ":" + next.getPort() + serverTls, ""));
   }
 
   /** Armor with the Execution ARMORs inside the daemons (the default): every measurement but the socket calls'. */
@@ -537,12 +548,29 @@ public final class Bench {
     int rounds = counts.latencyRounds();
     log("round trips: " + rounds + " interleaved rounds of " + counts.iterations() / rounds + " per size, setups "
         + targets.stream().map(Target::setup).toList());
+    interleavedRounds(targets.stream().map(Target::setup).toList(), rounds, results, i -> {
+      Target target = targets.get(i);
+      return startJava("latency-" + target.setup, target.env, "dev.armor.bench.BenchClient", "rounds", target.host,
+          "" + target.port, "" + counts.warmup(), "" + counts.iterations() / rounds, target.proxyPids());
+    });
+  }
+
+  /** Starts the latency client of the {@code index}th setup. */
+  interface LatencyClient {
+    Child start(int index) throws IOException;
+  }
+
+  /**
+   * The round trips of {@code setups} in interleaved rounds: one {@code BenchClient rounds} per setup ({@code start}),
+   * each round asking every setup in turn, the order rotating from round to round; then each client's figures into
+   * {@code results}. Every client is stopped at the end.
+   */
+  static void interleavedRounds(List<String> setups, int rounds, Map<String, Map<String, Double>> results,
+      LatencyClient start) throws Exception {
     List<Child> clients = new ArrayList<>();
     try {
-      for (Target target : targets) {
-        Child client = startJava("latency-" + target.setup, target.env, "dev.armor.bench.BenchClient", "rounds",
-            target.host, "" + target.port, "" + counts.warmup(), "" + counts.iterations() / rounds,
-            target.proxyPids());
+      for (int i = 0; i < setups.size(); i++) {
+        Child client = start.start(i);
         clients.add(client);
         client.awaitLine("READY", Duration.ofSeconds(60));
       }
@@ -550,13 +578,13 @@ public final class Bench {
         for (int i = 0; i < clients.size(); i++) {
           int next = (i + round) % clients.size();
           clients.get(next).send("round");
-          log("round " + (round + 1) + " " + targets.get(next).setup + ": "
+          log("round " + (round + 1) + " " + setups.get(next) + ": "
               + clients.get(next).awaitLine("ROUND", Duration.ofMinutes(5)).substring("ROUND ".length()));
         }
       }
       for (int i = 0; i < clients.size(); i++) {
         clients.get(i).send("end");
-        readFigures(targets.get(i).setup, clients.get(i));
+        readFigures(results, setups.get(i), clients.get(i));
       }
     } finally {
       clients.forEach(Child::close);
@@ -954,14 +982,19 @@ public final class Bench {
   }
 
   private static void awaitListening(int port) throws Exception {
+    awaitListening(new InetSocketAddress("127.0.0.1", port));
+  }
+
+  /** Waits (10 s at most) until {@code address} accepts a connection. */
+  static void awaitListening(InetSocketAddress address) throws Exception {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (true) {
       try (Socket probe = new Socket()) {
-        probe.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+        probe.connect(address, 1000);
         return;
       } catch (IOException e) {
         if (System.nanoTime() > deadline) {
-          throw new IOException("nothing listens on 127.0.0.1:" + port, e);
+          throw new IOException("nothing listens on " + address, e);
         }
         Thread.sleep(50);
       }

@@ -4,7 +4,6 @@ import dev.armor.faults.SuiteCluster;
 import dev.armor.faults.TestNetwork;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -169,8 +168,8 @@ final class HostsBench {
     Child farEnd = child(SERVER_HOST, setup + "-far",
         command.to(far, new InetSocketAddress("127.0.0.1", SERVER_PORT)));
     Child nearEnd = child(CLIENT_HOST, setup + "-near", command.to(near, far));
-    awaitListening(far);
-    awaitListening(near);
+    Bench.awaitListening(far); // from the root namespace, over the bridge
+    Bench.awaitListening(near);
     return new Target(setup, Map.of(), near.getHostString(), nearPort,
         List.of(nearEnd.process.pid(), farEnd.process.pid()));
   }
@@ -215,34 +214,15 @@ final class HostsBench {
     }
   }
 
-  /** The round trips, in interleaved rounds: as the one-host run's {@code latencyRounds}. */
+  /** The round trips, in interleaved rounds, as the one-host run's. */
   private void latencyRounds(List<Target> targets) throws Exception {
     Bench.log("round trips: " + counts.rounds() + " interleaved rounds of " + counts.iterations() / counts.rounds()
         + " per size, setups " + targets.stream().map(Target::setup).toList());
-    List<Child> clients = new ArrayList<>();
-    try {
-      for (Target target : targets) {
-        Child client = child(target, "latency-" + target.setup(), java("dev.armor.bench.BenchClient", "rounds",
-            target.host(), "" + target.port(), "" + counts.warmup(), "" + counts.iterations() / counts.rounds(),
-            target.proxyPids()));
-        clients.add(client);
-        client.awaitLine("READY", Duration.ofSeconds(60));
-      }
-      for (int round = 0; round < counts.rounds(); round++) {
-        for (int i = 0; i < clients.size(); i++) {
-          int next = (i + round) % clients.size();
-          clients.get(next).send("round");
-          Bench.log("round " + (round + 1) + " " + targets.get(next).setup() + ": "
-              + clients.get(next).awaitLine("ROUND", Duration.ofMinutes(5)).substring("ROUND ".length()));
-        }
-      }
-      for (int i = 0; i < clients.size(); i++) {
-        clients.get(i).send("end");
-        readFigures(targets.get(i).setup(), clients.get(i));
-      }
-    } finally {
-      clients.forEach(Child::close);
-    }
+    Bench.interleavedRounds(targets.stream().map(Target::setup).toList(), counts.rounds(), results, i -> {
+      Target target = targets.get(i);
+      return child(target, "latency-" + target.setup(), java("dev.armor.bench.BenchClient", "rounds", target.host(),
+          "" + target.port(), "" + counts.warmup(), "" + counts.iterations() / counts.rounds(), target.proxyPids()));
+    });
   }
 
   private void readFigures(String setup, Child client) throws Exception {
@@ -269,27 +249,7 @@ final class HostsBench {
 
   private String haproxyConfig(String name, InetSocketAddress listen, InetSocketAddress next, String bindTls,
       String serverTls) throws IOException {
-    return Files.writeString(work.resolve(name + ".cfg"), String.join("\n",
-        "global", "    maxconn 4096",
-        "defaults", "    mode tcp", "    timeout connect 5s", "    timeout client 10m", "    timeout server 10m",
-        "listen relay", "    bind " + listen.getHostString() + ":" + listen.getPort() + bindTls,
-        "    server next " + next.getHostString() + ":" + next.getPort() + serverTls, "")).toString();
-  }
-
-  /** Waits until {@code address} accepts (from the root namespace, over the bridge). */
-  private static void awaitListening(InetSocketAddress address) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (true) {
-      try (Socket probe = new Socket()) {
-        probe.connect(address, 1000);
-        return;
-      } catch (IOException e) {
-        if (System.nanoTime() > deadline) {
-          throw new IOException("nothing listens on " + address, e);
-        }
-        Thread.sleep(50);
-      }
-    }
+    return Bench.haproxyConfig(work, name, listen, next, bindTls, serverTls).toString();
   }
 
   /** The TLS dual proxy's credential: a CA and one certificate per end, made with the openssl command. */

@@ -97,10 +97,10 @@ public final class DaemonNode implements AutoCloseable {
 
   public static DaemonNode start(DaemonSettings settings) throws IOException, InterruptedException {
     // The node's identity: issued here on first start where the cluster's CA key is, else enrolled (docs/SECURITY.md).
-    Credentials credentials = Pki.at(settings.home()).credentials(Identity.node(settings.node()));
+    Pki pki = Pki.at(settings.home());
+    Credentials credentials = pki.credentials(Identity.node(settings.node()));
     // A node that may host the FTM opens the launch environments in the replicated rows: it needs the tables key.
-    Optional<TableSeal> tables =
-        settings.ftmCapable() ? Optional.of(Pki.at(settings.home()).tableSeal()) : Optional.empty();
+    Optional<TableSeal> tables = settings.ftmCapable() ? Optional.of(pki.tableSeal()) : Optional.empty();
     ClusterInfo cluster = findCluster(settings.ftmControl(), credentials);
     List<String> roles = new ArrayList<>(List.of("daemon"));
     if (settings.ftmCapable()) {
