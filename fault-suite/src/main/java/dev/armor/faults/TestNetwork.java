@@ -54,7 +54,7 @@ public final class TestNetwork implements AutoCloseable {
   private void addHost(String node, int host) throws IOException {
     hosts.put(node, host);
     String ns = namespace(node);
-    String outside = "arv" + subnet + "-" + host;
+    String outside = outsideVeth(host);
     String inside = "arp" + subnet + "-" + host;
     ip("netns", "add", ns);
     // A previous run's veth can outlive its namespace for a while (the kernel tears a namespace down in the
@@ -93,11 +93,11 @@ public final class TestNetwork implements AutoCloseable {
 
   /** Takes the node's link down: the rest of the cluster hears nothing from it any more. */
   void cut(String node) throws IOException {
-    ip("link", "set", "arv" + subnet + "-" + hosts.get(node), "down");
+    ip("link", "set", outsideVeth(hosts.get(node)), "down");
   }
 
   void restore(String node) throws IOException {
-    ip("link", "set", "arv" + subnet + "-" + hosts.get(node), "up");
+    ip("link", "set", outsideVeth(hosts.get(node)), "up");
   }
 
   /**
@@ -201,10 +201,18 @@ public final class TestNetwork implements AutoCloseable {
 
   @Override
   public void close() {
-    for (String node : hosts.keySet()) {
-      killNamespace(namespace(node));
+    for (Map.Entry<String, Integer> host : hosts.entrySet()) {
+      killNamespace(namespace(host.getKey()));
+      // The namespace's end goes with the namespace only once the kernel drops its last reference to it, which was
+      // seen to take longer than the run (veths of a finished run still up): this end takes its peer with it now.
+      ipQuietly("link", "del", outsideVeth(host.getValue()));
     }
     ipQuietly("link", "del", bridge());
+  }
+
+  /** The root namespace's end of a host's veth pair (on the bridge). */
+  private String outsideVeth(int host) {
+    return "arv" + subnet + "-" + host;
   }
 
   private static void ipQuietly(String... args) {
